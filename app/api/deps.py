@@ -1,0 +1,71 @@
+"""Dependencies declared once as Annotated aliases; routers use the aliases only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.domain.errors import AuthError, ForbiddenError
+from app.runtime import Runtime
+from app.storage.keys import find_active_key
+
+_bearer = HTTPBearer(auto_error=False, description="An API key created with `news-ingest keys create`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    # The request owns the transaction: it commits once, before the response is sent
+    # (scope="function"), so a client never sees success for work that did not commit.
+    async with runtime.db.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def _scope_of(runtime: Runtime, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is None:
+        return None
+    async with runtime.db.sessions() as session:
+        key = await find_active_key(session, credentials.credentials)
+    if key is None:
+        raise AuthError("auth: the API key is unknown or revoked")
+    return key.scope
+
+
+async def require_read(runtime: RuntimeDep, credentials: Credentials) -> None:
+    scope = await _scope_of(runtime, credentials)
+    if scope is None and not runtime.settings.open_read:
+        raise AuthError("auth: send 'Authorization: Bearer <key>'; create a key with `news-ingest keys create`")
+
+
+async def require_admin(runtime: RuntimeDep, credentials: Credentials) -> None:
+    scope = await _scope_of(runtime, credentials)
+    if scope is None:
+        raise AuthError("auth: send 'Authorization: Bearer <key>' with an admin key")
+    if scope != "admin":
+        raise ForbiddenError("auth: this endpoint changes data and needs a key with scope 'admin'")
+
+
+ReadAccess = Depends(require_read)
+AdminAccess = Depends(require_admin)

@@ -1,0 +1,86 @@
+"""/v1/feeds: register, list, inspect, pause/resume, poll now, OPML in and out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Response
+
+from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
+from app.api.problems import problem_responses
+from app.api.schemas import FeedCreate, FeedOut, FeedUpdate, LimitField, OpmlImportResult, Page, PollResult
+from app.services import feeds as service
+from app.storage import feeds as store
+
+router = APIRouter(prefix="/v1", tags=["feeds"], responses=problem_responses(401, 403, 422))
+
+
+@router.post("/feeds", operation_id="createFeed", status_code=201, response_model=FeedOut,
+             dependencies=[AdminAccess], responses=problem_responses(409))
+async def create_feed(body: FeedCreate, runtime: RuntimeDep, session: SessionDep) -> FeedOut:
+    """Register a feed. A site's home page is accepted too: its feed is discovered."""
+    feed = await service.register_feed(runtime, session, url=str(body.url), title=body.title,
+                                       interval_override_s=body.poll_interval_s)
+    return FeedOut.model_validate(feed)
+
+
+@router.get("/feeds", operation_id="listFeeds", response_model=Page[FeedOut], dependencies=[ReadAccess])
+async def list_feeds(
+    session: SessionDep,
+    state: Literal["ok", "degraded", "failing", "gone"] | None = None,
+    paused: bool | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+) -> Page[FeedOut]:
+    rows, next_cursor = await store.list_feeds(session, state=state, paused=paused, cursor=cursor, limit=limit)
+    return Page[FeedOut](items=[FeedOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/feeds.opml", operation_id="exportFeedsOpml", dependencies=[ReadAccess],
+            response_class=Response,
+            responses={200: {"content": {"text/x-opml": {"schema": {"type": "string"}}},
+                             "description": "OPML 2.0 document of every feed"}})
+async def export_opml(session: SessionDep) -> Response:
+    return Response(await service.export_opml(session), media_type="text/x-opml")
+
+
+@router.post("/feeds:import", operation_id="importFeedsOpml", response_model=OpmlImportResult,
+             dependencies=[AdminAccess])
+async def import_opml(
+    runtime: RuntimeDep, session: SessionDep,
+    document: Annotated[str, Body(media_type="text/x-opml", description="An OPML document")],
+) -> OpmlImportResult:
+    created, existing, invalid = await service.import_opml(runtime, session, document.encode())
+    return OpmlImportResult(created=created, existing=existing, invalid=invalid)
+
+
+@router.get("/feeds/{feed_id}", operation_id="getFeed", response_model=FeedOut, dependencies=[ReadAccess],
+            responses=problem_responses(404))
+async def get_feed(feed_id: int, session: SessionDep) -> FeedOut:
+    return FeedOut.model_validate(await store.get_feed(session, feed_id))
+
+
+@router.patch("/feeds/{feed_id}", operation_id="updateFeed", response_model=FeedOut, dependencies=[AdminAccess],
+              responses=problem_responses(404))
+async def update_feed(feed_id: int, body: FeedUpdate, runtime: RuntimeDep, session: SessionDep) -> FeedOut:
+    """Change the title, pause or resume, or set/clear the fixed poll interval."""
+    changes = body.model_dump(exclude_unset=True)
+    feed = await store.update_feed(session, feed_id, changes, now=runtime.clock())
+    return FeedOut.model_validate(feed)
+
+
+@router.delete("/feeds/{feed_id}", operation_id="deleteFeed", status_code=204, response_class=Response,
+               dependencies=[AdminAccess], responses=problem_responses(404))
+async def delete_feed(feed_id: int, session: SessionDep) -> Response:
+    """Stop polling and forget the feed; its stored articles stay."""
+    await store.delete_feed(session, feed_id)
+    return Response(status_code=204)
+
+
+@router.post("/feeds/{feed_id}/poll", operation_id="pollFeed", response_model=PollResult,
+             dependencies=[AdminAccess], responses=problem_responses(404, 409))
+async def poll_feed(feed_id: int, runtime: RuntimeDep) -> PollResult:
+    """Poll the feed now, whatever its schedule, and report what the poll found."""
+    report, feed = await service.poll_now(runtime, feed_id)
+    return PollResult(feed=FeedOut.model_validate(feed), outcome=report.outcome, entries=report.entries,
+                      articles_created=report.created, articles_updated=report.updated, error=report.error)

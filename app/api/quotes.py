@@ -1,0 +1,79 @@
+"""/v1/quotes and /v1/speakers: who said what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import ReadAccess, SessionDep
+from app.api.problems import problem_responses
+from app.api.schemas import (
+    ExtractedQuote,
+    ExtractRequest,
+    ExtractResponse,
+    LimitField,
+    Page,
+    QuoteOut,
+    SpeakerOut,
+)
+from app.pipeline.quotes import find_quotes
+from app.storage import quotes as store
+
+router = APIRouter(prefix="/v1", tags=["quotes"], dependencies=[ReadAccess],
+                   responses=problem_responses(401, 403, 422))
+
+
+@router.get("/quotes", operation_id="listQuotes", response_model=Page[QuoteOut])
+async def list_quotes(
+    session: SessionDep,
+    speaker: Annotated[str | None, Query(description="Speaker name (any case, accents ignored)")] = None,
+    q: Annotated[str | None, Query(max_length=1000, description="Words that must appear in the quote")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    feed_id: int | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+) -> Page[QuoteOut]:
+    """Quotes, newest article first."""
+    rows, next_cursor = await store.list_quotes(session, speaker=speaker, q=q, since=since, until=until,
+                                                feed_id=feed_id, speaker_id=None, cursor=cursor, limit=limit)
+    return Page[QuoteOut](items=[QuoteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post("/quotes:extract", operation_id="extractQuotes", response_model=ExtractResponse)
+async def extract_quotes(body: ExtractRequest) -> ExtractResponse:
+    """Find the quotes in a text without storing anything."""
+    found = find_quotes(body.text, body.title)
+    return ExtractResponse(quotes=[ExtractedQuote(**q.to_dict()) for q in found])
+
+
+@router.get("/speakers", operation_id="listSpeakers", response_model=Page[SpeakerOut])
+async def list_speakers(
+    session: SessionDep,
+    name: Annotated[str | None, Query(description="Part of the speaker's name")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+) -> Page[SpeakerOut]:
+    """Speakers, most quoted first."""
+    rows, next_cursor = await store.list_speakers(session, name=name, cursor=cursor, limit=limit)
+    return Page[SpeakerOut](items=[SpeakerOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/speakers/{speaker_id}", operation_id="getSpeaker", response_model=SpeakerOut,
+            responses=problem_responses(404))
+async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
+    return SpeakerOut.model_validate(await store.get_speaker(session, speaker_id))
+
+
+@router.get("/speakers/{speaker_id}/quotes", operation_id="listSpeakerQuotes", response_model=Page[QuoteOut],
+            responses=problem_responses(404))
+async def list_speaker_quotes(
+    speaker_id: int, session: SessionDep, cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+) -> Page[QuoteOut]:
+    await store.get_speaker(session, speaker_id)
+    rows, next_cursor = await store.list_quotes(session, speaker=None, q=None, since=None, until=None,
+                                                feed_id=None, speaker_id=speaker_id, cursor=cursor, limit=limit)
+    return Page[QuoteOut](items=[QuoteOut.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -1,0 +1,239 @@
+"""The `news-ingest` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from app.config import Settings
+from app.logging import configure_logging
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message names the variable and what is wrong with it
+        raise click.ClickException(f"configuration: {exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="news-ingest")
+def main() -> None:
+    """news-ingest: poll news feeds, extract articles and quotes, search and notify."""
+
+
+def _migrate(settings: Settings) -> None:
+    from app.storage.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
+
+
+def _run_uvicorn(settings: Settings, host: str | None, port: int | None, *, workers: bool) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings, run_workers=workers)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None,
+                proxy_headers=True, lifespan="on")
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default NEWS_INGEST_HOST or 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="Port (default NEWS_INGEST_PORT or 8000)")
+@click.option("--seed", is_flag=True, help="On an empty database, import the bundled OPML of public news feeds")
+def serve(host: str | None, port: int | None, seed: bool) -> None:
+    """Everything in one process: migrate, then the HTTP API and the background workers."""
+    settings = _settings()
+    _migrate(settings)
+    if seed:
+        asyncio.run(_seed_if_empty(settings))
+    _run_uvicorn(settings, host, port, workers=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address")
+@click.option("--port", type=int, default=None, help="Port")
+def api(host: str | None, port: int | None) -> None:
+    """The HTTP API only (scale-out: run workers separately; run `migrate` first)."""
+    _run_uvicorn(_settings(), host, port, workers=False)
+
+
+@main.command()
+def worker() -> None:
+    """Background work only: polling, ingestion and webhook delivery. Stops cleanly on SIGTERM/SIGINT."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> None:
+        from app.runtime import Runtime
+        from app.workers.supervisor import Supervisor
+
+        runtime = Runtime.from_settings(settings)
+        supervisor = Supervisor(runtime)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, supervisor.stop_event.set)
+        try:
+            await supervisor.run_until_stopped()
+        finally:
+            await runtime.close()
+
+    asyncio.run(run())
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations (alembic upgrade head)."""
+    settings = _settings()
+    _migrate(settings)
+    click.echo("migrate: database is at the newest schema", err=True)
+
+
+# ---------------------------------------------------------------- keys
+@main.group()
+def keys() -> None:
+    """API keys: create, list, revoke."""
+
+
+async def _with_session(settings: Settings, fn):  # type: ignore[no-untyped-def]
+    from app.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with runtime.db.transaction() as session:
+            return await fn(runtime, session)
+    finally:
+        await runtime.close()
+
+
+@keys.command("create")
+@click.option("--scope", type=click.Choice(["read", "admin"]), default="read", show_default=True)
+@click.option("--name", default=None, help="A label to recognise the key by")
+def keys_create(scope: str, name: str | None) -> None:
+    """Create a key and print it alone on stdout (shown once; only its hash is stored)."""
+    from app.storage.keys import create_key
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def create(runtime, session):  # type: ignore[no-untyped-def]
+        row, plain = await create_key(session, scope=scope, name=name, now=runtime.clock())
+        return row.id, plain
+
+    key_id, plain = asyncio.run(_with_session(settings, create))
+    click.echo(plain)
+    click.echo(f"keys: created key {key_id} with scope {scope}; store it now, it is not shown again", err=True)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (id, prefix, scope, created, revoked)."""
+    from app.storage.keys import list_keys
+
+    rows = asyncio.run(_with_session(_settings(), lambda runtime, session: list_keys(session)))
+    for row in rows:
+        revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
+        click.echo(f"{row.id}\t{row.prefix}…\t{row.scope}\t{row.name or '-'}\t{row.created_at.isoformat()}\t"
+                   f"revoked={revoked}")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key by id; requests with it get 401 from now on."""
+    from app.domain.errors import NotFoundError
+    from app.storage.keys import revoke_key
+
+    try:
+        asyncio.run(_with_session(_settings(),
+                                  lambda runtime, session: revoke_key(session, key_id, now=runtime.clock())))
+    except NotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"keys: revoked key {key_id}", err=True)
+
+
+# ---------------------------------------------------------------- feeds
+@main.group()
+def feeds() -> None:
+    """Feeds: OPML import and export."""
+
+
+async def _import(settings: Settings, data: bytes) -> tuple[int, int, list[str]]:
+    from app.pipeline.poll import parse_opml
+    from app.services.feeds import import_opml
+
+    total = len(parse_opml(data))
+    with click.progressbar(length=total, label="importing feeds", file=sys.stderr) as bar:
+        return await _with_session(settings, lambda runtime, session: import_opml(
+            runtime, session, data, progress=bar.update))
+
+
+@feeds.command("import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def feeds_import(file: Path) -> None:
+    """Register every feed listed in an OPML FILE."""
+    from app.domain.errors import NewsIngestError
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        created, existing, invalid = asyncio.run(_import(settings, file.read_bytes()))
+    except NewsIngestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in invalid:
+        click.echo(f"refused: {line}", err=True)
+    click.echo(f"feeds: {created} created, {existing} already registered, {len(invalid)} refused", err=True)
+
+
+@feeds.command("export-opml")
+def feeds_export() -> None:
+    """Print every feed as an OPML 2.0 document."""
+    from app.services.feeds import export_opml
+
+    data = asyncio.run(_with_session(_settings(), lambda runtime, session: export_opml(session)))
+    sys.stdout.buffer.write(data)
+
+
+async def _seed_if_empty(settings: Settings) -> None:
+    from sqlalchemy import func, select
+
+    from app.storage.models import Feed
+
+    candidates = [Path(__file__).resolve().parents[1] / "seeds", Path.cwd() / "seeds"]
+    seed = next((c / "news-feeds.opml" for c in candidates if (c / "news-feeds.opml").exists()), candidates[0])
+    if not seed.exists():
+        click.echo("serve: --seed: seeds/news-feeds.opml not found; nothing imported", err=True)
+        return
+    count = await _with_session(settings, lambda runtime, session: session.scalar(select(func.count(Feed.id))))
+    if count == 0:
+        created, _, invalid = await _import(settings, seed.read_bytes())
+        click.echo(f"serve: seeded {created} feeds ({len(invalid)} refused)", err=True)
+
+
+# ---------------------------------------------------------------- quotes
+@main.group()
+def quotes() -> None:
+    """Quoted statements."""
+
+
+@quotes.command("extract")
+@click.option("--jsonl", is_flag=True, help="One JSON object per line")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def quotes_extract(jsonl: bool, files: tuple[str, ...]) -> None:
+    """Print the quotes of each text FILE as JSON: {"file": ..., "quotes": [...]}."""
+    from app.pipeline.quotes import extract_files
+
+    for result in extract_files(list(files)):
+        click.echo(json.dumps(result, ensure_ascii=False) if jsonl
+                   else json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""One Settings class, built once at the edge (CLI or create_app) and passed down.
+
+Every setting is an environment variable with the prefix ``NEWS_INGEST_``; the database URL
+also reads the conventional plain ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./news-ingest.db",
+        validation_alias=AliasChoices("DATABASE_URL", "NEWS_INGEST_DATABASE_URL"),
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    host: str = Field("127.0.0.1", description="Bind address of the HTTP API")
+    port: int = Field(8000, description="Port of the HTTP API")
+    log_format: Literal["text", "json"] = Field("text", description="Log line format")
+    log_level: str = Field("INFO", description="Python log level")
+
+    # Outgoing requests (feeds, article pages, webhooks).
+    allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated CIDRs that outgoing requests may reach although private/loopback",
+    )
+    user_agent: str = Field(
+        "news-ingest/0.1 (+https://github.com/news-ingest/news-ingest)",
+        description="User-Agent of every outgoing request",
+    )
+    connect_timeout_s: float = Field(10.0, description="Connect timeout of outgoing requests")
+    request_timeout_s: float = Field(30.0, description="Total timeout of one outgoing request")
+    max_body_bytes: int = Field(10 * 1024 * 1024, description="Largest decompressed response body")
+    per_host_concurrency: int = Field(2, description="Concurrent requests per remote host")
+    min_host_spacing_s: float = Field(0.0, description="Minimum spacing of requests to one host")
+    allow_http_webhooks: bool = Field(False, description="Allow plain http:// webhook URLs")
+
+    # Polling.
+    min_poll_interval_s: int = Field(300, description="Shortest adaptive poll interval")
+    max_poll_interval_s: int = Field(86400, description="Longest adaptive poll interval")
+    max_backoff_s: int = Field(6 * 3600, description="Cap of the failure backoff")
+    worker_concurrency: int = Field(8, description="Feeds polled at once by one worker process")
+    poll_batch_size: int = Field(16, description="Feeds claimed per scheduler round")
+    lease_s: int = Field(300, description="Lease on a claimed feed or delivery; expires if a worker dies")
+    idle_sleep_s: float = Field(1.0, description="Scheduler sleep when no work is due")
+    fetch_articles: bool = Field(True, description="Fetch each entry's page and extract its main text")
+    extract_processes: int = Field(-1, description="Processes for extraction; -1: one per CPU, 0: in-process")
+
+    # API.
+    open_read: bool = Field(False, description="Serve read endpoints without an API key")
+    metrics_enabled: bool = Field(True, description="Serve /metrics")
+    workers_in_api: bool = Field(True, description="`serve` runs workers in the API process")
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)  # raises a clear ValueError
+        return value
+
+    @cached_property
+    def allowed_ip_networks(self) -> list[IPNetwork]:
+        return [ipaddress.ip_network(c, strict=False) for c in self.allowed_networks]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

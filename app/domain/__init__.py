@@ -1,0 +1,1 @@
+"""Plain data and the error tree. No I/O, no framework imports."""

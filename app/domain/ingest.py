@@ -1,0 +1,40 @@
+"""What the pipeline hands to storage: an article ready to store, with its quotes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.domain.quotes import Quote
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """A feed entry after fetch, extraction, fingerprinting and quote finding.
+
+    `extraction` is "ok" when the page's main text was extracted, "retry" when the page could
+    not be fetched (the feed's own content is kept and a later pass may try again), and
+    "feed_only" when the page yielded no text.
+    """
+
+    guid: str | None
+    url: str
+    canonical_url: str
+    source: str | None
+    title: str | None
+    summary: str | None
+    text: str | None
+    byline: str | None
+    language: str | None
+    published_at: datetime
+    body_hash: str | None
+    simhash: int | None
+    extraction: str
+    quotes: tuple[Quote, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    created: tuple[int, ...]
+    updated: tuple[int, ...]
+    quotes: int

@@ -1,0 +1,1 @@
+"""Pipeline stages in order: poll, fetch, extract, dedup, quotes, store, index, notify."""

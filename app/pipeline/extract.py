@@ -1,0 +1,213 @@
+"""Extract: main text and metadata of an article page, with trafilatura. Pure, no I/O.
+
+    extract_page(html, url) -> ExtractedPage | None
+
+Returns None when the page has no extractable main text or cannot be parsed at all; hostile
+input (binary garbage, pathological nesting, script-only pages) yields None, never an exception.
+Metadata trafilatura does not give in the shape we need (full publication timestamp, language,
+canonical URL) is read from the page head first: JSON-LD, Open Graph/article meta, <time>,
+<html lang>, <link rel=canonical>; trafilatura/htmldate's own values are the fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from lxml import html as lxml_html
+from trafilatura.settings import use_config
+from trafilatura.utils import load_html
+
+from app.domain.articles import ExtractedPage
+
+log = logging.getLogger(__name__)
+
+MAX_HTML_BYTES = 10 * 1024 * 1024  # the fetcher's body limit; larger input is cut, not parsed
+MAX_TREE_SIZE = 200_000  # elements; beyond this trafilatura refuses rather than crawling for ages
+
+
+
+def _config() -> Any:
+    config = use_config()  # a fresh ConfigParser with trafilatura's defaults
+    config.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # no signal-based timeouts (not main thread)
+    return config
+
+
+_CONFIG = _config()  # read-only after this; trafilatura only reads it
+
+_DATE_META = (
+    "article:published_time", "og:published_time", "og:article:published_time", "datepublished",
+    "publishdate", "pubdate", "publication_date", "dc.date.issued", "dc.date", "dcterms.created",
+    "date", "sailthru.date", "parsely-pub-date",
+)
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 (with or without zone; naive taken as UTC) or YYYY-MM-DD, as aware UTC."""
+    if not value:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    candidate = value.replace("Z", "+00:00").replace("z", "+00:00")
+    candidate = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", candidate)  # +0100 -> +01:00
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        match = re.match(r"(\d{4}-\d{2}-\d{2})", value)
+        if not match:
+            return None
+        try:
+            parsed = datetime.fromisoformat(match.group(1))
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    return parsed if 1990 <= parsed.year <= 2100 else None
+
+
+def _json_ld_objects(tree: Any) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        seen = 0
+        while stack and seen < 200:
+            item = stack.pop()
+            seen += 1
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                yield item
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+
+
+def _head_metadata(tree: Any, url: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    metas: dict[str, str] = {}
+    for el in tree.xpath("//meta[@content]"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "").lower()
+        if key and key not in metas:
+            metas[key] = el.get("content", "")
+
+    # Canonical: <link rel=canonical>, then og:url (resolved; only http(s)).
+    canonical = None
+    for el in tree.xpath("//link[@href]"):
+        if "canonical" in (el.get("rel") or "").lower().split():
+            canonical = el.get("href")
+            break
+    canonical = canonical or metas.get("og:url")
+    if canonical:
+        try:
+            absolute = urljoin(url, canonical.strip())
+        except ValueError:
+            absolute = ""
+        if urlsplit(absolute).scheme in ("http", "https"):
+            meta["canonical_url"] = absolute
+
+    published = None
+    for obj in _json_ld_objects(tree):
+        published = _parse_datetime(str(obj.get("datePublished") or "")) or published
+        if published:
+            break
+    if published is None:
+        for key in _DATE_META:
+            published = _parse_datetime(metas.get(key))
+            if published:
+                break
+    if published is None:
+        for el in tree.xpath("//time[@datetime]")[:3]:
+            published = _parse_datetime(el.get("datetime"))
+            if published:
+                break
+    meta["published"] = published
+
+    lang = None
+    roots = tree.xpath("/html")
+    if roots:
+        lang = roots[0].get("lang") or roots[0].get("{http://www.w3.org/XML/1998/namespace}lang")
+    lang = lang or metas.get("content-language") or metas.get("og:locale") or metas.get("language")
+    if lang:
+        lang = lang.strip().split(",")[0].strip().replace("_", "-")
+        meta["language"] = lang if _LANG_RE.match(lang) else None
+    return meta
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return text or None
+
+
+def extract_page(html: bytes | str, url: str, *, favor: str = "balanced") -> ExtractedPage | None:
+    """Main text and metadata of the page at `url`, or None when there is no article text.
+
+    `favor` is "balanced" (default; best F1 on the benchmark), "precision" or "recall".
+    """
+    if not html:
+        return None
+    if isinstance(html, bytes) and len(html) > MAX_HTML_BYTES:
+        html = html[:MAX_HTML_BYTES]
+    elif isinstance(html, str) and len(html) > MAX_HTML_BYTES:
+        html = html[:MAX_HTML_BYTES]
+    try:
+        return _extract(html, url, favor)
+    except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError,
+            UnicodeError, AssertionError) as exc:
+        log.warning("extract: failed", extra={"url": url, "error": repr(exc)})
+        return None
+    except Exception as exc:  # lxml and trafilatura raise a zoo of types on hostile input
+        log.warning("extract: failed", extra={"url": url, "error": repr(exc)})
+        return None
+
+
+def _extract(html: bytes | str, url: str, favor: str) -> ExtractedPage | None:
+    tree = load_html(html)
+    if tree is None or not isinstance(tree, lxml_html.HtmlElement):
+        return None
+    head = _head_metadata(tree, url)
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=favor == "precision",
+        favor_recall=favor == "recall",
+        deduplicate=False,
+        config=_CONFIG,
+        date_extraction_params={"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"},
+    )
+    if doc is None:
+        return None
+    text = getattr(doc, "text", None)
+    if not text or not text.strip():
+        return None
+    published = head.get("published") or _parse_datetime(getattr(doc, "date", None))
+    canonical = head.get("canonical_url")
+    if canonical is None:
+        doc_url = getattr(doc, "url", None)
+        if doc_url and doc_url != url and urlsplit(doc_url).scheme in ("http", "https"):
+            canonical = doc_url
+    return ExtractedPage(
+        url=url,
+        text=text.strip(),
+        title=_clean(getattr(doc, "title", None)),
+        byline=_clean(getattr(doc, "author", None)),
+        published=published,
+        language=head.get("language") or _clean(getattr(doc, "language", None)),
+        canonical_url=canonical,
+    )

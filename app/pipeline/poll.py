@@ -1,0 +1,486 @@
+"""Poll: read feed documents and decide when to read them again. Pure functions, no I/O.
+
+    parse_feed(body, headers, url) -> ParsedFeed          raises FeedParseError for non-feeds
+    next_poll_at(now, ...) -> datetime                    adaptive interval, hints, bounds
+    poll_interval_s(now, ...) -> float                    the same, as seconds
+    backoff_delay(failures, base, cap, rng) -> float      exponential with jitter, capped
+    feed_health(failures) -> "ok" | "degraded" | "failing"
+    discover_feed_urls(html, base_url) -> list[str]       <link rel=alternate> feeds of a page
+    candidate_feed_urls(base_url) -> list[str]            common feed paths to try
+    parse_opml(data) -> list[OpmlOutline]; render_opml(feeds) -> bytes
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import random
+import re
+import xml.parsers.expat
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+from xml.sax.saxutils import quoteattr
+
+import feedparser
+
+from app.domain.errors import FeedParseError
+from app.domain.feeds import FeedEntry, OpmlOutline, ParsedFeed
+
+MIN_INTERVAL_S = 5 * 60
+MAX_INTERVAL_S = 24 * 60 * 60
+DEFAULT_INTERVAL_S = 60 * 60  # a feed whose entries carry no dates
+COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml")
+FEED_TYPES = frozenset({
+    "application/rss+xml", "application/atom+xml", "application/rdf+xml",
+    "application/feed+json", "application/json+feed", "application/x.atom+xml", "text/xml",
+    "application/xml",
+})
+_SY_PERIOD_S = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
+                "yearly": 365 * 86400}
+
+
+# --------------------------------------------------------------------------- HTML to text
+
+
+class _TextCollector(HTMLParser):
+    _SKIP = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "object"})
+    _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+                        "table", "blockquote", "pre", "section", "article", "header", "footer", "hr",
+                        "figure", "figcaption", "dd", "dt"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skip += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed
+    within lines, blank lines removed. None or empty in, None out."""
+    if not value:
+        return None
+    if "<" not in value and "&" not in value:
+        text = value
+    else:
+        collector = _TextCollector()
+        try:
+            collector.feed(value)
+            collector.close()
+        except Exception:  # HTMLParser is lenient; never let a hostile fragment escape
+            return re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", html.unescape(value))).strip() or None
+        text = "".join(collector.parts)
+    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
+    out = "\n".join(line for line in lines if line)
+    return out or None
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+def _utc(parsed: Any) -> datetime | None:
+    """feedparser's *_parsed values are UTC struct_times."""
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def _absolute(link: str | None, base: str) -> str | None:
+    if not link:
+        return None
+    link = link.strip()
+    try:
+        resolved = urljoin(base, link)
+    except ValueError:
+        return None
+    return resolved if urlsplit(resolved).scheme in ("http", "https") else None
+
+
+def _ttl_hint_s(feed: Mapping[str, Any]) -> int | None:
+    """RSS <ttl> (minutes) or sy:updatePeriod / sy:updateFrequency, whichever is longer."""
+    hints: list[int] = []
+    ttl = str(feed.get("ttl") or "").strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        hints.append(int(ttl) * 60)
+    period = str(feed.get("sy_updateperiod") or "").strip().lower()
+    if period in _SY_PERIOD_S:
+        freq_text = str(feed.get("sy_updatefrequency") or "1").strip()
+        freq = int(freq_text) if freq_text.isdigit() and int(freq_text) > 0 else 1
+        hints.append(_SY_PERIOD_S[period] // freq)
+    return max(hints) if hints else None
+
+
+def _entry(e: Mapping[str, Any], base: str) -> FeedEntry:
+    link = _absolute(e.get("link"), base)
+    if not link:
+        for alt in e.get("links") or ():
+            if alt.get("rel", "alternate") == "alternate" and alt.get("href"):
+                link = _absolute(alt["href"], base)
+                if link:
+                    break
+    title = html_to_text(e.get("title"))
+    summary = html_to_text(e.get("summary"))
+    content = None
+    for part in e.get("content") or ():
+        content = html_to_text(part.get("value"))
+        if content:
+            break
+    # dict.get skips FeedParserDict's deprecated updated->published fallback (and its warning).
+    published = (_utc(dict.get(e, "published_parsed")) or _utc(dict.get(e, "updated_parsed"))
+                 or _utc(dict.get(e, "created_parsed")))
+    guid = (e.get("id") or "").strip() or link
+    if not guid:
+        # No id and no link: derive a stable one from what the item says.
+        seed = "\x1f".join(str(x) for x in (title, summary, published.isoformat() if published else ""))
+        guid = "sha256:" + hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()
+    author = html_to_text(e.get("author")) if e.get("author") else None
+    return FeedEntry(guid=guid, link=link, title=title, summary=summary, content=content, author=author,
+                     published=published)
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """Parse a feed with feedparser, honouring the charset the server declared in `headers`.
+
+    Ill-formed (bozo) feeds keep whatever entries feedparser recovered, with `warning` set.
+    A document with neither a recognised version nor entries raises FeedParseError.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        d = feedparser.parse(body, response_headers=lowered)
+    except Exception as exc:  # feedparser is defensive, but a parser bug must not kill a worker
+        raise FeedParseError(f"poll: cannot parse {url}: {exc}") from exc
+    if not d.get("version") and not d.entries:
+        reason = f": {d.get('bozo_exception')}" if d.get("bozo") else ""
+        raise FeedParseError(f"poll: {url} is not a feed{reason}")
+    feed = d.feed
+    base = url
+    site = _absolute(feed.get("link"), base)
+    entries = tuple(_entry(e, base) for e in d.entries)
+    warning = None
+    if d.get("bozo"):
+        exc = d.get("bozo_exception")
+        warning = f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed feed"
+    return ParsedFeed(title=html_to_text(feed.get("title")), site_link=site, version=d.get("version") or "",
+                      ttl_s=_ttl_hint_s(feed), entries=entries, warning=warning)
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def _cache_hint_s(headers: Mapping[str, str] | None, now: datetime) -> float | None:
+    """Freshness lifetime from Cache-Control max-age/s-maxage or Expires (RFC 9111 §4.2.1)."""
+    if not headers:
+        return None
+    h = {k.lower(): v for k, v in headers.items()}
+    cc = h.get("cache-control", "")
+    if re.search(r"(?:^|,)\s*(?:no-store|no-cache)\b", cc, re.I):
+        return None
+    ages = [int(m) for m in re.findall(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", cc, re.I)]
+    if ages:
+        age = float(max(ages))
+        current_age = h.get("age", "").strip()
+        if current_age.isdigit():
+            age -= int(current_age)
+        return max(0.0, age)
+    expires = h.get("expires")
+    if expires:
+        try:
+            when = parsedate_to_datetime(expires)
+        except (TypeError, ValueError, IndexError):
+            return 0.0  # invalid Expires means "already expired" (RFC 9111 §5.3)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        origin = now
+        if h.get("date"):  # measure against the server's clock when it sent one
+            try:
+                origin = parsedate_to_datetime(h["date"])
+                origin = origin if origin.tzinfo else origin.replace(tzinfo=UTC)
+            except (TypeError, ValueError, IndexError):
+                origin = now
+        return max(0.0, (when - origin).total_seconds())
+    return None
+
+
+def _publish_interval_s(entry_times: Iterable[datetime | None], now: datetime) -> float | None:
+    """Mean gap between the newest entries; a feed silent for longer than that slows down."""
+    times = sorted((t for t in entry_times if t is not None and t <= now + timedelta(minutes=5)),
+                   reverse=True)[:20]
+    if not times:
+        return None
+    silence = max(0.0, (now - times[0]).total_seconds())
+    if len(times) < 2:
+        return silence / 2 if silence else None
+    span = (times[0] - times[-1]).total_seconds()
+    mean_gap = span / (len(times) - 1)
+    # Half the silence: a daily feed quiet for a week is polled about every 3.5 days (clamped).
+    return max(mean_gap, silence / 2)
+
+
+def poll_interval_s(
+    now: datetime,
+    *,
+    entry_times: Iterable[datetime | None] = (),
+    ttl_s: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    override_s: float | None = None,
+    min_interval_s: float = MIN_INTERVAL_S,
+    max_interval_s: float = MAX_INTERVAL_S,
+) -> float:
+    """Seconds until the next poll. See `next_poll_at`."""
+    if override_s is not None and override_s > 0:
+        return float(override_s)
+    interval = _publish_interval_s(entry_times, now)
+    if interval is None:
+        interval = DEFAULT_INTERVAL_S
+    for hint in (ttl_s, _cache_hint_s(headers, now)):
+        if hint is not None:
+            interval = max(interval, float(hint))
+    return min(max(interval, min_interval_s), max_interval_s)
+
+
+def next_poll_at(
+    now: datetime,
+    *,
+    entry_times: Iterable[datetime | None] = (),
+    ttl_s: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    override_s: float | None = None,
+    min_interval_s: float = MIN_INTERVAL_S,
+    max_interval_s: float = MAX_INTERVAL_S,
+) -> datetime:
+    """When to poll a feed next, after a successful poll at `now` (aware).
+
+    1. Adaptive: the mean gap between the newest (up to 20) entry timestamps, or half the time
+       since the newest entry if the feed has gone quiet; 1 h when entries carry no dates.
+    2. Raised to the publisher's hints: `ttl_s` (RSS ttl, sy:updatePeriod — `ParsedFeed.ttl_s`)
+       and the response's freshness (Cache-Control max-age/s-maxage minus Age, else Expires).
+    3. Clamped to [min_interval_s, max_interval_s] (default 5 min .. 24 h).
+    A positive per-feed `override_s` wins over all of this.
+    """
+    seconds = poll_interval_s(now, entry_times=entry_times, ttl_s=ttl_s, headers=headers,
+                              override_s=override_s, min_interval_s=min_interval_s,
+                              max_interval_s=max_interval_s)
+    return now + timedelta(seconds=seconds)
+
+
+def backoff_delay(consecutive_failures: int, base: float = 60.0, cap: float = MAX_INTERVAL_S,
+                  rng: random.Random | None = None, *, retry_after: float | None = None) -> float:
+    """Seconds to wait after the n-th consecutive failure: base * 2**(n-1), capped, with
+    "equal jitter" (uniform in [d/2, d]) so failing feeds spread out instead of retrying in step.
+
+    A server's Retry-After (seconds) is honoured as a floor, up to `cap`. 0 failures -> 0.0.
+    """
+    if consecutive_failures <= 0:
+        return max(0.0, min(retry_after or 0.0, cap))
+    rng = rng or random.Random()
+    exponent = min(consecutive_failures - 1, 62)  # avoid float overflow for huge counts
+    delay = min(cap, base * (2.0 ** exponent))
+    delay = delay / 2 + rng.random() * delay / 2
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return delay
+
+
+def feed_health(consecutive_failures: int, *, degraded_after: int = 3,
+                failing_after: int = 10) -> Literal["ok", "degraded", "failing"]:
+    """"ok" below `degraded_after` consecutive failures, "failing" from `failing_after` on."""
+    if consecutive_failures >= failing_after:
+        return "failing"
+    if consecutive_failures >= degraded_after:
+        return "degraded"
+    return "ok"
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+class _LinkCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "base" and a.get("href") and self.base is None:
+            self.base = a["href"].strip()
+        elif tag == "link":
+            rels = a.get("rel", "").lower().split()
+            mime = a.get("type", "").split(";")[0].strip().lower()
+            if "alternate" in rels and mime in FEED_TYPES and a.get("href", "").strip():
+                self.links.append(a["href"].strip())
+
+    handle_startendtag = handle_starttag
+
+
+def discover_feed_urls(page: bytes | str, base_url: str) -> list[str]:
+    """Feed URLs a page advertises with <link rel="alternate" type="application/rss+xml|atom+xml|...">,
+    absolute and in page order, without duplicates. Never raises on bad HTML."""
+    text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
+    collector = _LinkCollector()
+    try:
+        collector.feed(text)
+        collector.close()
+    except Exception:
+        pass
+    base = urljoin(base_url, collector.base) if collector.base else base_url
+    found = (_absolute(href, base) for href in collector.links)
+    return list(dict.fromkeys(u for u in found if u))
+
+
+def candidate_feed_urls(base_url: str) -> list[str]:
+    """Common feed locations on the site of `base_url`, for when a page advertises none."""
+    parts = urlsplit(base_url)
+    root = f"{parts.scheme}://{parts.netloc}"
+    return [root + path for path in COMMON_FEED_PATHS]
+
+
+# --------------------------------------------------------------------------- OPML
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refuse(*_args: object) -> None:
+    raise _Refused("DTDs and entity declarations are not allowed in OPML")
+
+
+def _outline_from(attrs: Mapping[str, str], category: str | None) -> OpmlOutline | None:
+    a = {k.lower(): v for k, v in attrs.items()}
+    url = (a.get("xmlurl") or "").strip()
+    if not url:
+        return None
+    title = (a.get("title") or a.get("text") or "").strip() or None
+    site = (a.get("htmlurl") or "").strip() or None
+    return OpmlOutline(url=url, title=title, site_url=site, category=category)
+
+
+def _parse_opml_strict(data: bytes) -> list[OpmlOutline]:
+    out: list[OpmlOutline] = []
+    stack: list[str | None] = []  # folder titles of open outlines (None for feed outlines)
+    parser = xml.parsers.expat.ParserCreate()
+    # The defusedxml stance: any DTD, entity declaration or external reference is refused.
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse  # type: ignore[assignment]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name.lower() != "outline":
+            return
+        category = next((c for c in reversed(stack) if c), None)
+        item = _outline_from(attrs, category)
+        if item is not None:
+            out.append(item)
+            stack.append(None)
+        else:
+            a = {k.lower(): v for k, v in attrs.items()}
+            stack.append((a.get("title") or a.get("text") or "").strip() or None)
+
+    def end(name: str) -> None:
+        if name.lower() == "outline" and stack:
+            stack.pop()
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.Parse(data, True)
+    return out
+
+
+_OUTLINE_TAG = re.compile(rb"<outline\b([^>]*)>", re.I)
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _parse_opml_lenient(data: bytes) -> list[OpmlOutline]:
+    """For OPML that is not well-formed XML (unescaped & in titles is common): scan the
+    outline tags. No nesting/category information."""
+    out = []
+    for match in _OUTLINE_TAG.finditer(data):
+        attrs = {}
+        for m in _ATTR.finditer(match.group(1)):
+            raw = m.group(2) if m.group(2) is not None else m.group(3)
+            attrs[m.group(1).decode("ascii", "replace")] = html.unescape(raw.decode("utf-8", "replace"))
+        item = _outline_from(attrs, None)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def parse_opml(data: bytes) -> list[OpmlOutline]:
+    """Feed outlines (those with xmlUrl) of an OPML document, nested folders included; the
+    nearest enclosing folder's title becomes `category`. Duplicated URLs are kept once.
+
+    Documents with a DTD or entity declarations raise FeedParseError; otherwise malformed XML
+    is scanned leniently. A document without any feed outline raises FeedParseError.
+    """
+    head = data[:4096].lstrip().lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        raise FeedParseError("opml: DTDs and entity declarations are not allowed")
+    try:
+        outlines = _parse_opml_strict(data)
+    except _Refused as exc:
+        raise FeedParseError(f"opml: {exc}") from exc
+    except xml.parsers.expat.ExpatError:
+        outlines = _parse_opml_lenient(data)
+    unique: dict[str, OpmlOutline] = {}
+    for o in outlines:
+        if _absolute(o.url, o.url) is None:  # only http(s) feeds
+            continue
+        unique.setdefault(o.url, o)
+    if not unique and b"<opml" not in data[:4096].lower():
+        raise FeedParseError("opml: not an OPML document")
+    return list(unique.values())
+
+
+def render_opml(feeds: Sequence[OpmlOutline] | Iterable[OpmlOutline], title: str = "news-ingest feeds",
+                now: datetime | None = None) -> bytes:
+    """OPML 2.0 with one folder outline per category (uncategorised feeds at top level)."""
+
+    def feed_line(o: OpmlOutline, indent: str) -> str:
+        name = o.title or o.url
+        attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(o.url)}'
+        if o.site_url:
+            attrs += f" htmlUrl={quoteattr(o.site_url)}"
+        return f"{indent}<outline {attrs}/>"
+
+    groups: dict[str | None, list[OpmlOutline]] = {}
+    for o in feeds:
+        groups.setdefault(o.category, []).append(o)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">', "  <head>",
+             f"    <title>{html.escape(title, quote=False)}</title>"]
+    if now is not None:
+        lines.append(f"    <dateCreated>{now.strftime('%a, %d %b %Y %H:%M:%S GMT')}</dateCreated>")
+    lines += ["  </head>", "  <body>"]
+    for o in groups.pop(None, []):
+        lines.append(feed_line(o, "    "))
+    for category, items in groups.items():
+        assert category is not None
+        lines.append(f"    <outline text={quoteattr(category)} title={quoteattr(category)}>")
+        lines += [feed_line(o, "      ") for o in items]
+        lines.append("    </outline>")
+    lines += ["  </body>", "</opml>", ""]
+    return "\n".join(lines).encode("utf-8")

@@ -1,0 +1,551 @@
+"""Say who said each quoted span.
+
+Rules, tried in order for every span (first hit wins):
+  1. trailing attribution right after the closing mark: `…,” Rutte told reporters`,
+     `…,” said Sen. John McCain`;
+  2. the nearest speech verb before the quote in the same sentence:
+     `Rutte said on Monday that the move was “…”`, `the Kremlin dismissed reports as “…”`;
+  3. an introduction ending with a colon in the previous paragraph: `Dr. Ward stated:`;
+  4. another attributed quote of the same paragraph (split and run-on quotes);
+  5. the quote that runs on from the previous paragraph, or the previous paragraph's
+     speaker for a paragraph that is all quote.
+The words found in the subject slot are then resolved: names to the fullest form the
+article gives, pronouns and descriptions ("the governor") to the most recent compatible
+person, indefinites ("a spokesman", "one person") to no name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from .marks import Span
+from .names import FEMALE_HONORIFICS, MALE_HONORIFICS, Mention, NameIndex
+from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
+
+# Sentence ends: . ! ? (optionally followed by a closing mark) then space and a capital/mark.
+_SENT_END_RE = re.compile(r"[.!?][”\"’']?[ \t\xa0]+(?=[“\"‘'(\[A-Z0-9])|\n\s*")
+_ABBREV = frozenset("""mr mrs ms dr sen rep gov gen col lt sgt capt st jr sr prof rev no vs
+inc corp co ltd u.s u.k u.n d.c a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec ariz
+calif fla ill mass mich minn n.y n.j pa tenn tex va wash wis conn ky la md mo ga ala okla ore
+""".split())
+# Words allowed between a subject and its verb ("Rutte also said", "he had initially dismissed").
+_AUX = frozenset("""also has have had was were is are be been being would will could should may might
+must later earlier then again once previously recently repeatedly initially quickly simply flatly
+publicly privately already further finally often even just never not did does do n't only
+reportedly allegedly famously first last since himself herself itself themselves yesterday today
+tonight now still subsequently immediately angrily bluntly sharply curtly proudly confidently
+plainly candidly frankly openly boldly firmly calmly softly quietly loudly emphatically
+""".split())
+_TIME_TAIL_RE = re.compile(
+    r"(?:,?\s+(?:on|last|this|late|early|earlier|on\s+late)?\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening)(?:\s+(?:night|morning|afternoon|evening))?,?)+\s*$"
+)
+_PREPOSITIONS = frozenset("""of for at from with to by about in on against than like under including
+into over as between among toward towards behind after before during via per""".split())
+_CONJ_START = frozenset("""while and but as of in to for that which because if when whereas although
+though so or nor than who whom whose where after before since until unless with without from by
+on at into about like its his her their our this these those""".split())
+_PRONOUN_GENDER = {"he": "m", "she": "f", "him": "m", "her": "f"}
+_PLURAL_PRONOUNS = frozenset({"they", "we", "it"})
+_INDEFINITE = frozenset({"a", "an", "one", "another", "some", "many", "several", "other", "others",
+                         "someone", "somebody", "most", "few", "two", "three", "critics", "officials",
+                         "supporters", "sources", "experts", "analysts", "observers", "people",
+                         "residents", "voters", "protesters", "democrats", "republicans"})
+# Person descriptions that may stand for a named speaker ("the governor said").
+_TITLE_ALIASES = {
+    "senator": ("sen", "senator"), "governor": ("gov", "governor"), "representative": ("rep",),
+    "congressman": ("rep", "congressman"), "congresswoman": ("rep", "congresswoman"),
+    "lawmaker": ("rep", "sen", "senator", "congressman", "congresswoman"),
+    "general": ("gen", "general"), "minister": ("minister",), "president": ("president",),
+    "secretary": ("secretary",), "spokesman": ("spokesman", "spokesperson", "secretary"),
+    "spokeswoman": ("spokeswoman", "spokesperson", "secretary"), "mayor": ("mayor",),
+    "chairman": ("chairman", "chair"), "chairwoman": ("chairwoman", "chair"), "judge": ("judge",),
+    "ambassador": ("ambassador",), "leader": ("leader", "speaker"), "speaker": ("speaker",),
+    "director": ("director",), "chancellor": ("chancellor",), "premier": ("premier",),
+    "candidate": (), "nominee": (), "official": (), "businessman": (), "billionaire": (),
+    "mogul": (), "frontrunner": (), "front-runner": (), "politician": (), "activist": (),
+    "commentator": (), "professor": ("professor", "prof"), "author": (), "host": (),
+    "attorney": ("attorney",), "lawyer": (), "doctor": ("dr",), "economist": (), "analyst": (),
+    "adviser": ("adviser",), "advisor": ("advisor",), "aide": (), "strategist": (),
+    "chief": ("chief",), "commissioner": ("commissioner",), "sheriff": ("sheriff",),
+    "man": (), "woman": (), "pastor": ("pastor",), "reverend": ("rev",), "queen": ("queen",),
+    "king": ("king",), "pope": ("pope",), "diplomat": (), "envoy": ("envoy",), "officer": (),
+}
+_ORG_DESCRIPTIONS = frozenset({"campaign", "ministry", "department", "agency", "company", "group",
+                               "committee", "government", "administration", "office", "party",
+                               "organization", "organisation", "council", "kremlin", "pentagon",
+                               "statement", "report", "newspaper", "paper", "network", "firm"})
+_WORK_CUE_RE = re.compile(
+    r"(?:book|film|movie|documentary|song|album|show|series|novel|poem|play|musical|article|op-ed|essay|"
+    r"column|headline|titled|entitled|headlined|program|programme|podcast|episode|hashtag|slogan|"
+    r"banner|sign|signs|shirt|shirts|hat|hats|motto)s?[\s,:]*[“\"‘']?$",
+    re.I,
+)
+_WORD_RE = re.compile(r"[\w’'-]+")
+_AUX_VERBS = frozenset("""is was has had will would can could did does may might must should shall
+wants wanted thinks thought believes believed knows knew went came made took gave got""".split())
+_COMMON_VERB_AFTER = frozenset("""has had is was will would did does can could told said says
+says, also has have were are may might must should""".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    speaker: str | None
+    title: str | None
+    speaker_type: str | None
+    verb: str | None
+    channel: str | None
+    confidence: float
+    rule: str  # which rule fired (for debugging and confidence)
+    found: bool  # an attribution was seen, even when it names nobody ("one person said")
+
+
+NO_ATTRIBUTION = Attribution(None, None, None, None, None, 0.0, "none", False)
+
+
+def _mask(text: str, spans: list[Span]) -> str:
+    """The text with quoted words blanked, so verbs and sentence ends inside quotes are ignored."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for sp in spans:
+        if sp.start < pos:
+            continue
+        parts.append(text[pos:sp.start])
+        parts.append("x" * (sp.end - sp.start))
+        pos = sp.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+class Attributor:
+    """Attribution state for one document: masked text, sentence ends, names, recent speakers."""
+
+    def __init__(self, text: str, spans: list[Span], names: NameIndex) -> None:
+        self.text = text
+        self.spans = spans
+        self.names = names
+        self.masked = _mask(text, spans)
+        self.sent_ends: list[int] = []
+        for m in _SENT_END_RE.finditer(self.masked):
+            if m.group()[0] == "\n":
+                self.sent_ends.append(m.end())
+                continue
+            word = self.masked[max(0, m.start() - 6):m.start()].split()
+            w = word[-1].lower().lstrip("(“\"") if word else ""
+            if w in _ABBREV or (len(w) == 1 and w.isalpha()):
+                continue
+            self.sent_ends.append(m.end())
+        # speakers resolved so far: (position, name, entity-or-None gender)
+        self.speaker_pos: list[int] = []
+        self.speaker_names: list[tuple[str, str | None, str]] = []
+        self._subject_cache: dict[int, bool] = {}
+
+    # ---- sentence geometry -------------------------------------------------------------
+    def sentence_start(self, pos: int, floor: int) -> int:
+        i = bisect.bisect_right(self.sent_ends, pos) - 1
+        s = self.sent_ends[i] if i >= 0 else 0
+        return max(s, floor)
+
+    def sentence_end(self, pos: int, ceil: int) -> int:
+        i = bisect.bisect_right(self.sent_ends, pos)
+        e = self.sent_ends[i] if i < len(self.sent_ends) else len(self.text)
+        return min(e, ceil)
+
+    # ---- resolution ---------------------------------------------------------------------
+    def _person_like(self, m: Mention) -> bool:
+        if self.masked[m.start] == "x":
+            return False  # a name inside quoted words is not the one speaking
+        return m.org or bool(m.title) or self.names.is_person_name(self.names.full_name(m.name, m.start))
+
+    def _resolved(self, m: Mention, conf: float) -> tuple[str, str | None, str, float]:
+        if m.org:
+            ent = self.names.entity(m.name)
+            return m.name, None, "organisation", conf
+        full = self.names.full_name(m.name, m.start)
+        ent = self.names.entity(full)
+        title = m.title or (ent.title if ent else None)
+        return full, title, "person", conf
+
+    def _gender(self, name: str) -> str | None:
+        ent = self.names.entity(name)
+        return ent.gender if ent else None
+
+    def _is_subject(self, m: Mention) -> bool:
+        """A mention that heads its clause: sentence-initial, or followed by a verb."""
+        cached = self._subject_cache.get(m.start)
+        if cached is not None:
+            return cached
+        after = self.masked[m.end:m.end + 120]
+        words = _WORD_RE.findall(after)[:6]
+        res = False
+        # skip an appositive: "Mark Rutte, NATO's secretary-general, said"
+        if after.lstrip().startswith(","):
+            close = after.find(",", after.find(",") + 1)
+            if 0 < close < 90:
+                words = _WORD_RE.findall(after[close + 1:])[:3]
+        for w in words[:3]:
+            lw = w.lower()
+            if lw in VERB_FORMS or lw in _COMMON_VERB_AFTER or (
+                    w.islower() and (lw.endswith(("ed", "n't", "n’t")) or lw in _AUX_VERBS)):
+                res = True
+                break
+            if lw not in _AUX:
+                break
+        if not res:
+            s = self.sentence_start(m.start, 0)
+            lead = self.text[s:m.start]
+            res = not any(c.islower() for c in lead)
+        self._subject_cache[m.start] = res
+        return res
+
+    def resolve_pronoun(self, pos: int, gender: str | None) -> tuple[str, str | None, str, float] | None:
+        """Most salient compatible person before `pos`: recent, a clause subject or a speaker,
+        and of the pronoun's gender when the article tells it."""
+        floor = max(0, pos - 2500)
+        best: tuple[float, tuple[str, str | None, str, float]] | None = None
+        j = bisect.bisect_left(self.speaker_pos, pos) - 1
+        while j >= 0 and self.speaker_pos[j] >= floor:
+            name, title, kind = self.speaker_names[j]
+            if kind == "person" and self._compatible(name, gender):
+                score = -(pos - self.speaker_pos[j]) / 150 + 3 + self._gender_bonus(name, gender)
+                best = (score, (name, title, "person", 0.75))
+                break
+            j -= 1
+        i = bisect.bisect_left(self.names.starts, pos) - 1
+        seen = 0
+        while i >= 0 and self.names.mentions[i].start >= floor and seen < 12:
+            m = self.names.mentions[i]
+            i -= 1
+            if m.org or not self._person_like(m):
+                continue
+            full = self.names.full_name(m.name, m.start)
+            if not self._compatible(full, gender):
+                continue
+            seen += 1
+            score = -(pos - m.start) / 150 + self._gender_bonus(full, gender)
+            if self._is_subject(m):
+                score += 3
+            if m.possessive:
+                score -= 1
+            if best is None or score > best[0]:
+                best = (score, self._resolved(m, 0.7))
+        return best[1] if best else None
+
+    def _gender_bonus(self, name: str, gender: str | None) -> float:
+        return 4.0 if gender is not None and self._gender(name) == gender else 0.0
+
+    def _compatible(self, name: str, gender: str | None) -> bool:
+        if gender is None:
+            return True
+        g = self._gender(name)
+        return g is None or g == gender
+
+    def resolve_description(self, head: str, pos: int) -> tuple[str, str | None, str, float] | None:
+        """ "the governor" -> the most recent person whose title fits, else the last speaker."""
+        aliases = _TITLE_ALIASES.get(head, ())
+        floor = max(0, pos - 4000)
+        if aliases:
+            i = bisect.bisect_left(self.names.starts, pos) - 1
+            while i >= 0 and self.names.mentions[i].start >= floor:
+                m = self.names.mentions[i]
+                i -= 1
+                if m.org:
+                    continue
+                full = self.names.full_name(m.name, m.start)
+                ent = self.names.entity(full)
+                titles = " ".join(filter(None, (m.title, ent.title if ent else None))).lower().replace(".", "")
+                if any(a in titles.replace("-", " ").split() for a in aliases):
+                    return self._resolved(m, 0.7)
+        gender = "f" if head in ("woman", "spokeswoman", "chairwoman", "congresswoman", "queen") else (
+            "m" if head in ("man", "spokesman", "chairman", "congressman", "king", "businessman") else None)
+        return self.resolve_pronoun(pos, gender)
+
+    def resolve_np(self, start: int, end: int, subject: bool) -> tuple[tuple[str, str | None, str, float] | None, bool]:
+        """Resolve the words of a subject (before the verb) or object (after it) slot.
+
+        Returns (speaker or None, found): found is False when the slot holds nothing that
+        can speak (so another rule may try).
+        """
+        region = self.text[start:end]
+        if subject:
+            # drop adverbs, auxiliaries and times between the subject and the verb
+            region = _TIME_TAIL_RE.sub("", region)
+            words = region.split()
+            while words and words[-1].lower().strip(",") in _AUX:
+                words.pop()
+            cut = region.rfind(words[-1]) + len(words[-1]) if words else 0
+            region = region[:cut].rstrip(" ,")
+            end = start + len(region)
+            # an appositive between subject and verb: "Mark Rutte, NATO's secretary-general, said"
+            comma = region.rfind(",")
+            if comma > 0:
+                appos = region[comma + 1:].strip()
+                if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
+                              or "’s " in appos or "'s " in appos):
+                    head_end = start + comma
+                    res, found = self._np_at(start, head_end, True)
+                    if found and res is not None:
+                        return res, found
+        return self._np_at(start, end, subject)
+
+    def _np_at(self, start: int, end: int, subject: bool) -> tuple[tuple[str, str | None, str, float] | None, bool]:
+        region = self.text[start:end]
+        words = region.split()
+        if not words:
+            return None, False
+        low = [w.lower().strip(",;:()“”\"") for w in words]
+        key = low[-1] if subject else low[0]
+        if key in _PRONOUN_GENDER or key in _PLURAL_PRONOUNS:
+            if key in _PLURAL_PRONOUNS:
+                return self._resolve_plural(start), True
+            return self.resolve_pronoun(start, _PRONOUN_GENDER[key]), True
+        mentions = [m for m in self.names.mentions_in(start, end) if self._person_like(m)]
+        if subject:
+            if low[-1] in ("and", "but", "or", "then"):
+                return None, False  # a coordinated verb: its subject is the clause's
+            for m in reversed(mentions):
+                before = self.text[max(start, m.start - 30):m.start].split()
+                while before and before[-1].lower() in ("the", "a", "an"):
+                    before.pop()
+                if before and before[-1].lower().strip(",") in _PREPOSITIONS:
+                    continue
+                if m.possessive:
+                    tail = self.text[m.end:end].split()
+                    if tail and tail[-1].lower().strip(",") in ("campaign", "team", "camp"):
+                        name = self.names.full_name(m.name, m.start)
+                        return (f"{name} campaign", None, "organisation", 0.6), True
+                    continue
+                return self._resolved(m, 0.9), True
+            # a lone surname right before the verb speaks even when never given in full ("Hale said")
+            last = [m for m in self.names.mentions_in(start, end) if not m.possessive and not m.org]
+            if last and not self.text[last[-1].end:end].strip(" ,") and self.masked[last[-1].start] != "x":
+                return self._resolved(last[-1], 0.7), True
+        else:
+            for k, m in enumerate(mentions):
+                if m.possessive or m.start - start > 60:
+                    continue
+                # "said Huckabee campaign spokesman Hogan Gidley": a name used as a modifier
+                nxt = self.text[m.end:m.end + 2]
+                if k + 1 < len(mentions) and nxt[:1] == " " and nxt[1:2].islower():
+                    continue
+                return self._resolved(m, 0.9), True
+        # descriptions: "the governor", "a spokesman for the campaign", "one person"
+        seq = low if subject else low[:6]
+        if subject:
+            tail = seq[-5:]
+            head = tail[-1]
+            det = next((w for w in tail if w in ("the", "a", "an", "one", "another", "this", "that", "his", "her",
+                                                  "their", "its", "some")), "")
+        else:
+            head = next((w for w in seq[1:5] if w in _TITLE_ALIASES or w in _ORG_DESCRIPTIONS), seq[-1])
+            det = seq[0]
+        if det in _INDEFINITE or seq[0] in _INDEFINITE or head in _INDEFINITE:
+            return None, True
+        if head in _ORG_DESCRIPTIONS:
+            return self._recent_org(start, head), True
+        if head in _TITLE_ALIASES:
+            if det in ("his", "her", "their", "its"):
+                return None, True  # "his spokesman": someone else, unnamed
+            return self.resolve_description(head, start), True
+        return None, False
+
+    def sentence_subject(self, sent_start: int, limit: int) -> tuple[str, str | None, str, float] | None:
+        """The subject of a sentence: a leading pronoun, or its first name not after a preposition."""
+        words = self.masked[sent_start:limit].split()
+        if words and words[0].lower() in _PRONOUN_GENDER:
+            return self.resolve_pronoun(sent_start, _PRONOUN_GENDER[words[0].lower()])
+        for m in self.names.mentions_in(sent_start, limit):
+            if not self._person_like(m):
+                continue
+            before = self.text[max(sent_start, m.start - 30):m.start].split()
+            while before and before[-1].lower() in ("the", "a", "an"):
+                before.pop()
+            if before and before[-1].lower().strip(",") in _PREPOSITIONS:
+                continue
+            if m.possessive:
+                continue
+            return self._resolved(m, 0.7)
+        return None
+
+    def _recent_org(self, pos: int, head: str) -> tuple[str, str | None, str, float] | None:
+        i = bisect.bisect_left(self.names.starts, pos) - 1
+        floor = max(0, pos - 3000)
+        while i >= 0 and self.names.mentions[i].start >= floor:
+            m = self.names.mentions[i]
+            i -= 1
+            if m.org and head in m.name.lower():
+                return m.name, None, "organisation", 0.6
+        return None
+
+    def _resolve_plural(self, pos: int) -> tuple[str, str | None, str, float] | None:
+        j = bisect.bisect_left(self.speaker_pos, pos) - 1
+        if j >= 0 and pos - self.speaker_pos[j] < 600:
+            name, title, kind = self.speaker_names[j]
+            if kind == "organisation":
+                return name, title, kind, 0.5
+        return None
+
+    # ---- the rules ----------------------------------------------------------------------
+    def _verb_text(self, m: re.Match[str]) -> tuple[str, str | None]:
+        verb = m.group()
+        rest = self.text[m.end():m.end() + 80]
+        if verb in ("told", "tells", "tell", "telling"):
+            o = re.match(r"\s+(reporters|journalists|the press|[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})", rest)
+            if o:
+                verb = f"{verb} {o.group(1)}"
+                rest = rest[o.end():]
+        c = CHANNEL_RE.match(rest)
+        channel = c.group("channel") if c else None
+        if channel and channel.startswith("to "):
+            verb = f"{verb} {channel}"
+            channel = None
+        return verb, channel
+
+    def trailing(self, sp: Span, limit: int) -> Attribution | None:
+        """`…,” Rutte told reporters` / `…,” said Sen. John McCain` right after the quote."""
+        after = self.masked[sp.close_at:limit]
+        lead = len(after) - len(after.lstrip(" \t\xa0,—–-:"))
+        m = VERB_RE.search(after, lead, min(len(after), lead + 90))
+        if m is None:
+            return None
+        verb = VERB_FORMS[m.group()]
+        if verb.object_only:
+            return None
+        np_text = after[lead:m.start()]
+        if any(c in np_text for c in ".;!?“”\"") or len(np_text.split()) > 12:
+            return None
+        base = sp.close_at
+        if np_text.strip():
+            first = np_text.split()[0].lower()
+            if first in _CONJ_START and first not in ("the", "a", "an", "one"):
+                return None
+            res, found = self.resolve_np(base + lead, base + m.start(), subject=True)
+        else:
+            # verb first: the speaker follows up to the next punctuation
+            stop = re.search(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|when|as|in|on|at)\s", after[m.end():])
+            obj_end = m.end() + (stop.start() if stop else len(after) - m.end())
+            if after[m.end():obj_end].strip() == "" and stop is not None and after[m.end() + stop.start()] == ",":
+                # "said, according to ..." - rare; skip the comma
+                obj_end = m.end() + stop.start()
+            res, found = self.resolve_np(base + m.end(), base + obj_end, subject=False)
+        if not found:
+            return None
+        vtext, channel = self._verb_text(_shift(m, base, self.text))
+        if res is None:
+            return Attribution(None, None, None, vtext, channel, 0.6, "trailing", True)
+        name, title, kind, conf = res
+        return Attribution(name, title, kind, vtext, channel, conf, "trailing", True)
+
+    def leading(self, sp: Span, sent_start: int) -> Attribution | None:
+        """The nearest speech verb before the quote in its sentence, with its subject."""
+        pre = self.masked[sent_start:sp.open_at]
+        verbs = list(VERB_RE.finditer(pre))
+        unnamed: Attribution | None = None
+        for m in reversed(verbs):
+            if VERB_FORMS[m.group()].trailing_only:
+                continue
+            vstart = sent_start + m.start()
+            vend = sent_start + m.end()
+            before = pre[:m.start()].rstrip()
+            res, found = None, False
+            if m.group() == "according to":
+                pass
+            elif m.group().endswith("ing") and (before.endswith(",") or before.split()[-1:] in (
+                    ["by"], ["while"], ["after"], ["before"], ["in"], ["when"])):
+                # "…, calling him a “loser”": the participle's subject is the sentence's
+                res = self.sentence_subject(sent_start, vstart)
+                found = res is not None
+            else:
+                prev_q = pre.rfind("x\u201d", 0, m.start())
+                subj_start = sent_start if prev_q < 0 else sent_start + prev_q + 2
+                res, found = self.resolve_np(subj_start, vstart, subject=True)
+                if not found and before.split()[-1:] and before.split()[-1].lower() in ("and", "but", "or", "then"):
+                    res = self.sentence_subject(sent_start, vstart)
+                    found = res is not None
+            if not found:
+                stop = re.search(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s", self.masked[vend:sp.open_at])
+                obj_end = vend + (stop.start() if stop else sp.open_at - vend)
+                if obj_end > vend:
+                    res, found = self.resolve_np(vend, obj_end, subject=False)
+            if not found:
+                continue
+            vtext, channel = self._verb_text(_shift(m, sent_start, self.text))
+            dist = sp.open_at - vend
+            conf_scale = 1.0 if dist < 150 else 0.8
+            if res is None:
+                unnamed = unnamed or Attribution(None, None, None, vtext, channel, 0.5, "leading", True)
+                continue  # an earlier verb may name the speaker ("He said that …, which some argued, …")
+            name, title, kind, conf = res
+            return Attribution(name, title, kind, vtext, channel, round(conf * conf_scale, 2), "leading", True)
+        return unnamed
+
+    def colon_intro(self, sp: Span) -> Attribution | None:
+        """`Dr. Ward stated:` closing the previous paragraph introduces a quote paragraph."""
+        if self.text[sp.para_start:sp.open_at].strip():
+            return None
+        prev_end = sp.para_start - 1
+        while prev_end > 0 and self.text[prev_end - 1].isspace():
+            prev_end -= 1
+        if prev_end <= 0 or self.text[prev_end - 1] != ":":
+            return None
+        ps = self.text.rfind("\n", 0, prev_end) + 1
+        s = self.sentence_start(prev_end - 1, ps)
+        fake = Span(prev_end, prev_end, prev_end, prev_end, ps, prev_end)
+        a = self.leading(fake, s)
+        if a is None:
+            # "Transcript as follows:" names nobody: the last speaker is still talking
+            subj = self.sentence_subject(s, prev_end) or self.resolve_pronoun(s, None)
+            if subj is not None:
+                name, title, kind, conf = subj
+                a = Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
+        return a
+
+    def remember(self, pos: int, att: Attribution) -> None:
+        if att.speaker is None or att.speaker_type is None:
+            return
+        i = bisect.bisect_left(self.speaker_pos, pos)
+        self.speaker_pos.insert(i, pos)
+        self.speaker_names.insert(i, (att.speaker, att.title, att.speaker_type))
+
+
+def _shift(m: re.Match[str], base: int, text: str) -> re.Match[str]:
+    """Re-match a verb found in a slice at its absolute offset (for the text after it)."""
+    shifted = VERB_RE.match(text, base + m.start())
+    return shifted if shifted is not None else m
+
+
+def is_title_of_work(text: str, sp: Span) -> bool:
+    """ "the book “Fire and Fury”": title-cased words after a work noun."""
+    words = text[sp.start:sp.end].split()
+    if not words or len(words) > 12:
+        return False
+    caps = sum(1 for w in words if w[:1].isupper() or w.lower() in ("of", "the", "a", "an", "and", "in", "on",
+                                                                     "to", "for", "at", "by", "with"))
+    if caps < len(words):
+        return False
+    return bool(_WORK_CUE_RE.search(text[max(0, sp.open_at - 40):sp.open_at + 1]))
+
+
+def is_nickname(text: str, sp: Span) -> bool:
+    """Dwayne “The Rock” Johnson: a short quote between two capitalised words."""
+    if len(text[sp.start:sp.end].split()) > 3:
+        return False
+    before = text[max(0, sp.open_at - 20):sp.open_at].split()
+    after = text[sp.close_at:sp.close_at + 20].split()
+    return bool(before and after and before[-1][:1].isupper() and after[0][:1].isupper()
+                and before[-1][-1:].isalpha())
+
+
+def gender_hint(title: str | None) -> str | None:
+    if not title:
+        return None
+    for w in title.lower().replace(".", "").split():
+        if w in MALE_HONORIFICS:
+            return "m"
+        if w in FEMALE_HONORIFICS:
+            return "f"
+    return None

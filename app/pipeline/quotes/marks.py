@@ -1,0 +1,177 @@
+"""Find quoted spans in raw text: one pass over the quotation marks of each paragraph.
+
+A tiny state machine per paragraph (a line of text) pairs opening and closing marks.
+It is robust to unbalanced marks: a stray closing mark is ignored, an opening mark
+that is never closed only yields a span when the paragraph starts with it (the
+multi-paragraph convention: the opening mark is repeated at each paragraph and the
+closing mark only ends the last one). Single quotes are only paired outside double
+quotes and only at word boundaries, so apostrophes ("allies’ plans", "don't") never
+open or close a quote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Double marks: which characters open, close, or may do either (straight marks).
+DOUBLE_OPEN = "“„‟«「『〝"
+DOUBLE_CLOSE = "”»」』〞〟"
+DOUBLE_AMBIG = '"＂'
+SINGLE_OPEN = "‘‚‛‹"
+SINGLE_CLOSE = "’›"
+SINGLE_AMBIG = "'"
+ALL_MARKS = DOUBLE_OPEN + DOUBLE_CLOSE + DOUBLE_AMBIG + SINGLE_OPEN + SINGLE_CLOSE + SINGLE_AMBIG
+
+_DOUBLE_RE = re.compile(f"[{re.escape(DOUBLE_OPEN + DOUBLE_CLOSE + DOUBLE_AMBIG)}]")
+_SINGLE_RE = re.compile(f"[{re.escape(SINGLE_OPEN + SINGLE_CLOSE + SINGLE_AMBIG)}]")
+# HTML/XML tags left in extracted text: marks around attribute values are not quotes.
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>\n]{0,400}>")
+# Characters after which a straight mark reads as an opening mark.
+_OPENER_PREV = set(" \t\xa0([{—–-/:;,\u2014\u2013") | set(DOUBLE_OPEN)
+_MAX_SINGLE_LEN = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Words between a pair of marks (offsets exclude the marks and outer spaces)."""
+
+    start: int
+    end: int
+    open_at: int  # offset of the opening mark
+    close_at: int  # offset just after the closing mark (== end when unclosed)
+    para_start: int
+    para_end: int
+    single: bool = False  # paired single marks (need strong attribution to count)
+    continued: bool = False  # runs on into the next paragraph (no closing mark)
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _masked_tags(line: str) -> str:
+    if "<" not in line:
+        return line
+    return _TAG_RE.sub(lambda m: " " * len(m.group()), line)
+
+
+def _next_para_opens(text: str, pos: int) -> bool:
+    """True when the next non-empty paragraph after `pos` begins with an opening mark."""
+    n = len(text)
+    i = pos
+    while i < n and text[i].isspace():
+        i += 1
+    return i < n and (text[i] in DOUBLE_OPEN or text[i] in DOUBLE_AMBIG)
+
+
+def _double_spans(text: str, line: str, base: int, para_end: int) -> list[Span]:
+    spans: list[Span] = []
+    open_at = -1
+    open_ch = ""
+    nested = False  # a straight mark opened a nested quote inside a curly one
+    n = len(line)
+    for m in _DOUBLE_RE.finditer(line):
+        i = m.start()
+        ch = line[i]
+        prev = line[i - 1] if i else " "
+        nxt = line[i + 1] if i + 1 < n else " "
+        if open_at < 0:
+            if ch in DOUBLE_CLOSE and ch not in "“":
+                continue  # stray closing mark
+            if ch in DOUBLE_AMBIG and (nxt.isspace() or i + 1 >= n) and not (prev in _OPENER_PREV):
+                continue  # a closer-looking straight mark with nothing open (5'10")
+            open_at, open_ch, nested = i, ch, False
+            continue
+        # a quote is open
+        if ch in DOUBLE_OPEN and not (open_ch == "„" and ch == "“"):
+            if open_ch in DOUBLE_OPEN:
+                # two curly openers: the first was never closed; restart here
+                open_at, open_ch, nested = i, ch, False
+                continue
+            # straight opener followed by a curly opener: treat as a nested quote start
+            nested = True
+            continue
+        if ch in DOUBLE_AMBIG and open_ch not in DOUBLE_AMBIG:
+            looks_open = prev in _OPENER_PREV and not nxt.isspace()
+            if looks_open and not nested:
+                nested = True
+                continue
+            if nested:
+                nested = False
+                continue
+        if ch in DOUBLE_CLOSE and nested and open_ch in DOUBLE_AMBIG:
+            nested = False
+            continue
+        s, e = _strip(text, base + open_at + 1, base + i)
+        if e > s:
+            spans.append(Span(s, e, base + open_at, base + i + 1, base, para_end))
+        open_at = -1
+    if open_at >= 0:
+        s, e = _strip(text, base + open_at + 1, base + n)
+        para_initial = not line[:open_at].strip()
+        continued = _next_para_opens(text, base + n)
+        if e > s and (continued or para_initial):
+            spans.append(Span(s, e, base + open_at, e, base, para_end, continued=continued))
+    return spans
+
+
+def _single_spans(text: str, line: str, base: int, para_end: int, taken: list[Span]) -> list[Span]:
+    spans: list[Span] = []
+    open_at = -1
+    n = len(line)
+    for m in _SINGLE_RE.finditer(line):
+        i = m.start()
+        g = base + i
+        if any(sp.open_at <= g < sp.close_at for sp in taken):
+            continue  # nested single quotes belong to the double quote around them
+        ch = line[i]
+        prev = line[i - 1] if i else " "
+        nxt = line[i + 1] if i + 1 < n else " "
+        if open_at < 0:
+            if ch in SINGLE_CLOSE:
+                continue  # an apostrophe or a stray closing mark
+            if (prev in _OPENER_PREV or prev in DOUBLE_OPEN) and nxt.isalnum():
+                open_at = i
+            continue
+        if i - open_at > _MAX_SINGLE_LEN:
+            open_at = -1
+            if (ch in SINGLE_OPEN or ch in SINGLE_AMBIG) and prev in _OPENER_PREV and nxt.isalnum():
+                open_at = i
+            continue
+        # closing: after a non-space, not followed by a letter (else it is an apostrophe)
+        if ch in SINGLE_OPEN:
+            if prev in _OPENER_PREV and nxt.isalnum():
+                open_at = i
+            continue
+        if not prev.isspace() and not nxt.isalnum():
+            s, e = _strip(text, base + open_at + 1, g)
+            if e > s:
+                spans.append(Span(s, e, base + open_at, g + 1, base, para_end, single=True))
+            open_at = -1
+    return spans
+
+
+def find_spans(text: str) -> list[Span]:
+    """All quoted spans of `text`, sorted by start."""
+    spans: list[Span] = []
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            nl = n
+        raw = text[pos:nl]
+        if raw.strip():
+            line = _masked_tags(raw)
+            doubles = _double_spans(text, line, pos, nl) if _DOUBLE_RE.search(line) else []
+            spans.extend(doubles)
+            if _SINGLE_RE.search(line):
+                spans.extend(_single_spans(text, line, pos, nl, doubles))
+        pos = nl + 1
+    spans.sort(key=lambda s: s.start)
+    return spans

@@ -1,0 +1,68 @@
+"""What a process needs at run time, built once from Settings and passed down (no globals)."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.config import Settings
+from app.metrics import Metrics
+from app.pipeline.fetch import Fetcher
+from app.storage.database import Database
+from app.workers.cpu import CpuPool
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(
+        user_agent=settings.user_agent,
+        allowed_networks=settings.allowed_ip_networks,
+        connect_timeout=settings.connect_timeout_s,
+        total_timeout=settings.request_timeout_s,
+        max_body_bytes=settings.max_body_bytes,
+        per_host_concurrency=settings.per_host_concurrency,
+        min_host_spacing_s=settings.min_host_spacing_s,
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], datetime] = utcnow
+    # Identifies this process in leases, so a stuck lease can be traced to its worker.
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    _fetcher: Fetcher | None = None
+    _cpu: CpuPool | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        return cls(settings=settings, db=Database(settings.database_url))
+
+    @property
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            self._fetcher = make_fetcher(self.settings)
+        return self._fetcher
+
+    @property
+    def cpu(self) -> CpuPool:
+        if self._cpu is None:
+            self._cpu = CpuPool(self.settings.extract_processes)
+        return self._cpu
+
+    async def close(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
+            self._fetcher = None
+        if self._cpu is not None:
+            self._cpu.close()
+            self._cpu = None
+        await self.db.dispose()

@@ -1,0 +1,102 @@
+"""Feed use cases: register (with discovery), OPML in and out, poll now."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import ConflictError, FeedParseError, FetchError, InvalidRequestError
+from app.domain.feeds import OpmlOutline
+from app.pipeline.fetch import check_url_allowed
+from app.pipeline.poll import candidate_feed_urls, discover_feed_urls, parse_feed, parse_opml, render_opml
+from app.runtime import Runtime
+from app.storage import feeds as store
+from app.storage.models import Feed
+from app.workers.ingest import IngestWorker, PollReport
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+
+
+async def check_outgoing_url(runtime: Runtime, url: str) -> None:
+    try:
+        await check_url_allowed(url, runtime.settings.allowed_ip_networks)
+    except FetchError as exc:
+        raise InvalidRequestError(f"{exc} (outgoing requests may not reach private, loopback or link-local "
+                                  "addresses unless NEWS_INGEST_ALLOWED_NETWORKS allows them)") from exc
+
+
+async def _is_feed(runtime: Runtime, url: str) -> tuple[bool, bytes, str]:
+    response = await runtime.fetcher.fetch(url, accept=FEED_ACCEPT)
+    try:
+        parse_feed(response.body, response.headers, response.url)
+    except FeedParseError:
+        return False, response.body, response.url
+    return True, response.body, response.url
+
+
+async def discover(runtime: Runtime, url: str) -> str:
+    """The feed URL for `url`: itself when it is a feed, else what its page advertises, else a
+    common path (/feed, /rss.xml, ...) that answers with a feed. Unreachable URLs are kept as
+    given: the poller records the error and retries, which is what a user registering a feed
+    that is down for a moment expects."""
+    try:
+        is_feed, body, final_url = await _is_feed(runtime, url)
+    except FetchError as exc:
+        if exc.kind == "blocked_address":
+            raise InvalidRequestError(str(exc)) from exc
+        return url
+    if is_feed:
+        return url
+    for candidate in discover_feed_urls(body, final_url) + candidate_feed_urls(final_url):
+        try:
+            ok, _, _ = await _is_feed(runtime, candidate)
+        except FetchError:
+            continue
+        if ok:
+            return candidate
+    raise InvalidRequestError(f"feeds: {url} is neither a feed nor a page that links to one")
+
+
+async def register_feed(runtime: Runtime, session: AsyncSession, *, url: str, title: str | None,
+                        interval_override_s: int | None) -> Feed:
+    await check_outgoing_url(runtime, url)
+    if await store.find_feed_by_url(session, url) is not None:
+        raise ConflictError(f"feeds: {url} is already registered")
+    feed_url = await discover(runtime, url)
+    return await store.create_feed(session, url=feed_url, title=title, interval_override_s=interval_override_s,
+                                   now=runtime.clock())
+
+
+async def import_opml(runtime: Runtime, session: AsyncSession, document: bytes,
+                      progress: object | None = None) -> tuple[int, int, list[str]]:
+    """Register every feed of an OPML document. Imports trust the listed URLs as feeds (no
+    discovery round-trip per feed) but still refuse blocked addresses."""
+    try:
+        outlines = parse_opml(document)
+    except FeedParseError as exc:
+        raise InvalidRequestError(str(exc)) from exc
+    created = existing = 0
+    invalid: list[str] = []
+    for outline in outlines:
+        if await store.find_feed_by_url(session, outline.url) is not None:
+            existing += 1
+            continue
+        try:
+            await check_outgoing_url(runtime, outline.url)
+        except InvalidRequestError as exc:
+            invalid.append(f"{outline.url}: {exc}")
+            continue
+        await store.create_feed(session, url=outline.url, title=outline.title, interval_override_s=None,
+                                now=runtime.clock())
+        created += 1
+        if callable(progress):
+            progress(1)
+    return created, existing, invalid
+
+
+async def export_opml(session: AsyncSession) -> bytes:
+    feeds = await store.all_feeds(session)
+    return render_opml([OpmlOutline(url=f.url, title=f.title, site_url=f.site_url) for f in feeds])
+
+
+async def poll_now(runtime: Runtime, feed_id: int) -> tuple[PollReport, Feed]:
+    return await IngestWorker(runtime).poll_now(feed_id)

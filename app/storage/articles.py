@@ -1,0 +1,59 @@
+"""Article rows: reading. Writing lives in app/storage/ingest.py (one transaction per batch)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import NotFoundError
+from app.storage.models import Article, Quote
+from app.storage.pagination import decode_cursor, encode_cursor, keyset_after, page_of
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def list_articles(
+    session: AsyncSession, *, feed_id: int | None, published_after: datetime | None,
+    published_before: datetime | None, cursor: str | None, limit: int,
+) -> tuple[list[Article], str | None]:
+    stmt = select(Article).order_by(Article.published_at.desc(), Article.id.desc())
+    if feed_id is not None:
+        stmt = stmt.where(Article.feed_id == feed_id)
+    if published_after is not None:
+        stmt = stmt.where(Article.published_at >= _aware(published_after))
+    if published_before is not None:
+        stmt = stmt.where(Article.published_at < _aware(published_before))
+    if cursor:
+        published, article_id = decode_cursor(cursor, 2)
+        try:
+            after = datetime.fromisoformat(published)
+        except (TypeError, ValueError):
+            from app.domain.errors import InvalidRequestError
+
+            raise InvalidRequestError("pagination: the cursor is not one this service issued") from None
+        stmt = stmt.where(keyset_after([Article.published_at, Article.id], [after, int(article_id)],
+                                       descending=True))
+    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor([rows[-1].published_at, rows[-1].id])
+    return rows, None
+
+
+async def get_article(session: AsyncSession, article_id: int) -> Article:
+    article = await session.get(Article, article_id)
+    if article is None:
+        raise NotFoundError(f"articles: no article with id {article_id}")
+    return article
+
+
+async def article_quotes(session: AsyncSession, article_id: int) -> list[Quote]:
+    await get_article(session, article_id)
+    stmt = select(Quote).where(Quote.article_id == article_id).order_by(Quote.start)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,121 @@
+"""Feed rows: registration, listing, leasing due feeds, recording poll outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import ConflictError, NotFoundError
+from app.storage.dialects import claim_rows
+from app.storage.models import Feed
+from app.storage.pagination import decode_cursor, encode_cursor, page_of
+
+FEED_STATES = ("ok", "degraded", "failing", "gone")
+
+
+async def create_feed(
+    session: AsyncSession, *, url: str, title: str | None, interval_override_s: int | None, now: datetime
+) -> Feed:
+    if (await session.execute(select(Feed.id).where(Feed.url == url))).first() is not None:
+        raise ConflictError(f"feeds: {url} is already registered")
+    feed = Feed(
+        url=url, title=title, poll_interval_override_s=interval_override_s, interval_s=interval_override_s or 1800,
+        next_poll_at=now, created_at=now, updated_at=now, paused=False, state="ok", consecutive_failures=0, polls=0,
+    )
+    session.add(feed)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration of the same URL
+        raise ConflictError(f"feeds: {url} is already registered") from exc
+    return feed
+
+
+async def get_feed(session: AsyncSession, feed_id: int) -> Feed:
+    feed = await session.get(Feed, feed_id)
+    if feed is None:
+        raise NotFoundError(f"feeds: no feed with id {feed_id}")
+    return feed
+
+
+async def find_feed_by_url(session: AsyncSession, url: str) -> Feed | None:
+    return (await session.execute(select(Feed).where(Feed.url == url))).scalar_one_or_none()
+
+
+async def list_feeds(
+    session: AsyncSession, *, state: str | None, paused: bool | None, cursor: str | None, limit: int
+) -> tuple[list[Feed], str | None]:
+    stmt = select(Feed).order_by(Feed.id)
+    if state is not None:
+        stmt = stmt.where(Feed.state == state)
+    if paused is not None:
+        stmt = stmt.where(Feed.paused == paused)
+    if cursor:
+        (after_id,) = decode_cursor(cursor, 1)
+        stmt = stmt.where(Feed.id > int(after_id))
+    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor([rows[-1].id])
+    return rows, None
+
+
+async def all_feeds(session: AsyncSession) -> list[Feed]:
+    return list((await session.execute(select(Feed).order_by(Feed.id))).scalars())
+
+
+async def update_feed(session: AsyncSession, feed_id: int, changes: dict[str, Any], *, now: datetime) -> Feed:
+    feed = await get_feed(session, feed_id)
+    if "title" in changes:
+        feed.title = changes["title"]
+    if "poll_interval_s" in changes:
+        feed.poll_interval_override_s = changes["poll_interval_s"]
+        if feed.poll_interval_override_s:
+            feed.interval_s = feed.poll_interval_override_s
+            feed.next_poll_at = min(feed.next_poll_at, now + timedelta(seconds=feed.interval_s))
+    if "paused" in changes and changes["paused"] is not None:
+        feed.paused = bool(changes["paused"])
+        if not feed.paused:
+            feed.next_poll_at = min(feed.next_poll_at, now)
+    feed.updated_at = now
+    await session.flush()
+    return feed
+
+
+async def delete_feed(session: AsyncSession, feed_id: int) -> None:
+    result = await session.execute(delete(Feed).where(Feed.id == feed_id))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFoundError(f"feeds: no feed with id {feed_id}")
+
+
+async def claim_due_feeds(
+    session: AsyncSession, *, now: datetime, limit: int, owner: str, lease_s: int
+) -> list[Feed]:
+    """Lease feeds that are due and not held by a live lease (an expired lease counts as free)."""
+    due = and_(
+        Feed.paused.is_(False),
+        Feed.state != "gone",
+        Feed.next_poll_at <= now,
+        or_(Feed.lease_until.is_(None), Feed.lease_until < now),
+    )
+    ids = await claim_rows(
+        session, Feed, due=due, order_by=Feed.next_poll_at, limit=limit, owner=owner,
+        lease_until=now + timedelta(seconds=lease_s),
+    )
+    if not ids:
+        return []
+    return list((await session.execute(select(Feed).where(Feed.id.in_(ids)).order_by(Feed.id))).scalars())
+
+
+async def claim_feed(session: AsyncSession, feed_id: int, *, now: datetime, owner: str, lease_s: int) -> Feed:
+    """Lease one feed for an on-demand poll; 409 when another worker holds it right now."""
+    await get_feed(session, feed_id)
+    free = and_(Feed.id == feed_id, or_(Feed.lease_until.is_(None), Feed.lease_until < now))
+    ids = await claim_rows(session, Feed, due=free, order_by=Feed.id, limit=1, owner=owner,
+                           lease_until=now + timedelta(seconds=lease_s))
+    if not ids:
+        raise ConflictError(f"feeds: feed {feed_id} is being polled right now")
+    return await get_feed(session, feed_id)

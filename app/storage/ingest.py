@@ -1,0 +1,160 @@
+"""Writing what a poll found: articles (deduplicated), quotes, speakers and outbox events,
+together with the feed's new state, in the caller's one transaction.
+
+Exact duplicates (same feed GUID, canonical URL or body hash) update the stored article and
+bump its revision; near-duplicates (SimHash within 3 bits, found through four 16-bit bands
+that the database indexes) are stored and joined to the same story cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.feeds import FeedEntry
+from app.domain.ingest import ArticleDraft, StoredBatch
+from app.domain.names import normalize_name
+from app.pipeline.dedup import hamming, simhash_bands
+from app.storage.dialects import upsert_speaker
+from app.storage.models import Article, Feed, Quote
+from app.storage.outbox import article_event, quote_event, record_events
+
+NEAR_DUPLICATE_BITS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class KnownEntry:
+    article_id: int
+    title: str | None
+    summary: str | None
+
+
+async def known_entries(session: AsyncSession, feed_id: int, entries: Sequence[FeedEntry]) -> dict[str, KnownEntry]:
+    """Entries of this feed already stored, by GUID: they need no page fetch unless edited."""
+    guids = [e.guid for e in entries if e.guid]
+    found: dict[str, KnownEntry] = {}
+    for start in range(0, len(guids), 500):
+        chunk = guids[start:start + 500]
+        stmt = select(Article.guid, Article.id, Article.title, Article.summary).where(
+            Article.feed_id == feed_id, Article.guid.in_(chunk))
+        for guid, article_id, title, summary in (await session.execute(stmt)).all():
+            found[guid] = KnownEntry(article_id, title, summary)
+    return found
+
+
+def _bands(simhash: int | None) -> list[int | None]:
+    return list(simhash_bands(simhash)) if simhash is not None else [None, None, None, None]
+
+
+async def _find_exact(session: AsyncSession, feed_id: int | None, draft: ArticleDraft) -> Article | None:
+    clauses = [Article.canonical_url == draft.canonical_url]
+    if draft.guid and feed_id is not None:
+        clauses.append((Article.feed_id == feed_id) & (Article.guid == draft.guid))
+    if draft.body_hash and draft.extraction == "ok":
+        clauses.append(Article.body_hash == draft.body_hash)
+    stmt = select(Article).where(or_(*clauses)).order_by(Article.id).limit(1)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _find_story(session: AsyncSession, draft: ArticleDraft) -> Article | None:
+    if draft.simhash is None or not draft.text or len(draft.text) < 400:
+        return None  # short texts share too many bits by chance to call them one story
+    b0, b1, b2, b3 = _bands(draft.simhash)
+    stmt = (select(Article).where(or_(Article.simhash_b0 == b0, Article.simhash_b1 == b1,
+                                      Article.simhash_b2 == b2, Article.simhash_b3 == b3))
+            .order_by(Article.id).limit(50))
+    for candidate in (await session.execute(stmt)).scalars():
+        if candidate.simhash is not None and hamming(candidate.simhash, draft.simhash) <= NEAR_DUPLICATE_BITS:
+            return candidate
+    return None
+
+
+def _apply(article: Article, draft: ArticleDraft) -> None:
+    article.url = draft.url
+    article.title = draft.title
+    article.summary = draft.summary
+    article.text = draft.text
+    article.byline = draft.byline
+    article.language = draft.language
+    article.body_hash = draft.body_hash
+    article.simhash = draft.simhash
+    article.simhash_b0, article.simhash_b1, article.simhash_b2, article.simhash_b3 = _bands(draft.simhash)
+    article.extraction = draft.extraction
+    article.quote_count = len(draft.quotes)
+
+
+async def _store_quotes(session: AsyncSession, article: Article, draft: ArticleDraft, now: datetime) -> list[Quote]:
+    rows = []
+    for q in draft.quotes:
+        speaker_id = None
+        if q.speaker and normalize_name(q.speaker):
+            speaker_id = await upsert_speaker(session, name=q.speaker, normalized=normalize_name(q.speaker),
+                                              speaker_type=q.speaker_type or "person", title=q.speaker_title,
+                                              quoted_at=article.published_at)
+        rows.append(Quote(article_id=article.id, speaker_id=speaker_id, feed_id=article.feed_id,
+                          published_at=article.published_at, text=q.text, start=q.start, end=q.end,
+                          kind=q.kind, speaker_name=q.speaker, speaker_title=q.speaker_title,
+                          speaker_type=q.speaker_type, verb=q.verb, channel=q.channel,
+                          confidence=q.confidence))
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+def _changed(article: Article, draft: ArticleDraft) -> bool:
+    return (article.title or "") != (draft.title or "") or article.body_hash != draft.body_hash
+
+
+async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],
+                       now: datetime) -> StoredBatch:
+    """Insert new articles, update edited ones; one flush per article, the caller commits once."""
+    created: list[int] = []
+    updated: list[int] = []
+    quote_total = 0
+    for draft in drafts:
+        existing = await _find_exact(session, feed_id, draft)
+        if existing is not None:
+            if not _changed(existing, draft) or (existing.extraction == "ok" and draft.extraction != "ok"):
+                continue  # nothing new, or a worse copy of what we already have
+            _apply(existing, draft)
+            existing.revision += 1
+            existing.updated_at = now
+            await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
+            quotes = await _store_quotes(session, existing, draft, now)
+            quote_total += len(quotes)
+            updated.append(existing.id)
+            record_events(session, [article_event("article.updated", existing)], now=now)
+            continue
+        story = await _find_story(session, draft)
+        article = Article(feed_id=feed_id, guid=draft.guid, canonical_url=draft.canonical_url, source=draft.source,
+                          published_at=draft.published_at, created_at=now, updated_at=now, revision=1,
+                          extraction_attempts=1)
+        _apply(article, draft)
+        if story is not None:
+            article.story_id = story.story_id or story.id
+            article.duplicate_of = story.duplicate_of or story.id
+        try:
+            async with session.begin_nested():
+                session.add(article)
+                await session.flush()
+        except IntegrityError:
+            continue  # another worker stored the same canonical URL a moment ago
+        if article.story_id is None:
+            article.story_id = article.id
+        quotes = await _store_quotes(session, article, draft, now)
+        quote_total += len(quotes)
+        created.append(article.id)
+        record_events(session, [article_event("article.created", article)]
+                      + [quote_event(q, article) for q in quotes], now=now)
+    await session.flush()
+    return StoredBatch(tuple(created), tuple(updated), quote_total)
+
+
+async def save_feed_state(session: AsyncSession, feed_id: int, values: dict[str, object]) -> None:
+    """Write the poll's outcome and release the lease, in the same transaction as the articles."""
+    await session.execute(update(Feed).where(Feed.id == feed_id).values(lease_until=None, lease_owner=None, **values))

@@ -1,0 +1,61 @@
+"""Alembic from code: upgrade on start, and the readiness check's view of the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from app.storage.database import Database
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def migrations_dir() -> Path:
+    # A source checkout (editable install) has migrations/ beside app/; an installed wheel
+    # (the Docker image) finds them in the working directory, where the image copies them.
+    for candidate in (PROJECT_ROOT / "migrations", Path.cwd() / "migrations"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise RuntimeError("migrate: cannot find the migrations/ folder beside app/ or in the working directory")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def upgrade_to_head(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def downgrade_to_base(database_url: str) -> None:
+    command.downgrade(alembic_config(database_url), "base")
+
+
+def head_revision(database_url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def migration_status(db: Database) -> tuple[bool, bool, str | None]:
+    """(database reachable, schema at head, detail)."""
+    try:
+        async with db.engine.connect() as conn:
+            current = await conn.run_sync(_current)
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return False, False, f"database: {type(exc).__name__}: {exc}"[:300]
+    head = head_revision(db.url)
+    if current != head:
+        return True, False, f"migrations: database at {current}, code expects {head}; run `news-ingest migrate`"
+    return True, True, None

@@ -1,0 +1,50 @@
+"""The transactional outbox: events are rows written in the same transaction as the change
+they announce, so a crash after commit still notifies and a crash before commit notifies
+nothing (the article does not exist either). Webhook workers fan them out to subscriptions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.storage.models import Article, Event, Quote
+
+
+def new_event_id() -> str:
+    # The Standard Webhooks `webhook-id`: unique, stable across retries of one delivery.
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def article_payload(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id, "feed_id": article.feed_id, "url": article.url, "canonical_url": article.canonical_url,
+        "title": article.title, "source": article.source, "published_at": _iso(article.published_at),
+        "language": article.language, "story_id": article.story_id, "summary": article.summary,
+        "revision": article.revision, "quote_count": article.quote_count,
+    }
+
+
+def article_event(event_type: str, article: Article) -> tuple[str, dict[str, Any]]:
+    return event_type, {"article": article_payload(article)}
+
+
+def quote_event(quote: Quote, article: Article) -> tuple[str, dict[str, Any]]:
+    return "quote.created", {
+        "quote": {"id": quote.id, "text": quote.text, "start": quote.start, "end": quote.end, "kind": quote.kind,
+                  "speaker": quote.speaker_name, "speaker_id": quote.speaker_id,
+                  "speaker_title": quote.speaker_title, "speaker_type": quote.speaker_type,
+                  "verb": quote.verb, "channel": quote.channel, "confidence": quote.confidence},
+        "article": article_payload(article),
+    }
+
+
+def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], *, now: datetime) -> None:
+    session.add_all([Event(id=new_event_id(), type=t, payload=p, created_at=now) for t, p in events])

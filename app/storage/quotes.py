@@ -1,0 +1,73 @@
+"""Quote and speaker rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import InvalidRequestError, NotFoundError
+from app.domain.names import normalize_name
+from app.storage.models import Quote, Speaker
+from app.storage.pagination import decode_cursor, encode_cursor, keyset_after, page_of
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def list_quotes(
+    session: AsyncSession, *, speaker: str | None, q: str | None, since: datetime | None,
+    until: datetime | None, feed_id: int | None, speaker_id: int | None, cursor: str | None, limit: int,
+) -> tuple[list[Quote], str | None]:
+    stmt = select(Quote).order_by(Quote.published_at.desc(), Quote.id.desc())
+    if speaker:
+        sid = select(Speaker.id).where(Speaker.normalized_name == normalize_name(speaker)).scalar_subquery()
+        stmt = stmt.where(Quote.speaker_id == sid)
+    if speaker_id is not None:
+        stmt = stmt.where(Quote.speaker_id == speaker_id)
+    if q:
+        for word in q.split():
+            stmt = stmt.where(func.lower(Quote.text).contains(word.lower(), autoescape=True))
+    if since is not None:
+        stmt = stmt.where(Quote.published_at >= _aware(since))
+    if until is not None:
+        stmt = stmt.where(Quote.published_at < _aware(until))
+    if feed_id is not None:
+        stmt = stmt.where(Quote.feed_id == feed_id)
+    if cursor:
+        published, quote_id = decode_cursor(cursor, 2)
+        try:
+            after = datetime.fromisoformat(published)
+        except (TypeError, ValueError):
+            raise InvalidRequestError("pagination: the cursor is not one this service issued") from None
+        stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [after, int(quote_id)], descending=True))
+    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor([rows[-1].published_at, rows[-1].id])
+    return rows, None
+
+
+async def list_speakers(session: AsyncSession, *, name: str | None, cursor: str | None,
+                        limit: int) -> tuple[list[Speaker], str | None]:
+    stmt = select(Speaker).order_by(Speaker.quote_count.desc(), Speaker.id.desc())
+    if name:
+        stmt = stmt.where(Speaker.normalized_name.contains(normalize_name(name), autoescape=True))
+    if cursor:
+        count, speaker_id = decode_cursor(cursor, 2)
+        stmt = stmt.where(keyset_after([Speaker.quote_count, Speaker.id], [int(count), int(speaker_id)],
+                                       descending=True))
+    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor([rows[-1].quote_count, rows[-1].id])
+    return rows, None
+
+
+async def get_speaker(session: AsyncSession, speaker_id: int) -> Speaker:
+    speaker = await session.get(Speaker, speaker_id)
+    if speaker is None:
+        raise NotFoundError(f"speakers: no speaker with id {speaker_id}")
+    return speaker

@@ -1,0 +1,196 @@
+"""The polling worker: claim due feeds with a lease, refresh each, store what was found.
+
+Reads top to bottom as: claim -> refresh (app.pipeline.flow) -> store + schedule in one
+transaction. A failure is recorded on the feed (state, last error, backoff); it never
+escapes the loop and a feed is never dropped. A worker that dies leaves leases that expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from app.domain.errors import FeedParseError, FetchError
+from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed
+from app.pipeline.poll import backoff_delay, feed_health, next_poll_at
+from app.runtime import Runtime
+from app.storage.feeds import claim_due_feeds, claim_feed
+from app.storage.ingest import known_entries, save_feed_state, store_drafts
+from app.storage.models import Feed
+from app.storage.outbox import record_events
+
+log = logging.getLogger("news_ingest.ingest")
+
+Outcome = Literal["ok", "not_modified", "unchanged", "error"]
+DEGRADED_AFTER, FAILING_AFTER = 1, 5
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    feed_id: int
+    outcome: Outcome
+    entries: int = 0
+    created: int = 0
+    updated: int = 0
+    error: str | None = None
+
+
+def _snapshot(feed: Feed) -> FeedSnapshot:
+    return FeedSnapshot(id=feed.id, url=feed.url, etag=feed.etag, last_modified=feed.last_modified,
+                        body_hash=feed.body_hash)
+
+
+class IngestWorker:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+
+    # ------------------------------------------------------------------ loop
+    async def run(self, stop: asyncio.Event) -> None:
+        running: set[asyncio.Task[PollReport]] = set()
+        limit = max(1, self.settings.worker_concurrency)
+        while not stop.is_set():
+            free = limit - len(running)
+            feeds: list[Feed] = []
+            if free > 0:
+                try:
+                    feeds = await self.claim(min(free, self.settings.poll_batch_size))
+                except Exception:  # database briefly unavailable: log, wait, try again
+                    log.exception("ingest: claiming feeds failed")
+            for feed in feeds:
+                task = asyncio.create_task(self.refresh(feed))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if not feeds:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.idle_sleep_s)
+                except TimeoutError:
+                    pass
+            elif free <= len(feeds):
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        if running:
+            await asyncio.wait(running, timeout=30)
+
+    async def claim(self, limit: int) -> list[Feed]:
+        async with self.runtime.db.transaction() as session:
+            return await claim_due_feeds(session, now=self.runtime.clock(), limit=limit,
+                                         owner=self.runtime.worker_id, lease_s=self.settings.lease_s)
+
+    async def poll_now(self, feed_id: int) -> tuple[PollReport, Feed]:
+        async with self.runtime.db.transaction() as session:
+            feed = await claim_feed(session, feed_id, now=self.runtime.clock(), owner=self.runtime.worker_id,
+                                    lease_s=self.settings.lease_s)
+        report = await self.refresh(feed)
+        async with self.runtime.db.sessions() as session:
+            refreshed = await session.get(Feed, feed_id)
+        assert refreshed is not None
+        return report, refreshed
+
+    # ------------------------------------------------------------------ one feed
+    async def refresh(self, feed: Feed) -> PollReport:
+        metrics = self.runtime.metrics
+        try:
+            fetched = await fetch_feed(_snapshot(feed), self.runtime.fetcher)
+            report = await self._store(feed, fetched)
+        except (FetchError, FeedParseError) as exc:
+            report = await self._record_failure(feed, exc)
+        except Exception as exc:  # a bug must not stop the loop; record it on the feed
+            log.exception("ingest: unexpected error", extra={"feed_id": feed.id, "url": feed.url})
+            report = await self._record_failure(feed, exc)
+        metrics.polls.labels(report.outcome).inc()
+        metrics.articles.labels("created").inc(report.created)
+        metrics.articles.labels("updated").inc(report.updated)
+        log.info("ingest: polled", extra={"feed_id": feed.id, "url": feed.url, "outcome": report.outcome,
+                                          "created": report.created, "updated": report.updated})
+        return report
+
+    def _next_poll(self, feed: Feed, now: datetime, fetched: FeedFetch) -> tuple[datetime, int]:
+        parsed = fetched.parsed
+        at = next_poll_at(
+            now,
+            entry_times=[e.published for e in parsed.entries] if parsed else (),
+            ttl_s=parsed.ttl_s if parsed else None,
+            headers=fetched.response.headers,
+            override_s=feed.poll_interval_override_s,
+            min_interval_s=self.settings.min_poll_interval_s,
+            max_interval_s=self.settings.max_poll_interval_s,
+        )
+        if parsed is None and feed.interval_s:
+            # 304/unchanged says nothing about publishing frequency: keep the learned interval.
+            at = max(at, now + timedelta(seconds=feed.interval_s)) if not feed.poll_interval_override_s else at
+        return at, int((at - now).total_seconds())
+
+    async def _store(self, feed: Feed, fetched: FeedFetch) -> PollReport:
+        now = self.runtime.clock()
+        parsed = fetched.parsed
+        entries = list(parsed.entries) if parsed else []
+        async with self.runtime.db.sessions() as session:
+            known = await known_entries(session, feed.id, entries) if entries else {}
+        # Only new entries, or entries whose title/summary the feed has edited, cost a page fetch.
+        todo = [e for e in entries if e.guid not in known
+                or (known[e.guid].title or "") != (e.title or "")
+                or (known[e.guid].summary or "") != (e.summary or "")]
+        drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
+                                    fetch_pages=self.settings.fetch_articles) if todo else []
+        response = fetched.response
+        next_at, interval = self._next_poll(feed, now, fetched)
+        values: dict[str, object] = {
+            "last_polled_at": now, "last_success_at": now, "next_poll_at": next_at, "interval_s": interval,
+            "consecutive_failures": 0, "state": "ok", "polls": feed.polls + 1,
+            "etag": response.etag or (feed.etag if fetched.outcome == "not_modified" else None),
+            "last_modified": response.last_modified or (
+                feed.last_modified if fetched.outcome == "not_modified" else None),
+            "body_hash": fetched.body_hash,
+        }
+        if parsed is not None:
+            values["parse_warning"] = parsed.warning
+            if parsed.title and not feed.title:
+                values["title"] = parsed.title
+            if parsed.site_link and not feed.site_url:
+                values["site_url"] = parsed.site_link
+        values.update(self._redirect_values(feed, fetched))
+        async with self.runtime.db.transaction() as session:
+            stored = await store_drafts(session, feed.id, drafts, now)
+            if feed.state in ("failing", "gone"):
+                record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})], now=now)
+            await save_feed_state(session, feed.id, values)
+        self.runtime.metrics.quotes.inc(stored.quotes)
+        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+
+    def _redirect_values(self, feed: Feed, fetched: FeedFetch) -> dict[str, object]:
+        # A permanent redirect moves the feed only when seen on two consecutive polls, so a
+        # misconfigured server for a few minutes does not rewrite the stored URL for good.
+        target = fetched.response.permanent_redirect
+        if not target or target == feed.url:
+            return {"redirect_candidate": None}
+        if feed.redirect_candidate == target:
+            return {"url": target, "redirect_candidate": None}
+        return {"redirect_candidate": target}
+
+    async def _record_failure(self, feed: Feed, exc: Exception) -> PollReport:
+        now = self.runtime.clock()
+        failures = feed.consecutive_failures + 1
+        message = str(exc) or type(exc).__name__
+        kind = getattr(exc, "kind", None)
+        values: dict[str, object] = {
+            "last_polled_at": now, "last_error": message[:2000], "last_error_at": now,
+            "consecutive_failures": failures, "polls": feed.polls + 1,
+        }
+        if kind == "gone":
+            values["state"] = "gone"  # 410: stop polling; a PATCH or manual poll can revive it
+            values["next_poll_at"] = now + timedelta(seconds=self.settings.max_poll_interval_s)
+        else:
+            delay = backoff_delay(failures, base=60.0, cap=float(self.settings.max_backoff_s),
+                                  retry_after=getattr(exc, "retry_after", None))
+            values["next_poll_at"] = now + timedelta(seconds=delay)
+            values["state"] = feed_health(failures, degraded_after=DEGRADED_AFTER, failing_after=FAILING_AFTER)
+        async with self.runtime.db.transaction() as session:
+            if values["state"] in ("failing", "gone") and feed.state not in ("failing", "gone"):
+                record_events(session, [("feed.failing", {"feed": {"id": feed.id, "url": feed.url,
+                                                                   "state": values["state"],
+                                                                   "error": message[:500]}})], now=now)
+            await save_feed_state(session, feed.id, values)
+        return PollReport(feed.id, "error", error=message)

@@ -1,0 +1,106 @@
+"""Shared fixtures: one migrated database per test session (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL is set), emptied before each test; an app with admin and read keys."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.config import Settings
+from app.main import create_app
+from app.runtime import Runtime
+from app.storage.keys import create_key
+from app.storage.migrate import upgrade_to_head
+from app.storage.models import Base
+
+pytest_plugins = ["tests.conftest_feedserver"]
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; the test skips cleanly when the folder is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade_to_head(url)
+    return url
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "allowed_networks": ["127.0.0.0/8"],
+        "extract_processes": 0,
+        "connect_timeout_s": 2.0,
+        "request_timeout_s": 5.0,
+        "idle_sleep_s": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+async def wipe(runtime: Runtime) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with runtime.db.transaction() as session:
+        if runtime.db.dialect == "postgresql":
+            await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await session.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    rt = Runtime.from_settings(settings)
+    await wipe(rt)
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.fixture
+async def keys(runtime: Runtime) -> dict[str, str]:
+    async with runtime.db.transaction() as session:
+        _, admin = await create_key(session, scope="admin", name="test-admin", now=runtime.clock())
+        _, read = await create_key(session, scope="read", name="test-read", now=runtime.clock())
+    return {"admin": admin, "read": read}
+
+
+@pytest.fixture
+async def client(runtime: Runtime, keys: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app, authenticated with the admin key."""
+    app = create_app(runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers={"Authorization": f"Bearer {keys['admin']}"}) as http:
+        yield http
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def project_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parents[1]

@@ -1,0 +1,117 @@
+"""Quote extraction: table-driven cases over sentences written for these tests."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.pipeline.quotes import find_quotes
+from app.pipeline.quotes.marks import ALL_MARKS
+
+# (text, [(quoted words, speaker, kind)])
+CASES: list[tuple[str, list[tuple[str, str | None, str]]]] = [
+    # direct quote, trailing attribution with a title
+    ("Fisheries Minister Clara Vognsen arrived late.\n\n“The quota stays as it is,” Vognsen told reporters.",
+     [("The quota stays as it is,", "Clara Vognsen", "direct")]),
+    # inverted verb and speaker
+    ("“We will appeal the ruling,” said Tomas Ekwueme, a lawyer for the union.",
+     [("We will appeal the ruling,", "Tomas Ekwueme", "direct")]),
+    # partial quote inside reported speech, surname resolved to the full name
+    ("Port director Helga Brandvold spoke on Monday.\n\nBrandvold said the delay was “entirely avoidable” and"
+     " called the contractor’s plan “a fantasy”.",
+     [("entirely avoidable", "Helga Brandvold", "partial"), ("a fantasy", "Helga Brandvold", "partial")]),
+    # split quote around the attribution
+    ("“The bridge is safe,” said engineer Rosa Tamminen, “but the ramps are not.”",
+     [("The bridge is safe,", "Rosa Tamminen", "direct"), ("but the ramps are not.", "Rosa Tamminen", "partial")]),
+    # pronoun resolution and a second quote in the same paragraph
+    ("Mayor Oskar Lindqvist opened the session.\n\n“Nobody will lose their home,” he said. “Not one family.”",
+     [("Nobody will lose their home,", "Oskar Lindqvist", "direct"), ("Not one family.", "Oskar Lindqvist", "direct")]),
+    # multi-paragraph quote: opening mark repeated, no closing mark at the first paragraph end
+    ("Senator Maria Okafor read a statement:\n\n“We asked for the records in March.\n\n“We are still waiting.”",
+     [("We asked for the records in March.", "Maria Okafor", "direct"),
+      ("We are still waiting.", "Maria Okafor", "direct")]),
+    # nested single quotes stay inside the outer quote
+    ("“He told me, ‘Sign it today,’ and I refused,” said Petra Nowak.",
+     [("He told me, ‘Sign it today,’ and I refused,", "Petra Nowak", "direct")]),
+    # straight marks
+    ('"Prices will fall next year," said economist Ivo Marsh.',
+     [("Prices will fall next year,", "Ivo Marsh", "direct")]),
+    # organisations speak
+    ("The Kremlin dismissed the report as “pure invention”.",
+     [("pure invention", "Kremlin", "partial")]),
+    # a post quoted from social media with a channel
+    ("Deputy Mayor Lena Fiske was unmoved. “We will not pay,” Fiske wrote on X.",
+     [("We will not pay,", "Lena Fiske", "direct")]),
+    # an embedded post: "— Name (@handle) date"
+    ("Markets were calm.\n\nRates stay on hold this quarter. — Arne Solberg (@arnesolberg) March 3, 2024\n",
+     [("Rates stay on hold this quarter.", "Arne Solberg", "post")]),
+    # apostrophes and plural possessives are not quotes
+    ("The allies’ plans changed after the ministers’ meeting, and the farmers' union didn't object.", []),
+    # titles of works and nicknames are not quotes
+    ("She reviewed the novel “The Salt Road” and met Jimmy “The Hammer” Doyle.", []),
+    # scare quotes nobody is reported saying
+    ("The so-called “reform” passed quietly.", []),
+    # no quotes at all, and empty text
+    ("Nothing was said today.", []),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_cases(text: str, expected: list[tuple[str, str | None, str]]) -> None:
+    got = find_quotes(text)
+    assert [(q.text, q.speaker, q.kind) for q in got] == expected
+    for q in got:
+        assert text[q.start:q.end] == q.text
+
+
+def test_title_and_channel_and_type() -> None:
+    text = ("NATO Deputy Secretary-General Ilse Varga met the delegation.\n\n"
+            "“This is a serious breach,” Varga said in a statement.")
+    (q,) = find_quotes(text)
+    assert q.speaker == "Ilse Varga"
+    assert q.speaker_title == "NATO Deputy Secretary-General"
+    assert q.speaker_type == "person"
+    assert q.channel == "in a statement"
+    assert 0.0 < q.confidence <= 1.0
+
+
+def test_organisation_type() -> None:
+    (q,) = find_quotes("The Kremlin dismissed the report as “pure invention”.")
+    assert q.speaker_type == "organisation"
+
+
+def test_to_dict_has_all_fields() -> None:
+    (q,) = find_quotes('"Prices will fall next year," said economist Ivo Marsh.')
+    assert set(q.to_dict()) == {"text", "start", "end", "kind", "speaker", "speaker_title", "speaker_type",
+                                "verb", "channel", "confidence"}
+
+
+_MARKY = st.text(alphabet=st.sampled_from(list(ALL_MARKS + "abc XYZ.,:;\n—-@()'’")), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=300), _MARKY))
+def test_never_crashes_and_offsets_hold(text: str) -> None:
+    for q in find_quotes(text):
+        assert 0 <= q.start <= q.end <= len(text)
+        assert text[q.start:q.end] == q.text
+
+
+def test_one_megabyte_finishes() -> None:
+    para = ("“The harbour will reopen in May,” said port director Helga Brandvold. She called the delay "
+            "“avoidable”, and the union’s chair, Tomas Ekwueme, said: “We expect wages paid.”\n\n")
+    text = para * (1_000_000 // len(para) + 1)
+    t0 = time.perf_counter()
+    quotes = find_quotes(text)
+    assert time.perf_counter() - t0 < 60
+    assert len(quotes) >= 3 * (len(text) // len(para))
+
+
+def test_unbalanced_marks() -> None:
+    text = "He said “this never ends.\n\nAnd ” then nothing. \"Odd \" marks \" here."
+    for q in find_quotes(text):
+        assert text[q.start:q.end] == q.text
