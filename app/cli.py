@@ -235,5 +235,32 @@ def quotes_extract(jsonl: bool, files: tuple[str, ...]) -> None:
                    else json.dumps(result, ensure_ascii=False, indent=2))
 
 
+
+# ---------------------------------------------------------------- search
+@main.group()
+def search() -> None:
+    """Full-text search index."""
+
+
+@search.command("reindex")
+@click.option("--batch", type=int, default=500, show_default=True, help="Articles per round trip")
+def search_reindex(batch: int) -> None:
+    """Rebuild the search index from every stored article (one transaction)."""
+    from sqlalchemy import func, select
+
+    from app.storage.models import Article
+    from app.storage.search import reindex
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def run(runtime, session):  # type: ignore[no-untyped-def]
+        total = int(await session.scalar(select(func.count(Article.id))) or 0)
+        with click.progressbar(length=total, label="indexing articles", file=sys.stderr) as bar:
+            return await reindex(session, batch=batch, progress=bar.update)
+
+    done = asyncio.run(_with_session(settings, run))
+    click.echo(f"search: indexed {done} articles", err=True)
+
 if __name__ == "__main__":
     main()

@@ -61,6 +61,29 @@ class Settings(BaseSettings):
     metrics_enabled: bool = Field(True, description="Serve /metrics")
     workers_in_api: bool = Field(True, description="`serve` runs workers in the API process")
 
+    # Webhooks (issue 6).
+    webhook_timeout_s: float = Field(10.0, description="Total timeout of one webhook delivery attempt")
+    webhook_retry_schedule_s: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        description="Comma-separated delays before each retry (Standard Webhooks schedule); then dead",
+    )
+    webhook_retry_jitter: float = Field(0.2, ge=0.0, le=1.0, description="Random extra delay, as a fraction")
+    webhook_lease_s: int = Field(60, ge=1, description="Lease on claimed deliveries/events; expires if a worker dies")
+    webhook_batch_size: int = Field(500, ge=2, description="Deliveries claimed per round")
+    webhook_concurrency: int = Field(64, ge=1, description="Deliveries in flight per worker process")
+    webhook_per_host_concurrency: int = Field(16, ge=1, description="Deliveries in flight per receiving host")
+    webhook_disable_after_s: int = Field(5 * 86400, description="Disable a subscription failing this long")
+    webhook_response_excerpt_bytes: int = Field(1024, description="Bytes of a receiver's answer read and kept")
+    webhook_secret_overlap_s: int = Field(86400, description="How long a rotated-out secret keeps signing")
+    webhook_dispatch_batch_size: int = Field(500, ge=1, description="Events fanned out per round")
+
+    @field_validator("webhook_retry_schedule_s", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(part) for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("allowed_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:

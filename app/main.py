@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.api import articles, feeds, health, quotes
+from app.api import articles, feeds, health, quotes, subscriptions
 from app.api.problems import Problem, install_problem_handlers
 from app.config import Settings
 from app.runtime import Runtime
@@ -87,12 +87,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             {"name": "articles", "description": "Stored articles, newest first or by search"},
             {"name": "quotes", "description": "Quoted statements and their speakers"},
             {"name": "health", "description": "Probes and metrics"},
+            {"name": "subscriptions", "description": "Webhook subscriptions (Standard Webhooks), deliveries"},
         ],
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    for module in (feeds, articles, quotes, health):
+    for module in (feeds, articles, quotes, health, subscriptions):
         app.include_router(module.router)
+    app.webhooks.include_router(subscriptions.webhooks)
     app.add_middleware(MetricsMiddleware, runtime=runtime)
 
     # Register the Problem schema so every error response can reference it.

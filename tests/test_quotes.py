@@ -107,7 +107,7 @@ def test_one_megabyte_finishes() -> None:
     text = para * (1_000_000 // len(para) + 1)
     t0 = time.perf_counter()
     quotes = find_quotes(text)
-    assert time.perf_counter() - t0 < 60
+    assert time.perf_counter() - t0 < 30
     assert len(quotes) >= 3 * (len(text) // len(para))
 
 
@@ -115,3 +115,52 @@ def test_unbalanced_marks() -> None:
     text = "He said “this never ends.\n\nAnd ” then nothing. \"Odd \" marks \" here."
     for q in find_quotes(text):
         assert text[q.start:q.end] == q.text
+
+
+# Attribution rules: (text, speakers of the quotes in order). Sentences written for these tests.
+SPEAKER_CASES: list[tuple[str, list[str | None]]] = [
+    # a possessive before a name is a separate phrase: "Radio Nord’s Petra Lind"
+    ("“The tide is turning,” Radio Nord’s Petra Lind said.", ["Petra Lind"]),
+    # "X’s been" is a contraction, so X is the subject the pronoun refers back to
+    ("Chris Karlsson’s been arguing for weeks that Ben Dunmore is not ready.\n\n“He has never run anything,” he"
+     " said.", ["Chris Karlsson"]),
+    # a title word before an organisation word names the body: "the Harbour Department"
+    ("The Harbour Department said the pier was “structurally unsound.”", ["Harbour Department"]),
+    # a title word that is also a surname ends a name: "Billie Rae King"
+    ("Tennis great Billie Rae King remembered the match.\n\n“It was the best day of my life,” she said.",
+     ["Billie Rae King"]),
+    # a known gender barely counts: the recent subject of unknown gender wins over a known man
+    ("Mayor Donald Pell opened the bridge in May.\n\nThe engineer Ruiz Okonkwo, 58, told reporters the bridge was unsafe."
+     "\n\n“We cannot wait another year,” he said.", ["Ruiz Okonkwo"]),
+    # the subject of a speech verb beats a person named inside the reported clause
+    ("Later, Tomas Wren claimed that Governor Barack Ilves is to blame.\n\n“It is a fiction,” he said.",
+     ["Tomas Wren"]),
+    # a name after a preposition is no subject: "went after Peter Holm"
+    ("Karl Brandt went after Peter Holm on Monday.\n\nHe says, “The man cannot lead a choir.”", ["Karl Brandt"]),
+    # a named subject in the pronoun's own sentence wins over the previous speaker
+    ("“Rates will rise,” said Ivo Marsh.\n\nOla Brenner, head of the dock workers, said in a statement that the"
+     " plan, which he added “is deeply unfair,” must go.", ["Ivo Marsh", "Ola Brenner"]),
+    # a noun-like verb form used as a noun: "press secretary"
+    ("“Nothing has changed,” Town Hall press secretary Lena Ortiz told reporters.", ["Lena Ortiz"]),
+    # documents speak for whoever issued them
+    ("The Nora Vale campaign is releasing a new ad on Monday.\n\nThe ad claims “Vale is the one you can trust.”",
+     ["Nora Vale campaign"]),
+    ("A March letter from the Teachers Union warns that “strikes will follow.”", ["Teachers Union"]),
+    ("Oskar Pim’s campaign manager spoke on Monday.\n\nThe campaign’s statement declares “the matter is closed.”",
+     ["Pim campaign"]),
+    ("“We will win this county,” the Ivo Kral campaign said.", ["Ivo Kral campaign"]),
+    # a quote opening its sentence continues the speaker of the sentence before ("X agreed.")
+    ("Harbour economist Ada Quist agreed. “The data are clear and the trend is real.”", ["Ada Quist"]),
+    # a name inside a quoted title does not widen a surname given outside quotes
+    ("Arne Falk opened the fair. Critics reviewed the biography “Inside the Real Arne Falk,” which sold well."
+     "\n\n“I never read it,” Falk said.", ["Arne Falk"]),
+    # a shorter form widens to the full name that ends with it
+    ("Justin Ki Hong was adopted as a baby.\n\n“We are really stateless,” Ki Hong said.", ["Justin Ki Hong"]),
+    # an auxiliary opening a sentence is not part of a name: "Had Carl Dunmore stayed"
+    ("Had Carl Dunmore stayed, the plan would have passed.\n\nHe vowed to “fight on and win.”", ["Carl Dunmore"]),
+]
+
+
+@pytest.mark.parametrize(("text", "speakers"), SPEAKER_CASES)
+def test_speaker_rules(text: str, speakers: list[str | None]) -> None:
+    assert [q.speaker for q in find_quotes(text)] == speakers

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import ReadAccess, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import ArticleOut, ArticleSummary, LimitField, Page, QuoteOut
+from app.domain.query import parse_query
 from app.storage import articles as store
+from app.storage import search
+from app.storage.search import ArticleSearch
 
 router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[ReadAccess],
                    responses=problem_responses(401, 403, 422))
@@ -19,17 +22,40 @@ router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[ReadAccess],
 @router.get("/articles", operation_id="listArticles", response_model=Page[ArticleSummary])
 async def list_articles(
     session: SessionDep,
+    q: Annotated[str | None, Query(max_length=20_000, description=(
+        'Search: words (all must match), "exact phrase", a OR b, -excluded, prefix*; '
+        "case and accents ignored, lower-case words stemmed (English), capitalised words exact"))] = None,
     feed_id: int | None = None,
+    source: Annotated[str | None, Query(description="Site domain, e.g. bbc.co.uk")] = None,
+    language: Annotated[str | None, Query(description="Language code; 'en' also matches en-GB")] = None,
+    has_quotes: Annotated[bool | None, Query(description="Only articles with (true) or without quotes")] = None,
+    speaker: Annotated[str | None, Query(description="Only articles quoting this person")] = None,
+    collapse: Annotated[Literal["story"] | None, Query(
+        description="story: one article per story (its newest match)")] = None,
+    sort: Annotated[Literal["relevance", "published"] | None, Query(
+        description="relevance (default with q) or published (newest first)")] = None,
     published_after: Annotated[datetime | None, Query(description="Inclusive lower bound")] = None,
     published_before: Annotated[datetime | None, Query(description="Exclusive upper bound")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[ArticleSummary]:
-    """Articles, newest first."""
-    rows, next_cursor = await store.list_articles(
-        session, feed_id=feed_id, published_after=published_after, published_before=published_before,
-        cursor=cursor, limit=limit)
-    return Page[ArticleSummary](items=[ArticleSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
+    """Articles, newest first; with `q`, a full-text search ranked by relevance within recency tiers."""
+    searching = any(v is not None for v in (q, source, language, has_quotes, speaker, collapse, sort))
+    if not searching:
+        rows, next_cursor = await store.list_articles(
+            session, feed_id=feed_id, published_after=published_after, published_before=published_before,
+            cursor=cursor, limit=limit)
+        return Page[ArticleSummary](items=[ArticleSummary.model_validate(r) for r in rows],
+                                    next_cursor=next_cursor)
+    query = parse_query(q) if q is not None and q.strip() else None
+    params = ArticleSearch(query=query, feed_id=feed_id, source=source, language=language, has_quotes=has_quotes,
+                           speaker=speaker, published_after=published_after, published_before=published_before,
+                           collapse_story=collapse == "story",
+                           sort=sort or ("relevance" if query else "published"))
+    hits, next_cursor = await search.search_articles(session, params, cursor=cursor, limit=limit)
+    items = [ArticleSummary.model_validate(h.article).model_copy(update={"snippet": h.snippet, "score": h.score})
+             for h in hits]
+    return Page[ArticleSummary](items=items, next_cursor=next_cursor)
 
 
 @router.get("/articles/{article_id}", operation_id="getArticle", response_model=ArticleOut,

@@ -32,10 +32,12 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def get_session(runtime: RuntimeDep, request: Request) -> AsyncIterator[AsyncSession]:
     # The request owns the transaction: it commits once, before the response is sent
     # (scope="function"), so a client never sees success for work that did not commit.
-    async with runtime.db.transaction() as session:
+    # Reads use reader sessions, which on SQLite never wait behind ingestion's writes.
+    opener = runtime.db.reading if request.method in ("GET", "HEAD") else runtime.db.transaction
+    async with opener() as session:
         yield session
 
 

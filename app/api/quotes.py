@@ -29,7 +29,8 @@ router = APIRouter(prefix="/v1", tags=["quotes"], dependencies=[ReadAccess],
 async def list_quotes(
     session: SessionDep,
     speaker: Annotated[str | None, Query(description="Speaker name (any case, accents ignored)")] = None,
-    q: Annotated[str | None, Query(max_length=1000, description="Words that must appear in the quote")] = None,
+    q: Annotated[str | None, Query(max_length=20_000, description=(
+        "Search inside quote texts, same language as /v1/articles?q= (newest first)"))] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     feed_id: int | None = None,

@@ -95,6 +95,8 @@ class ArticleSummary(BaseModel):
     extraction: Literal["ok", "feed_only", "retry"] = Field(
         description="ok: main text extracted from the page; feed_only/retry: the feed's content is kept")
     quote_count: int
+    snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
+    score: float | None = Field(None, description="Search only: relevance (higher is better)")
 
 
 class ArticleOut(ArticleSummary):

@@ -133,7 +133,7 @@ def _ttl_hint_s(feed: Mapping[str, Any]) -> int | None:
     return max(hints) if hints else None
 
 
-def _entry(e: Mapping[str, Any], base: str) -> FeedEntry:
+def _entry(e: dict[str, Any], base: str) -> FeedEntry:
     link = _absolute(e.get("link"), base)
     if not link:
         for alt in e.get("links") or ():
@@ -181,8 +181,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     entries = tuple(_entry(e, base) for e in d.entries)
     warning = None
     if d.get("bozo"):
-        exc = d.get("bozo_exception")
-        warning = f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed feed"
+        problem = d.get("bozo_exception")
+        warning = f"{type(problem).__name__}: {problem}" if problem is not None else "ill-formed feed"
     return ParsedFeed(title=html_to_text(feed.get("title")), site_link=site, version=d.get("version") or "",
                       ttl_s=_ttl_hint_s(feed), entries=entries, warning=warning)
 

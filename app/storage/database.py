@@ -10,6 +10,20 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
+def _sqlite_immediate(engine: AsyncEngine) -> None:
+    # A deferred SQLite transaction that reads, then writes, fails at once with "database is
+    # locked" when another connection wrote in between (WAL snapshot conflict; the busy timeout
+    # does not apply). Write transactions therefore start with BEGIN IMMEDIATE: they wait their
+    # turn (busy_timeout) and then cannot conflict. SQLAlchemy's documented pysqlite recipe.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; busy_timeout makes writers wait instead of
     # failing with "database is locked"; SQLite leaves foreign keys off unless asked.
@@ -30,12 +44,21 @@ def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 class Database:
-    """Owns the engine and hands out sessions. The caller that opens a session commits once."""
+    """Owns the engines and hands out sessions. The caller that opens a session commits once.
+
+    `sessions()` is for reading; `transaction()` is for work that writes. On PostgreSQL both use
+    one engine; on SQLite writes get an engine whose transactions begin IMMEDIATE (see above).
+    """
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         self.engine = make_engine(database_url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.write_engine = self.engine
+        if database_url.startswith("sqlite"):
+            self.write_engine = make_engine(database_url)
+            _sqlite_immediate(self.write_engine)
+        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:
@@ -44,8 +67,16 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits at the end of the block, or rolls back on error."""
+        async with self.write_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only; on SQLite it never blocks or is blocked by writers (WAL)."""
         async with self.sessions() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()

@@ -23,6 +23,7 @@ from app.pipeline.dedup import hamming, simhash_bands
 from app.storage.dialects import upsert_speaker
 from app.storage.models import Article, Feed, Quote
 from app.storage.outbox import article_event, quote_event, record_events
+from app.storage.search import index_article
 
 NEAR_DUPLICATE_BITS = 3
 
@@ -32,6 +33,8 @@ class KnownEntry:
     article_id: int
     title: str | None
     summary: str | None
+    extraction: str
+    extraction_attempts: int
 
 
 async def known_entries(session: AsyncSession, feed_id: int, entries: Sequence[FeedEntry]) -> dict[str, KnownEntry]:
@@ -40,10 +43,10 @@ async def known_entries(session: AsyncSession, feed_id: int, entries: Sequence[F
     found: dict[str, KnownEntry] = {}
     for start in range(0, len(guids), 500):
         chunk = guids[start:start + 500]
-        stmt = select(Article.guid, Article.id, Article.title, Article.summary).where(
-            Article.feed_id == feed_id, Article.guid.in_(chunk))
-        for guid, article_id, title, summary in (await session.execute(stmt)).all():
-            found[guid] = KnownEntry(article_id, title, summary)
+        stmt = select(Article.guid, Article.id, Article.title, Article.summary, Article.extraction,
+                      Article.extraction_attempts).where(Article.feed_id == feed_id, Article.guid.in_(chunk))
+        for guid, article_id, title, summary, extraction, attempts in (await session.execute(stmt)).all():
+            found[guid] = KnownEntry(article_id, title, summary, extraction, attempts)
     return found
 
 
@@ -119,11 +122,22 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
     for draft in drafts:
         existing = await _find_exact(session, feed_id, draft)
         if existing is not None:
+            retried = existing.extraction == "retry"
+            if retried:
+                existing.extraction_attempts += 1
             if not _changed(existing, draft) or (existing.extraction == "ok" and draft.extraction != "ok"):
                 continue  # nothing new, or a worse copy of what we already have
             _apply(existing, draft)
+            if retried and (existing.title or "") == (draft.title or ""):
+                # The page could not be fetched before and now could: same article, better text.
+                existing.updated_at = now
+                await index_article(session, existing)
+                await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
+                quote_total += len(await _store_quotes(session, existing, draft, now))
+                continue
             existing.revision += 1
             existing.updated_at = now
+            await index_article(session, existing)
             await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
             quotes = await _store_quotes(session, existing, draft, now)
             quote_total += len(quotes)
@@ -146,6 +160,7 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             continue  # another worker stored the same canonical URL a moment ago
         if article.story_id is None:
             article.story_id = article.id
+        await index_article(session, article)
         quotes = await _store_quotes(session, article, draft, now)
         quote_total += len(quotes)
         created.append(article.id)

@@ -195,17 +195,26 @@ class Subscription(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped by every change; (count, max id, sum of versions) stamps the workers' in-memory
+    # matching index, so a change made through any process invalidates every cache.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Event(Base):
     """The outbox: written in the same transaction as the change it announces."""
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_undispatched", "dispatched_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_<ulid-ish>, the webhook-id
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Fan-out into deliveries: a dispatcher claims undispatched events with a lease and sets
+    # dispatched_at in the transaction that inserts their Delivery rows.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
 
 
 class Delivery(Base):
@@ -213,6 +222,8 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_subscription", "subscription_id", "id"),
+        # One delivery per (event, subscription): a second dispatcher of the same event inserts nothing.
+        UniqueConstraint("event_id", "subscription_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

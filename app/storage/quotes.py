@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import InvalidRequestError, NotFoundError
 from app.domain.names import normalize_name
+from app.domain.query import Query, analyze, matches, parse_query, prefilter
 from app.storage.models import Quote, Speaker
 from app.storage.pagination import decode_cursor, encode_cursor, keyset_after, page_of
 
@@ -27,9 +28,6 @@ async def list_quotes(
         stmt = stmt.where(Quote.speaker_id == sid)
     if speaker_id is not None:
         stmt = stmt.where(Quote.speaker_id == speaker_id)
-    if q:
-        for word in q.split():
-            stmt = stmt.where(func.lower(Quote.text).contains(word.lower(), autoescape=True))
     if since is not None:
         stmt = stmt.where(Quote.published_at >= _aware(since))
     if until is not None:
@@ -43,11 +41,47 @@ async def list_quotes(
         except (TypeError, ValueError):
             raise InvalidRequestError("pagination: the cursor is not one this service issued") from None
         stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [after, int(quote_id)], descending=True))
+    if q:
+        return await _search_quotes(session, stmt, parse_query(q), limit)
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor([rows[-1].published_at, rows[-1].id])
     return rows, None
+
+
+QUOTE_SCAN_ROWS = 1000
+
+
+async def _search_quotes(session: AsyncSession, stmt: Select[tuple[Quote]], query: Query,
+                         limit: int) -> tuple[list[Quote], str | None]:
+    """Quote search evaluates the query language in Python over a bounded, newest-first window.
+
+    Quotes are short and a request usually narrows them (speaker, dates), so no second full-text
+    index is kept: at most QUOTE_SCAN_ROWS rows are read per request. When the window runs out
+    before the page is full, the page is short and its cursor continues where the scan stopped.
+    """
+    possible = prefilter(query)
+    found: list[Quote] = []
+    scanned = 0
+    last: Quote | None = None
+    while scanned < QUOTE_SCAN_ROWS:
+        batch_stmt = stmt
+        if last is not None:
+            batch_stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [last.published_at, last.id],
+                                                 descending=True))
+        batch = list((await session.execute(batch_stmt.limit(500))).scalars())
+        for row in batch:
+            scanned += 1
+            last = row
+            if possible(row.text) and matches(query, analyze(None, row.text)):
+                found.append(row)
+                if len(found) > limit:
+                    page = found[:limit]
+                    return page, encode_cursor([page[-1].published_at, page[-1].id])
+        if len(batch) < 500:
+            return found, None
+    return found, encode_cursor([last.published_at, last.id]) if last is not None else None
 
 
 async def list_speakers(session: AsyncSession, *, name: str | None, cursor: str | None,

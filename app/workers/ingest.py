@@ -26,6 +26,7 @@ log = logging.getLogger("news_ingest.ingest")
 
 Outcome = Literal["ok", "not_modified", "unchanged", "error"]
 DEGRADED_AFTER, FAILING_AFTER = 1, 5
+MAX_PAGE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +130,12 @@ class IngestWorker:
         entries = list(parsed.entries) if parsed else []
         async with self.runtime.db.sessions() as session:
             known = await known_entries(session, feed.id, entries) if entries else {}
-        # Only new entries, or entries whose title/summary the feed has edited, cost a page fetch.
+        # Only new entries, entries whose title/summary the feed has edited, and entries whose
+        # page could not be fetched last time (a few attempts) cost a page fetch.
         todo = [e for e in entries if e.guid not in known
                 or (known[e.guid].title or "") != (e.title or "")
-                or (known[e.guid].summary or "") != (e.summary or "")]
+                or (known[e.guid].summary or "") != (e.summary or "")
+                or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
         drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
                                     fetch_pages=self.settings.fetch_articles) if todo else []
         response = fetched.response

@@ -9,6 +9,7 @@ ordered speech-verb rules of `verbs`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from .attribution import NO_ATTRIBUTION, Attribution, Attributor, is_nickname, i
 from .marks import Span, find_spans
 from .names import NameIndex
 from .posts import find_posts
+from .verbs import VERB_RE
 
 __all__ = ["Quote", "extract_files", "find_quotes"]
 
@@ -33,6 +35,17 @@ def _kind(text: str, masked_prefix: str, sp: Span) -> QuoteKind:
     return "partial"
 
 
+def _split_continues(att: Attributor, prev: Span, sp: Span, prev_att: Attribution) -> bool:
+    """The second half of a quote split by its attribution: `“…,” said X, “…”`."""
+    if prev_att.rule != "trailing" or prev.para_start != sp.para_start or prev_att.speaker is None:
+        return False
+    gap = att.masked[prev.close_at:sp.open_at]
+    if len(VERB_RE.findall(gap)) != 1 or re.search(r"\b(?:who|which|whom)\b", gap):
+        return False  # "…,” Bundy says to Santilli, who responds: “…”: someone else answers
+    return (len(gap) < 120 and gap.rstrip().endswith((",", ":")) and ";" not in gap
+            and att.sentence_end(prev.close_at, sp.open_at) >= sp.open_at)
+
+
 def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Attribution]:
     text, masked = att.text, att.masked
     results: list[Attribution] = [NO_ATTRIBUTION] * len(spans)
@@ -46,6 +59,12 @@ def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Att
         # a quote that ends its clause ("…,” she said) looks for its speaker after it first
         ends_clause = text[sp.end - 1] in ",!?—–-…" or masked[sp.close_at:limit].lstrip().startswith(",")
         a: Attribution | None = None
+        if i and _split_continues(att, spans[i - 1], sp, results[i - 1]):
+            # “The bridge is safe,” said the engineer, “but the ramps are not.”
+            p = results[i - 1]
+            results[i] = Attribution(p.speaker, p.title, p.speaker_type, p.verb, p.channel, p.confidence,
+                                     "split", True)
+            continue
         if not prefix or ends_clause or prefix.endswith(("x”,", 'x",', "x’,")):
             a = att.trailing(sp, limit)
         if a is None:
@@ -56,8 +75,11 @@ def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Att
             a = att.colon_intro(sp)
         if a is not None:
             results[i] = a
-            att.remember(sp.start, a)
+            att.remember(sp.close_at, a)
     # second pass, in order: split, run-on and multi-paragraph quotes share a speaker
+    by_para: dict[int, list[int]] = {}
+    for j, sp in enumerate(spans):
+        by_para.setdefault(sp.para_start, []).append(j)
     last_para_att: dict[int, Attribution] = {}
     prev_para_start = -1
     para_order: list[int] = []
@@ -69,10 +91,9 @@ def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Att
             if results[i].found:
                 last_para_att[sp.para_start] = results[i]
             continue
-        same = [results[j] for j in range(len(spans))
-                if j != i and spans[j].para_start == sp.para_start and results[j].found and not skip[j]]
-        before = [results[j] for j in range(i - 1, -1, -1)
-                  if spans[j].para_start == sp.para_start and results[j].found and not skip[j]]
+        para = by_para[sp.para_start]
+        same = [results[j] for j in para if j != i and results[j].found and not skip[j]]
+        before = [results[j] for j in reversed(para) if j < i and results[j].found and not skip[j]]
         a = None
         if before:
             a = before[0]
@@ -93,6 +114,11 @@ def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Att
                                      round(a.confidence * 0.8, 2), "neighbour", True)
             last_para_att[sp.para_start] = results[i]
             continue
+        a = att.previous_sentence(sp)
+        if a is not None:
+            results[i] = a
+            last_para_att[sp.para_start] = a
+            continue
         # last resort, no speech verb seen: the subject of the quote's sentence
         # ("Bolton thought the deal “a disaster”"); not counted as an attribution
         sent_s = att.sentence_start(sp.open_at, sp.para_start)
@@ -109,7 +135,7 @@ def find_quotes(text: str, title: str | None = None) -> list[Quote]:
         return []
     posts = find_posts(text)
     spans = [sp for sp in find_spans(text) if not any(p.start <= sp.start < p.end for p in posts)]
-    names = NameIndex(text, extra=title)
+    names = NameIndex(text, extra=title, quoted=[(sp.start, sp.end) for sp in spans])
     att = Attributor(text, spans, names)
     skip = [is_title_of_work(text, sp) or is_nickname(text, sp) for sp in spans]
     results = _attribute(att, spans, skip)

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .marks import Span
-from .names import FEMALE_HONORIFICS, MALE_HONORIFICS, Mention, NameIndex
+from .names import FEMALE_HONORIFICS, MALE_HONORIFICS, TITLE_WORDS, Mention, NameIndex
 from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
 
 # Sentence ends: . ! ? (optionally followed by a closing mark) then space and a capital/mark.
@@ -30,6 +30,8 @@ _ABBREV = frozenset("""mr mrs ms dr sen rep gov gen col lt sgt capt st jr sr pro
 inc corp co ltd u.s u.k u.n d.c a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec ariz
 calif fla ill mass mich minn n.y n.j pa tenn tex va wash wis conn ky la md mo ga ala okla ore
 """.split())
+# After a quote that ends with a full stop: spaces, then the capital of the next sentence.
+_AFTER_QUOTE_END_RE = re.compile(r"[)\]]?[ \t\xa0]+(?=[A-Z“\"])")
 # Words allowed between a subject and its verb ("Rutte also said", "he had initially dismissed").
 _AUX = frozenset("""also has have had was were is are be been being would will could should may might
 must later earlier then again once previously recently repeatedly initially quickly simply flatly
@@ -47,6 +49,28 @@ into over as between among toward towards behind after before during via per""".
 _CONJ_START = frozenset("""while and but as of in to for that which because if when whereas although
 though so or nor than who whom whose where after before since until unless with without from by
 on at into about like its his her their our this these those""".split())
+# Documents that "say" things for whoever issued them.
+_DOC_NOUNS = frozenset("""ad ads advert advertisement commercial statement letter release memo video website
+email e-mail tweet filing spot flier flyer mailer petition complaint lawsuit motion brief""".split())
+# Documents a speaker releases: "The ad says" speaks for whoever was last said to release it.
+_ISSUED_NOUNS = frozenset("ad ads advert advertisement commercial spot video mailer flier flyer release statement".split())
+_SUBORDINATORS = frozenset({"that", "because", "if", "whether", "whom", "than", "unless", "since"})
+# A known gender agreeing with the pronoun counts for little: most people's gender is unknown.
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "it"})
+_GENDER_BONUS = 1.0
+_SUBORDINATE_PENALTY = 0.5
+_PREPOSITION_PENALTY = 1.0
+_SAME_SENTENCE_BONUS = 2.0
+_FIRST_BONUS = 1.0
+_PREV_SENTENCE_BONUS = 1.0
+_SENT_COST = 1.0
+_PARA_COST = 1.0
+_PREV_PARA_SENTENCE = 1
+_PREV_SUBJECT = 1
+_VERB_SUBJECT_FIRST = 1
+_QUOTE_SENT_END = 1
+_PRONOUN_AT_WORD = 1
+_SPEAKER_BONUS = 4.0
 _PRONOUN_GENDER = {"he": "m", "she": "f", "him": "m", "her": "f"}
 _PLURAL_PRONOUNS = frozenset({"they", "we", "it"})
 _INDEFINITE = frozenset({"a", "an", "one", "another", "some", "many", "several", "other", "others",
@@ -84,6 +108,21 @@ _WORK_CUE_RE = re.compile(
     re.I,
 )
 _WORD_RE = re.compile(r"[\w’'-]+")
+# ", the Florida senator," / ", a Republican strategist." after a name: its appositive
+_APPOSITIVE_RE = re.compile(r",[ \t\xa0]+(?:the|a|an|[A-Z][\w.]*[’']s)[ \t\xa0]+([^,.;:()“”\"\n]{2,60}?)(?=[,.;:)]|[ \t\xa0]+(?:who|which|said|says)\b)")
+# Words that carry no role in an appositive or before a name.
+_STOP_ROLE = frozenset("""the a an of for and in on at to with from by his her their its our who which that
+former then now also new top longtime senior one two three""".split())
+# Words in -ed that are no verbs.
+_ED_NOUNS = frozenset("red bed need seed speed feed shed hundred kindred".split())
+# Prepositions that also open a clause: "hours after Sanders said".
+_CLAUSE_CONJ = frozenset("after before since until as".split())
+# Heads too vague to pick one entity from a role ("the man shouted").
+_GENERIC_HEADS = frozenset("man woman person people one group".split())
+# Abbreviated titles, as role nouns.
+_ROLE_OF_ABBREV = {"sen": "senator", "rep": "representative", "gov": "governor", "gen": "general",
+                   "dr": "doctor", "prof": "professor", "rev": "reverend", "lt": "lieutenant", "col": "colonel",
+                   "capt": "captain", "sgt": "sergeant", "adm": "admiral"}
 _AUX_VERBS = frozenset("""is was has had will would can could did does may might must should shall
 wants wanted thinks thought believes believed knows knew went came made took gave got""".split())
 _COMMON_VERB_AFTER = frozenset("""has had is was will would did does can could told said says
@@ -139,16 +178,36 @@ class Attributor:
             if w in _ABBREV or (len(w) == 1 and w.isalpha()):
                 continue
             self.sent_ends.append(m.end())
+        # for distances only, a quote ending with a full stop ends its sentence too
+        # (`… a "new-media journalist." Mosman saw …`); attribution still reads past it
+        # (`“We won.” Rutte said`)
+        self.dist_ends = list(self.sent_ends)
+        if _QUOTE_SENT_END:
+            for sp in spans:
+                if sp.close_at > sp.end and text[sp.end - 1:sp.end] in ".!?" and sp.close_at < len(text):
+                    m2 = _AFTER_QUOTE_END_RE.match(text, sp.close_at)
+                    if m2:
+                        self.dist_ends.append(m2.end())
+            self.dist_ends.sort()
+        # paragraph starts, for the distance between a pronoun and its candidates
+        self.para_starts: list[int] = [0] + [m.end() for m in re.finditer(r"\n\s*", text)]
         # speakers resolved so far: (position, name, entity-or-None gender)
         self.speaker_pos: list[int] = []
         self.speaker_names: list[tuple[str, str | None, str]] = []
         self._subject_cache: dict[int, bool] = {}
+        self._roles: dict[str, set[str]] | None = None  # entity key -> role words (built on demand)
+        self._salience: dict[int, float] = {}
 
     # ---- sentence geometry -------------------------------------------------------------
     def sentence_start(self, pos: int, floor: int) -> int:
         i = bisect.bisect_right(self.sent_ends, pos) - 1
         s = self.sent_ends[i] if i >= 0 else 0
         return max(s, floor)
+
+    def _clause_start(self, pos: int) -> int:
+        """Sentence start for salience and distance: a quote ending with a full stop ends one."""
+        i = bisect.bisect_right(self.dist_ends, pos) - 1
+        return self.dist_ends[i] if i >= 0 else 0
 
     def sentence_end(self, pos: int, ceil: int) -> int:
         i = bisect.bisect_right(self.sent_ends, pos)
@@ -187,35 +246,73 @@ class Attributor:
             close = after.find(",", after.find(",") + 1)
             if 0 < close < 90:
                 words = _WORD_RE.findall(after[close + 1:])[:3]
+        elif after.lstrip().startswith("("):
+            close = after.find(")")
+            if 0 < close < 40:
+                words = _WORD_RE.findall(after[close + 1:])[:3]
+        speech = False
+        if words and words[0].lower() in _SUBJECT_PRONOUNS:
+            # an appositive to a pronoun subject: "her husband, Milton Berg, said she …"
+            self._subject_cache[m.start] = False
+            self._salience[m.start] = 0.0
+            return False
         for w in words[:3]:
             lw = w.lower()
             if lw in VERB_FORMS or lw in _COMMON_VERB_AFTER or (
                     w.islower() and (lw.endswith(("ed", "n't", "n’t")) or lw in _AUX_VERBS)):
                 res = True
+                speech = lw in VERB_FORMS and not VERB_FORMS[lw].object_only
                 break
             if lw not in _AUX:
                 break
-        if not res:
-            s = self.sentence_start(m.start, 0)
-            lead = self.text[s:m.start]
-            res = not any(c.islower() for c in lead)
+        s = self._clause_start(m.start)
+        lead = self.text[s:m.start]
+        if not res and not m.possessive and after.lstrip()[:1] in (",", ".", ";", "") \
+                and _after_inverted_verb(self.masked[max(s, m.start - 80):m.start]):
+            # "…, said Katie Harbath, an outreach director": the speaker of an inverted verb
+            self._subject_cache[m.start] = True
+            self._salience[m.start] = 2.0
+            return True
+        # the sentence's subject: after an opening phrase ("Later, ", "In a statement, "), only
+        # titles and modifiers before the name ("Democratic presidential candidate")
+        lead_words = lead[lead.rfind(",") + 1:].split()
+        first = len(lead_words) <= 6 and not any(
+            w.lower() in _CONJ_START or w.lower() in _PREPOSITIONS or w.lower() in _SUBORDINATORS
+            or w.lower() in VERB_FORMS for w in lead_words)
+        res = res or first
         self._subject_cache[m.start] = res
+        self._salience[m.start] = (2.0 if speech else 0.0) + (_FIRST_BONUS if first else 0.0)
         return res
 
+    def _mention_salience(self, m: Mention) -> float:
+        """Extra weight for the subject of a speech verb and for the sentence's first name."""
+        self._is_subject(m)
+        return self._salience.get(m.start, 0.0)
+
+    def _distance(self, pos: int, cand: int) -> float:
+        """Distance from a pronoun at `pos` back to a candidate at `cand`, in sentences, with a
+        paragraph boundary costing extra; characters only break ties."""
+        sents = bisect.bisect_right(self.dist_ends, pos) - bisect.bisect_right(self.dist_ends, cand)
+        paras = bisect.bisect_right(self.para_starts, pos) - bisect.bisect_right(self.para_starts, cand)
+        return _SENT_COST * min(sents, 12) + _PARA_COST * min(paras, 6) + (pos - cand) / 2000
+
     def resolve_pronoun(self, pos: int, gender: str | None) -> tuple[str, str | None, str, float] | None:
-        """Most salient compatible person before `pos`: recent, a clause subject or a speaker,
-        and of the pronoun's gender when the article tells it."""
+        """Most salient compatible person before `pos`: near in sentences, a clause subject or a
+        speaker, and of the pronoun's gender when the article tells it. The subject of the
+        sentence just before the pronoun's is its usual referent."""
         floor = max(0, pos - 2500)
         best: tuple[float, tuple[str, str | None, str, float]] | None = None
         j = bisect.bisect_left(self.speaker_pos, pos) - 1
         while j >= 0 and self.speaker_pos[j] >= floor:
             name, title, kind = self.speaker_names[j]
             if kind == "person" and self._compatible(name, gender):
-                score = -(pos - self.speaker_pos[j]) / 150 + 3 + self._gender_bonus(name, gender)
+                score = -self._distance(pos, self.speaker_pos[j]) + _SPEAKER_BONUS + self._gender_bonus(name, gender)
                 best = (score, (name, title, "person", 0.75))
                 break
             j -= 1
         i = bisect.bisect_left(self.names.starts, pos) - 1
+        sent_s = self._clause_start(pos)
+        prev_s = self._clause_start(sent_s - 1) if sent_s > 0 else 0
         seen = 0
         while i >= 0 and self.names.mentions[i].start >= floor and seen < 12:
             m = self.names.mentions[i]
@@ -226,17 +323,29 @@ class Attributor:
             if not self._compatible(full, gender):
                 continue
             seen += 1
-            score = -(pos - m.start) / 150 + self._gender_bonus(full, gender)
-            if self._is_subject(m):
-                score += 3
+            score = -self._distance(pos, m.start) + self._gender_bonus(full, gender)
+            subj = self._is_subject(m)
+            if subj:
+                score += 3 + self._mention_salience(m)
             if m.possessive:
                 score -= 1
+            prev = self.text[max(0, m.start - 20):m.start].split()
+            while prev and prev[-1].lower() in ("the", "a", "an"):
+                prev.pop()
+            if prev and prev[-1].lower() in _SUBORDINATORS:
+                score -= _SUBORDINATE_PENALTY  # the subject of a reported clause ("… claimed that Obama is …")
+            elif prev and prev[-1].lower().strip(",") in _PREPOSITIONS:
+                score -= _PREPOSITION_PENALTY  # "Trump went after Bush": Bush is no subject
+            if sent_s <= m.start and subj:
+                score += _SAME_SENTENCE_BONUS  # a named subject in the pronoun's own sentence
+            elif prev_s <= m.start < sent_s and subj:
+                score += _PREV_SENTENCE_BONUS  # the subject of the sentence just before
             if best is None or score > best[0]:
                 best = (score, self._resolved(m, 0.7))
         return best[1] if best else None
 
     def _gender_bonus(self, name: str, gender: str | None) -> float:
-        return 4.0 if gender is not None and self._gender(name) == gender else 0.0
+        return _GENDER_BONUS if gender is not None and self._gender(name) == gender else 0.0
 
     def _compatible(self, name: str, gender: str | None) -> bool:
         if gender is None:
@@ -244,8 +353,69 @@ class Attributor:
         g = self._gender(name)
         return g is None or g == gender
 
-    def resolve_description(self, head: str, pos: int) -> tuple[str, str | None, str, float] | None:
+    def _entity_key(self, m: Mention) -> str:
+        return ("org:" + m.name if m.org else self.names.full_name(m.name, m.start)).lower()
+
+    def roles(self) -> dict[str, set[str]]:
+        """Role words the document gives each entity, from titles ("Florida Sen. X"), lower-case
+        words before a name ("digital consultant X") and appositives ("X, the Florida senator,",
+        "CNN, the network,")."""
+        if self._roles is not None:
+            return self._roles
+        roles: dict[str, set[str]] = {}
+        text = self.text
+        for m in self.names.mentions:
+            if self.masked[m.start] == "x" or m.possessive:
+                continue
+            words: list[str] = []
+            if m.title:
+                words += m.title.lower().replace(".", "").replace("-", " ").split()
+            pre = text[max(0, m.start - 60):m.start].split()
+            k = len(pre)
+            while k > 0 and len(pre) - k < 4 and _role_word(pre[k - 1]):
+                k -= 1
+            words += pre[k:]
+            ap = _APPOSITIVE_RE.match(text, m.end)
+            if ap:
+                words += [w for w in ap.group(1).lower().replace("-", " ").split() if w not in _STOP_ROLE]
+            if not words:
+                continue
+            expanded = {_ROLE_OF_ABBREV.get(w, w) for w in words} | set(words)
+            roles.setdefault(self._entity_key(m), set()).update(expanded)
+        self._roles = roles
+        return roles
+
+    def resolve_role(self, head: str, mods: list[str], pos: int) -> tuple[str, str | None, str, float] | None:
+        """ "the Florida senator", "the network": the latest entity before `pos` the document
+        described with that role noun, preferring one that also has the modifiers."""
+        roles = self.roles()
+        if head in _GENERIC_HEADS or not any(head in r for r in roles.values()):
+            return None
+        proper = [w for w in mods if w[:1].isupper()]
+        mods = [w.lower() for w in mods]
+        floor = max(0, pos - 6000)
+        i = bisect.bisect_left(self.names.starts, pos) - 1
+        first: tuple[str, str | None, str, float] | None = None
+        while i >= 0 and self.names.mentions[i].start >= floor:
+            m = self.names.mentions[i]
+            i -= 1
+            if self.masked[m.start] == "x" or not self._person_like(m):
+                continue
+            r = roles.get(self._entity_key(m))
+            if not r or head not in r:
+                continue
+            if all(w in r for w in mods):
+                return self._resolved(m, 0.7)
+            if all(w.lower() in r for w in proper):
+                first = first or self._resolved(m, 0.6)  # "the Florida senator" must be from Florida
+        return first
+
+    def resolve_description(self, head: str, pos: int,
+                            mods: list[str] | None = None) -> tuple[str, str | None, str, float] | None:
         """ "the governor" -> the most recent person whose title fits, else the last speaker."""
+        res = self.resolve_role(head, mods or [], pos)
+        if res is not None:
+            return res
         aliases = _TITLE_ALIASES.get(head, ())
         floor = max(0, pos - 4000)
         if aliases:
@@ -285,7 +455,7 @@ class Attributor:
             if comma > 0:
                 appos = region[comma + 1:].strip()
                 if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
-                              or "’s " in appos or "'s " in appos):
+                              or "’s " in appos or "'s " in appos) and _noun_phrase(appos):
                     head_end = start + comma
                     res, found = self._np_at(start, head_end, True)
                     if found and res is not None:
@@ -302,23 +472,35 @@ class Attributor:
         if key in _PRONOUN_GENDER or key in _PLURAL_PRONOUNS:
             if key in _PLURAL_PRONOUNS:
                 return self._resolve_plural(start), True
-            return self.resolve_pronoun(start, _PRONOUN_GENDER[key]), True
+            # resolve from where the pronoun stands: "Sanders paused, when he told …" finds
+            # Sanders earlier in the same sentence
+            at = start + region.rfind(words[-1]) if subject and _PRONOUN_AT_WORD else start
+            return self.resolve_pronoun(at, _PRONOUN_GENDER[key]), True
         mentions = [m for m in self.names.mentions_in(start, end) if self._person_like(m)]
         if subject:
             if low[-1] in ("and", "but", "or", "then"):
                 return None, False  # a coordinated verb: its subject is the clause's
+            doc = next((k for k, w in enumerate(low[:5]) if w in _DOC_NOUNS), -1)
+            if doc >= 0 and not any(w in VERB_FORMS for w in low[:doc]):
+                res = self._document_source(start, end, low)
+                if res is not None:
+                    return res, True
             for m in reversed(mentions):
                 before = self.text[max(start, m.start - 30):m.start].split()
                 while before and before[-1].lower() in ("the", "a", "an"):
                     before.pop()
-                if before and before[-1].lower().strip(",") in _PREPOSITIONS:
-                    continue
+                if before and before[-1].lower().strip(",") in _PREPOSITIONS and not (
+                        before[-1].lower() in _CLAUSE_CONJ and not self.text[m.end:end].strip(" ,")):
+                    continue  # "a spokesman for Trump said"; but "hours after Sanders said" 
                 if m.possessive:
                     tail = self.text[m.end:end].split()
                     if tail and tail[-1].lower().strip(",") in ("campaign", "team", "camp"):
-                        name = self.names.full_name(m.name, m.start)
-                        return (f"{name} campaign", None, "organisation", 0.6), True
+                        return (f"{m.name.split()[-1]} campaign", None, "organisation", 0.6), True
                     continue
+                if self.text[m.end:m.end + 10].startswith((" campaign", " camp ")):
+                    return (f"{m.name} campaign", None, "organisation", 0.7), True  # "the Trump campaign said"
+                if _modifier_slot(self.text, m, end):
+                    continue  # "the Vermont senator said"
                 return self._resolved(m, 0.9), True
             # a lone surname right before the verb speaks even when never given in full ("Hale said")
             last = [m for m in self.names.mentions_in(start, end) if not m.possessive and not m.org]
@@ -330,8 +512,11 @@ class Attributor:
                     continue
                 # "said Huckabee campaign spokesman Hogan Gidley": a name used as a modifier
                 nxt = self.text[m.end:m.end + 2]
-                if k + 1 < len(mentions) and nxt[:1] == " " and nxt[1:2].islower():
+                if k + 1 < len(mentions) and nxt[:1] == " " and nxt[1:2].islower() and \
+                        self.text[m.end:end].split()[0] not in _PREPOSITIONS:
                     continue
+                if nxt[:1] == " " and nxt[1:2].islower() and _modifier_slot(self.text, m, end):
+                    continue  # "said the Florida senator": a description, resolved below
                 return self._resolved(m, 0.9), True
         # descriptions: "the governor", "a spokesman for the campaign", "one person"
         seq = low if subject else low[:6]
@@ -345,12 +530,17 @@ class Attributor:
             det = seq[0]
         if det in _INDEFINITE or seq[0] in _INDEFINITE or head in _INDEFINITE:
             return None, True
+        if det in ("his", "her", "their", "its") and (head in _TITLE_ALIASES or head in _ORG_DESCRIPTIONS):
+            return None, True  # "his spokesman": someone else, unnamed
+        mods = _description_mods(words, seq, head, subject)
+        if det == "the" and mods is not None:
+            res = self.resolve_role(head, mods, start)
+            if res is not None:
+                return res, True
         if head in _ORG_DESCRIPTIONS:
             return self._recent_org(start, head), True
         if head in _TITLE_ALIASES:
-            if det in ("his", "her", "their", "its"):
-                return None, True  # "his spokesman": someone else, unnamed
-            return self.resolve_description(head, start), True
+            return self.resolve_description(head, start, mods), True
         return None, False
 
     def sentence_subject(self, sent_start: int, limit: int) -> tuple[str, str | None, str, float] | None:
@@ -358,6 +548,7 @@ class Attributor:
         words = self.masked[sent_start:limit].split()
         if words and words[0].lower() in _PRONOUN_GENDER:
             return self.resolve_pronoun(sent_start, _PRONOUN_GENDER[words[0].lower()])
+        first: Mention | None = None
         for m in self.names.mentions_in(sent_start, limit):
             if not self._person_like(m):
                 continue
@@ -368,7 +559,58 @@ class Attributor:
                 continue
             if m.possessive:
                 continue
+            if _VERB_SUBJECT_FIRST and (not _verb_follows(self.masked, m.end, limit)
+                                        or (before and before[-1].lower() in _SUBORDINATORS)):
+                # "Speaking in Salem, New Hampshire, Trump went after Bush": the name a verb
+                # follows is the subject; an earlier name in an opening phrase is not
+                first = first or m
+                continue
             return self._resolved(m, 0.7)
+        return self._resolved(first, 0.7) if first is not None else None
+
+    def _document_source(self, start: int, end: int, low: list[str]) -> tuple[str, str | None, str, float] | None:
+        """Who stands behind "The ad says", "A letter from X warns", "The campaign’s statement declares"."""
+        for m in self.names.mentions_in(start, end):
+            before = self.text[max(start, m.start - 30):m.start].split()
+            while before and before[-1].lower() in ("the", "a", "an"):
+                before.pop()
+            if before and before[-1].lower() in ("from", "by"):
+                return self._resolved(m, 0.7)
+            if m.possessive:
+                return self._resolved(m, 0.7)
+        if any(w in ("campaign’s", "campaign's") for w in low):
+            return self._recent_campaign(start)
+        if low[0] in ("the", "this", "that") and any(w in _ISSUED_NOUNS for w in low[:4]):
+            return self._recent_subject(start)
+        return None
+
+    def _recent_campaign(self, pos: int) -> tuple[str, str | None, str, float] | None:
+        """The campaign last named before `pos`: "the Jeb Bush campaign", "Trump’s campaign"."""
+        i = bisect.bisect_left(self.names.starts, pos) - 1
+        floor = max(0, pos - 3000)
+        while i >= 0 and self.names.mentions[i].start >= floor:
+            m = self.names.mentions[i]
+            i -= 1
+            if m.org and m.name.lower().endswith(" campaign"):
+                return m.name, None, "organisation", 0.6
+            nxt = self.text[m.end:m.end + 14].lstrip("’'s ").lower()
+            if not m.org and nxt.startswith("campaign"):
+                return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6
+        return None
+
+    def _recent_subject(self, pos: int) -> tuple[str, str | None, str, float] | None:
+        """The last sentence-initial subject (person or organisation) before `pos`."""
+        i = bisect.bisect_left(self.names.starts, pos) - 1
+        floor = max(0, pos - 800)
+        while i >= 0 and self.names.mentions[i].start >= floor:
+            m = self.names.mentions[i]
+            i -= 1
+            if m.possessive or self.masked[m.start] == "x":
+                continue
+            if self._is_subject(m) and self._mention_salience(m) >= 1.0:
+                if self.text[m.end:m.end + 10].startswith((" campaign", " camp ")):
+                    return f"{m.name} campaign", None, "organisation", 0.6
+                return self._resolved(m, 0.6)
         return None
 
     def _recent_org(self, pos: int, head: str) -> tuple[str, str | None, str, float] | None:
@@ -410,13 +652,16 @@ class Attributor:
         after = self.masked[sp.close_at:limit]
         lead = len(after) - len(after.lstrip(" \t\xa0,—–-:"))
         m = VERB_RE.search(after, lead, min(len(after), lead + 90))
+        # a noun-like form used as a noun: "White House press secretary Josh Earnest told"
+        while m is not None and VERB_FORMS[m.group()].trailing_only and _noun_follows(after, m.end()):
+            m = VERB_RE.search(after, m.end(), min(len(after), lead + 90))
         if m is None:
             return None
         verb = VERB_FORMS[m.group()]
-        if verb.object_only:
-            return None
         np_text = after[lead:m.start()]
-        if any(c in np_text for c in ".;!?“”\"") or len(np_text.split()) > 12:
+        if verb.object_only and not (m.group().endswith(" of") and np_text.strip()):
+            return None  # "…,” Jenna Golden said of the campaign: the subject still speaks
+        if any(c in _ABBREV_DOT_RE.sub("", np_text) for c in ".;!?“”\"") or len(np_text.split()) > 12:
             return None
         base = sp.close_at
         if np_text.strip():
@@ -426,11 +671,11 @@ class Attributor:
             res, found = self.resolve_np(base + lead, base + m.start(), subject=True)
         else:
             # verb first: the speaker follows up to the next punctuation
-            stop = re.search(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|when|as|in|on|at)\s", after[m.end():])
-            obj_end = m.end() + (stop.start() if stop else len(after) - m.end())
-            if after[m.end():obj_end].strip() == "" and stop is not None and after[m.end() + stop.start()] == ",":
+            stop = _object_stop(_TRAIL_STOP_RE, after, m.end())
+            obj_end = m.end() + (stop if stop is not None else len(after) - m.end())
+            if after[m.end():obj_end].strip() == "" and stop is not None and after[m.end() + stop] == ",":
                 # "said, according to ..." - rare; skip the comma
-                obj_end = m.end() + stop.start()
+                obj_end = m.end() + stop
             res, found = self.resolve_np(base + m.end(), base + obj_end, subject=False)
         if not found:
             return None
@@ -446,7 +691,7 @@ class Attributor:
         verbs = list(VERB_RE.finditer(pre))
         unnamed: Attribution | None = None
         for m in reversed(verbs):
-            if VERB_FORMS[m.group()].trailing_only:
+            if VERB_FORMS[m.group()].trailing_only and not _verb_before_quote(pre, m):
                 continue
             vstart = sent_start + m.start()
             vend = sent_start + m.end()
@@ -467,8 +712,8 @@ class Attributor:
                     res = self.sentence_subject(sent_start, vstart)
                     found = res is not None
             if not found:
-                stop = re.search(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s", self.masked[vend:sp.open_at])
-                obj_end = vend + (stop.start() if stop else sp.open_at - vend)
+                stop = _object_stop(_LEAD_STOP_RE, self.masked[vend:sp.open_at], 0)
+                obj_end = vend + (stop if stop is not None else sp.open_at - vend)
                 if obj_end > vend:
                     res, found = self.resolve_np(vend, obj_end, subject=False)
             if not found:
@@ -504,12 +749,178 @@ class Attributor:
                 a = Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
         return a
 
+    def previous_sentence(self, sp: Span) -> Attribution | None:
+        """A quote opening its sentence after "Bystrom agreed." or "Sami recalled how …": the
+        speaker (or, failing one, the person subject) of the sentence before goes on. At the start
+        of a paragraph, the last sentence of the previous paragraph counts when it holds no quote."""
+        s = self.sentence_start(sp.open_at, sp.para_start)
+        if self.masked[s:sp.open_at].strip():
+            return None
+        floor = sp.para_start
+        if s <= sp.para_start:
+            if not _PREV_PARA_SENTENCE:
+                return None
+            floor = self.text.rfind("\n", 0, max(0, sp.para_start - 1))
+            floor = floor + 1 if floor >= 0 else 0
+            while floor < sp.para_start and self.text[floor].isspace():
+                floor += 1
+            if floor >= sp.para_start:
+                return None
+        end = s
+        while end > floor and self.text[end - 1].isspace():
+            end -= 1
+        if end <= floor:
+            return None
+        prev_s = self.sentence_start(end - 1, floor)
+        tail = self.masked[prev_s:end]
+        if "x" * 3 in tail or (s <= sp.para_start and any(c in self.text[prev_s:end] for c in "“”\"")):
+            return None
+        fake = Span(end, end, end, end, floor, end)
+        a = self.leading(fake, prev_s)
+        if a is not None and a.speaker is not None:
+            return Attribution(a.speaker, a.title, a.speaker_type, a.verb, a.channel, round(a.confidence * 0.7, 2),
+                               "previous", True)
+        if not _PREV_SUBJECT:
+            return None
+        subj = self.sentence_subject(prev_s, end)
+        if subj is None or subj[2] != "person":
+            return None
+        name, title, kind, conf = subj
+        return Attribution(name, title, kind, None, None, round(conf * 0.6, 2), "previous", True)
+
     def remember(self, pos: int, att: Attribution) -> None:
         if att.speaker is None or att.speaker_type is None:
             return
         i = bisect.bisect_left(self.speaker_pos, pos)
         self.speaker_pos.insert(i, pos)
         self.speaker_names.insert(i, (att.speaker, att.title, att.speaker_type))
+
+
+_NOUN_AFTER = TITLE_WORDS | frozenset("""release releases conference conferences corps office room pool briefing
+report reports statement statements card cards""".split())
+
+
+def _modifier_slot(text: str, m: Mention, end: int) -> bool:
+    """ "the Florida senator": a name between "the" and a lower-case role noun modifies it."""
+    before = text[max(0, m.start - 5):m.start].split()
+    nxt = text[m.end:end].split()
+    return bool(before and before[-1].lower() == "the" and nxt and _role_word(nxt[0].strip(",")))
+
+
+# The period of an initial or a title ("James A. Baker", "Sen.", "U.S."): no sentence end.
+_ABBREV_DOT_RE = re.compile(r"\b(?:[A-Z]|[A-Z]\.[A-Z]|Sen|Rep|Gov|Gen|Dr|Mr|Mrs|Ms|Lt|Col|Sgt|Capt|Prof|Rev|St|Jr|Sr|Adm|Maj)\.")
+_TRAIL_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|when|as|in|on|at)\s")
+_LEAD_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s")
+
+
+def _object_stop(rx: re.Pattern[str], text: str, pos: int) -> int | None:
+    """Offset from `pos` where the object after a verb ends, or None; the period of "Sen." or of
+    an initial ("James A. Baker") does not end it."""
+    start = pos
+    while True:
+        m = rx.search(text, start)
+        if m is None:
+            return None
+        if m.group() == ".":
+            word = text[max(0, m.start() - 6):m.start()].split()
+            w = word[-1].lower() if word else ""
+            if w in _ABBREV or (len(w) == 1 and w.isalpha()):
+                start = m.end()
+                continue
+        return m.start() - pos
+
+
+def _noun_phrase(words_text: str) -> bool:
+    """An appositive holds no clause: no verb, subject pronoun or clause opener ("the senator from
+    Ohio", not "issued a statement after Trump" or "saying she"). A subject relative clause
+    ("who backs Cruz") may be skipped too; an object one ("which President Obama declared") not."""
+    ws = words_text.split()
+    if len(ws) >= 2 and ws[0].lower() in ("who", "which") and ws[1].islower():
+        return True
+    for w in ws:
+        lw = w.lower().strip(",;:()")
+        if lw in VERB_FORMS or lw in _SUBJECT_PRONOUNS or lw in _AUX_VERBS or lw in _SUBORDINATORS:
+            return False
+        if lw in ("after", "when", "while", "before", "because", "as", "although", "though", "and", "but",
+                  "which", "who", "whom", "where"):
+            return False
+        if w.islower() and lw.endswith("ed") and len(lw) > 4 and lw not in _ED_NOUNS:
+            return False
+    return True
+
+
+def _verb_follows(masked: str, pos: int, limit: int) -> bool:
+    """A finite verb (after adverbs, auxiliaries and an appositive) right after `pos`, before `limit`."""
+    after = masked[pos:min(limit, pos + 120)]
+    if after.startswith(","):
+        close = after.find(",", 1)
+        if 0 < close < 90:
+            after = after[close + 1:]
+    for w in _WORD_RE.findall(after[:60])[:4]:
+        lw = w.lower()
+        if lw in VERB_FORMS or lw in _COMMON_VERB_AFTER or lw in _AUX_VERBS or (
+                w.islower() and lw.endswith(("ed", "n't", "n’t"))):
+            return True
+        if lw not in _AUX:
+            return False
+    return False
+
+
+def _role_word(w: str) -> bool:
+    """A lower-case noun that may describe the name after it ("digital consultant", "anchor")."""
+    return (w.isalpha() and w.islower() and w not in _STOP_ROLE and w not in VERB_FORMS and w not in _AUX
+            and w not in _CONJ_START and w not in _PREPOSITIONS and w not in _SUBORDINATORS
+            and w not in _AUX_VERBS and not w.endswith(("ed", "ing", "ly")))
+
+
+def _description_mods(words: list[str], low: list[str], head: str, subject: bool) -> list[str] | None:
+    """The modifiers of a definite description "the <modifier>* <head>" ("the Florida senator"),
+    or None when the slot is not one."""
+    try:
+        h = low.index(head) if not subject else len(low) - 1 - low[::-1].index(head)
+    except ValueError:
+        return None
+    k = h - 1
+    mods: list[str] = []
+    while k >= 0 and low[k] != "the" and h - k <= 4:
+        if not words[k].strip(",;:()").replace("-", "").isalpha():
+            return None
+        mods.append(words[k].strip(",;:()"))
+        k -= 1
+    if k < 0 or low[k] != "the":
+        return None
+    return [w for w in mods if w.lower() not in _STOP_ROLE]
+
+
+def _after_inverted_verb(before: str) -> bool:
+    """True when `before` ends with a speech verb and, at most, lower-case role words and titles:
+    "said", "said digital consultant", "according to Harbour Department spokeswoman"."""
+    words = before.split()
+    k = len(words)
+    while k > 0 and len(words) - k < 6 and (words[k - 1].islower() or words[k - 1][:1].isupper()) \
+            and words[k - 1] not in VERB_FORMS and not words[k - 1].endswith((",", ".", ";", ":")):
+        if words[k - 1].lower() in _CONJ_START and words[k - 1].lower() not in ("of", "for", "to"):
+            return False
+        k -= 1
+    if k == 0:
+        return False
+    w = words[k - 1].rstrip(",")
+    if w in ("to",) and k >= 2 and words[k - 2] == "according":
+        return True
+    return w in VERB_FORMS and not VERB_FORMS[w].object_only and not VERB_FORMS[w].trailing_only
+
+
+def _verb_before_quote(pre: str, m: re.Match[str]) -> bool:
+    """A noun-like form right before the quote after a document is a verb: "The ad claims “…”"."""
+    if pre[m.end():].strip(" \t\xa0,:").lower() not in ("", "that"):
+        return False
+    before = pre[:m.start()].split()
+    return bool(before) and before[-1].lower() in _DOC_NOUNS
+
+
+def _noun_follows(text: str, pos: int) -> bool:
+    nxt = text[pos:pos + 30].split()
+    return bool(nxt) and nxt[0].lower() in _NOUN_AFTER
 
 
 def _shift(m: re.Match[str], base: int, text: str) -> re.Match[str]:

@@ -83,7 +83,7 @@ def _double_spans(text: str, line: str, base: int, para_end: int) -> list[Span]:
         if open_at < 0:
             if ch in DOUBLE_CLOSE and ch not in "“":
                 continue  # stray closing mark
-            if ch in DOUBLE_AMBIG and (nxt.isspace() or i + 1 >= n) and not (prev in _OPENER_PREV):
+            if ch in DOUBLE_AMBIG and (nxt.isspace() or i + 1 >= n) and prev not in _OPENER_PREV:
                 continue  # a closer-looking straight mark with nothing open (5'10")
             open_at, open_ch, nested = i, ch, False
             continue

@@ -69,6 +69,7 @@ where whether which who what why how there here it its he she they we i you his 
 my your him them us me one some many most more several both each every all no not any another
 other such mr mrs ms dr today tomorrow yesterday tonight now thus indeed even only just perhaps
 maybe according speaking writing read continued added said says says, sources source officials
+had has have was were is are did does would could should might must
 monday tuesday wednesday thursday friday saturday sunday january february march
 july september october november december feb mar apr jun jul aug sep sept oct nov dec
 """.split())
@@ -165,6 +166,11 @@ garden gardens heights hills springs falls district province region oblast terri
 europe asia east west strip bank sea ocean gulf peninsula""".split())
 
 
+_SURNAME_TITLES = frozenset({"king", "bishop", "major", "judge", "prince", "pope", "cardinal", "dean", "marshal"})
+# Words after "X’s" that show a contraction ("Trump’s been", "Rubio’s not") rather than a possessive.
+_CONTRACTION_NEXT = frozenset("""been not never also already going gone got done said told made just still
+a an the very now become always clearly really here there""".split())
+
 _INNER_FUNCTION = frozenset("a an the is was are were to in with has have it its this that not".split())
 
 
@@ -209,7 +215,12 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
         return None
     honorific = None
     last_title = -1
-    for j, (_, _, w) in enumerate(toks):
+    # a title word that is also a surname ends a name: "Billie Jean King", "Angus King"
+    n_title = len(toks)
+    if (len(toks) >= 3 and _word_key(toks[-1][2]) in _SURNAME_TITLES
+            and not any(_is_title_token(w) or _is_org_token(w) for _, _, w in toks[-3:-1])):
+        n_title = len(toks) - 1
+    for j, (_, _, w) in enumerate(toks[:n_title]):
         if _is_title_token(w):
             last_title = j
             k = _word_key(w)
@@ -222,6 +233,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
         if not org:
             return None
         name_toks, title_toks = toks, []
+    elif org and title_toks and all(_is_org_token(w) for _, _, w in name_toks):
+        # "the State Department", "Justice Department": the title word names the body
+        name_toks, title_toks = toks, []
     elif org and not any(_is_org_token(w) for _, _, w in name_toks) and len(name_toks) >= 1:
         org = False  # "Pentagon Deputy Press Secretary Sabrina Singh": the org is in the title
     # the possessive "’s" belongs to the phrase, not the name
@@ -231,7 +245,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     possessive = False
     if last in ("’s", "'s"):
         e0 -= 2
-        possessive = True
+        nxt = text[e0 + 2:e0 + 40].split()
+        # "Christie’s been saying": a contraction of "has"/"is", not a possessive
+        possessive = not (nxt and nxt[0].lower().strip(",") in _CONTRACTION_NEXT)
     elif text[e0 - 1:e0] in ("’", "'"):
         e0 -= 1
         possessive = True
@@ -285,32 +301,55 @@ def _sub_phrases(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+_INNER_POSSESSIVE_RE = re.compile(r"[’']s[ \t\xa0]+")
+
+
+def _possessive_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """ "Fox’s Chris Wallace" is two phrases: the possessor and the name after it."""
+    out: list[tuple[int, int]] = []
+    cur = start
+    for p in _INNER_POSSESSIVE_RE.finditer(text, start, end):
+        out.append((cur, p.start() + 2))
+        cur = p.end()
+    out.append((cur, end))
+    return out
+
+
 def find_mentions(text: str) -> list[Mention]:
     out: list[Mention] = []
     for m in SEQ_RE.finditer(text):
         for s, e in _sub_phrases(text, m.start(), m.end()) if " " in m.group() else ((m.start(), m.end()),):
-            mention = parse_phrase(text, s, e)
-            if mention is not None:
-                out.append(mention)
+            parts = _possessive_split(text, s, e) if ("’s " in text[s:e] or "'s " in text[s:e]) else ((s, e),)
+            for ps, pe in parts:
+                mention = parse_phrase(text, ps, pe)
+                if mention is not None:
+                    out.append(mention)
     return out
 
 
 class NameIndex:
     """Surname clusters of one document, with the positions of every mention."""
 
-    def __init__(self, text: str, extra: str | None = None) -> None:
+    def __init__(self, text: str, extra: str | None = None, quoted: list[tuple[int, int]] | None = None) -> None:
         self.text = text
+        # names inside quoted words ("the book “The Real Donald Trump”") widen a surname only
+        # when the article gives no form outside quotes
+        self._quoted = sorted(quoted or [])
+        self._quoted_starts = [q[0] for q in self._quoted]
+        self._by_surname_quoted: dict[str, tuple[list[int], list[str]]] = {}
         self.mentions = find_mentions(text)
         self.starts = [m.start for m in self.mentions]
         self.entities: dict[str, Entity] = {}
-        # full-name forms by surname key, in order of appearance: (pos, full name)
-        self._by_surname: dict[str, list[tuple[int, str]]] = {}
+        # full-name forms by surname key, in order of appearance: positions and names side
+        # by side (for bisect), plus the distinct forms, so lookups stay fast on long texts
+        self._by_surname: dict[str, tuple[list[int], list[str]]] = {}
+        self._distinct: dict[str, list[str]] = {}
         self._by_first: dict[str, set[str]] = {}
         if extra:
             # names in the headline count as given before the body (position -1)
             for m in find_mentions(extra):
                 if not m.org and len(m.name.split()) >= 2:
-                    self._by_surname.setdefault(self.key(m.name), []).append((-1, m.name))
+                    self._add_form(-1, m.name)
         for m in self.mentions:
             self._register(m)
 
@@ -326,7 +365,7 @@ class NameIndex:
             return
         parts = m.name.split()
         if len(parts) >= 2:
-            self._by_surname.setdefault(self.key(m.name), []).append((m.start, m.name))
+            self._add_form(m.start, m.name)
             self._by_first.setdefault(parts[0].lower(), set()).add(m.name)
         # entities are keyed by the resolved full name, so "Rachel Berg" and "Milton Berg" stay apart
         full = self.full_name(m.name, m.start)
@@ -350,11 +389,29 @@ class NameIndex:
             if not all(_word_key(w) in MALE_HONORIFICS | FEMALE_HONORIFICS | {"dr"} for w in m.title.split()):
                 ent.title = m.title
 
+    def _in_quote(self, pos: int) -> bool:
+        i = bisect.bisect_right(self._quoted_starts, pos) - 1
+        return i >= 0 and pos < self._quoted[i][1]
+
+    def _add_form(self, pos: int, name: str) -> None:
+        k = self.key(name)
+        if pos >= 0 and self._quoted and self._in_quote(pos):
+            qposs, qnames = self._by_surname_quoted.setdefault(k, ([], []))
+            qposs.append(pos)
+            qnames.append(name)
+            return
+        poss, names = self._by_surname.setdefault(k, ([], []))
+        poss.append(pos)
+        names.append(name)
+        distinct = self._distinct.setdefault(k, [])
+        if name not in distinct:
+            distinct.append(name)
+
     def full_name(self, name: str, pos: int) -> str:
         """The fullest form of `name` the document gives, preferring the nearest one before `pos`."""
         parts = name.split()
         k = self.key(name)
-        forms = self._by_surname.get(k)
+        forms = self._by_surname.get(k) or self._by_surname_quoted.get(k)
         if len(parts) == 1 and not forms:
             firsts = self._by_first.get(parts[0].lower())
             if firsts and len(firsts) == 1:
@@ -362,14 +419,17 @@ class NameIndex:
             return name
         if not forms:
             return name
-        before = [f for p, f in forms if p <= pos]
-        cands = before or [f for _, f in forms]
+        poss, names = forms
         if len(parts) >= 2:
             # a full form already: only widen it when a longer form shares its first name
-            longer = [f for f in cands if f.split()[0] == parts[0] and len(f) > len(name)]
+            # ("Pete Santilli" -> "Peter Santilli") or ends with it ("Ki Hong" -> "Justin Ki Hong")
+            distinct = self._distinct.get(k, [])
+            longer = [f for f in distinct if len(f) > len(name) and (
+                f.split()[0] == parts[0] or (f.split()[0].startswith(parts[0]) and len(f.split()) == len(parts))
+                or f.endswith(" " + name))]
             return longer[-1] if longer else name
-        best = cands[-1] if before else cands[0]
-        return best
+        i = bisect.bisect_right(poss, pos) - 1
+        return names[i] if i >= 0 else names[0]
 
     def entity(self, full: str) -> Entity | None:
         return self.entities.get(full.lower()) or self.entities.get("org:" + full.lower())

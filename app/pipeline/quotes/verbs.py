@@ -102,9 +102,9 @@ scream
 ~plead pleaded pleads pleading pled
 beg begged begs begging
 brag bragged brags bragging
-email emailed emails emailing
-text texted texts texting
-message messaged messages messaging
+~email emailed emails emailing
+~text texted texts texting
+~message messaged messages messaging
 blog blogged blogs blogging
 read reads
 echo echoed echoes echoing

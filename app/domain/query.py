@@ -1,0 +1,496 @@
+"""The search query language, pure: parse once, compile to SQLite FTS5, PostgreSQL tsquery, or a
+Python predicate that gives the same answers (webhook subscription filters).
+
+    climate summit          every word must appear (case and accents ignored)
+    "carbon tax"            the exact phrase
+    wind OR solar           either one (OR binds tighter than the implicit AND)
+    -opinion                no article containing it
+    electri*                words starting with "electri" (at least 2 letters before the *)
+
+Stemming: a word typed in lower case also matches its English variants ("protests" finds
+"protest", "protesting"), through a small suffix stripper that both backends and the Python
+matcher share, so every backend answers alike. A word typed with a capital letter is taken as a
+name and matched exactly ("Gates" does not find "gate"); phrases and prefixes are exact too.
+Documents keep names the same way: a capitalised word inside a sentence is not stemmed.
+
+One analyser (``analyze``) turns text into the tokens every index stores: NFKD-folded, accents
+removed, casefolded, split on anything that is not a letter or a digit (as FTS5's unicode61
+does). The databases index those tokens verbatim, so SQLite and PostgreSQL tokenise alike.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.domain.errors import InvalidQueryError
+
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+MIN_PREFIX_CHARS = 2
+MAX_TOKEN_CHARS = 64          # longer "words" are noise (hashes, base64); neither index keeps them
+MAX_BODY_TOKENS = 16_000      # PostgreSQL positions stop at 16383; both backends cut at the same place
+
+_TOKEN = re.compile(r"[^\W_]+")
+_SENTENCE_END = frozenset(".!?:;\"'“”‘’«»()[]-—–\n")
+_NOT_PLURAL = frozenset({"news", "series", "species", "chaos", "bias", "atlas", "lens", "always",
+                         "perhaps", "thus", "whereas", "does", "various", "previous", "serious"})
+
+
+# ---------------------------------------------------------------- analysis
+def fold(text: str) -> str:
+    """Casefolded, accents removed (NFKD, combining marks dropped): "Ça Été" -> "ca ete"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """The folded tokens of `text`, in order."""
+    return [t for t in _TOKEN.findall(fold(text)) if len(t) <= MAX_TOKEN_CHARS]
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripper (plural -s/-es/-ies, -ed, -ing, -ly, final -e).
+
+    Not Porter: it only has to map a word and its inflections to one key, the same way on every
+    backend. Short, non-ASCII or non-alphabetic tokens are left alone.
+    """
+    if len(word) <= 3 or not word.isascii() or not word.isalpha() or word in _NOT_PLURAL:
+        return word
+    w = word
+    if w.endswith(("ies", "ied")) and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ingly", "edly", "ing", "ed", "ly"):
+        base = w[: -len(suffix)]
+        if w.endswith(suffix) and len(base) >= 3 and any(v in base for v in "aeiouy"):
+            w = base
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouylsz":
+                w = w[:-1]  # running -> run, but falling -> fall
+            break
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    return w
+
+
+def is_english(language: str | None) -> bool:
+    """Stem English text only; unknown language counts as English (most feeds omit it)."""
+    return language is None or language.strip().lower()[:2] in ("", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzed:
+    """What an index stores for one document: exact tokens per field and the stem keys."""
+
+    title: tuple[str, ...]
+    body: tuple[str, ...]
+    stems: tuple[str, ...]
+
+
+def _spans(text: str) -> Iterator[tuple[int, int, str, bool]]:
+    """(start, end, folded token, is_name) for each token; a name is capitalised mid-sentence."""
+    previous_end = -1
+    for m in _TOKEN.finditer(text):
+        word, start, end = m.group(), m.start(), m.end()
+        name = False
+        if previous_end >= 0 and word[0].isupper():
+            i = start - 1
+            while i >= previous_end and text[i].isspace():
+                i -= 1
+            name = i < previous_end or text[i] not in _SENTENCE_END
+        previous_end = end
+        if word.isascii():  # the common case: folding is lower-casing, no pieces
+            if len(word) <= MAX_TOKEN_CHARS:
+                yield start, end, word.lower(), name
+            continue
+        for piece in _fold_token(word):
+            yield start, end, piece, name
+
+
+@lru_cache(maxsize=65536)
+def _fold_token(word: str) -> tuple[str, ...]:
+    return tuple(t for t in _TOKEN.findall(fold(word)) if len(t) <= MAX_TOKEN_CHARS)
+
+
+_SPACED_CAPITAL = re.compile(r"\s+([A-Z][^\W_]*)")
+
+
+def _body_tokens_and_names(body: str) -> tuple[list[str], list[str]]:
+    """Folded body tokens in order, and the folded tokens that are names (as a multiset)."""
+    if body.isascii():  # fast path: folding is lower-casing; names found by one regex pass
+        found = [t for t in _TOKEN.findall(body.lower()) if len(t) <= MAX_TOKEN_CHARS]
+        names = [m.group(1).lower() for m in _SPACED_CAPITAL.finditer(body)
+                 if m.start() > 0 and body[m.start() - 1] not in _SENTENCE_END]
+        return found, names
+    spans = list(_spans(body))
+    return [t for _, _, t, _ in spans], [t for _, _, t, name in spans if name]
+
+
+_STEM_CACHE: dict[str, str] = {}
+
+
+def _stem_cached(word: str) -> str:
+    key = _STEM_CACHE.get(word)
+    if key is None:
+        if len(_STEM_CACHE) > 500_000:
+            _STEM_CACHE.clear()
+        key = _STEM_CACHE[word] = stem(word)
+    return key
+
+
+def analyze(title: str | None, body: str | None, *, english: bool = True) -> Analyzed:
+    title_tokens = tokens(title or "")[:200]
+    body_tokens, names = _body_tokens_and_names(body or "")
+    body_tokens = body_tokens[:MAX_BODY_TOKENS]
+    stems: list[str] = []
+    if english:
+        # Stem keys are a bag (phrases use the exact tokens), so skipping names by count is exact.
+        skip = dict.fromkeys(names, 0)
+        for name in names:
+            skip[name] += 1
+        cache = _STEM_CACHE
+        stems = [cache.get(t) or _stem_cached(t) for t in title_tokens]
+        for t in body_tokens:
+            if skip and skip.get(t, 0) > 0:
+                skip[t] -= 1
+                continue
+            stems.append(cache.get(t) or _stem_cached(t))
+    return Analyzed(tuple(title_tokens), tuple(body_tokens), tuple(stems))
+
+
+# ---------------------------------------------------------------- the query
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word, a phrase (several tokens in a row), or either with a prefix on its last token."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+    stemmed: bool = False  # a single lower-case word: also matches its stem key
+
+    @property
+    def key(self) -> str:
+        return stem(self.tokens[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """Any one of the alternatives must match (`a OR b`)."""
+
+    alternatives: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Every clause must match and no excluded term may."""
+
+    required: tuple[Clause, ...]
+    excluded: tuple[Term, ...]
+
+    @property
+    def positive_terms(self) -> tuple[Term, ...]:
+        return tuple(t for c in self.required for t in c.alternatives)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    term: Term | None      # None for OR
+    negated: bool = False
+
+
+def _check_characters(q: str) -> None:
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidQueryError(f"query: too long ({len(q)} characters; at most {MAX_QUERY_CHARS})")
+    for i, ch in enumerate(q):
+        if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r":
+            raise InvalidQueryError(f"query: control character U+{ord(ch):04X} at position {i}")
+
+
+def _term(raw: str, *, phrase: bool) -> Term | None:
+    prefix = not phrase and raw.endswith("*")
+    body = raw.rstrip("*") if prefix else raw
+    if prefix and not body.strip("*"):
+        raise InvalidQueryError("query: '*' must follow a word, as in electri*")
+    found = tokens(body)
+    if not found:
+        return None  # punctuation only ("^", "NEAR("): nothing to search for
+    if prefix and len(found[-1]) < MIN_PREFIX_CHARS:
+        raise InvalidQueryError(f"query: a prefix needs at least {MIN_PREFIX_CHARS} letters before '*'")
+    stemmed = not phrase and not prefix and len(found) == 1 and not any(ch.isupper() for ch in body)
+    return Term(tuple(found), prefix=prefix, stemmed=stemmed)
+
+
+def _lex(q: str) -> list[_Item]:
+    items: list[_Item] = []
+    i, n = 0, len(q)
+    while i < n:
+        if q[i].isspace():
+            i += 1
+            continue
+        negated = q[i] == "-" and i + 1 < n and not q[i + 1].isspace()
+        if negated:
+            i += 1
+        if q[i] == '"':
+            close = q.find('"', i + 1)
+            if close < 0:
+                raise InvalidQueryError(f'query: the quote opened at position {i} is not closed')
+            term = _term(q[i + 1:close], phrase=True)
+            i = close + 1
+        else:
+            j = i
+            while j < n and not q[j].isspace() and q[j] != '"':
+                j += 1
+            chunk = q[i:j]
+            i = j
+            if chunk == "OR" and not negated:
+                items.append(_Item(None))
+                continue
+            term = _term(chunk, phrase=False)
+        if term is not None:
+            items.append(_Item(term, negated))
+    return items
+
+
+def parse_query(q: str) -> Query:
+    """Parse the query language; InvalidQueryError says what is wrong (-> HTTP 422)."""
+    _check_characters(q)
+    items = _lex(q)
+    if sum(len(it.term.tokens) for it in items if it.term) > MAX_QUERY_TERMS:
+        raise InvalidQueryError(f"query: too many terms (at most {MAX_QUERY_TERMS} words)")
+    required: list[list[Term]] = []
+    excluded: list[Term] = []
+    pending_or = False
+    for index, item in enumerate(items):
+        if item.term is None:
+            before = items[index - 1] if index else None
+            if before is None or before.term is None or before.negated or pending_or:
+                raise InvalidQueryError("query: OR needs a word or phrase on each side")
+            pending_or = True
+            continue
+        if item.negated:
+            if pending_or:
+                raise InvalidQueryError("query: OR cannot join an excluded term")
+            excluded.append(item.term)
+        elif pending_or:
+            required[-1].append(item.term)
+            pending_or = False
+        else:
+            required.append([item.term])
+    if pending_or:
+        raise InvalidQueryError("query: OR needs a word or phrase on each side")
+    if not required:
+        if excluded:
+            raise InvalidQueryError("query: only excluded terms; add a word to search for")
+        raise InvalidQueryError("query: no words to search for")
+    return Query(tuple(Clause(tuple(alts)) for alts in required), tuple(excluded))
+
+
+# ---------------------------------------------------------------- SQLite FTS5
+FTS_EXACT_COLUMNS = "{title body}"
+FTS_STEM_COLUMN = "stems"
+
+
+def fts5_string(text: str) -> str:
+    """An FTS5 string literal: double quotes, inner quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts5_term(term: Term) -> str:
+    """One term as an FTS5 expression over the exact columns (and the stem keys if stemmed)."""
+    exact = f"{FTS_EXACT_COLUMNS} : {fts5_string(' '.join(term.tokens))}" + (" *" if term.prefix else "")
+    if term.stemmed:
+        return f"({exact} OR {FTS_STEM_COLUMN} : {fts5_string(term.key)})"
+    return exact
+
+
+def to_fts5(query: Query) -> str:
+    """An FTS5 MATCH expression. Every token is a quoted string built from analysed tokens (letters
+    and digits only), so no user text ever reaches FTS5 syntax; pass the result as a parameter."""
+    clauses = ["(" + " OR ".join(fts5_term(t) for t in c.alternatives) + ")" for c in query.required]
+    expression = "(" + " AND ".join(clauses) + ")"
+    for term in query.excluded:
+        expression += f" NOT {fts5_term(term)}"
+    return expression
+
+
+# ---------------------------------------------------------------- PostgreSQL tsquery
+# Weights in the stored tsvector: A title, B body, D stem keys (see app/storage/search.py).
+def _lexeme(token: str) -> str:
+    if "'" not in token and "\\" not in token:
+        return "'" + token + "'"
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _ts_term(term: Term) -> str:
+    parts = [_lexeme(tok) + ":AB" for tok in term.tokens]
+    if term.prefix:
+        parts[-1] = _lexeme(term.tokens[-1]) + ":*AB"
+    exact = parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+    if term.stemmed:
+        return f"({exact} | {_lexeme(term.key)}:D)"
+    return exact
+
+
+def to_tsquery(query: Query) -> str:
+    """A tsquery in PostgreSQL's input syntax, to bind as a parameter and cast (``CAST(:q AS
+    tsquery)``): no text-search configuration runs, lexemes are our analysed tokens verbatim."""
+    clauses = ["(" + " | ".join(_ts_term(t) for t in c.alternatives) + ")" for c in query.required]
+    expression = " & ".join(clauses)
+    for term in query.excluded:
+        expression += f" & !{_ts_term(term)}"
+    return expression
+
+
+def to_tsvector(doc: Analyzed) -> str:
+    """A tsvector literal with positions and weights (title A, body B, stem keys D)."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for field, weight in ((doc.title, "A"), (doc.body, "B"), (doc.stems, "D")):
+        pos += 1  # a gap, so a phrase never runs from the title into the body
+        for tok in field:
+            pos += 1
+            entry = f"{pos if pos < 16383 else 16383}{weight}"
+            found = positions.get(tok)
+            if found is None:
+                positions[tok] = [entry]
+            elif len(found) < 256:
+                found.append(entry)
+    return " ".join(f"{_lexeme(tok)}:{','.join(p)}" for tok, p in positions.items())
+
+
+# ---------------------------------------------------------------- Python matcher
+def _contains(haystack: Sequence[str], needle: Sequence[str], prefix: bool) -> bool:
+    n = len(needle)
+    last = needle[-1]
+    for i in range(len(haystack) - n + 1):
+        if all(haystack[i + k] == needle[k] for k in range(n - 1)):
+            tail = haystack[i + n - 1]
+            if tail == last or (prefix and tail.startswith(last)):
+                return True
+    return False
+
+
+def _term_matches(term: Term, doc: Analyzed, stems: frozenset[str]) -> bool:
+    if term.stemmed and term.key in stems:
+        return True
+    return any(_contains(field, term.tokens, term.prefix) for field in (doc.title, doc.body))
+
+
+def matches(query: Query, doc: Analyzed) -> bool:
+    stems = frozenset(doc.stems)
+    if any(_term_matches(t, doc, stems) for t in query.excluded):
+        return False
+    return all(any(_term_matches(t, doc, stems) for t in c.alternatives) for c in query.required)
+
+
+def compile_matcher(q: str) -> Callable[[str], bool]:
+    """A predicate over one text with the search semantics (English stemming). Raises
+    InvalidQueryError for a query the search API would refuse."""
+    query = parse_query(q)
+    possible = prefilter(query)
+
+    def match(text: str) -> bool:
+        return possible(text) and matches(query, analyze(None, text))
+
+    return match
+
+
+# ---------------------------------------------------------------- highlighting
+def _hit_spans(query: Query, text: str) -> list[tuple[int, int]]:
+    spans = list(_spans(text))
+    folded = [t for _, _, t, _ in spans]
+    hits: set[tuple[int, int]] = set()
+    for term in query.positive_terms:
+        n, head, last = len(term.tokens), term.tokens[0], term.tokens[-1]
+        key = term.key if term.stemmed else None
+        for i in range(len(folded) - n + 1):
+            word = folded[i]
+            if n == 1:
+                ok = word == last or (term.prefix and word.startswith(last))
+                if not ok and key is not None:
+                    ok = not spans[i][3] and word[:1] == key[:1] and _stem_cached(word) == key
+            else:
+                ok = word == head and folded[i:i + n - 1] == list(term.tokens[:-1]) and (
+                    folded[i + n - 1] == last or (term.prefix and folded[i + n - 1].startswith(last)))
+            if ok:
+                hits.add((spans[i][0], spans[i + n - 1][1]))
+    return sorted(hits)
+
+
+def _head(term: Term) -> str:
+    """A prefix every matching word starts with: the stem key is a prefix of each word that stems
+    to it, except for "-ies"/"-ied" -> "-y", hence the dropped "y"."""
+    if term.stemmed:
+        return term.key[:-1] if term.key.endswith("y") and len(term.key) > 1 else term.key
+    return term.tokens[0]
+
+
+def _heads_pattern(terms: Sequence[Term]) -> re.Pattern[str]:
+    heads = sorted({_head(t) for t in terms})
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, heads)) + ")", re.IGNORECASE)
+
+
+def _locator(query: Query) -> re.Pattern[str]:
+    """A cheap case-insensitive search for where a match may start (ASCII text only)."""
+    return _heads_pattern(query.positive_terms)
+
+
+def prefilter(query: Query) -> Callable[[str], bool]:
+    """A fast necessary condition for `matches` on one text: on ASCII text, every required
+    clause must have one of its heads somewhere. Non-ASCII text always passes (accents fold)."""
+    patterns = [_heads_pattern(c.alternatives) for c in query.required]
+
+    def possible(text: str) -> bool:
+        return not text.isascii() or all(p.search(text) for p in patterns)
+
+    return possible
+
+
+def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int]]:
+    """Match spans near the first match; long ASCII texts are only analysed around it."""
+    if len(text) > 2 * width and text.isascii():
+        found = _locator(query).search(text)
+        if found is None:
+            return []
+        lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
+        hi = text.find(" ", found.start() + 2 * width)
+        hi = len(text) if hi < 0 else hi
+        hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
+        if hits:
+            return hits
+    return _hit_spans(query, text[:100_000])
+
+
+def snippet(query: Query, title: str | None, body: str | None, *, width: int = 240) -> str | None:
+    """An HTML-escaped excerpt around the first match with matches wrapped in <mark>...</mark>."""
+    for text in (unicodedata.normalize("NFC", body or ""), unicodedata.normalize("NFC", title or "")):
+        hits = _hits_near_first(query, text, width)
+        if not hits:
+            continue
+        first = hits[0][0]
+        start = max(0, first - width // 3)
+        if start:
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < first else start
+        end = min(len(text), start + width)
+        if end < len(text):
+            space = text.rfind(" ", start, end)
+            end = space if space > first else end
+        out, cursor = [], start
+        for a, b in hits:
+            if a < cursor or b > end:
+                continue
+            out.append(html.escape(text[cursor:a]))
+            out.append("<mark>" + html.escape(text[a:b]) + "</mark>")
+            cursor = b
+        out.append(html.escape(text[cursor:end]))
+        return ("…" if start else "") + "".join(out).strip() + ("…" if end < len(text) else "")
+    if body:
+        return html.escape(body[:width]) + ("…" if len(body) > width else "")
+    return None

@@ -1,0 +1,54 @@
+"""Subscription use cases: the checks a receiver URL and a filter must pass before storing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import InvalidRequestError
+from app.pipeline.notify import validate_filter
+from app.runtime import Runtime
+from app.services.feeds import check_outgoing_url
+from app.storage import subscriptions as store
+from app.storage.models import Subscription
+
+
+async def check_receiver_url(runtime: Runtime, url: str) -> None:
+    """https (unless NEWS_INGEST_ALLOW_HTTP_WEBHOOKS), and every address the host resolves to
+    public (or in NEWS_INGEST_ALLOWED_NETWORKS), as for feeds; each send checks again."""
+    scheme = urlsplit(url).scheme
+    if scheme != "https" and not (scheme == "http" and runtime.settings.allow_http_webhooks):
+        raise InvalidRequestError("subscriptions: the receiver URL must use https "
+                                  "(http needs NEWS_INGEST_ALLOW_HTTP_WEBHOOKS=true)")
+    await check_outgoing_url(runtime, url)
+
+
+def _clean_filter(flt: dict[str, Any] | None) -> dict[str, Any]:
+    cleaned = {k: v for k, v in (flt or {}).items() if v not in (None, [], "")}
+    validate_filter(cleaned)
+    return cleaned
+
+
+async def create(runtime: Runtime, session: AsyncSession, *, url: str, events: list[str],
+                 flt: dict[str, Any] | None, description: str | None, include_text: bool) -> Subscription:
+    await check_receiver_url(runtime, url)
+    return await store.create_subscription(session, url=url, events=list(dict.fromkeys(events)),
+                                           flt=_clean_filter(flt), description=description,
+                                           include_text=include_text, now=runtime.clock())
+
+
+async def update(runtime: Runtime, session: AsyncSession, subscription_id: int,
+                 changes: dict[str, Any]) -> Subscription:
+    if changes.get("url") is not None:
+        changes["url"] = str(changes["url"])
+        await check_receiver_url(runtime, changes["url"])
+    for key in ("url", "events", "include_text", "paused"):
+        if key in changes and changes[key] is None:
+            raise InvalidRequestError(f"subscriptions: {key} cannot be null")
+    if "events" in changes:
+        changes["events"] = list(dict.fromkeys(changes["events"]))
+    if "filter" in changes:
+        changes["filter"] = _clean_filter(changes["filter"])
+    return await store.update_subscription(session, subscription_id, changes, now=runtime.clock())

@@ -1,0 +1,482 @@
+"""Full-text search over articles: the index (kept in the article's own transaction) and the query.
+
+Both databases store the tokens of app.domain.query.analyze verbatim, so they agree on what
+matches. The differences live here:
+
+* SQLite: FTS5 table ``articles_fts(title, body, stems, meta)``. Its rowid is the *search key*
+  ``(unix seconds of published_at << 30) | article id``: FTS5 walks a term's matches in rowid
+  order, so "newest first" is an index walk that stops after one page, and a date window is a
+  rowid range. ``meta`` holds the filter values as tokens (source, language, quotes, feed), so a
+  filter is one more doclist intersected inside FTS5. Score: BM25 computed here (`_scores`) from
+  per-term counts in title (x4), body and stem keys (x0.5) that SQL counts with replace(), and
+  an IDF estimated from a bounded sample (`_idf`): FTS5's own bm25() counts every match of
+  every term on each query, which costs ~100 ms for a common word at a million articles.
+* PostgreSQL: ``articles.search_vector`` (A title, B body, D stem keys) with a GIN index;
+  newest first walks ``ix_articles_published``. Score: ``ts_rank`` with weights A 1, B 0.4, D 0.1,
+  computed on the tier only.
+
+Relevance without scoring every match: ranking all 300,000 articles that contain "said" is what
+makes a naive top-20 slow. Matches are ranked in *recency tiers* instead: the newest
+``TIER_SIZE`` matches (after filters) are scored and sorted; the next page continues in the same
+tier, and only when a tier is used up does the search widen to the next-older tier. Every match
+stays reachable; within a tier the order is by score. Pages are pinned to a snapshot (the highest
+article id when the first page was read), so articles stored while a client pages never shift
+what it sees.
+
+Story collapsing keeps, for each story, its newest article that matches and passes the filters
+(``NOT EXISTS`` a newer one), which is the same answer on every page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    cast,
+    column,
+    exists,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.domain.errors import InvalidQueryError, InvalidRequestError
+from app.domain.names import normalize_name
+from app.domain.query import (
+    Query,
+    Term,
+    analyze,
+    fts5_string,
+    fts5_term,
+    is_english,
+    snippet,
+    to_fts5,
+    to_tsquery,
+    to_tsvector,
+    tokens,
+)
+from app.storage.models import Article, Quote, Speaker
+from app.storage.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+
+ID_BITS = 30
+ID_MASK = (1 << ID_BITS) - 1
+TIER_SIZE = 300
+PG_RANK_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::float4[]"  # D, C, B, A
+IDF_SAMPLE = 2000
+BM25_K1, BM25_B = 1.2, 0.75
+
+Sort = Literal["relevance", "published"]
+
+
+# ---------------------------------------------------------------- the index
+def search_key(article_id: int, published_at: datetime) -> int:
+    """The FTS5 rowid: publication second in the high bits, the article id in the low 30."""
+    if article_id > ID_MASK:
+        raise ValueError(f"search: article id {article_id} does not fit the search key")
+    seconds = max(0, int(published_at.astimezone(UTC).timestamp()))
+    return (seconds << ID_BITS) | article_id
+
+
+def _meta(source: str | None, language: str | None, has_quotes: bool | None,
+          feed_id: int | None) -> list[list[str]]:
+    """Filter values as FTS5 phrases: each opens with a field word and, where a value is a whole
+    token sequence, closes with an end word so "bbc co uk" cannot match "bbc co uk evil com"."""
+    out = []
+    if source is not None:
+        out.append(["src", *tokens(source.strip().lower().removeprefix("www.")), "endsrc"])
+    if language is not None:
+        out.append(["lang", *tokens(language)])  # "en" also matches "en-GB"
+    if has_quotes is not None:
+        out.append(["quotes", "yes" if has_quotes else "no"])
+    if feed_id is not None:
+        out.append(["feed", str(feed_id), "endfeed"])
+    return out
+
+
+def document_values(*, title: str | None, body: str | None, source: str | None, language: str | None,
+                    quote_count: int, feed_id: int | None) -> dict[str, str]:
+    """What the index stores for one article: FTS5 columns, and the PostgreSQL tsvector literal."""
+    doc = analyze(title, body, english=is_english(language))
+    meta = _meta(source or "", language or "", bool(quote_count), feed_id or 0)
+    # Two spaces between tokens: relevance counts " word " occurrences with replace(), and a
+    # shared single space would hide every second one of "word word".
+    return {"title": "  ".join(doc.title), "body": "  ".join(doc.body), "stems": "  ".join(doc.stems),
+            "meta": " ".join(word for phrase in meta for word in phrase), "vector": to_tsvector(doc)}
+
+
+def _document_values(article: Article) -> dict[str, str]:
+    return document_values(title=article.title, body=article.text or article.summary, source=article.source,
+                           language=article.language, quote_count=article.quote_count, feed_id=article.feed_id)
+
+
+async def index_article(session: AsyncSession, article: Article) -> None:
+    """(Re)index one stored article; call after its row is flushed, in the same transaction."""
+    values = _document_values(article)
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
+                              {"vector": values["vector"], "id": article.id})
+        return
+    key = search_key(article.id, article.published_at)
+    await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), {"key": key})
+    await session.execute(text("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
+                               "VALUES (:key, :title, :body, :stems, :meta)"),
+                          {"key": key, "title": values["title"], "body": values["body"],
+                           "stems": values["stems"], "meta": values["meta"]})
+
+
+async def unindex_article(session: AsyncSession, article: Article) -> None:
+    """Drop an article from the index (deleting the row does this by itself)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("UPDATE articles SET search_vector = NULL WHERE id = :id"), {"id": article.id})
+        return
+    await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"),
+                          {"key": search_key(article.id, article.published_at)})
+
+
+async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None) -> int:
+    """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("UPDATE articles SET search_vector = NULL"))
+    else:
+        await session.execute(text("DELETE FROM articles_fts"))
+    done, last_id = 0, 0
+    while True:
+        rows = list((await session.execute(select(Article).where(Article.id > last_id)
+                                           .order_by(Article.id).limit(batch))).scalars())
+        if not rows:
+            break
+        for article in rows:
+            await index_article(session, article)
+        last_id = rows[-1].id
+        done += len(rows)
+        session.expunge_all()
+        if progress is not None:
+            progress(len(rows))
+    if session.bind.dialect.name != "postgresql":
+        await session.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')"))
+    return done
+
+
+# ---------------------------------------------------------------- the query
+@dataclass(frozen=True, slots=True)
+class ArticleSearch:
+    query: Query | None = None
+    feed_id: int | None = None
+    source: str | None = None
+    language: str | None = None
+    has_quotes: bool | None = None
+    speaker: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    collapse_story: bool = False
+    sort: Sort = "published"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    article: Article
+    score: float | None
+    snippet: str | None
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+_FTS = table("articles_fts", column("rowid", Integer))
+
+
+def _fts_match(alias: str, expression: str) -> ColumnElement[bool]:
+    return literal_column(f"{alias}.articles_fts").op("MATCH")(bindparam(None, expression))
+
+
+def _pg_match(alias: str, tsquery: str) -> ColumnElement[bool]:
+    return literal_column(f"{alias}.search_vector").op("@@")(
+        cast(bindparam(None, tsquery), TSQUERY))
+
+
+class _Search:
+    """One request's compiled pieces: filters for any alias of articles, the match, the key."""
+
+    def __init__(self, session: AsyncSession, params: ArticleSearch) -> None:
+        self.postgres = session.bind.dialect.name == "postgresql"
+        self.p = params
+        self.fts = None
+        if params.query:
+            meta = _meta(params.source, params.language, params.has_quotes, params.feed_id)
+            self.fts = f"({to_fts5(params.query)})" + "".join(
+                f" AND meta : {fts5_string(' '.join(phrase))}" for phrase in meta)
+        self.tsq = to_tsquery(params.query) if params.query else None
+
+    def filters(self, a: Any) -> list[ColumnElement[bool]]:
+        p = self.p
+        out: list[ColumnElement[bool]] = []
+        if p.feed_id is not None:
+            out.append(a.feed_id == p.feed_id)
+        if p.source:
+            out.append(a.source == p.source.strip().lower().removeprefix("www."))
+        if p.language:
+            lang = p.language.strip().lower()
+            out.append(or_(func.lower(a.language) == lang, func.lower(a.language).like(lang + "-%")))
+        if p.has_quotes is not None:
+            out.append(a.quote_count > 0 if p.has_quotes else a.quote_count == 0)
+        if p.speaker:
+            speaker_id = select(Speaker.id).where(Speaker.normalized_name == normalize_name(p.speaker))
+            out.append(exists(select(Quote.id).where(Quote.article_id == a.id,
+                                                     Quote.speaker_id == speaker_id.scalar_subquery())))
+        if p.published_after is not None:
+            out.append(a.published_at >= _aware(p.published_after))
+        if p.published_before is not None:
+            out.append(a.published_at < _aware(p.published_before))
+        return out
+
+    def sqlite_key(self, a: Any) -> ColumnElement[int]:
+        seconds = cast(func.strftime("%s", a.published_at), Integer)
+        return seconds.op("<<")(ID_BITS).op("|")(a.id)  # type: ignore[no-any-return]
+
+    def key_window(self, key: Any) -> list[ColumnElement[bool]]:
+        """The date window as a search-key range (a superset; `filters` is exact)."""
+        out = []
+        if self.p.published_after is not None:
+            out.append(key >= search_key(0, _aware(self.p.published_after)))
+        if self.p.published_before is not None:
+            out.append(key < search_key(0, _aware(self.p.published_before)) + (1 << ID_BITS))
+        return out
+
+    def collapse(self, a: Any, snapshot: int, a_key: Any = None) -> list[ColumnElement[bool]]:
+        """Keep `a` only if no newer article of its story matches and passes the filters."""
+        if not self.p.collapse_story:
+            return []
+        newer = aliased(Article, name="newer")
+        conditions = [newer.story_id == a.story_id, newer.id != a.id, newer.id <= snapshot,
+                      *self.filters(newer)]
+        if self.p.query is None:
+            conditions.append(tuple_(newer.published_at, newer.id) > tuple_(a.published_at, a.id))
+        elif self.postgres:
+            assert self.tsq is not None
+            conditions += [tuple_(newer.published_at, newer.id) > tuple_(a.published_at, a.id),
+                           _pg_match("newer", self.tsq)]
+        else:
+            assert self.fts is not None
+            fts2 = _FTS.alias("fts_newer")
+            newer_key = self.sqlite_key(newer)
+            conditions += [newer_key > a_key,
+                           exists(select(fts2.c.rowid).where(_fts_match("fts_newer", self.fts),
+                                                             fts2.c.rowid == newer_key))]
+        return [not_(exists(select(newer.id).where(*conditions)))]
+
+
+async def _snapshot(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.coalesce(func.max(Article.id), 0)))).scalar_one())
+
+
+def _bad_cursor() -> InvalidRequestError:
+    return InvalidRequestError("pagination: the cursor is not one this service issued")
+
+
+async def search_articles(session: AsyncSession, params: ArticleSearch, *, cursor: str | None,
+                          limit: int) -> tuple[list[Hit], str | None]:
+    """One page of articles matching `params`, and the cursor of the next page."""
+    limit = min(limit, MAX_LIMIT)
+    if params.query is None and params.sort == "relevance":
+        raise InvalidQueryError("search: sort=relevance needs a query (q)")
+    s = _Search(session, params)
+    mode = "r" if params.sort == "relevance" else ("p" if params.query else "l")
+    if cursor:
+        tag, snapshot, a, b = decode_cursor(cursor, 4)
+        if tag != mode or not isinstance(snapshot, int):
+            raise _bad_cursor()
+    else:
+        snapshot, a, b = await _snapshot(session), None, None
+    try:
+        if mode == "r":
+            return await _relevance(session, s, snapshot, a, int(b or 0), limit)
+        return await _newest(session, s, snapshot, a, b, limit, mode)
+    except (TypeError, ValueError) as exc:
+        raise _bad_cursor() from exc
+
+
+def _hits(params: ArticleSearch, articles: Sequence[Article], scores: Sequence[float | None]) -> list[Hit]:
+    q = params.query
+    return [Hit(a, None if score is None else float(score),
+                snippet(q, a.title, a.text or a.summary) if q else None)
+            for a, score in zip(articles, scores, strict=True)]
+
+
+async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: Any, limit: int,
+                  mode: str) -> tuple[list[Hit], str | None]:
+    if mode == "p" and not s.postgres:
+        # Walk the FTS5 index by rowid (publication second, id) downwards; stops after one page.
+        key = _FTS.c.rowid
+        stmt = (select(Article, key.label("k"))
+                .select_from(_FTS.join(Article, Article.id == key.op("&")(ID_MASK)))
+                .where(_fts_match("articles_fts", s.fts or ""), Article.id <= snapshot,
+                       *s.key_window(key), *s.filters(Article), *s.collapse(Article, snapshot, key))
+                .order_by(key.desc()).limit(limit + 1))
+        if a is not None:
+            stmt = stmt.where(key < int(a))
+        rows = (await session.execute(stmt)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = encode_cursor(["p", snapshot, rows[-1].k, None]) if more else None
+        return _hits(s.p, [r[0] for r in rows], [None] * len(rows)), nxt
+    columns: list[Any] = [Article]
+    where = [Article.id <= snapshot, *s.filters(Article), *s.collapse(Article, snapshot)]
+    if mode == "p":
+        assert s.tsq is not None
+        where.append(_pg_match("articles", s.tsq))
+    if a is not None:
+        where.append(tuple_(Article.published_at, Article.id) < tuple_(
+            bindparam(None, datetime.fromisoformat(a), type_=Article.published_at.type), int(b)))
+    stmt = (select(*columns).where(*where).order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(limit + 1))
+    rows = (await session.execute(stmt)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor([mode, snapshot, rows[-1][0].published_at, rows[-1][0].id]) if more else None
+    return _hits(s.p, [r[0] for r in rows], [None] * len(rows)), nxt
+
+
+async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any,
+                offset: int, need: int) -> tuple[list[tuple[int, float]], int, Any]:
+    """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound."""
+    if s.postgres:
+        assert s.tsq is not None
+        # Rank in an outer query, so ts_rank runs on the tier only, whichever plan finds it.
+        vector = literal_column("articles.search_vector").label("v")
+        stmt = (select(Article.id.label("id"), Article.published_at.label("p"), vector)
+                .where(_pg_match("articles", s.tsq), Article.id <= snapshot, *s.filters(Article),
+                       *s.collapse(Article, snapshot)))
+        if upper is not None:
+            stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(
+                bindparam(None, datetime.fromisoformat(upper[0]), type_=Article.published_at.type),
+                int(upper[1])))
+        tier = stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(TIER_SIZE).subquery()
+        score = func.ts_rank(literal_column(PG_RANK_WEIGHTS), tier.c.v, cast(bindparam(None, s.tsq), TSQUERY))
+        rows = (await session.execute(
+            select(tier.c.id, score.label("score"), tier.c.p)
+            .order_by(score.desc(), tier.c.p.desc(), tier.c.id.desc()))).all()
+        lowest = min(rows, key=lambda r: (r.p, r.id)) if rows else None
+        bound = [lowest.p.isoformat(), lowest.id] if lowest else None
+        return [(r.id, r.score) for r in rows[offset:offset + need]], len(rows), bound
+    assert s.p.query is not None
+    terms = list(dict.fromkeys(s.p.query.positive_terms))
+    key = _FTS.c.rowid
+    columns: list[Any] = [key.label("k"), func.length(literal_column("articles_fts.title")).label("tl"),
+                          func.length(literal_column("articles_fts.body")).label("bl")]
+    for j, term in enumerate(terms):
+        needle = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
+        columns += [_occurrences("title", needle).label(f"t{j}"), _occurrences("body", needle).label(f"b{j}")]
+        if term.stemmed:
+            columns.append(_occurrences("stems", f" {term.key} ").label(f"s{j}"))
+    stmt = (select(*columns)
+            .select_from(_FTS.join(Article, Article.id == key.op("&")(ID_MASK)))
+            .where(_fts_match("articles_fts", s.fts or ""), Article.id <= snapshot, *s.key_window(key),
+                   *s.filters(Article), *s.collapse(Article, snapshot, key)))
+    if upper is not None:
+        stmt = stmt.where(key < int(upper))
+    rows = (await session.execute(stmt.order_by(key.desc()).limit(TIER_SIZE))).all()
+    low = rows[-1].k if rows else None
+    idf = await _idf(session, terms, snapshot)
+    scored = sorted(zip(_scores(rows, terms, idf), (r[0] for r in rows), strict=True),
+                    key=lambda sk: (-sk[0], -sk[1]))
+    return [(k & ID_MASK, sc) for sc, k in scored[offset:offset + need]], len(rows), low
+
+
+def _occurrences(column_name: str, needle: str) -> ColumnElement[int]:
+    """Characters removed by deleting `needle` from the space-padded column: occurrences x len."""
+    padded = literal_column(f"(' ' || articles_fts.{column_name} || ' ')")
+    return func.length(padded) - func.length(func.replace(padded, bindparam(None, needle), ""))
+
+
+async def _idf(session: AsyncSession, terms: Sequence[Term], snapshot: int) -> list[float]:
+    """Inverse document frequency per term, estimated from at most IDF_SAMPLE newest matches.
+
+    FTS5 keeps no document frequencies: its bm25() counts every match of every phrase on each
+    query, which is what makes a common word slow on a large index. A term with fewer matches
+    than the sample is counted exactly; for a common one, the id range the sample spans says
+    what share of the articles it is in.
+    """
+    if len(terms) < 2:
+        return [1.0] * len(terms)
+    parts = []
+    params: dict[str, Any] = {}
+    for j, term in enumerate(terms):
+        parts.append(f"SELECT {j} AS j, count(*) AS n, min(k) AS lo, max(k) AS hi FROM (SELECT rowid & {ID_MASK} AS k "
+                     f"FROM articles_fts WHERE articles_fts MATCH :m{j} ORDER BY rowid DESC LIMIT {IDF_SAMPLE})")
+        params[f"m{j}"] = fts5_term(term)
+    total = max(snapshot, 1)
+    out = [1.0] * len(terms)
+    for j, n, lo, hi in (await session.execute(text(" UNION ALL ".join(parts)), params)).all():
+        df = float(n) if n < IDF_SAMPLE else min(total, n * total / max(1, (hi or 0) - (lo or 0) + 1))
+        out[j] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+    return out
+
+
+def _scores(rows: Sequence[Any], terms: Sequence[Term], idf: Sequence[float]) -> list[float]:
+    """BM25 over weighted term counts (title 4, body 1, stem keys 0.5), document length in
+    characters. Rows are (key, title length, body length, then per term: title, body[, stems]
+    characters removed by _occurrences)."""
+    plan = []
+    column = 3
+    for term, weight in zip(terms, idf, strict=True):
+        width = len("  ".join(term.tokens)) + (1 if term.prefix else 2)
+        stem_at = column + 2 if term.stemmed else None
+        plan.append((column, stem_at, width, len(term.key) + 2, weight))
+        column += 3 if term.stemmed else 2
+    average = sum((r[1] or 0) + (r[2] or 0) for r in rows) / max(1, len(rows)) or 1.0
+    k1, b = BM25_K1, BM25_B
+    out = []
+    for r in rows:
+        norm = k1 * (1 - b + b * ((r[1] or 0) + (r[2] or 0)) / average)
+        score = 0.0
+        for at, stem_at, width, stem_width, weight in plan:
+            tf = (4 * (r[at] or 0) + (r[at + 1] or 0)) / width
+            if stem_at is not None:
+                tf += 0.5 * (r[stem_at] or 0) / stem_width
+            if tf:
+                score += weight * tf * (k1 + 1) / (tf + norm)
+        out.append(round(score, 6))
+    return out
+
+
+async def _relevance(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int,
+                     limit: int) -> tuple[list[Hit], str | None]:
+    found: list[tuple[int, float]] = []
+    nxt: str | None = None
+    while True:
+        need = limit + 1 - len(found)
+        rows, size, low = await _tier(session, s, snapshot, upper, offset, need)
+        if len(rows) == need:  # the page ends inside this tier
+            found += rows[:-1]
+            nxt = encode_cursor(["r", snapshot, upper, offset + need - 1])
+            break
+        found += rows
+        if size < TIER_SIZE or low is None:
+            break  # the oldest tier: every match has been seen
+        upper, offset = low, 0  # widen to the next-older tier
+        if len(found) == limit:
+            nxt = encode_cursor(["r", snapshot, upper, 0])
+            break
+    if not found:
+        return [], nxt
+    by_id = {a.id: a for a in (await session.execute(
+        select(Article).where(Article.id.in_([i for i, _ in found])))).scalars()}
+    articles = [by_id[i] for i, _ in found if i in by_id]
+    scores = [sc for i, sc in found if i in by_id]
+    return _hits(s.p, articles, scores), nxt

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Ingestion throughput: the real pipeline (poll, fetch, extract, dedup, quotes, store) against
+a local synthetic site of FEEDS feeds x 20 entries with unique ~100 KB article pages, served by
+uvicorn in a separate process. Then the time to poll 10,000 feeds of which 80% answer 304.
+
+    python bench/ingest.py [--backend sqlite|postgres|both] [--feeds 1000] [--poll-feeds 10000]
+
+Last line per run: articles_per_s=... cpu_ms_per_article=... backend=...
+All feeds live on one host here, so the per-host politeness limit is raised for the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from app.runtime import Runtime  # noqa: E402
+from app.storage.migrate import upgrade_to_head  # noqa: E402
+from app.storage.models import Article, Feed  # noqa: E402
+from app.workers.ingest import IngestWorker  # noqa: E402
+
+PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_site() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "sitegen:app", "--port", str(port),
+                             "--log-level", "warning", "--no-access-log"], cwd=ROOT / "bench")
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("site did not start")
+
+
+def database(backend: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='ni-bench-')}/bench.db"
+    name = f"ni_bench_{os.getpid()}_{int(time.time())}"
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
+                    f"CREATE DATABASE {name}"], check=True)
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+def drop(url: str) -> None:
+    if "postgresql" in url:
+        name = url.rsplit("/", 1)[1]
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
+                        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
+def cpu_seconds(runtime: Runtime) -> float:
+    total = sum(os.times()[:2])
+    executor = runtime._cpu._executor if runtime._cpu else None
+    for pid in list(getattr(executor, "_processes", {}) or {}):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+async def add_feeds(runtime: Runtime, base: str, count: int, etag_for: float = 0.0) -> None:
+    now = runtime.clock()
+    rows = [{"url": f"{base}/feed/{f}", "paused": False, "state": "ok", "interval_s": 1800, "next_poll_at": now,
+             "consecutive_failures": 0, "polls": 0, "created_at": now, "updated_at": now,
+             "etag": f'"f{f}"' if f < count * etag_for else None} for f in range(count)]
+    async with runtime.db.transaction() as session:
+        for start in range(0, len(rows), 1000):
+            await session.execute(insert(Feed), rows[start:start + 1000])
+
+
+async def run_until(runtime: Runtime, done: callable) -> float:  # type: ignore[valid-type]
+    stop = asyncio.Event()
+    worker = IngestWorker(runtime)
+    started = time.perf_counter()
+    task = asyncio.create_task(worker.run(stop))
+    while not await done():
+        await asyncio.sleep(0.5)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await task
+    return elapsed
+
+
+def settings_for(url: str, **extra: object) -> Settings:
+    values: dict[str, object] = {"database_url": url, "allowed_networks": ["127.0.0.0/8"],
+                                 "per_host_concurrency": 64, "worker_concurrency": 24, "poll_batch_size": 24,
+                                 "idle_sleep_s": 0.05}
+    values.update(extra)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def ingest_run(backend: str, base: str, feeds: int) -> str:
+    url = database(backend)
+    try:
+        upgrade_to_head(url)
+        runtime = Runtime.from_settings(settings_for(url))
+        await add_feeds(runtime, base, feeds)
+        await runtime.cpu.run(len, "warm")  # start the extraction processes before timing
+        expected = feeds * 20
+
+        async def articles() -> int:
+            async with runtime.db.sessions() as session:
+                return int(await session.scalar(select(func.count(Article.id))) or 0)
+
+        async def done() -> bool:
+            return await articles() >= expected
+
+        cpu0 = cpu_seconds(runtime)
+        elapsed = await run_until(runtime, done)
+        cpu = cpu_seconds(runtime) - cpu0
+        stored = await articles()
+        await runtime.close()
+        rate = stored / elapsed
+        print(f"[{backend}] {feeds} feeds, {stored} articles in {elapsed:.1f} s: {rate:.1f} articles/s, "
+              f"{cpu / stored * 1000:.1f} ms CPU per article (this process + extraction pool)")
+        return f"articles_per_s={rate:.1f} cpu_ms_per_article={cpu / stored * 1000:.1f} backend={backend}"
+    finally:
+        drop(url)
+
+
+async def not_modified_run(backend: str, base: str, feeds: int) -> str:
+    url = database(backend)
+    try:
+        upgrade_to_head(url)
+        runtime = Runtime.from_settings(settings_for(url, fetch_articles=False, extract_processes=0,
+                                                     worker_concurrency=64, poll_batch_size=64))
+        await add_feeds(runtime, base, feeds, etag_for=0.8)
+
+        async def done() -> bool:
+            async with runtime.db.sessions() as session:
+                polled = await session.scalar(select(func.count(Feed.id)).where(Feed.polls >= 1))
+            return int(polled or 0) >= feeds
+
+        elapsed = await run_until(runtime, done)
+        await runtime.close()
+        print(f"[{backend}] polled {feeds} feeds (80% 304, 20% new feed documents) in {elapsed:.1f} s")
+        return f"poll_{feeds}_feeds_s={elapsed:.1f}"
+    finally:
+        drop(url)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--poll-feeds", type=int, default=10000)
+    args = parser.parse_args()
+    site, base = start_site()
+    lines = []
+    try:
+        for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
+            line = await ingest_run(backend, base, args.feeds)
+            if args.poll_feeds:
+                line += " " + await not_modified_run(backend, base, args.poll_feeds)
+            lines.append(line)
+    finally:
+        site.terminate()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for line in lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,276 @@
+"""Polling and ingestion end to end through the worker, against a real HTTP server on
+127.0.0.1 and the real database: what a user of the feeds and articles API would notice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.runtime import Runtime
+from app.storage.feeds import create_feed
+from app.storage.models import Article, Event, Feed, Quote
+from app.workers.ingest import IngestWorker
+from tests.feedserver import FeedServer, Recorded, Reply
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def team_feed(server: FeedServer) -> str:
+    return (SEEDS / "team-feed.xml").read_text().replace("http://harbour.example", server.url("").rstrip("/"))
+
+
+def serve_team_site(server: FeedServer, feed_headers: dict[str, str] | None = None) -> str:
+    server.route("/feed.xml", body=team_feed(server),
+                 headers={"Content-Type": "application/rss+xml; charset=utf-8", **(feed_headers or {})})
+    for page in (SEEDS / "articles").glob("*.html"):
+        server.route(f"/articles/{page.name}", body=page.read_bytes(), headers={"Content-Type": "text/html"})
+    return server.url("/feed.xml")
+
+
+async def add_feed(runtime: Runtime, url: str) -> int:
+    async with runtime.db.transaction() as session:
+        feed = await create_feed(session, url=url, title=None, interval_override_s=None, now=runtime.clock())
+    return feed.id
+
+
+async def poll(runtime: Runtime, feed_id: int):  # type: ignore[no-untyped-def]
+    report, feed = await IngestWorker(runtime).poll_now(feed_id)
+    return report, feed
+
+
+async def count(runtime: Runtime, model: type, *where: object) -> int:
+    async with runtime.db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def test_first_poll_stores_full_text_articles_with_quotes(runtime: Runtime, feed_server: FeedServer) -> None:
+    feed_id = await add_feed(runtime, serve_team_site(feed_server))
+    report, feed = await poll(runtime, feed_id)
+    assert (report.outcome, report.entries, report.created) == ("ok", 3, 3)
+    assert feed.title == "Harbour Town Gazette" and feed.state == "ok" and feed.last_success_at is not None
+    # ttl 30 min in the feed raises the interval above the 5-minute floor
+    assert feed.interval_s >= 1800
+    async with runtime.db.sessions() as session:
+        ferry = (await session.execute(select(Article).where(Article.title.contains("ferry")))).scalar_one()
+    # tracking parameters are gone; the page's rel=canonical wins
+    assert ferry.canonical_url.endswith("/articles/ferry-timetable.html")
+    assert ferry.extraction == "ok" and "two early crossings" in (ferry.text or "")
+    assert "Most read" not in (ferry.text or "") and ferry.byline == "Ines Okafor"
+    assert ferry.source == "harbour.example"  # from the canonical URL the page declares
+    assert await count(runtime, Quote, Quote.article_id == ferry.id) >= 3
+    # the outbox holds one article.created per article, written with it
+    assert await count(runtime, Event, Event.type == "article.created") == 3
+
+
+async def test_conditional_get_and_unchanged_bodies_cost_no_parse(runtime: Runtime, feed_server: FeedServer) -> None:
+    body = team_feed(feed_server)
+
+    def conditional(req: Recorded) -> Reply:
+        if req.headers.get("if-none-match") == '"v1"':
+            return Reply(304, headers={"ETag": '"v1"'})
+        return Reply(200, body.encode(), {"ETag": '"v1"', "Last-Modified": "Wed, 25 Nov 2026 07:00:00 GMT",
+                                          "Content-Type": "application/rss+xml"})
+
+    feed_server.route("/feed.xml", handler=conditional)
+    feed_id = await add_feed(runtime, feed_server.url("/feed.xml"))
+    first, _ = await poll(runtime, feed_id)
+    second, feed = await poll(runtime, feed_id)
+    assert first.outcome == "ok" and second.outcome == "not_modified"
+    sent = feed_server.requests_to("/feed.xml")[-1].headers
+    assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == "Wed, 25 Nov 2026 07:00:00 GMT"
+    assert feed.etag == '"v1"'
+    # a server without validators sending the same bytes: recognised by hash
+    feed_server.route("/plain.xml", body=body, headers={"Content-Type": "application/rss+xml"})
+    plain_id = await add_feed(runtime, feed_server.url("/plain.xml"))
+    await poll(runtime, plain_id)
+    again, _ = await poll(runtime, plain_id)
+    assert again.outcome == "unchanged"
+
+
+async def test_repolling_and_republishing_never_duplicates(runtime: Runtime, feed_server: FeedServer) -> None:
+    url = serve_team_site(feed_server)
+    feed_id = await add_feed(runtime, url)
+    await poll(runtime, feed_id)
+    # Same entries again, new bytes (a comment changed): nothing new stored, pages not refetched.
+    page_hits = len(feed_server.requests_to("/articles/lighthouse.html"))
+    feed_server.route("/feed.xml", body=team_feed(feed_server) + "<!-- rebuilt -->",
+                      headers={"Content-Type": "application/rss+xml"})
+    report, _ = await poll(runtime, feed_id)
+    assert (report.created, report.updated) == (0, 0)
+    assert len(feed_server.requests_to("/articles/lighthouse.html")) == page_hits
+    # The same article through a second feed (another GUID, same canonical page): one article.
+    feed_server.route("/other.xml", body=team_feed(feed_server).replace("harbour-000", "mirror-"),
+                      headers={"Content-Type": "application/rss+xml"})
+    other_id = await add_feed(runtime, feed_server.url("/other.xml"))
+    other, _ = await poll(runtime, other_id)
+    assert other.created == 0
+    assert await count(runtime, Article) == 3
+
+
+async def test_edited_entry_updates_the_article_and_counts_revisions(runtime: Runtime,
+                                                                     feed_server: FeedServer) -> None:
+    feed_id = await add_feed(runtime, serve_team_site(feed_server))
+    await poll(runtime, feed_id)
+    edited = team_feed(feed_server).replace("Lighthouse reopens to visitors after repairs",
+                                            "Lighthouse reopens to visitors after long repairs")
+    feed_server.route("/feed.xml", body=edited, headers={"Content-Type": "application/rss+xml"})
+    report, _ = await poll(runtime, feed_id)
+    assert (report.created, report.updated) == (0, 1)
+    async with runtime.db.sessions() as session:
+        article = (await session.execute(select(Article).where(Article.guid == "harbour-0003"))).scalar_one()
+    assert article.revision == 2 and article.title.endswith("long repairs")
+    assert await count(runtime, Event, Event.type == "article.updated") == 1
+    assert await count(runtime, Article) == 3
+
+
+async def test_unfetchable_page_keeps_feed_content_and_is_retried(runtime: Runtime, feed_server: FeedServer) -> None:
+    url = serve_team_site(feed_server)
+    feed_server.route("/articles/lighthouse.html", status=503)
+    feed_id = await add_feed(runtime, url)
+    await poll(runtime, feed_id)
+    async with runtime.db.sessions() as session:
+        article = (await session.execute(select(Article).where(Article.guid == "harbour-0003"))).scalar_one()
+    assert article.extraction == "retry" and "north pier" in (article.text or "")
+    # the page comes back; the next poll (even with an unchanged entry) fetches it again
+    feed_server.route("/articles/lighthouse.html", body=(SEEDS / "articles" / "lighthouse.html").read_bytes(),
+                      headers={"Content-Type": "text/html"})
+    feed_server.route("/feed.xml", body=team_feed(feed_server) + " ", headers={"Content-Type": "application/rss+xml"})
+    await poll(runtime, feed_id)
+    async with runtime.db.sessions() as session:
+        article = (await session.execute(select(Article).where(Article.guid == "harbour-0003"))).scalar_one()
+    assert article.extraction == "ok" and "112 steps" in (article.text or "") and article.revision == 1
+
+
+WIRE = ("The national weather service issued a storm warning for the whole coast on Thursday, saying winds "
+        "could reach 120 kilometres an hour overnight and that ferries would probably stay in port until "
+        "Saturday morning. Schools in three districts will close, and the railway company said it would run "
+        "a reduced timetable. Emergency services asked residents to secure garden furniture and to avoid "
+        "the seafront, where waves of up to eight metres are expected at high tide on Friday afternoon. ")
+
+
+async def test_syndicated_copies_join_one_story(runtime: Runtime, feed_server: FeedServer) -> None:
+    def rss(prefix: str) -> str:
+        return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{prefix}</title>'
+                f'<item><title>Storm warning</title><link>{feed_server.url("/" + prefix + "/storm")}</link>'
+                f"<guid>{prefix}-storm</guid></item></channel></rss>")
+
+    for prefix, boiler in (("a", "Read more from Coast Daily."), ("b", "Copyright Wire Agency. Share this.")):
+        feed_server.route(f"/{prefix}.xml", body=rss(prefix), headers={"Content-Type": "application/rss+xml"})
+        feed_server.route(f"/{prefix}/storm", body=f"<html><body><article><h1>Storm warning</h1><p>{WIRE}</p>"
+                          f"<p>{boiler}</p></article></body></html>", headers={"Content-Type": "text/html"})
+    for prefix in ("a", "b"):
+        await poll(runtime, await add_feed(runtime, feed_server.url(f"/{prefix}.xml")))
+    async with runtime.db.sessions() as session:
+        first, second = (await session.execute(select(Article).order_by(Article.id))).scalars().all()
+    assert first.story_id == first.id
+    assert second.story_id == first.id and second.duplicate_of == first.id
+
+
+async def test_failures_are_recorded_with_backoff_and_health(runtime: Runtime, feed_server: FeedServer) -> None:
+    feed_server.route("/broken.xml", status=500)
+    feed_id = await add_feed(runtime, feed_server.url("/broken.xml"))
+    report, feed = await poll(runtime, feed_id)
+    assert report.outcome == "error" and feed.state == "degraded" and feed.consecutive_failures == 1
+    assert "500" in (feed.last_error or "") and feed.next_poll_at > runtime.clock() + timedelta(seconds=20)
+    for _ in range(4):
+        _, feed = await poll(runtime, feed_id)
+    assert feed.state == "failing" and feed.consecutive_failures == 5
+    assert await count(runtime, Event, Event.type == "feed.failing") == 1
+    serve_team_site(feed_server)
+    feed_server.route("/broken.xml", body=team_feed(feed_server), headers={"Content-Type": "application/rss+xml"})
+    _, feed = await poll(runtime, feed_id)
+    assert feed.state == "ok" and feed.consecutive_failures == 0
+    assert await count(runtime, Event, Event.type == "feed.recovered") == 1
+
+
+async def test_retry_after_is_honoured(runtime: Runtime, feed_server: FeedServer) -> None:
+    feed_server.route("/busy.xml", status=429, headers={"Retry-After": "7200"})
+    feed_id = await add_feed(runtime, feed_server.url("/busy.xml"))
+    _, feed = await poll(runtime, feed_id)
+    assert feed.next_poll_at >= runtime.clock() + timedelta(seconds=7100)
+
+
+@pytest.mark.parametrize("scenario, expected", [
+    ("gone", "gone"), ("malformed", "degraded"), ("loop", "degraded"), ("slow", "degraded")])
+async def test_hard_errors_are_clear_and_never_crash(runtime: Runtime, feed_server: FeedServer, scenario: str,
+                                                     expected: str) -> None:
+    runtime.settings.request_timeout_s = 1.0
+    if scenario == "gone":
+        feed_server.route("/f", status=410)
+    elif scenario == "malformed":
+        feed_server.route("/f", body=b"<html><body>Not a feed at all</body></html>",
+                          headers={"Content-Type": "text/html"})
+    elif scenario == "loop":
+        feed_server.route("/f", status=301, headers={"Location": "/g"})
+        feed_server.route("/g", status=301, headers={"Location": "/f"})
+    else:
+        feed_server.route("/f", body=b"<rss/>", delay=3)
+    feed_id = await add_feed(runtime, feed_server.url("/f"))
+    report, feed = await poll(runtime, feed_id)
+    assert report.outcome == "error" and feed.state == expected and feed.last_error
+    if scenario == "gone":
+        async with runtime.db.transaction() as session:
+            from app.storage.feeds import claim_due_feeds
+
+            far = runtime.clock() + timedelta(days=30)
+            claimed = await claim_due_feeds(session, now=far, limit=10, owner="t", lease_s=60)
+        assert claimed == []  # 410 stops polling
+
+
+async def test_permanent_redirect_moves_the_feed_on_the_second_poll(runtime: Runtime,
+                                                                   feed_server: FeedServer) -> None:
+    serve_team_site(feed_server)
+    feed_server.route("/old.xml", status=301, headers={"Location": feed_server.url("/feed.xml")})
+    feed_id = await add_feed(runtime, feed_server.url("/old.xml"))
+    _, feed = await poll(runtime, feed_id)
+    assert feed.url.endswith("/old.xml")
+    _, feed = await poll(runtime, feed_id)
+    assert feed.url == feed_server.url("/feed.xml")
+
+
+async def test_poll_endpoint_and_feed_health_in_the_api(client: httpx.AsyncClient, feed_server: FeedServer) -> None:
+    url = serve_team_site(feed_server)
+    feed = (await client.post("/v1/feeds", json={"url": url})).json()
+    result = await client.post(f"/v1/feeds/{feed['id']}/poll")
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["outcome"] == "ok" and body["articles_created"] == 3 and body["feed"]["state"] == "ok"
+    articles = (await client.get("/v1/articles", params={"feed_id": feed["id"], "limit": 2})).json()
+    assert [a["title"] for a in articles["items"]][0].startswith("Lighthouse")  # newest first
+    rest = (await client.get("/v1/articles", params={"feed_id": feed["id"], "cursor": articles["next_cursor"]})).json()
+    assert len(articles["items"]) + len(rest["items"]) == 3 and rest["next_cursor"] is None
+    window = (await client.get("/v1/articles", params={"published_after": "2026-11-24T00:00:00Z",
+                                                       "published_before": "2026-11-25T00:00:00Z"})).json()
+    assert [a["title"] for a in window["items"]] == ["Fishing cooperative warns of poor season"]
+    assert (await client.get("/v1/feeds/999999/poll")).status_code in (404, 405)
+    assert (await client.post("/v1/feeds/999999/poll")).status_code == 404
+
+
+async def test_site_home_page_is_resolved_to_its_feed(client: httpx.AsyncClient, feed_server: FeedServer) -> None:
+    serve_team_site(feed_server)
+    feed_server.route("/", body='<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+                                "</head><body>Home</body></html>", headers={"Content-Type": "text/html"})
+    created = await client.post("/v1/feeds", json={"url": feed_server.url("/")})
+    assert created.status_code == 201, created.text
+    assert created.json()["url"] == feed_server.url("/feed.xml")
+
+
+async def test_opml_import_and_export(client: httpx.AsyncClient) -> None:
+    opml = (SEEDS / "news-feeds.opml").read_text()
+    # Real public hosts resolve nowhere on this machine's closed network; import must still
+    # register them (DNS failures are the poller's business) or refuse with a reason.
+    imported = await client.post("/v1/feeds:import", content=opml, headers={"content-type": "text/x-opml"})
+    assert imported.status_code == 200, imported.text
+    result = imported.json()
+    assert result["created"] + len(result["invalid"]) == 20
+    again = (await client.post("/v1/feeds:import", content=opml, headers={"content-type": "text/x-opml"})).json()
+    assert again["created"] == 0
+    exported = await client.get("/v1/feeds.opml")
+    assert exported.status_code == 200 and exported.text.count("xmlUrl=") == result["created"]
+    bad = await client.post("/v1/feeds:import", content="<!DOCTYPE x [<!ENTITY a 'b'>]><opml/>",
+                            headers={"content-type": "text/x-opml"})
+    assert bad.status_code == 422
