@@ -158,6 +158,52 @@ SPEAKER_CASES: list[tuple[str, list[str | None]]] = [
     ("Justin Ki Hong was adopted as a baby.\n\n“We are really stateless,” Ki Hong said.", ["Justin Ki Hong"]),
     # an auxiliary opening a sentence is not part of a name: "Had Carl Dunmore stayed"
     ("Had Carl Dunmore stayed, the plan would have passed.\n\nHe vowed to “fight on and win.”", ["Carl Dunmore"]),
+    # pronouns: the subject of the sentence just before beats a more salient speaker further back,
+    # however long that sentence (distance counts in sentences, not characters)
+    ("Mayor Ivo Marsh said on Monday that the budget would not be cut, and he repeated it twice.\n\nTomas Wren,"
+     " who has represented the northern harbour district for eleven years and who chairs the roads committee, rose"
+     " next and spoke about the state of the bridges in the valley.\n\n“The numbers do not add up,” he said.",
+     ["Tomas Wren"]),
+    # the speaker of an inverted verb ("said Ada Quist") is the subject a later pronoun refers to
+    ("Hanna Lind opened the debate for the union.\n\nThe harbour will survive, said economist Ada Quist, head of the"
+     " dock board. Others are “having to be leaner,” she said.", ["Ada Quist"]),
+    # a description "the <modifier> <role>" resolves through a title or an appositive given earlier
+    ("Olga Brenn, the Nordland senator, arrived late. Governor Petra Lind spoke first.\n\n"
+     "“It is a difficult issue,” said the Nordland senator, “because both rights matter.”",
+     ["Olga Brenn", "Olga Brenn"]),
+    ("Nordland Sen. Olga Brenn and Governor Petra Lind met on Monday.\n\n“We agree,” the Nordland senator said.",
+     ["Olga Brenn"]),
+    # "said of": the subject before it still speaks
+    ("“They are very open to new things,” Jenna Golde, the port’s director of planning, said of the plan.",
+     ["Jenna Golde"]),
+    # a clause after a comma is no appositive: the verb's own subject speaks
+    ("Karl Brandt, a former mayor, issued a statement after contender Ivo Marsh told a crowd that the fee was"
+     " “peanuts.”", ["Ivo Marsh"]),
+    # a quote opening its sentence continues the speaker, or else the subject, of the sentence before
+    ("Lena Fiske recalled how the river rose in a single night. “We lost everything in an hour.”", ["Lena Fiske"]),
+    # a participle's subject is the name a verb follows, not a place in the opening phrase
+    ("Speaking at a hall in Salem, New Hampshire, Ivo Marsh went after Petra Lind, calling her “a total stiff.”",
+     ["Ivo Marsh"]),
+    # a pronoun resolves from where it stands, so its own sentence's subject counts
+    ("Karl Brandt spoke first.\n\nTomas Wren paused on Monday, when he told Ola Brenner that the plan was “dead.”",
+     ["Tomas Wren"]),
+    # the period of a title or an initial does not end the speaker's name
+    ("“We will comply,” said Sen. Amy Vogt (D-Nord.), who sponsored the act.", ["Amy Vogt"]),
+    ("“We will comply,” Harbour General Counsel James A. Baker wrote in a letter.", ["James A. Baker"]),
+    # "hours after X said": a clause opener before the name, not a preposition
+    ("Petra Lind weighed in on Tuesday, hours after Ivo Marsh said he was “encouraged” by the plan.", ["Ivo Marsh"]),
+    # an opening phrase naming someone else, then the subject with a lower-case title
+    ("On the trail for his wife, front-runner Hanna Vogt, former mayor Erik Vogt said she was “ready to lead.”",
+     ["Erik Vogt"]),
+    # a nickname between first name and surname is neither a quote nor part of the name
+    ('Juan "Chico" Marquez of Oakland carried a photo. "I cried the whole parade," he said.', ["Juan Marquez"]),
+    # "upon saying": the participle's subject is the sentence's
+    ("Comedian Sara Holm spoke late.\n\nHolm, herself a Lind supporter, drew boos upon saying, “Lind heard the people.”",
+     ["Sara Holm"]),
+    # a quote ending with a full stop ends its sentence for the pronoun's distances
+    ("Judge Ola Berg called it “distasteful.”\n\nKarl Brandt, the defence lawyer, argued that his client was a"
+     " “shock jock.” Berg saw it differently: “I do not take that as a joke,” he said.",
+     ["Ola Berg", "Karl Brandt", "Ola Berg"]),
 ]
 
 

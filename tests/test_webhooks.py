@@ -381,6 +381,50 @@ async def test_filters_reach_only_matching_subscriptions(client: httpx.AsyncClie
     assert receiver.ids("updates") == [] and not receiver.rejected
 
 
+async def test_speaker_filters_on_quotes_and_on_articles_that_quote_them(
+        client: httpx.AsyncClient, receiver: WebhookReceiver, runtime: Runtime) -> None:
+    """Through the real storage path (store_drafts writes article, quotes and events together)."""
+    from app.domain.ingest import ArticleDraft
+    from app.domain.quotes import Quote as QuoteDraft
+    from app.storage.ingest import store_drafts
+
+    await subscribe(client, receiver, "jane_quotes", ["quote.created"], filter={"speakers": ["Dr. Jane Doe"]})
+    await subscribe(client, receiver, "jane_articles", ["article.created"], filter={"speakers": ["jane doe"]})
+    await subscribe(client, receiver, "ann_articles", ["article.created"], filter={"speakers": ["Ann Lee"]})
+    text = 'The harbour will reopen, said Jane Doe. "We are ready," she said.'
+    quote = QuoteDraft(text="We are ready,", start=text.index("We"), end=text.index("We") + 13, kind="direct",
+                       speaker="Jane Doe", speaker_title=None, speaker_type="person", verb="said", channel=None,
+                       confidence=0.9)
+    now = datetime.now(UTC)
+    draft = ArticleDraft(guid="g1", url="https://news.example/jane", canonical_url="https://news.example/jane",
+                         source="news.example", title="Harbour", summary=None, text=text, byline=None,
+                         language="en", published_at=now, body_hash="h1", simhash=None, extraction="ok",
+                         quotes=(quote,))
+    async with runtime.db.transaction() as session:
+        stored = await store_drafts(session, None, [draft], now)
+    assert len(stored.created) == 1
+    await DeliveryWorker(runtime).run_until_idle()
+    [q] = receiver.of("jane_quotes")
+    assert q.type == "quote.created" and q.data["quote"]["speaker"] == "Jane Doe"
+    assert [r.type for r in receiver.of("jane_articles")] == ["article.created"]
+    assert receiver.of("ann_articles") == [] and not receiver.rejected
+
+
+async def test_a_delivery_whose_lease_ran_out_in_the_queue_is_handed_back_unsent(
+        client: httpx.AsyncClient, receiver: WebhookReceiver, runtime: Runtime) -> None:
+    await subscribe(client, receiver, "late")
+    await add_articles(runtime, 1)
+    worker = DeliveryWorker(runtime)
+    await worker.dispatch()
+    [job] = await worker.claim(10)
+    await worker._send(job, deadline=time.monotonic() - 1)
+    await worker.flush()
+    assert receiver.ids() == [] and await deliveries_by_state(runtime) == {"pending": 1}
+    await worker.run_until_idle()  # claimable again at once: no attempt was counted
+    assert len(receiver.ids("late")) == 1
+    assert runtime.metrics.deliveries.labels("deferred")._value.get() == 1
+
+
 async def test_paused_subscription_gets_nothing_until_resumed_then_everything(
         client: httpx.AsyncClient, receiver: WebhookReceiver, runtime: Runtime, worker: DeliveryWorker) -> None:
     sub = await subscribe(client, receiver, "paused")

@@ -322,11 +322,17 @@ class WebhookSender:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> SendResult:
+    async def post(self, url: str, headers: Mapping[str, str], body: bytes, *,
+                   start_by: float | None = None) -> SendResult:
+        """POST once. `start_by` (time.monotonic()): if the host's slot frees up only later, do
+        not send; return a deferred result (the caller's lease is about to run out)."""
         started = time.perf_counter()
         try:
             host, _ = _host_port(url)
             async with self.gate.slot(host):
+                if start_by is not None and time.monotonic() > start_by:
+                    return SendResult(None, 0.0, deferred=True, retry_after=0.0,
+                                      error="notify: lease ran out while waiting for the host; handed back")
                 started = time.perf_counter()
                 async with asyncio.timeout(self.timeout_s):
                     answer = await self._client.post(url, headers, body)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.errors import ConflictError, FeedParseError, FetchError, InvalidRequestError
+from app.domain.errors import (
+    BlockedAddressError,
+    ConflictError,
+    FeedParseError,
+    FetchError,
+    InvalidRequestError,
+)
 from app.domain.feeds import OpmlOutline
 from app.pipeline.fetch import check_url_allowed
 from app.pipeline.poll import candidate_feed_urls, discover_feed_urls, parse_feed, parse_opml, render_opml
@@ -17,11 +23,17 @@ FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9,
 
 
 async def check_outgoing_url(runtime: Runtime, url: str) -> None:
+    """Refuse URLs that are malformed or point at blocked addresses. A name that does not
+    resolve right now is accepted: the poller records the error and keeps trying, which is what
+    a user registering a feed whose site is down for a moment expects."""
     try:
         await check_url_allowed(url, runtime.settings.allowed_ip_networks)
-    except FetchError as exc:
+    except BlockedAddressError as exc:
         raise InvalidRequestError(f"{exc} (outgoing requests may not reach private, loopback or link-local "
                                   "addresses unless NEWS_INGEST_ALLOWED_NETWORKS allows them)") from exc
+    except FetchError as exc:
+        if exc.kind not in ("dns", "timeout"):
+            raise InvalidRequestError(str(exc)) from exc
 
 
 async def _is_feed(runtime: Runtime, url: str) -> tuple[bool, bytes, str]:

@@ -9,7 +9,7 @@ that the database indexes) are stored and joined to the same story cluster.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -120,6 +120,10 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
     updated: list[int] = []
     quote_total = 0
     for draft in drafts:
+        if not draft.canonical_url.startswith(("http://", "https://")):
+            # An entry without a link has only its feed-scoped GUID to go by: scope it, so the
+            # same GUID in two unrelated feeds is not mistaken for one article.
+            draft = replace(draft, canonical_url=f"feed:{feed_id}:{draft.canonical_url}")
         existing = await _find_exact(session, feed_id, draft)
         if existing is not None:
             retried = existing.extraction == "retry"

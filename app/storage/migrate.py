@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +26,10 @@ def migrations_dir() -> Path:
     raise RuntimeError("migrate: cannot find the migrations/ folder beside app/ or in the working directory")
 
 
+# Readiness probes ask for the schema revision often; alembic's INFO lines would flood the log.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
@@ -40,6 +46,7 @@ def downgrade_to_base(database_url: str) -> None:
     command.downgrade(alembic_config(database_url), "base")
 
 
+@functools.cache
 def head_revision(database_url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
 

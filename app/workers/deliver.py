@@ -106,8 +106,10 @@ class DeliveryWorker:
                     # Claim in batches (one statement per batch); sends wait for one of the
                     # `webhook_concurrency` slots. Claim again when half the batch is done.
                     if len(running) + len(self._done) <= batch // 2:
-                        for job in await self.claim(batch - len(running) - len(self._done)):
-                            task = asyncio.create_task(self._send(job))
+                        jobs = await self.claim(batch - len(running) - len(self._done))
+                        deadline = self._send_deadline()
+                        for job in jobs:
+                            task = asyncio.create_task(self._send(job, deadline))
                             running.add(task)
                             task.add_done_callback(running.discard)
                     # Write outcomes in bulk: when enough have finished, when the oldest has
@@ -159,10 +161,20 @@ class DeliveryWorker:
             return await claim_deliveries(session, now=self.runtime.clock(), owner=self.runtime.worker_id,
                                           lease_s=self.settings.webhook_lease_s, limit=limit)
 
-    async def _send(self, job: DeliveryJob) -> None:
+    def _send_deadline(self) -> float:
+        # A claimed delivery still waiting for a slot when its lease is about to run out is
+        # handed back unsent: past the lease another worker may claim and send it too.
+        s = self.settings
+        return time.monotonic() + max(s.webhook_lease_s * 0.5, s.webhook_lease_s - s.webhook_timeout_s - 1)
+
+    async def _send(self, job: DeliveryJob, deadline: float | None = None) -> None:
         try:
             async with self._slots:
-                result = await self.send(job)
+                if deadline is not None and time.monotonic() > deadline:
+                    result = SendResult(None, 0.0, deferred=True, retry_after=0.0,
+                                        error="deliver: lease ran out before a slot was free; handed back")
+                else:
+                    result = await self.send(job, start_by=deadline)
         except Exception as exc:  # a bug must not lose the delivery: record it as a retryable error
             log.exception("deliver: unexpected error", extra={"delivery_id": job.delivery_id})
             result = SendResult(None, 0.0, error=f"notify: unexpected error: {type(exc).__name__}: {exc}"[:500])
@@ -173,12 +185,12 @@ class DeliveryWorker:
                                  jitter=self.settings.webhook_retry_jitter))
         self._wake.set()
 
-    async def send(self, job: DeliveryJob) -> SendResult:
+    async def send(self, job: DeliveryJob, *, start_by: float | None = None) -> SendResult:
         data = with_article_text(job.data, job.article_text) if job.include_text else job.data
         body = build_body(job.event_type, job.event_created_at, data)
         timestamp = int(self.runtime.clock().timestamp())
         headers = signed_headers(job.event_id, timestamp, body, job.secrets)
-        return await self.sender.post(job.url, headers, body)
+        return await self.sender.post(job.url, headers, body, start_by=start_by)
 
     async def flush(self) -> None:
         done, self._done = self._done, []

@@ -69,6 +69,8 @@ _PREV_PARA_SENTENCE = 1
 _PREV_SUBJECT = 1
 _VERB_SUBJECT_FIRST = 1
 _QUOTE_SENT_END = 1
+_NEXT_NAMED = 1
+_POLLS = 1
 _PRONOUN_AT_WORD = 1
 _SPEAKER_BONUS = 4.0
 _PRONOUN_GENDER = {"he": "m", "she": "f", "him": "m", "her": "f"}
@@ -85,7 +87,7 @@ _TITLE_ALIASES = {
     "general": ("gen", "general"), "minister": ("minister",), "president": ("president",),
     "secretary": ("secretary",), "spokesman": ("spokesman", "spokesperson", "secretary"),
     "spokeswoman": ("spokeswoman", "spokesperson", "secretary"), "mayor": ("mayor",),
-    "chairman": ("chairman", "chair"), "chairwoman": ("chairwoman", "chair"), "judge": ("judge",),
+    "chairman": ("chairman", "chair"), "manager": (), "chairwoman": ("chairwoman", "chair"), "judge": ("judge",),
     "ambassador": ("ambassador",), "leader": ("leader", "speaker"), "speaker": ("speaker",),
     "director": ("director",), "chancellor": ("chancellor",), "premier": ("premier",),
     "candidate": (), "nominee": (), "official": (), "businessman": (), "billionaire": (),
@@ -117,6 +119,11 @@ former then now also new top longtime senior one two three""".split())
 _ED_NOUNS = frozenset("red bed need seed speed feed shed hundred kindred".split())
 # Prepositions that also open a clause: "hours after Sanders said".
 _CLAUSE_CONJ = frozenset("after before since until as".split())
+# Subjects that are a poll's respondents: "37 percent of Americans say", "most voters said".
+_POLL_SUBJECTS = frozenset("""percent americans voters respondents majority republicans democrats independents
+adults likeliest likely""".split())
+_POLL_RE = re.compile(r"((?:[A-Z][\w&.’'/-]*[ \t-])*[A-Z][\w&.’'/-]*)[ \t]+(poll|survey)\b")
+STOP_WORDS_POLL = frozenset("the a an new latest recent fresh this that".split())
 # Heads too vague to pick one entity from a role ("the man shouted").
 _GENERIC_HEADS = frozenset("man woman person people one group".split())
 # Abbreviated titles, as role nouns.
@@ -195,6 +202,7 @@ class Attributor:
         self.speaker_pos: list[int] = []
         self.speaker_names: list[tuple[str, str | None, str]] = []
         self._subject_cache: dict[int, bool] = {}
+        self._has_poll = " poll" in text or " survey" in text
         self._roles: dict[str, set[str]] | None = None  # entity key -> role words (built on demand)
         self._salience: dict[int, float] = {}
 
@@ -455,12 +463,56 @@ class Attributor:
             if comma > 0:
                 appos = region[comma + 1:].strip()
                 if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
-                              or "’s " in appos or "'s " in appos) and _noun_phrase(appos):
+                              or "’s " in appos or "'s " in appos) and _noun_phrase(appos) \
+                        and not self._names_person(start + comma + 1, end):
                     head_end = start + comma
                     res, found = self._np_at(start, head_end, True)
                     if found and res is not None:
                         return res, found
         return self._np_at(start, end, subject)
+
+    def _appositive_name(self, start: int, end: int) -> tuple[str, str | None, str, float] | None:
+        """A person named right at `start` and closing the phrase: ", Corey Lewandowski." """
+        for m in self.names.mentions_in(start, min(end, start + 60)):
+            if m.org or m.possessive or self.text[start:m.start].strip(" ,") or not self._person_like(m):
+                return None
+            if self.text[m.end:m.end + 2].strip()[:1] in ("", ",", ".", ";"):
+                return self._resolved(m, 0.8)
+            return None
+        return None
+
+    def _next_sentence_subject(self, pos: int) -> tuple[str, str | None, str, float] | None:
+        """A person named in full opening the sentence after the one at `pos`."""
+        e = self.sentence_end(pos, len(self.text))
+        for m in self.names.mentions_in(e, min(len(self.text), e + 120)):
+            lead = self.text[e:m.start].split()
+            if m.org or m.possessive or len(m.name.split()) < 2 or len(lead) > 2 or self.masked[m.start] == "x":
+                return None
+            return self._resolved(m, 0.6) if self._is_subject(m) else None
+        return None
+
+    def _recent_poll(self, start: int, end: int) -> str | None:
+        """The named poll of the sentence at `start`, else the nearest one named before it:
+        "an Associated Press-GfK poll", "Wednesday’s Quinnipiac poll"."""
+        s = self.sentence_start(start, 0)
+        e = self.sentence_end(end, len(self.text))
+        best: str | None = None
+        for m in _POLL_RE.finditer(self.masked, max(0, s - 1500), e):
+            words = m.group(1).split()
+            k = max((i + 1 for i, w in enumerate(words) if w.endswith(("’s", "'s")) or w.lower() in STOP_WORDS_POLL),
+                    default=0)
+            words = words[k:]
+            if words and (len(" ".join(words)) > 2 or best is None):  # "the Q poll" abbreviates a named one
+                best = f"{' '.join(words)} {m.group(2).lower()}"
+                if m.start() >= s:
+                    break
+        return best
+
+    def _names_person(self, start: int, end: int) -> bool:
+        """A person named in full (not a possessive) in [start, end): "…, former president Bill Clinton"
+        is the subject after an opening phrase, not an appositive."""
+        return any(not m.org and not m.possessive and len(m.name.split()) >= 2 and self.masked[m.start] != "x"
+                   for m in self.names.mentions_in(start, end))
 
     def _np_at(self, start: int, end: int, subject: bool) -> tuple[tuple[str, str | None, str, float] | None, bool]:
         region = self.text[start:end]
@@ -478,6 +530,11 @@ class Attributor:
             return self.resolve_pronoun(at, _PRONOUN_GENDER[key]), True
         mentions = [m for m in self.names.mentions_in(start, end) if self._person_like(m)]
         if subject:
+            if _POLLS and self._has_poll and any(w in _POLL_SUBJECTS for w in low):
+                # "37 percent of Americans say …": the poll that asked them speaks
+                poll = self._recent_poll(start, end)
+                if poll is not None:
+                    return (poll, None, "organisation", 0.6), True
             if low[-1] in ("and", "but", "or", "then"):
                 return None, False  # a coordinated verb: its subject is the clause's
             doc = next((k for k, w in enumerate(low[:5]) if w in _DOC_NOUNS), -1)
@@ -491,7 +548,7 @@ class Attributor:
                     before.pop()
                 if before and before[-1].lower().strip(",") in _PREPOSITIONS and not (
                         before[-1].lower() in _CLAUSE_CONJ and not self.text[m.end:end].strip(" ,")):
-                    continue  # "a spokesman for Trump said"; but "hours after Sanders said" 
+                    continue  # "a spokesman for Trump said"; but "hours after Sanders said"
                 if m.possessive:
                     tail = self.text[m.end:end].split()
                     if tail and tail[-1].lower().strip(",") in ("campaign", "team", "camp"):
@@ -528,6 +585,13 @@ class Attributor:
         else:
             head = next((w for w in seq[1:5] if w in _TITLE_ALIASES or w in _ORG_DESCRIPTIONS), seq[-1])
             det = seq[0]
+        owned = det in ("his", "her", "their", "its") or any(w.endswith(("’s", "'s")) for w in seq[:-1])
+        if subject and head in _TITLE_ALIASES and _NEXT_NAMED and (
+                owned or (seq[0] in ("a", "an") and head not in _GENERIC_HEADS)):
+            # "Trump’s campaign manager says …. Corey Lewandowski told reporters": named next
+            named = self._next_sentence_subject(end)
+            if named is not None:
+                return named, True
         if det in _INDEFINITE or seq[0] in _INDEFINITE or head in _INDEFINITE:
             return None, True
         if det in ("his", "her", "their", "its") and (head in _TITLE_ALIASES or head in _ORG_DESCRIPTIONS):
@@ -677,6 +741,11 @@ class Attributor:
                 # "said, according to ..." - rare; skip the comma
                 obj_end = m.end() + stop
             res, found = self.resolve_np(base + m.end(), base + obj_end, subject=False)
+            if res is None and after[obj_end:obj_end + 1] == ",":
+                # "…,” said Trump’s campaign manager, Corey Lewandowski: the name in apposition
+                named = self._appositive_name(base + obj_end + 1, base + len(after))
+                if named is not None:
+                    res, found = named, True
         if not found:
             return None
         vtext, channel = self._verb_text(_shift(m, base, self.text))
@@ -700,7 +769,7 @@ class Attributor:
             if m.group() == "according to":
                 pass
             elif m.group().endswith("ing") and (before.endswith(",") or before.split()[-1:] in (
-                    ["by"], ["while"], ["after"], ["before"], ["in"], ["when"])):
+                    ["by"], ["while"], ["after"], ["before"], ["in"], ["when"], ["upon"], ["on"], ["without"])):
                 # "…, calling him a “loser”": the participle's subject is the sentence's
                 res = self.sentence_subject(sent_start, vstart)
                 found = res is not None

@@ -327,6 +327,29 @@ def find_mentions(text: str) -> list[Mention]:
     return out
 
 
+# Juan “Chico” Manriquez: a quoted capitalised word or two between a first name and a surname.
+_NICKNAME_RE = re.compile(
+    rf"(?<![\w’'])[{_UPPER}][\w’'-]+[ \t\xa0]+([“\"‘'][{_UPPER}][\w.’'-]*(?:[ \t\xa0][{_UPPER}][\w.’'-]*)?[”\"’'])"
+    rf"(?=[ \t\xa0]+[{_UPPER}][\w’'-]+)")
+
+
+def blank_nicknames(text: str) -> str:
+    """The text with nicknames blanked (same length), so "Juan “Chico” Manriquez" reads as the
+    name "Juan Manriquez"."""
+    if "“" not in text and '"' not in text and "‘" not in text and "'" not in text:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for m in _NICKNAME_RE.finditer(text):
+        parts.append(text[pos:m.start(1)])
+        parts.append(" " * (m.end(1) - m.start(1)))
+        pos = m.end(1)
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 class NameIndex:
     """Surname clusters of one document, with the positions of every mention."""
 
@@ -337,7 +360,7 @@ class NameIndex:
         self._quoted = sorted(quoted or [])
         self._quoted_starts = [q[0] for q in self._quoted]
         self._by_surname_quoted: dict[str, tuple[list[int], list[str]]] = {}
-        self.mentions = find_mentions(text)
+        self.mentions = find_mentions(blank_nicknames(text))
         self.starts = [m.start for m in self.mentions]
         self.entities: dict[str, Entity] = {}
         # full-name forms by surname key, in order of appearance: positions and names side
