@@ -204,6 +204,40 @@ SPEAKER_CASES: list[tuple[str, list[str | None]]] = [
     ("Judge Ola Berg called it “distasteful.”\n\nKarl Brandt, the defence lawyer, argued that his client was a"
      " “shock jock.” Berg saw it differently: “I do not take that as a joke,” he said.",
      ["Ola Berg", "Karl Brandt", "Ola Berg"]),
+    # the name in apposition after a possessive description: "said X’s campaign manager, Y"
+    ("“We are gratified,” said Ivo Marsh’s campaign manager, Petra Lind.", ["Petra Lind"]),
+    # a description owned by someone ("X’s campaign manager", "a top X adviser") is named in the next sentence
+    ("Ivo Marsh spoke on Monday.\n\nA top Ivo Marsh adviser says the campaign is on a “glide path” to victory."
+     " Petra Lind told reporters the count was close.", ["Petra Lind"]),
+    # a poll speaks for its respondents
+    ("Most voters say the plan is “too expensive,” according to a Harbour Institute poll released Thursday.",
+     ["Harbour Institute poll"]),
+    ("Wednesday’s Nordland University poll has Lind ahead. The NU poll finds that 37 percent of voters say Marsh"
+     " is “very responsible” for the delay.", ["Nordland University poll"]),
+    # a relative pronoun subject speaks for the name before it
+    ("Ivo Marsh spoke. Contrast that with Tomas Wren, who has called the plan “insanity,” and Petra Lind, who says"
+     " it is “a disaster.”", ["Tomas Wren", "Petra Lind"]),
+    # "Name:" and "From Name’s post:" introduce a quote
+    ("Ivo Marsh spoke.\n\nEconomists agree - Carl Bialik: “Keep on contacting voters as late as you can.”",
+     ["Carl Bialik"]),
+    ("Karl Brandt spoke.\n\nAides say the governor plans to help Ivo Marsh. From Brandt’s Facebook post: “We must"
+     " move on together.”", ["Karl Brandt"]),
+    # "X’s wife, Melania,": a first name takes the family's surname
+    ("Ivo Marsh’s wife, Elin, was in the crowd.\n\n“He has always been kind,” Elin said.", ["Elin Marsh"]),
+    # a subject relative clause is skipped, an object one is not
+    ("Petra Lind, who backs Marsh, warned of a “ferocious” fight.", ["Petra Lind"]),
+    # a possessive's response introduces a quote; an addressee before a colon does not speak
+    ("Hanna Vogt read the note.\n\nVogt’s response was: “Is the ferry running on Sunday?”", ["Hanna Vogt"]),
+    ("Ivo Marsh sent a letter.\n\nIn response, Karl Brandt wrote to Marsh: “Only a fool would send such a letter.”",
+     ["Karl Brandt"]),
+    # "the network" / "the group": a broadcaster or the organisation last named as a subject; the
+    # determiner nearest the head decides ("In a statement, the network" is definite)
+    ("CNN was quick to push back after Ivo Marsh blamed the network for the report.\nIn a statement, the network"
+     " said that the claim was “false.”", ["CNN"]),
+    # "X’s campaign" as a participle's subject speaks as the campaign
+    ("Hanna Vogt spoke. In responding Friday, Vogt’s campaign took the unusual step of criticizing the agencies,"
+     " accusing them of “overclassification run amok” and worse.", ["Vogt campaign"]),
+
 ]
 
 

@@ -229,6 +229,16 @@ async def test_filters(client: httpx.AsyncClient, corpus: None) -> None:
     assert set(await _titles(client, q="wind OR solar", sort="published", **window)) == {
         "Wind farms expand", "Solar power record"}
     assert await _titles(client, q="carbon", language="fr") == []
+    precise = {"published_after": (T0 - timedelta(hours=4, microseconds=1)).isoformat(),
+               "published_before": (T0 - timedelta(hours=3, microseconds=-1)).isoformat()}
+    for sort in ("relevance", "published"):
+        assert set(await _titles(client, q="wind OR solar", sort=sort, **precise)) == {
+            "Wind farms expand", "Solar power record"}
+        assert await _titles(client, q="wind OR solar", sort=sort, collapse="story", speaker="Anna Berg",
+                             **precise) == []
+    exact = {"published_after": (T0 - timedelta(hours=4)).isoformat(),
+             "published_before": (T0 - timedelta(hours=3)).isoformat()}
+    assert await _titles(client, q="wind OR solar", **exact) == ["Solar power record"]
 
 
 async def test_relevance_sort_and_snippet(client: httpx.AsyncClient, corpus: None) -> None:

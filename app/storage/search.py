@@ -29,6 +29,7 @@ Story collapsing keeps, for each story, its newest article that matches and pass
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,18 +38,16 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     bindparam,
     cast,
-    column,
     exists,
     func,
     literal_column,
     not_,
     or_,
     select,
-    table,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
@@ -92,31 +91,35 @@ def search_key(article_id: int, published_at: datetime) -> int:
     return (seconds << ID_BITS) | article_id
 
 
-def _meta(source: str | None, language: str | None, has_quotes: bool | None,
-          feed_id: int | None) -> list[list[str]]:
-    """Filter values as FTS5 phrases: each opens with a field word and, where a value is a whole
-    token sequence, closes with an end word so "bbc co uk" cannot match "bbc co uk evil com"."""
+def _meta(source: str | None, language: str | None, has_quotes: bool | None, feed_id: int | None, *,
+          document: bool) -> list[str]:
+    """Filter values as single FTS5 tokens: an intersection with one rare token is cheap, where
+    a phrase over tokens that every article has ("src", "example", "com") is not. A document
+    stores "len" and "lengb" for en-GB, so a filter on "en" or on "en-gb" both find it."""
     out = []
-    if source is not None:
-        out.append(["src", *tokens(source.strip().lower().removeprefix("www.")), "endsrc"])
-    if language is not None:
-        out.append(["lang", *tokens(language)])  # "en" also matches "en-GB"
+    if source:
+        normalized = source.strip().lower().removeprefix("www.")
+        out.append("s" + hashlib.sha1(normalized.encode()).hexdigest()[:16])
+    if language:
+        parts = tokens(language)
+        if parts:
+            out += (["l" + parts[0], "l" + "".join(parts)] if document else ["l" + "".join(parts)])
     if has_quotes is not None:
-        out.append(["quotes", "yes" if has_quotes else "no"])
+        out.append("qyes" if has_quotes else "qno")
     if feed_id is not None:
-        out.append(["feed", str(feed_id), "endfeed"])
-    return out
+        out.append(f"f{feed_id}")
+    return list(dict.fromkeys(out))
 
 
 def document_values(*, title: str | None, body: str | None, source: str | None, language: str | None,
                     quote_count: int, feed_id: int | None) -> dict[str, str]:
     """What the index stores for one article: FTS5 columns, and the PostgreSQL tsvector literal."""
     doc = analyze(title, body, english=is_english(language))
-    meta = _meta(source or "", language or "", bool(quote_count), feed_id or 0)
+    meta = _meta(source, language, bool(quote_count), feed_id, document=True)
     # Two spaces between tokens: relevance counts " word " occurrences with replace(), and a
     # shared single space would hide every second one of "word word".
     return {"title": "  ".join(doc.title), "body": "  ".join(doc.body), "stems": "  ".join(doc.stems),
-            "meta": " ".join(word for phrase in meta for word in phrase), "vector": to_tsvector(doc)}
+            "meta": " ".join(meta), "vector": to_tsvector(doc)}
 
 
 def _document_values(article: Article) -> dict[str, str]:
@@ -198,13 +201,6 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-_FTS = table("articles_fts", column("rowid", Integer))
-
-
-def _fts_match(alias: str, expression: str) -> ColumnElement[bool]:
-    return literal_column(f"{alias}.articles_fts").op("MATCH")(bindparam(None, expression))
-
-
 def _pg_match(alias: str, tsquery: str) -> ColumnElement[bool]:
     return literal_column(f"{alias}.search_vector").op("@@")(
         cast(bindparam(None, tsquery), TSQUERY))
@@ -218,9 +214,8 @@ class _Search:
         self.p = params
         self.fts = None
         if params.query:
-            meta = _meta(params.source, params.language, params.has_quotes, params.feed_id)
-            self.fts = f"({to_fts5(params.query)})" + "".join(
-                f" AND meta : {fts5_string(' '.join(phrase))}" for phrase in meta)
+            meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
+            self.fts = f"({to_fts5(params.query)})" + "".join(f" AND meta : {fts5_string(t)}" for t in meta)
         self.tsq = to_tsquery(params.query) if params.query else None
 
     def filters(self, a: Any) -> list[ColumnElement[bool]]:
@@ -245,20 +240,7 @@ class _Search:
             out.append(a.published_at < _aware(p.published_before))
         return out
 
-    def sqlite_key(self, a: Any) -> ColumnElement[int]:
-        seconds = cast(func.strftime("%s", a.published_at), Integer)
-        return seconds.op("<<")(ID_BITS).op("|")(a.id)  # type: ignore[no-any-return]
-
-    def key_window(self, key: Any) -> list[ColumnElement[bool]]:
-        """The date window as a search-key range (a superset; `filters` is exact)."""
-        out = []
-        if self.p.published_after is not None:
-            out.append(key >= search_key(0, _aware(self.p.published_after)))
-        if self.p.published_before is not None:
-            out.append(key < search_key(0, _aware(self.p.published_before)) + (1 << ID_BITS))
-        return out
-
-    def collapse(self, a: Any, snapshot: int, a_key: Any = None) -> list[ColumnElement[bool]]:
+    def collapse(self, a: Any, snapshot: int) -> list[ColumnElement[bool]]:
         """Keep `a` only if no newer article of its story matches and passes the filters."""
         if not self.p.collapse_story:
             return []
@@ -267,17 +249,10 @@ class _Search:
                       *self.filters(newer)]
         if self.p.query is None:
             conditions.append(tuple_(newer.published_at, newer.id) > tuple_(a.published_at, a.id))
-        elif self.postgres:
+        else:  # PostgreSQL; SQLite searches are written out in _sqlite_search
             assert self.tsq is not None
             conditions += [tuple_(newer.published_at, newer.id) > tuple_(a.published_at, a.id),
                            _pg_match("newer", self.tsq)]
-        else:
-            assert self.fts is not None
-            fts2 = _FTS.alias("fts_newer")
-            newer_key = self.sqlite_key(newer)
-            conditions += [newer_key > a_key,
-                           exists(select(fts2.c.rowid).where(_fts_match("fts_newer", self.fts),
-                                                             fts2.c.rowid == newer_key))]
         return [not_(exists(select(newer.id).where(*conditions)))]
 
 
@@ -322,19 +297,13 @@ async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: A
                   mode: str) -> tuple[list[Hit], str | None]:
     if mode == "p" and not s.postgres:
         # Walk the FTS5 index by rowid (publication second, id) downwards; stops after one page.
-        key = _FTS.c.rowid
-        stmt = (select(Article, key.label("k"))
-                .select_from(_FTS.join(Article, Article.id == key.op("&")(ID_MASK)))
-                .where(_fts_match("articles_fts", s.fts or ""), Article.id <= snapshot,
-                       *s.key_window(key), *s.filters(Article), *s.collapse(Article, snapshot, key))
-                .order_by(key.desc()).limit(limit + 1))
-        if a is not None:
-            stmt = stmt.where(key < int(a))
-        rows = (await session.execute(stmt)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        nxt = encode_cursor(["p", snapshot, rows[-1].k, None]) if more else None
-        return _hits(s.p, [r[0] for r in rows], [None] * len(rows)), nxt
+        sql, params = _sqlite_search(s, snapshot, None if a is None else int(a), limit + 1, None)
+        keys = [row[0] for row in (await session.execute(text(sql), params)).all()]
+        more = len(keys) > limit
+        keys = keys[:limit]
+        articles = await _articles(session, [k & ID_MASK for k in keys])
+        nxt = encode_cursor(["p", snapshot, keys[-1], None]) if more else None
+        return _hits(s.p, articles, [None] * len(articles)), nxt
     columns: list[Any] = [Article]
     where = [Article.id <= snapshot, *s.filters(Article), *s.collapse(Article, snapshot)]
     if mode == "p":
@@ -352,9 +321,10 @@ async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: A
     return _hits(s.p, [r[0] for r in rows], [None] * len(rows)), nxt
 
 
-async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any,
-                offset: int, need: int) -> tuple[list[tuple[int, float]], int, Any]:
-    """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound."""
+async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int, need: int,
+                loaded: dict[int, Article]) -> tuple[list[tuple[int, float]], int, Any]:
+    """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound.
+    Articles read on the way go into `loaded`."""
     if s.postgres:
         assert s.tsq is not None
         # Rank in an outer query, so ts_rank runs on the tier only, whichever plan finds it.
@@ -366,42 +336,113 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any,
             stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(
                 bindparam(None, datetime.fromisoformat(upper[0]), type_=Article.published_at.type),
                 int(upper[1])))
-        tier = stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(TIER_SIZE).subquery()
+        # One round trip: the tier, ranked, the page's articles, the tier's size and lowest row.
+        tier = stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(TIER_SIZE).cte("tier")
         score = func.ts_rank(literal_column(PG_RANK_WEIGHTS), tier.c.v, cast(bindparam(None, s.tsq), TSQUERY))
-        rows = (await session.execute(
-            select(tier.c.id, score.label("score"), tier.c.p)
-            .order_by(score.desc(), tier.c.p.desc(), tier.c.id.desc()))).all()
-        lowest = min(rows, key=lambda r: (r.p, r.id)) if rows else None
-        bound = [lowest.p.isoformat(), lowest.id] if lowest else None
-        return [(r.id, r.score) for r in rows[offset:offset + need]], len(rows), bound
+        ranked = (select(tier.c.id, tier.c.p, score.label("score"), func.count().over().label("n"))
+                  .order_by(score.desc(), tier.c.p.desc(), tier.c.id.desc())
+                  .offset(offset).limit(need).subquery("ranked"))
+        lowest = (select(tier.c.p, tier.c.id).order_by(tier.c.p.asc(), tier.c.id.asc()).limit(1)
+                  .subquery("lowest"))
+        final = (select(Article, ranked.c.score, ranked.c.n, lowest.c.p, lowest.c.id)
+                 .select_from(ranked).join(Article, Article.id == ranked.c.id).join(lowest, true())
+                 .order_by(ranked.c.score.desc(), ranked.c.p.desc(), ranked.c.id.desc()))
+        rows = (await session.execute(final)).all()
+        for r in rows:
+            loaded[r[0].id] = r[0]
+        if not rows:
+            return [], 0, None
+        return [(r[0].id, r[1]) for r in rows], int(rows[0][2]), [rows[0][3].isoformat(), rows[0][4]]
     assert s.p.query is not None
     terms = list(dict.fromkeys(s.p.query.positive_terms))
-    key = _FTS.c.rowid
-    columns: list[Any] = [key.label("k"), func.length(literal_column("articles_fts.title")).label("tl"),
-                          func.length(literal_column("articles_fts.body")).label("bl")]
-    for j, term in enumerate(terms):
-        needle = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
-        columns += [_occurrences("title", needle).label(f"t{j}"), _occurrences("body", needle).label(f"b{j}")]
-        if term.stemmed:
-            columns.append(_occurrences("stems", f" {term.key} ").label(f"s{j}"))
-    stmt = (select(*columns)
-            .select_from(_FTS.join(Article, Article.id == key.op("&")(ID_MASK)))
-            .where(_fts_match("articles_fts", s.fts or ""), Article.id <= snapshot, *s.key_window(key),
-                   *s.filters(Article), *s.collapse(Article, snapshot, key)))
-    if upper is not None:
-        stmt = stmt.where(key < int(upper))
-    rows = (await session.execute(stmt.order_by(key.desc()).limit(TIER_SIZE))).all()
-    low = rows[-1].k if rows else None
+    sql, params = _sqlite_search(s, snapshot, None if upper is None else int(upper), TIER_SIZE, terms)
+    rows = (await session.execute(text(sql), params)).all()
+    low = rows[-1][0] if rows else None
     idf = await _idf(session, terms, snapshot)
     scored = sorted(zip(_scores(rows, terms, idf), (r[0] for r in rows), strict=True),
                     key=lambda sk: (-sk[0], -sk[1]))
     return [(k & ID_MASK, sc) for sc, k in scored[offset:offset + need]], len(rows), low
 
 
-def _occurrences(column_name: str, needle: str) -> ColumnElement[int]:
-    """Characters removed by deleting `needle` from the space-padded column: occurrences x len."""
-    padded = literal_column(f"(' ' || articles_fts.{column_name} || ' ')")
-    return func.length(padded) - func.length(func.replace(padded, bindparam(None, needle), ""))
+_SQLITE_KEY = "((CAST(strftime('%s', {0}.published_at) AS INTEGER) << 30) | {0}.id)"
+
+
+def _sqlite_time(value: datetime) -> str:
+    return _aware(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as UTCDateTime stores it
+
+
+def _sqlite_search(s: _Search, snapshot: int, upper: int | None, limit: int,
+                   terms: Sequence[Term] | None) -> tuple[str, dict[str, Any]]:
+    """One walk down the FTS5 index, newest first, written out: SQLAlchemy would compile a new
+    statement for each query shape, which costs more than the search. Every value is bound.
+
+    Source, language, has-quotes and feed are in the MATCH (the meta column); whole-second date
+    bounds are rowid bounds. Articles are joined only for what the index cannot answer: speaker,
+    story collapsing, sub-second date bounds. With `terms`, the columns _scores needs are added.
+    """
+    p = s.p
+    params: dict[str, Any] = {"m": s.fts, "mask": ID_MASK, "snap": snapshot, "limit": limit}
+    columns = ["f.rowid"]
+    if terms is not None:
+        columns += ["length(f.title)", "length(f.body)"]
+        for j, term in enumerate(terms):
+            params[f"n{j}"] = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
+            columns += [_occurrences_sql("f.title", f"n{j}"), _occurrences_sql("f.body", f"n{j}")]
+            if term.stemmed:
+                params[f"s{j}"] = f" {term.key} "
+                columns.append(_occurrences_sql("f.stems", f"s{j}"))
+    where = ["f.articles_fts MATCH :m", "(f.rowid & :mask) <= :snap"]
+    exact: list[str] = []  # conditions on an article row {0}: the hit, or a newer one of its story
+    if upper is not None:
+        where.append("f.rowid < :upper")
+        params["upper"] = upper
+    if p.published_after is not None:
+        after = _aware(p.published_after)
+        params["klo"] = search_key(0, after)
+        where.append("f.rowid >= :klo")
+        if after.microsecond:
+            params["after"] = _sqlite_time(after)
+            exact.append("{0}.published_at >= :after")
+    if p.published_before is not None:
+        before = _aware(p.published_before)
+        params["khi"] = search_key(0, before) + ((1 << ID_BITS) if before.microsecond else 0)
+        where.append("f.rowid < :khi")
+        if before.microsecond:
+            params["before"] = _sqlite_time(before)
+            exact.append("{0}.published_at < :before")
+    if p.speaker:
+        params["speaker"] = normalize_name(p.speaker)
+        exact.append("EXISTS (SELECT 1 FROM quotes WHERE quotes.article_id = {0}.id AND quotes.speaker_id = "
+                     "(SELECT id FROM speakers WHERE normalized_name = :speaker))")
+    conditions = [c.format("a") for c in exact]
+    if p.collapse_story:
+        newer_key = _SQLITE_KEY.format("b")
+        newer = " AND ".join([
+            "b.story_id = a.story_id", "b.id != a.id", "b.id <= :snap", f"{newer_key} > f.rowid",
+            *[c.format("b") for c in exact],
+            f"EXISTS (SELECT 1 FROM articles_fts AS g WHERE g.articles_fts MATCH :m AND g.rowid = {newer_key})"])
+        conditions.append(f"NOT EXISTS (SELECT 1 FROM articles AS b WHERE {newer})")
+    source = "articles_fts AS f"
+    if conditions:
+        source += " JOIN articles AS a ON a.id = (f.rowid & :mask)"
+        where += conditions
+    sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {' AND '.join(where)} "
+           "ORDER BY f.rowid DESC LIMIT :limit")
+    return sql, params
+
+
+def _occurrences_sql(column: str, needle: str) -> str:
+    """Characters removed by deleting the needle from the space-padded column: occurrences x len."""
+    padded = f"(' ' || {column} || ' ')"
+    return f"length({padded}) - length(replace({padded}, :{needle}, ''))"
+
+
+async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Article]:
+    """Articles by id, in the order given."""
+    if not ids:
+        return []
+    by_id = {a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 async def _idf(session: AsyncSession, terms: Sequence[Term], snapshot: int) -> list[float]:
@@ -458,10 +499,11 @@ def _scores(rows: Sequence[Any], terms: Sequence[Term], idf: Sequence[float]) ->
 async def _relevance(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int,
                      limit: int) -> tuple[list[Hit], str | None]:
     found: list[tuple[int, float]] = []
+    loaded: dict[int, Article] = {}
     nxt: str | None = None
     while True:
         need = limit + 1 - len(found)
-        rows, size, low = await _tier(session, s, snapshot, upper, offset, need)
+        rows, size, low = await _tier(session, s, snapshot, upper, offset, need, loaded)
         if len(rows) == need:  # the page ends inside this tier
             found += rows[:-1]
             nxt = encode_cursor(["r", snapshot, upper, offset + need - 1])
@@ -475,8 +517,8 @@ async def _relevance(session: AsyncSession, s: _Search, snapshot: int, upper: An
             break
     if not found:
         return [], nxt
-    by_id = {a.id: a for a in (await session.execute(
-        select(Article).where(Article.id.in_([i for i, _ in found])))).scalars()}
-    articles = [by_id[i] for i, _ in found if i in by_id]
-    scores = [sc for i, sc in found if i in by_id]
-    return _hits(s.p, articles, scores), nxt
+    missing = await _articles(session, [i for i, _ in found if i not in loaded])
+    loaded.update((a.id, a) for a in missing)
+    articles = [loaded[i] for i, _ in found if i in loaded]
+    score_of = dict(found)
+    return _hits(s.p, articles, [score_of[a.id] for a in articles]), nxt

@@ -34,7 +34,7 @@ def upgrade() -> None:
         op.execute("CREATE INDEX ix_articles_search_vector ON articles USING gin (search_vector)")
         return
     op.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
-               "title, body, stems, meta, tokenize = 'unicode61 remove_diacritics 2')")
+               "title, body, stems, meta, tokenize = 'unicode61 remove_diacritics 2', columnsize = 0)")
     op.execute("CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN "
                f"DELETE FROM articles_fts WHERE rowid = {_SQLITE_KEY}; END")
     op.execute("CREATE TRIGGER articles_fts_move AFTER UPDATE OF published_at ON articles "

@@ -68,6 +68,8 @@ def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Att
         if not prefix or ends_clause or prefix.endswith(("x”,", 'x",', "x’,")):
             a = att.trailing(sp, limit)
         if a is None:
+            a = att.colon_name(sp, sent_s)
+        if a is None:
             a = att.leading(sp, sent_s)
         if a is None and not sp.single:
             a = att.trailing(sp, limit)

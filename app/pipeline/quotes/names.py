@@ -327,10 +327,12 @@ def find_mentions(text: str) -> list[Mention]:
     return out
 
 
+_FAMILY_RE = re.compile(
+    rf"[’']s[ \t]+(?:wife|husband|son|daughter|brother|sister|mother|father|widow|widower),[ \t]+([{_UPPER}][a-z]+),")
 # Juan “Chico” Manriquez: a quoted capitalised word or two between a first name and a surname.
+_NICK_OPEN_RE = re.compile(r"[ \t\xa0][“\"‘']")
 _NICKNAME_RE = re.compile(
-    rf"(?<![\w’'])[{_UPPER}][\w’'-]+[ \t\xa0]+([“\"‘'][{_UPPER}][\w.’'-]*(?:[ \t\xa0][{_UPPER}][\w.’'-]*)?[”\"’'])"
-    rf"(?=[ \t\xa0]+[{_UPPER}][\w’'-]+)")
+    rf"[“\"‘'][{_UPPER}][\w.’'-]*(?:[ \t\xa0][{_UPPER}][\w.’'-]*)?[”\"’'](?=[ \t\xa0]+[{_UPPER}][\w’'-]+)")
 
 
 def blank_nicknames(text: str) -> str:
@@ -340,10 +342,18 @@ def blank_nicknames(text: str) -> str:
         return text
     parts: list[str] = []
     pos = 0
-    for m in _NICKNAME_RE.finditer(text):
-        parts.append(text[pos:m.start(1)])
-        parts.append(" " * (m.end(1) - m.start(1)))
-        pos = m.end(1)
+    for q in _NICK_OPEN_RE.finditer(text):
+        if q.start() < pos or not text[q.start() - 1:q.start()].isalpha():
+            continue
+        m = _NICKNAME_RE.match(text, q.start() + 1)
+        if m is None:
+            continue
+        before = text[max(0, m.start() - 30):m.start()].split()
+        if not before or not before[-1][:1].isupper() or not before[-1].isalpha():
+            continue  # the word before must be a capitalised first name
+        parts.append(text[pos:m.start()])
+        parts.append(" " * (m.end() - m.start()))
+        pos = m.end()
     if not parts:
         return text
     parts.append(text[pos:])
@@ -368,6 +378,12 @@ class NameIndex:
         self._by_surname: dict[str, tuple[list[int], list[str]]] = {}
         self._distinct: dict[str, list[str]] = {}
         self._by_first: dict[str, set[str]] = {}
+        # "Trump’s wife, Melania," / "his son, Hunter,": a first name takes the family's surname
+        for fm in _FAMILY_RE.finditer(text):
+            owner = text[max(0, fm.start() - 30):fm.start()].split()[-1:]
+            if owner and owner[0][:1].isupper() and owner[0].isalpha():
+                first = fm.group(1)
+                self._by_first.setdefault(first.lower(), set()).add(f"{first} {owner[0]}")
         if extra:
             # names in the headline count as given before the body (position -1)
             for m in find_mentions(extra):

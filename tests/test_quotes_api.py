@@ -1,0 +1,59 @@
+"""Quotes and speakers through the API, after real ingestion of the team's seed site."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.feedserver import FeedServer
+from tests.test_ingest import serve_team_site
+
+
+async def ingest_team_site(client: httpx.AsyncClient, feed_server: FeedServer) -> int:
+    feed = (await client.post("/v1/feeds", json={"url": serve_team_site(feed_server)})).json()
+    result = (await client.post(f"/v1/feeds/{feed['id']}/poll")).json()
+    assert result["articles_created"] == 3
+    return int(feed["id"])
+
+
+async def test_quotes_speakers_and_filters(client: httpx.AsyncClient, feed_server: FeedServer) -> None:
+    feed_id = await ingest_team_site(client, feed_server)
+    quotes = (await client.get("/v1/quotes", params={"limit": 200})).json()["items"]
+    assert quotes and all(q["text"] for q in quotes)
+    # offsets point into the stored article text
+    article = (await client.get(f"/v1/articles/{quotes[0]['article_id']}")).json()
+    for q in quotes:
+        if q["article_id"] == article["id"]:
+            assert article["text"][q["start"]:q["end"]] == q["text"]
+
+    ellison = (await client.get("/v1/quotes", params={"speaker": "margaret ELLISON"})).json()["items"]
+    assert ellison and {q["speaker"] for q in ellison} == {"Margaret Ellison"}
+    # "Ellison told reporters" is resolved to the full name given earlier
+    assert any("nurses and the dock workers" in q["text"] for q in ellison)
+
+    words = (await client.get("/v1/quotes", params={"q": "boats"})).json()["items"]
+    assert words and all("boat" in q["text"].lower() for q in words)  # English stemming: boats ~ boat
+    assert (await client.get("/v1/quotes", params={"feed_id": feed_id + 1000})).json()["items"] == []
+    early = (await client.get("/v1/quotes", params={"until": "2026-11-24T00:00:00Z"})).json()["items"]
+    assert early and all(q["published_at"] < "2026-11-24" for q in early)
+
+    speakers = (await client.get("/v1/speakers")).json()["items"]
+    names = {s["name"]: s for s in speakers}
+    assert "Margaret Ellison" in names and "Anna Kowalczyk" in names
+    top = names["Anna Kowalczyk"]
+    assert top["quote_count"] >= 2 and top["last_quoted_at"].startswith("2026-11-24")
+    one = (await client.get(f"/v1/speakers/{top['id']}/quotes")).json()["items"]
+    assert len(one) == top["quote_count"]
+    assert (await client.get("/v1/speakers/999999")).status_code == 404
+
+
+async def test_extract_endpoint_stores_nothing(client: httpx.AsyncClient) -> None:
+    text = ("Harbour master Olga Petrenko said the quay would reopen on Monday. "
+            "“We have checked every bollard twice,” Petrenko said.")
+    response = await client.post("/v1/quotes:extract", json={"text": text})
+    assert response.status_code == 200
+    (quote,) = response.json()["quotes"]
+    assert quote["speaker"] == "Olga Petrenko" and text[quote["start"]:quote["end"]] == quote["text"]
+    assert (await client.get("/v1/quotes")).json()["items"] == []
+    assert (await client.post("/v1/quotes:extract", json={"text": 5})).status_code == 422
+    empty = await client.post("/v1/quotes:extract", json={"text": ""})
+    assert empty.status_code == 200 and empty.json()["quotes"] == []
