@@ -237,7 +237,38 @@ SPEAKER_CASES: list[tuple[str, list[str | None]]] = [
     # "X’s campaign" as a participle's subject speaks as the campaign
     ("Hanna Vogt spoke. In responding Friday, Vogt’s campaign took the unusual step of criticizing the agencies,"
      " accusing them of “overclassification run amok” and worse.", ["Vogt campaign"]),
-
+    # a generational suffix ends a person's name, it is no acronym of an organisation
+    ("During the service, assistant pastor Tobias Lund III asked the choir to stand. In his tribute, Lund said"
+     " “no one did more for this town.”", ["Tobias Lund III"]),
+    # "Norwegian-born X": the modifier is no part of the name, and a later "said X, 44" finds X
+    ("Norwegian-born Sigrid Halvorsen moved here in 1990.\n\n“I was, like, stunned,” said Halvorsen, 44.",
+     ["Sigrid Halvorsen"]),
+    # a passive speech verb: the agent after "by" asks, not the subject
+    ("Mayor Ivo Marsh came on the show. Marsh was asked by host Petra Lind, who opposes the plan, “Why now?”",
+     ["Petra Lind"]),
+    # a definite description heading the sentence stands for the person the article gave that role
+    ("Tomas Wren, a billionaire businessman, toured the plant.\n\nThe billionaire businessman began by praising"
+     " the staff, saying the plant was “cheaper than any rival.”", ["Tomas Wren"]),
+    # "the man"/"the woman" keeps an unnamed bystander unnamed, not the last named speaker
+    ("“The ferry is late again,” said Karl Brandt.\n\nAnother passenger did not want to be named. “We are tired"
+     " of waiting for it every single day,” the woman said.", ["Karl Brandt", None]),
+    # a noun-like verb form ("state") followed by a real verb: the real one attributes
+    ("“The boundaries did not match the deeds,” state prosecutor Elin Moe told Reuters.", ["Elin Moe"]),
+    # an appositive with a relative clause is skipped to find the subject before it
+    ("Ann Falk, an Oslo University student who led one of the studies, said “the glue holds under water.”",
+     ["Ann Falk"]),
+    # movement names ending in "Matter"/"Watch" are organisations "the group" may stand for
+    ("Tenants Lives Matter, the grand marshal of the parade, withdrew. Tenants Lives Matter issued a statement.\n\n"
+     "“For us, marching this year meant choosing sides,” the group said.", ["Tenants Lives Matter"]),
+    # a name after "the anti-X" modifier follows a preposition: "of the anti-Marsh Harbour Review"
+    ("Columnist Jonas Berg of the anti-Marsh Harbour Review imagined the mayor was thinking: “What have I done?”",
+     ["Jonas Berg"]),
+    # "Mister" is an honorific
+    ("Fredrik Holm hosted the show for years.\n\nIn one episode Mister Holm said “what matters is being kind.”",
+     ["Fredrik Holm"]),
+    # "as the Liberal nominee": the role a subject acts in resolves a later description
+    ("On Thursday Hanna Vogt gave her acceptance speech as the Liberal nominee, mocking her rival, Ivo Marsh.\n\n"
+     "“A man you can bait with a post cannot run the harbour,” said the Liberal nominee.", ["Hanna Vogt"]),
 ]
 
 

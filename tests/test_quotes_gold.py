@@ -14,11 +14,11 @@ from app.pipeline.quotes import find_quotes
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SCORER = SHARED / "eval" / "score_quotes.py"
 
-# (gold file, minimum e2e_f1, minimum extract_f1). The polnear floor (measured 0.900) guards against
+# (gold file, minimum e2e_f1, minimum extract_f1). The polnear floor (measured 0.912) guards against
 # regressions at the level measured today; the target is e2e 0.90 / extract 0.97.
 TARGETS = [
     ("seed-gold.jsonl", 1.0, 1.0),
-    ("polnear-train-names-gold.jsonl", 0.89, 0.97),
+    ("polnear-train-names-gold.jsonl", 0.91, 0.97),
 ]
 
 

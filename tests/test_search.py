@@ -424,3 +424,15 @@ def test_cli_search_reindex(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None: 
     result = CliRunner().invoke(main, ["search", "reindex"])
     assert result.exit_code == 0, result.output
     assert "search: indexed 0 articles" in result.output
+
+
+async def test_deleted_articles_leave_the_index(client: httpx.AsyncClient, runtime: Runtime, corpus: None) -> None:
+    from sqlalchemy import delete
+
+    from app.storage.models import Article
+
+    async with runtime.db.transaction() as session:
+        await session.execute(delete(Article).where(Article.title == "Carbon tax approved"))
+    assert await _titles(client, q="carbon tax") == ["Tax on carbon debated"]
+    await _store(runtime, [_draft(1000, "Fresh carbon tax", "A carbon tax again.", hours=0.5)])
+    assert set(await _titles(client, q="carbon tax")) == {"Tax on carbon debated", "Fresh carbon tax"}

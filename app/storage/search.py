@@ -4,9 +4,9 @@ Both databases store the tokens of app.domain.query.analyze verbatim, so they ag
 matches. The differences live here:
 
 * SQLite: FTS5 table ``articles_fts(title, body, stems, meta)``. Its rowid is the *search key*
-  ``(unix seconds of published_at << 30) | article id``: FTS5 walks a term's matches in rowid
-  order, so "newest first" is an index walk that stops after one page, and a date window is a
-  rowid range. ``meta`` holds the filter values as tokens (source, language, quotes, feed), so a
+  ``((2^32 - unix seconds of published_at) << 30) | (2^30 - 1 - article id)``: FTS5 walks a
+  term's matches in rowid order, so "newest first" is an index walk that stops after one page,
+  and a date window is a rowid range. ``meta`` holds the filter values as tokens (source, language, quotes, feed), so a
   filter is one more doclist intersected inside FTS5. Score: BM25 computed here (`_scores`) from
   per-term counts in title (x4), body and stem keys (x0.5) that SQL counts with replace(), and
   an IDF estimated from a bounded sample (`_idf`): FTS5's own bm25() counts every match of
@@ -74,6 +74,7 @@ from app.storage.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 
 ID_BITS = 30
 ID_MASK = (1 << ID_BITS) - 1
+MAX_SECONDS = 1 << 32
 TIER_SIZE = 300
 PG_RANK_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::float4[]"  # D, C, B, A
 IDF_SAMPLE = 2000
@@ -84,11 +85,21 @@ Sort = Literal["relevance", "published"]
 
 # ---------------------------------------------------------------- the index
 def search_key(article_id: int, published_at: datetime) -> int:
-    """The FTS5 rowid: publication second in the high bits, the article id in the low 30."""
-    if article_id > ID_MASK:
+    """The FTS5 rowid, newest first in ascending order: ``((2^32 - unix seconds) << 30) | (2^30 - 1 -
+    id)``. Ascending because FTS5 walks a large doclist backwards by loading all of it: a query
+    that ANDs a rare word with one that every article has took 30 ms descending, 0.4 ms ascending."""
+    if not 0 <= article_id <= ID_MASK:
         raise ValueError(f"search: article id {article_id} does not fit the search key")
-    seconds = max(0, int(published_at.astimezone(UTC).timestamp()))
-    return (seconds << ID_BITS) | article_id
+    return (_second_key(published_at) << ID_BITS) | (ID_MASK - article_id)
+
+
+def article_id_of(key: int) -> int:
+    return ID_MASK - (key & ID_MASK)
+
+
+def _second_key(moment: datetime) -> int:
+    seconds = min(MAX_SECONDS, max(0, int(moment.astimezone(UTC).timestamp())))
+    return MAX_SECONDS - seconds
 
 
 def _meta(source: str | None, language: str | None, has_quotes: bool | None, feed_id: int | None, *,
@@ -301,7 +312,7 @@ async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: A
         keys = [row[0] for row in (await session.execute(text(sql), params)).all()]
         more = len(keys) > limit
         keys = keys[:limit]
-        articles = await _articles(session, [k & ID_MASK for k in keys])
+        articles = await _articles(session, [article_id_of(k) for k in keys])
         nxt = encode_cursor(["p", snapshot, keys[-1], None]) if more else None
         return _hits(s.p, articles, [None] * len(articles)), nxt
     columns: list[Any] = [Article]
@@ -357,14 +368,15 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, of
     terms = list(dict.fromkeys(s.p.query.positive_terms))
     sql, params = _sqlite_search(s, snapshot, None if upper is None else int(upper), TIER_SIZE, terms)
     rows = (await session.execute(text(sql), params)).all()
-    low = rows[-1][0] if rows else None
+    low = rows[-1][0] if rows else None  # the oldest row of the tier: the next tier starts after it
     idf = await _idf(session, terms, snapshot)
     scored = sorted(zip(_scores(rows, terms, idf), (r[0] for r in rows), strict=True),
-                    key=lambda sk: (-sk[0], -sk[1]))
-    return [(k & ID_MASK, sc) for sc, k in scored[offset:offset + need]], len(rows), low
+                    key=lambda sk: (-sk[0], sk[1]))
+    return [(article_id_of(k), sc) for sc, k in scored[offset:offset + need]], len(rows), low
 
 
-_SQLITE_KEY = "((CAST(strftime('%s', {0}.published_at) AS INTEGER) << 30) | {0}.id)"
+_SQLITE_KEY = ("(((4294967296 - CAST(strftime('%s', {0}.published_at) AS INTEGER)) << 30) "
+               "| (1073741823 - {0}.id))")  # search_key in SQL
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -391,22 +403,24 @@ def _sqlite_search(s: _Search, snapshot: int, upper: int | None, limit: int,
             if term.stemmed:
                 params[f"s{j}"] = f" {term.key} "
                 columns.append(_occurrences_sql("f.stems", f"s{j}"))
-    where = ["f.articles_fts MATCH :m", "(f.rowid & :mask) <= :snap"]
+    params["lowest_low_bits"] = ID_MASK - snapshot  # article id <= snapshot
+    where = ["f.articles_fts MATCH :m", "(f.rowid & :mask) >= :lowest_low_bits"]
     exact: list[str] = []  # conditions on an article row {0}: the hit, or a newer one of its story
     if upper is not None:
-        where.append("f.rowid < :upper")
+        where.append("f.rowid > :upper")
         params["upper"] = upper
     if p.published_after is not None:
         after = _aware(p.published_after)
-        params["klo"] = search_key(0, after)
-        where.append("f.rowid >= :klo")
+        params["khi"] = (_second_key(after) + 1) << ID_BITS  # seconds >= after's
+        where.append("f.rowid < :khi")
         if after.microsecond:
             params["after"] = _sqlite_time(after)
             exact.append("{0}.published_at >= :after")
     if p.published_before is not None:
         before = _aware(p.published_before)
-        params["khi"] = search_key(0, before) + ((1 << ID_BITS) if before.microsecond else 0)
-        where.append("f.rowid < :khi")
+        # seconds < before's, or <= when before has a fraction (then checked exactly)
+        params["klo"] = (_second_key(before) + (0 if before.microsecond else 1)) << ID_BITS
+        where.append("f.rowid >= :klo")
         if before.microsecond:
             params["before"] = _sqlite_time(before)
             exact.append("{0}.published_at < :before")
@@ -418,16 +432,16 @@ def _sqlite_search(s: _Search, snapshot: int, upper: int | None, limit: int,
     if p.collapse_story:
         newer_key = _SQLITE_KEY.format("b")
         newer = " AND ".join([
-            "b.story_id = a.story_id", "b.id != a.id", "b.id <= :snap", f"{newer_key} > f.rowid",
+            "b.story_id = a.story_id", "b.id != a.id", "b.id <= :snap", f"{newer_key} < f.rowid",
             *[c.format("b") for c in exact],
             f"EXISTS (SELECT 1 FROM articles_fts AS g WHERE g.articles_fts MATCH :m AND g.rowid = {newer_key})"])
         conditions.append(f"NOT EXISTS (SELECT 1 FROM articles AS b WHERE {newer})")
     source = "articles_fts AS f"
     if conditions:
-        source += " JOIN articles AS a ON a.id = (f.rowid & :mask)"
+        source += " JOIN articles AS a ON a.id = (:mask - (f.rowid & :mask))"
         where += conditions
     sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {' AND '.join(where)} "
-           "ORDER BY f.rowid DESC LIMIT :limit")
+           "ORDER BY f.rowid LIMIT :limit")
     return sql, params
 
 
@@ -459,7 +473,7 @@ async def _idf(session: AsyncSession, terms: Sequence[Term], snapshot: int) -> l
     params: dict[str, Any] = {}
     for j, term in enumerate(terms):
         parts.append(f"SELECT {j} AS j, count(*) AS n, min(k) AS lo, max(k) AS hi FROM (SELECT rowid & {ID_MASK} AS k "
-                     f"FROM articles_fts WHERE articles_fts MATCH :m{j} ORDER BY rowid DESC LIMIT {IDF_SAMPLE})")
+                     f"FROM articles_fts WHERE articles_fts MATCH :m{j} ORDER BY rowid LIMIT {IDF_SAMPLE})")
         params[f"m{j}"] = fts5_term(term)
     total = max(snapshot, 1)
     out = [1.0] * len(terms)

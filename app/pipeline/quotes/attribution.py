@@ -45,13 +45,14 @@ _TIME_TAIL_RE = re.compile(
     r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening)(?:\s+(?:night|morning|afternoon|evening))?,?)+\s*$"
 )
 _PREPOSITIONS = frozenset("""of for at from with to by about in on against than like under including
-into over as between among toward towards behind after before during via per""".split())
+into over as between among toward towards behind after before during via per through across around
+near outside inside amid throughout within beyond upon along""".split())
 _CONJ_START = frozenset("""while and but as of in to for that which because if when whereas although
 though so or nor than who whom whose where after before since until unless with without from by
 on at into about like its his her their our this these those""".split())
 # Documents that "say" things for whoever issued them.
 _DOC_NOUNS = frozenset("""ad ads advert advertisement commercial statement letter release memo video website
-email e-mail tweet filing spot flier flyer mailer petition complaint lawsuit motion brief""".split())
+email e-mail tweet filing spot flier flyer mailer petition complaint lawsuit motion brief paper study""".split())
 # Documents a speaker releases: "The ad says" speaks for whoever was last said to release it.
 _ISSUED_NOUNS = frozenset("ad ads advert advertisement commercial spot video mailer flier flyer release statement".split())
 _SUBORDINATORS = frozenset({"that", "because", "if", "whether", "whom", "than", "unless", "since"})
@@ -393,6 +394,13 @@ class Attributor:
             ap = _APPOSITIVE_RE.match(text, m.end)
             if ap:
                 words += [w for w in ap.group(1).lower().replace("-", " ").split() if w not in _STOP_ROLE]
+            elif not m.org:
+                # "Clinton delivered her acceptance speech as the Democratic nominee"
+                asr = _AS_ROLE_RE.match(self.masked, m.end, min(len(text), m.end + 90))
+                if asr and asr.group("head") in _TITLE_ALIASES and asr.group("head") not in _GENERIC_HEADS \
+                        and not self.names.mentions_in(m.end, asr.start()) and self._is_subject(m):
+                    words += [w for w in asr.group("mods").lower().split() if w not in _STOP_ROLE]
+                    words.append(asr.group("head"))
             if not words:
                 continue
             expanded = {_ROLE_OF_ABBREV.get(w, w) for w in words} | set(words)
@@ -425,8 +433,8 @@ class Attributor:
                 first = first or self._resolved(m, 0.6)  # "the Florida senator" must be from Florida
         return first
 
-    def resolve_description(self, head: str, pos: int,
-                            mods: list[str] | None = None) -> tuple[str, str | None, str, float] | None:
+    def resolve_description(self, head: str, pos: int, mods: list[str] | None = None,
+                            fallback: bool = True) -> tuple[str, str | None, str, float] | None:
         """ "the governor" -> the most recent person whose title fits, else the last speaker."""
         res = self.resolve_role(head, mods or [], pos)
         if res is not None:
@@ -445,6 +453,8 @@ class Attributor:
                 titles = " ".join(filter(None, (m.title, ent.title if ent else None))).lower().replace(".", "")
                 if any(a in titles.replace("-", " ").split() for a in aliases):
                     return self._resolved(m, 0.7)
+        if not fallback:
+            return None
         gender = "f" if head in ("woman", "spokeswoman", "chairwoman", "congresswoman", "queen") else (
             "m" if head in ("man", "spokesman", "chairman", "congressman", "king", "businessman") else None)
         return self.resolve_pronoun(pos, gender)
@@ -475,6 +485,9 @@ class Attributor:
             comma = region.rfind(",")
             if comma > 0:
                 appos = region[comma + 1:].strip()
+                rel = _RELATIVE_RE.search(appos)
+                if rel and appos.split()[0].lower() in ("the", "a", "an") and rel.start() > 0:
+                    appos = appos[:rel.start()]  # ", an undergraduate who led the study, said"
                 if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
                               or "’s " in appos or "'s " in appos) and _noun_phrase(appos) \
                         and not self._names_person(start + comma + 1, end):
@@ -556,9 +569,7 @@ class Attributor:
                 if res is not None:
                     return res, True
             for m in reversed(mentions):
-                before = self.text[max(start, m.start - 30):m.start].split()
-                while before and before[-1].lower() in ("the", "a", "an"):
-                    before.pop()
+                before = self._words_before(m, start)
                 if before and before[-1].lower().strip(",") in _PREPOSITIONS and not (
                         before[-1].lower() in _CLAUSE_CONJ and not self.text[m.end:end].strip(" ,")):
                     continue  # "a spokesman for Trump said"; but "hours after Sanders said"
@@ -620,6 +631,8 @@ class Attributor:
                 return res, True
         if head in _ORG_DESCRIPTIONS:
             return self._recent_org(start, head), True
+        if head in _GENERIC_HEADS and det == "the":
+            return None, True  # "the woman said": an unnamed bystander, or someone the text keeps unnamed
         if head in _TITLE_ALIASES:
             return self.resolve_description(head, start, mods), True
         return None, False
@@ -633,9 +646,7 @@ class Attributor:
         for m in self.names.mentions_in(sent_start, limit):
             if not self._person_like(m):
                 continue
-            before = self.text[max(sent_start, m.start - 30):m.start].split()
-            while before and before[-1].lower() in ("the", "a", "an"):
-                before.pop()
+            before = self._words_before(m, sent_start)
             if before and before[-1].lower().strip(",") in _PREPOSITIONS:
                 continue
             if m.possessive:
@@ -650,7 +661,49 @@ class Attributor:
                 first = first or m
                 continue
             return self._resolved(m, 0.7)
-        return self._resolved(first, 0.7) if first is not None else None
+        if first is not None:
+            return self._resolved(first, 0.7)
+        return self._description_subject(sent_start, limit)
+
+    def _description_subject(self, sent_start: int, limit: int) -> tuple[str, str | None, str, float] | None:
+        """A definite description heading the sentence ("The billionaire businessman began …",
+        "In an interview, the Wisconsin Republican said …"): the person it stands for."""
+        m = _DESC_SUBJECT_RE.match(self.masked, sent_start, limit)
+        if m is None:
+            return None
+        end = -1
+        for w in _WORD_RE.finditer(self.masked, m.end("det"), min(limit, m.end("det") + 50)):
+            lw = w.group().lower()
+            if w.group().islower() and lw not in _GENERIC_HEADS and (
+                    lw in _TITLE_ALIASES or (_role_word(lw) and any(lw in r for r in self.roles().values()))):
+                end = w.end()  # a role noun: the head, unless another follows ("campaign manager")
+                continue
+            if end >= 0 or (w.group().islower() and not _role_word(lw)) or lw in _PREPOSITIONS:
+                break
+        nxt = _WORD_RE.match(self.masked, end + 1) if end >= 0 else None
+        if nxt is None or not (_verb_follows(self.masked, end, limit) or (
+                nxt.group().islower() and nxt.group() not in _CONJ_START and nxt.group() not in _PREPOSITIONS)):
+            return None
+        words = self.masked[m.start("det"):end].split()
+        mods = _description_mods(words, [w.lower() for w in words], words[-1].lower(), True) or []
+        res = self.resolve_description(words[-1].lower(), m.start("det"), mods, fallback=False)
+        if res is None or res[2] != "person":
+            return None
+        return res
+
+    def _words_before(self, m: Mention, floor: int) -> list[str]:
+        """The words before a mention's phrase (its title included), without determiners and
+        hyphenated modifiers: "of the anti-Trump National Review" -> [..., "of"]."""
+        s = m.start
+        if m.title and m.org:
+            k = self.text.rfind(m.title, max(floor, s - len(m.title) - 4), s)
+            if k >= 0:
+                s = k
+        before = self.text[max(floor, s - 30):s].split()
+        while before and (before[-1].lower() in ("the", "a", "an") or (
+                before[-1][:1].islower() and "-" in before[-1] and len(before) >= 2)):
+            before.pop()
+        return before
 
     def _document_source(self, start: int, end: int, low: list[str]) -> tuple[str, str | None, str, float] | None:
         """Who stands behind "The ad says", "A letter from X warns", "The campaign’s statement declares"."""
@@ -737,7 +790,8 @@ class Attributor:
         if verb in ("told", "tells", "tell", "telling"):
             o = re.match(r"\s+(reporters|journalists|the press|[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})", rest)
             if o:
-                verb = f"{verb} {o.group(1)}"
+                obj = o.group(1)
+                verb = f"{verb} {obj[:-1] if obj.endswith('.') and len(obj.split()[-1]) > 4 else obj}"
                 rest = rest[o.end():]
         c = CHANNEL_RE.match(rest)
         channel = c.group("channel") if c else None
@@ -754,6 +808,13 @@ class Attributor:
         # a noun-like form used as a noun: "White House press secretary Josh Earnest told"
         while m is not None and VERB_FORMS[m.group()].trailing_only and _noun_follows(after, m.end()):
             m = VERB_RE.search(after, m.end(), min(len(after), lead + 90))
+        if m is not None and VERB_FORMS[m.group()].trailing_only:
+            # "…" state prosecutor Alexis Ortiz told Reuters: a noun-like form with a real verb after it
+            later = VERB_RE.search(after, m.end(), min(len(after), lead + 90))
+            if later is not None and not VERB_FORMS[later.group()].trailing_only \
+                    and not any(c in after[m.end():later.start()] for c in ",.;:!?“”\"") \
+                    and self.names.mentions_in(sp.close_at + m.end(), sp.close_at + later.start()):
+                m = later
         if m is None:
             return None
         verb = VERB_FORMS[m.group()]
@@ -801,8 +862,17 @@ class Attributor:
             vend = sent_start + m.end()
             before = pre[:m.start()].rstrip()
             res, found = None, False
+            by = _PASSIVE_BY_RE.match(self.masked, vend) if before.split()[-1:] and \
+                before.split()[-1].lower() in _BE_FORMS else None
             if m.group() == "according to":
                 pass
+            elif by is not None:
+                # "Sanders was asked by host Bill Maher, “…”": the agent speaks, not the subject
+                stop = _object_stop(_LEAD_STOP_RE, self.masked[by.end():sp.open_at], 0)
+                obj_end = by.end() + (stop if stop is not None else sp.open_at - by.end())
+                res, found = self.resolve_np(by.end(), obj_end, subject=False)
+                if not found:
+                    continue
             elif m.group().endswith("ing") and (before.endswith(",") or before.split()[-1:] in (
                     ["by"], ["while"], ["after"], ["before"], ["in"], ["when"], ["upon"], ["on"], ["without"])):
                 # "…, calling him a “loser”": the participle's subject is the sentence's
@@ -951,6 +1021,17 @@ def _modifier_slot(text: str, m: Mention, end: int) -> bool:
 
 
 # The period of an initial or a title ("James A. Baker", "Sen.", "U.S."): no sentence end.
+# "[In an interview, ]the [Florida] senator": a sentence opening with a definite description
+_DESC_SUBJECT_RE = re.compile(
+    r"[ \t\xa0]*(?:(?:In|At|On|During|After|Before|Speaking|Asked)\b[^,.;:“”\"\n]{0,80},[ \t\xa0]+)?"
+    r"(?P<det>[Tt]he)[ \t\xa0]")
+_RELATIVE_RE = re.compile(r"\s(?:who|which|that)\s")
+# A role the subject acts in: "… as the Democratic nominee", "… as a senator"
+_AS_ROLE_RE = re.compile(
+    r"[^.;:!?“”\"\n]*?\bas[ \t\xa0]+(?:the|a|an|its|his|her|their)[ \t\xa0]+"
+    r"(?P<mods>(?:[\w-]+[ \t\xa0]+){0,3}?)(?P<head>[a-z][\w-]+)\b")
+_BE_FORMS = frozenset("was were is are been being be".split())
+_PASSIVE_BY_RE = re.compile(r"[ \t\xa0]+(?:\w+ly[ \t\xa0]+)?by[ \t\xa0]+")
 _ABBREV_DOT_RE = re.compile(r"\b(?:[A-Z]|[A-Z]\.[A-Z]|Sen|Rep|Gov|Gen|Dr|Mr|Mrs|Ms|Lt|Col|Sgt|Capt|Prof|Rev|St|Jr|Sr|Adm|Maj)\.")
 _TRAIL_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|when|as|in|on|at)\s")
 _LEAD_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s")

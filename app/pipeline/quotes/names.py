@@ -21,7 +21,8 @@ _TOKEN = (rf"(?:{_ABBREVS}|[{_UPPER}]\.(?:[{_UPPER}]\.)*(?![\w])|(?:Mc|Mac|O[’
           rf"(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
 _PARTICLES = r"(?:von|van|der|den|de|del|della|di|da|dos|du|la|le|bin|ibn|al|el|ben|of|for|and|on)"
 _GAP = r"[ \t\xa0]+"
-SEQ_RE = re.compile(rf"(?<![\w@#]){_TOKEN}(?:{_GAP}(?:{_PARTICLES}{_GAP})*{_TOKEN})*")
+# not after a lower-case prefix and hyphen: "anti-Trump National Review" names no Trump
+SEQ_RE = re.compile(rf"(?<![\w@#])(?<![a-z]-){_TOKEN}(?:{_GAP}(?:{_PARTICLES}{_GAP})*{_TOKEN})*")
 _TOKEN_RE = re.compile(_TOKEN)
 
 # Words that make a capitalised phrase a title, not part of a name ("Sen.", "Secretary").
@@ -30,7 +31,7 @@ president vice secretary secretary-general minister prime foreign defense defenc
 deputy press sen senator rep representative gov governor lt lieutenant mayor gen general col
 colonel maj major adm admiral chief justice judge chairman chairwoman chairperson chair speaker
 leader majority minority ambassador attorney director commissioner spokesman spokeswoman
-spokesperson dr mr mrs ms miss mx prof professor rev reverend pope king queen prince princess
+spokesperson dr mr mrs ms miss mx mister prof professor rev reverend pope king queen prince princess
 sheikh ceo cfo coo chancellor councilman councilwoman councillor councilor congressman
 congresswoman assemblyman assemblywoman sheriff officer detective sgt sergeant capt captain
 former ex first lady candidate nominee republican democrat democratic gop independent sir dame
@@ -45,7 +46,7 @@ state staff national security homeland white house trade finance health educatio
 justice labor labour commerce transportation agriculture treasury veterans affairs federal
 """.split())
 # Honorifics that give a gender.
-MALE_HONORIFICS = frozenset({"mr", "sir", "lord", "king", "prince", "sheikh", "congressman", "spokesman",
+MALE_HONORIFICS = frozenset({"mr", "mister", "sir", "lord", "king", "prince", "sheikh", "congressman", "spokesman",
                              "chairman", "councilman", "assemblyman", "father", "brother"})
 FEMALE_HONORIFICS = frozenset({"mrs", "ms", "miss", "dame", "lady", "queen", "princess", "congresswoman",
                                "spokeswoman", "chairwoman", "councilwoman", "assemblywoman", "sister"})
@@ -59,6 +60,7 @@ npr politico breitbart nato un eu fbi cia nsa dhs doj irs epa fda cdc who imf op
 taliban army navy military police government administration cabinet bureau service services
 authority board fund organization organisation coalition alliance federation league club team
 legion caucus movement front forces guard command embassy consulate secretariat assembly
+review magazine watch matter project initiative society forum pac convention
 """.split())
 # Capitalised words that start sentences or name dates, never a speaker's name.
 STOP_CAPS = frozenset("""
@@ -152,7 +154,17 @@ def _is_org_token(tok: str) -> bool:
     k = _word_key(tok)
     if "-" in k and any(p in ORG_WORDS for p in k.split("-")):
         return True  # "Sun-Times"
-    return k in ORG_WORDS or (tok.isupper() and len(tok) >= 2 and tok.isalpha() and k not in TITLE_WORDS)
+    return k in ORG_WORDS or (tok.isupper() and len(tok) >= 2 and tok.isalpha() and k not in TITLE_WORDS
+                              and k not in _NAME_SUFFIXES)
+
+
+# Generational suffixes end a person's name ("Charles Elliott III"); all caps, but no acronym.
+_NAME_SUFFIXES = frozenset({"ii", "iii", "iv", "jr", "sr"})
+# "South Korean-born Monte Haines", "Texas-based analyst": a capitalised word with one of these
+# suffixes modifies the name after it and is no part of it.
+_MODIFIER_SUFFIX_RE = re.compile(
+    r"-(?:born|based|bred|raised|led|backed|owned|run|funded|made|educated|trained|affiliated|aligned|"
+    r"leaning|style|era|area)$")
 
 
 # Place names look like "First Last" names; their first or last words give them away.
@@ -206,6 +218,11 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     toks = toks[i:]
     while toks and _is_stop(toks[-1][2]):
         toks = toks[:-1]
+    # "South Korean-born Monte Haines": drop everything up to a "-born" modifier
+    for j in range(len(toks) - 2, -1, -1):
+        if _MODIFIER_SUFFIX_RE.search(toks[j][2]):
+            toks = toks[j + 1:]
+            break
     # a possessive inside the phrase ends the name: "Russia’s Kursk region"
     for j, (_, _, w) in enumerate(toks[:-1]):
         if w.endswith(("’s", "'s")):
