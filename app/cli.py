@@ -53,7 +53,7 @@ def serve(host: str | None, port: int | None, seed: bool) -> None:
     settings = _settings()
     _migrate(settings)
     if seed:
-        asyncio.run(_seed_if_empty(settings))
+        asyncio.run(_seed_if_empty(settings, _seed_opml()))
     _run_uvicorn(settings, host, port, workers=True)
 
 
@@ -201,19 +201,25 @@ def feeds_export() -> None:
     sys.stdout.buffer.write(data)
 
 
-async def _seed_if_empty(settings: Settings) -> None:
+def _seed_opml() -> bytes | None:
+    # A source checkout has seeds/ beside app/; the Docker image copies it to the working directory.
+    for folder in (Path(__file__).resolve().parents[1] / "seeds", Path.cwd() / "seeds"):
+        if (folder / "news-feeds.opml").exists():
+            return (folder / "news-feeds.opml").read_bytes()
+    return None
+
+
+async def _seed_if_empty(settings: Settings, opml: bytes | None) -> None:
     from sqlalchemy import func, select
 
     from app.storage.models import Feed
 
-    candidates = [Path(__file__).resolve().parents[1] / "seeds", Path.cwd() / "seeds"]
-    seed = next((c / "news-feeds.opml" for c in candidates if (c / "news-feeds.opml").exists()), candidates[0])
-    if not seed.exists():
+    if opml is None:
         click.echo("serve: --seed: seeds/news-feeds.opml not found; nothing imported", err=True)
         return
     count = await _with_session(settings, lambda runtime, session: session.scalar(select(func.count(Feed.id))))
     if count == 0:
-        created, _, invalid = await _import(settings, seed.read_bytes())
+        created, _, invalid = await _import(settings, opml)
         click.echo(f"serve: seeded {created} feeds ({len(invalid)} refused)", err=True)
 
 

@@ -42,7 +42,7 @@ def prf(expected: str, got: str) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--favor", default="balanced", choices=["balanced", "precision", "recall"])
+    parser.add_argument("--favor", default="recall", choices=["balanced", "precision", "recall"])
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--worst", type=int, default=0, help="print the N worst pages")
     args = parser.parse_args()

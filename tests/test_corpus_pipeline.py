@@ -5,7 +5,6 @@ that feedparser finds are stored (skips cleanly when ../shared is absent)."""
 from __future__ import annotations
 
 import csv
-import gzip
 
 from sqlalchemy import func, select
 
@@ -19,8 +18,7 @@ from tests.feedserver import FeedServer
 
 async def test_every_corpus_feed_goes_through_the_pipeline(runtime: Runtime, feed_server: FeedServer) -> None:
     root = shared_path("corpus", "feeds")
-    with open(root / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    rows = list(csv.DictReader((root / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t"))
     runtime.settings.fetch_articles = False  # feeds only here; pages are covered elsewhere
     worker = IngestWorker(runtime)
     outcomes: dict[str, str] = {}

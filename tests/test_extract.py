@@ -119,7 +119,7 @@ TRAF = ARTICLES / "trafilatura-eval-en-news"
 def test_trafilatura_eval_snippets() -> None:
     expectations = json.loads((TRAF / "expectations.json").read_text(encoding="utf-8"))
     found = wanted = absent = unwanted = 0
-    for url, item in list(expectations.items())[::2]:
+    for url, item in expectations.items():
         raw = gzip.decompress((TRAF / item["file"]).read_bytes())
         result = extract_page(raw, url if url.startswith("http") else "https://example.com/")
         text = result.text if result else ""

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.runtime import Runtime
 from app.storage.feeds import create_feed
-from app.storage.models import Article, Event, Feed, Quote
+from app.storage.models import Article, Event, Quote
 from app.workers.ingest import IngestWorker
 from tests.feedserver import FeedServer, Recorded, Reply
 

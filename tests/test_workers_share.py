@@ -3,6 +3,7 @@ never poll one feed twice within its interval; a worker killed mid-lease loses n
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import signal
@@ -51,8 +52,8 @@ async def test_two_workers_share_feeds_without_double_polls(runtime: Runtime, da
             if done == n_feeds:
                 break
             assert time.monotonic() < deadline, f"only {done} of {n_feeds} feeds polled"
-            time.sleep(0.2)
-        time.sleep(1.0)  # any double poll would have happened by now: intervals are >= 5 minutes
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # any double poll would have happened by now: intervals are >= 5 minutes
     finally:
         for w in workers:
             w.send_signal(signal.SIGTERM)
@@ -78,7 +79,7 @@ async def test_a_dead_workers_lease_expires_and_the_feed_is_polled(runtime: Runt
         deadline = time.monotonic() + 30
         while not feed_server.requests_to("/feed/slow"):
             assert time.monotonic() < deadline, "the worker never claimed the feed"
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
     finally:
         victim.kill()  # SIGKILL while the poll is in flight: the lease stays behind
         victim.wait()
@@ -99,7 +100,7 @@ async def test_a_dead_workers_lease_expires_and_the_feed_is_polled(runtime: Runt
             if polled is not None and polled.polls == 1:
                 break
             assert time.monotonic() < deadline, "the expired lease was not taken over"
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)
     finally:
         rescuer.send_signal(signal.SIGTERM)
         rescuer.wait(timeout=30)
