@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +54,7 @@ async def list_quotes(
 QUOTE_SCAN_ROWS = 1000
 
 
-async def _search_quotes(session: AsyncSession, stmt: Select[tuple[Quote]], query: Query,
+async def _search_quotes(session: AsyncSession, stmt: Select[Any], query: Query,
                          limit: int) -> tuple[list[Quote], str | None]:
     """Quote search evaluates the query language in Python over a bounded, newest-first window.
 

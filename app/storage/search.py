@@ -12,7 +12,8 @@ matches. The differences live here:
   an IDF estimated from a bounded sample (`_idf`): FTS5's own bm25() counts every match of
   every term on each query, which costs ~100 ms for a common word at a million articles.
 * PostgreSQL: ``articles.search_vector`` (A title, B body, D stem keys) with a GIN index;
-  newest first walks ``ix_articles_published``. Score: ``ts_rank`` with weights A 1, B 0.4, D 0.1,
+  newest first walks ``ix_articles_published``; filter values are lexemes of weight C. Score:
+  ``ts_rank`` with weights A 1, B 0.4, D 0.1,
   computed on the tier only.
 
 Relevance without scoring every match: ranking all 300,000 articles that contain "said" is what
@@ -76,7 +77,7 @@ ID_BITS = 30
 ID_MASK = (1 << ID_BITS) - 1
 MAX_SECONDS = 1 << 32
 TIER_SIZE = 300
-PG_RANK_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::float4[]"  # D, C, B, A
+PG_RANK_WEIGHTS = "'{0.1, 0.0, 0.4, 1.0}'::float4[]"  # D stems, C filters (unranked), B body, A title
 IDF_SAMPLE = 2000
 BM25_K1, BM25_B = 1.2, 0.75
 
@@ -130,7 +131,7 @@ def document_values(*, title: str | None, body: str | None, source: str | None, 
     # Two spaces between tokens: relevance counts " word " occurrences with replace(), and a
     # shared single space would hide every second one of "word word".
     return {"title": "  ".join(doc.title), "body": "  ".join(doc.body), "stems": "  ".join(doc.stems),
-            "meta": " ".join(meta), "vector": to_tsvector(doc)}
+            "meta": " ".join(meta), "vector": " ".join([to_tsvector(doc), *(f"'{t}':1C" for t in meta)])}
 
 
 def _document_values(article: Article) -> dict[str, str]:
@@ -141,7 +142,7 @@ def _document_values(article: Article) -> dict[str, str]:
 async def index_article(session: AsyncSession, article: Article) -> None:
     """(Re)index one stored article; call after its row is flushed, in the same transaction."""
     values = _document_values(article)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
                               {"vector": values["vector"], "id": article.id})
         return
@@ -155,7 +156,7 @@ async def index_article(session: AsyncSession, article: Article) -> None:
 
 async def unindex_article(session: AsyncSession, article: Article) -> None:
     """Drop an article from the index (deleting the row does this by itself)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("UPDATE articles SET search_vector = NULL WHERE id = :id"), {"id": article.id})
         return
     await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"),
@@ -164,7 +165,7 @@ async def unindex_article(session: AsyncSession, article: Article) -> None:
 
 async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None) -> int:
     """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("UPDATE articles SET search_vector = NULL"))
     else:
         await session.execute(text("DELETE FROM articles_fts"))
@@ -181,7 +182,7 @@ async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = No
         session.expunge_all()
         if progress is not None:
             progress(len(rows))
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         await session.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')"))
     return done
 
@@ -221,17 +222,25 @@ class _Search:
     """One request's compiled pieces: filters for any alias of articles, the match, the key."""
 
     def __init__(self, session: AsyncSession, params: ArticleSearch) -> None:
-        self.postgres = session.bind.dialect.name == "postgresql"
+        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.p = params
         self.fts = None
         if params.query:
             meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
             self.fts = f"({to_fts5(params.query)})" + "".join(f" AND meta : {fts5_string(t)}" for t in meta)
-        self.tsq = to_tsquery(params.query) if params.query else None
+        self.tsq = None
+        if params.query:  # filter values are lexemes of weight C (see document_values)
+            meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
+            self.tsq = to_tsquery(params.query) + "".join(f" & '{t}':C" for t in meta)
 
     def filters(self, a: Any) -> list[ColumnElement[bool]]:
+        """Filters as SQL. With a query, source/language/quotes/feed are in the tsquery instead,
+        where the planner has statistics for them and the GIN index can intersect them."""
         p = self.p
         out: list[ColumnElement[bool]] = []
+        if p.query is not None:
+            p = ArticleSearch(query=p.query, speaker=p.speaker, published_after=p.published_after,
+                              published_before=p.published_before)
         if p.feed_id is not None:
             out.append(a.feed_id == p.feed_id)
         if p.source:
@@ -282,6 +291,10 @@ async def search_articles(session: AsyncSession, params: ArticleSearch, *, curso
     if params.query is None and params.sort == "relevance":
         raise InvalidQueryError("search: sort=relevance needs a query (q)")
     s = _Search(session, params)
+    if s.postgres and params.query is not None:
+        # asyncpg prepares statements, and after five runs PostgreSQL may keep a generic plan that
+        # ignores which words are searched: rare and common words need different plans.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     mode = "r" if params.sort == "relevance" else ("p" if params.query else "l")
     if cursor:
         tag, snapshot, a, b = decode_cursor(cursor, 4)
@@ -339,7 +352,7 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, of
     if s.postgres:
         assert s.tsq is not None
         # Rank in an outer query, so ts_rank runs on the tier only, whichever plan finds it.
-        vector = literal_column("articles.search_vector").label("v")
+        vector: Any = literal_column("articles.search_vector").label("v")
         stmt = (select(Article.id.label("id"), Article.published_at.label("p"), vector)
                 .where(_pg_match("articles", s.tsq), Article.id <= snapshot, *s.filters(Article),
                        *s.collapse(Article, snapshot)))
