@@ -41,8 +41,11 @@ def article_text(f: int, e: int) -> tuple[str, str]:
         name = f"{r.choice(FIRST)} {r.choice(LAST)}"
         sentence = " ".join(r.choice(WORDS) for _ in range(r.randint(12, 24))).capitalize()
         quote = " ".join(r.choice(WORDS) for _ in range(r.randint(8, 16))).capitalize()
-        paras.append(f"{sentence} {f}{e}{len(paras)}. {name}, {r.choice(ROLES)}, said the plan was "
-                     f"“{quote}.” “{quote.split()[0]} is what matters,” {name.split()[1]} told reporters.")
+        if len(paras) % 3:  # about 8 quotes per 5,000 characters, as in wire copy
+            paras.append(f"{sentence} {f}{e}{len(paras)}. " + " ".join(r.choice(WORDS) for _ in range(18)) + ".")
+        else:
+            paras.append(f"{sentence} {f}{e}{len(paras)}. {name}, {r.choice(ROLES)}, said the plan was "
+                         f"“{quote}.” “{quote.split()[0]} is what matters,” {name.split()[1]} told reporters.")
     return title, "\n".join(f"<p>{p}</p>" for p in paras)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft
+from app.domain.query import analyze, is_english
 from app.pipeline.dedup import body_hash, canonical_url, simhash64
 from app.pipeline.extract import extract_page
 from app.pipeline.quotes import find_quotes
@@ -31,6 +32,7 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
     canonical = canonical_url((page.canonical_url if page and page.canonical_url else None) or link)
     title = entry.title or (page.title if page else None)
     quotes = tuple(find_quotes(text, title)) if text else ()
+    language = page.language if page else None
     return ArticleDraft(
         guid=entry.guid,
         url=link,
@@ -40,10 +42,11 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
         summary=entry.summary,
         text=text,
         byline=entry.author or (page.byline if page else None),
-        language=page.language if page else None,
+        language=language,
         published_at=entry.published or (page.published if page and page.published else None) or now,
         body_hash=body_hash(text) if text else None,
         simhash=simhash64(text) if text else None,
         extraction=extraction,
         quotes=quotes,
+        search=analyze(title, text or entry.summary, english=is_english(language)),
     )

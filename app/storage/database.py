@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -55,9 +56,14 @@ class Database:
         self.engine = make_engine(database_url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.write_engine = self.engine
+        # SQLite has one writer at a time. Within a process, writers queue on an asyncio lock
+        # (fair, no timeout, no thread sleeping in SQLite's busy handler); busy_timeout only
+        # arbitrates between processes (e.g. the CLI beside `serve`).
+        self._write_lock: asyncio.Lock | None = None
         if database_url.startswith("sqlite"):
             self.write_engine = make_engine(database_url)
             _sqlite_immediate(self.write_engine)
+            self._write_lock = asyncio.Lock()
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=False)
 
     @property
@@ -67,7 +73,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits at the end of the block, or rolls back on error."""
-        async with self.write_sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self.write_sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self.write_sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

@@ -8,6 +8,7 @@ on SQLite, where it is not needed: SQLite serialises writers, so one ``UPDATE ..
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,29 +41,48 @@ async def claim_rows(
     return [row[0] for row in result.all()]
 
 
-async def upsert_speaker(
-    session: AsyncSession, *, name: str, normalized: str, speaker_type: str, title: str | None,
-    quoted_at: datetime,
-) -> int:
-    """One speaker per normalised name, safe against a concurrent insert by another worker."""
+@dataclass(frozen=True, slots=True)
+class SpeakerMention:
+    """What one article says about one speaker: how often it quotes them, with which titles."""
+
+    normalized: str
+    name: str
+    speaker_type: str
+    titles: tuple[str, ...]
+    quotes: int
+
+
+async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention], quoted_at: datetime) -> dict[str, int]:
+    """One speaker row per normalised name, counted up in one statement per article; safe
+    against a concurrent insert by another worker. Rows are locked in name order, so two
+    workers upserting overlapping speakers cannot deadlock on PostgreSQL."""
     from app.storage.models import Speaker
 
+    if not mentions:
+        return {}
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
+        latest = func.greatest
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(Speaker).values(name=name, normalized_name=normalized, speaker_type=speaker_type,
-                                  titles=[], quote_count=1, last_quoted_at=quoted_at)
+        latest = func.max
+    ordered = sorted(mentions, key=lambda m: m.normalized)
+    stmt = insert(Speaker).values([
+        {"name": m.name, "normalized_name": m.normalized, "speaker_type": m.speaker_type, "titles": list(m.titles),
+         "quote_count": m.quotes, "last_quoted_at": quoted_at} for m in ordered])
     stmt = stmt.on_conflict_do_update(
         index_elements=[Speaker.normalized_name],
-        set_={"quote_count": Speaker.quote_count + 1,
-              "last_quoted_at": func.max(Speaker.last_quoted_at, stmt.excluded.last_quoted_at)
-              if session.bind.dialect.name == "sqlite"
-              else func.greatest(Speaker.last_quoted_at, stmt.excluded.last_quoted_at)},
-    ).returning(Speaker.id)
-    speaker_id = int((await session.execute(stmt)).scalar_one())
-    if title:
-        speaker = await session.get(Speaker, speaker_id)
-        if speaker is not None and title not in (speaker.titles or []):
-            speaker.titles = [*(speaker.titles or []), title][-10:]
-    return speaker_id
+        set_={"quote_count": Speaker.quote_count + stmt.excluded.quote_count,
+              "last_quoted_at": latest(Speaker.last_quoted_at, stmt.excluded.last_quoted_at)},
+    ).returning(Speaker.id, Speaker.normalized_name, Speaker.titles)
+    rows = (await session.execute(stmt)).all()
+    wanted = {m.normalized: m.titles for m in ordered}
+    ids: dict[str, int] = {}
+    for speaker_id, normalized, titles in rows:
+        ids[normalized] = speaker_id
+        known = list(titles or [])
+        new = [t for t in wanted.get(normalized, ()) if t not in known]
+        if new:  # rare after a speaker's first articles: titles change slowly
+            await session.execute(update(Speaker).where(Speaker.id == speaker_id)
+                                  .values(titles=(known + new)[-10:]))
+    return ids

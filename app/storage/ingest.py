@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
 from app.domain.names import normalize_name
 from app.pipeline.dedup import hamming, simhash_bands
-from app.storage.dialects import upsert_speaker
+from app.storage.dialects import SpeakerMention, upsert_speakers
 from app.storage.models import Article, Feed, Quote
 from app.storage.outbox import article_event, quote_event, record_events
 from app.storage.search import index_article
@@ -91,22 +91,33 @@ def _apply(article: Article, draft: ArticleDraft) -> None:
     article.quote_count = len(draft.quotes)
 
 
-async def _store_quotes(session: AsyncSession, article: Article, draft: ArticleDraft, now: datetime) -> list[Quote]:
-    rows = []
+def _mentions(draft: ArticleDraft) -> list[SpeakerMention]:
+    seen: dict[str, tuple[str, str, list[str], int]] = {}
     for q in draft.quotes:
-        speaker_id = None
-        if q.speaker and normalize_name(q.speaker):
-            speaker_id = await upsert_speaker(session, name=q.speaker, normalized=normalize_name(q.speaker),
-                                              speaker_type=q.speaker_type or "person", title=q.speaker_title,
-                                              quoted_at=article.published_at)
-        rows.append(Quote(article_id=article.id, speaker_id=speaker_id, feed_id=article.feed_id,
-                          published_at=article.published_at, text=q.text, start=q.start, end=q.end,
-                          kind=q.kind, speaker_name=q.speaker, speaker_title=q.speaker_title,
-                          speaker_type=q.speaker_type, verb=q.verb, channel=q.channel,
-                          confidence=q.confidence))
-    session.add_all(rows)
-    await session.flush()
-    return rows
+        key = normalize_name(q.speaker) if q.speaker else ""
+        if not key:
+            continue
+        name, kind, titles, count = seen.get(key, (q.speaker or "", q.speaker_type or "person", [], 0))
+        if q.speaker_title and q.speaker_title not in titles:
+            titles.append(q.speaker_title)
+        seen[key] = (name, kind, titles, count + 1)
+    return [SpeakerMention(k, name, kind, tuple(titles), count) for k, (name, kind, titles, count) in seen.items()]
+
+
+async def _store_quotes(session: AsyncSession, article: Article, draft: ArticleDraft, now: datetime) -> list[Quote]:
+    if not draft.quotes:
+        return []
+    speaker_ids = await upsert_speakers(session, _mentions(draft), article.published_at)
+    rows = [{"article_id": article.id, "speaker_id": speaker_ids.get(normalize_name(q.speaker)) if q.speaker else None,
+             "feed_id": article.feed_id, "published_at": article.published_at, "text": q.text, "start": q.start,
+             "end": q.end, "kind": q.kind, "speaker_name": q.speaker, "speaker_title": q.speaker_title,
+             "speaker_type": q.speaker_type, "verb": q.verb, "channel": q.channel, "confidence": q.confidence}
+            for q in draft.quotes]
+    # One executemany, then one read back for the ids the events need: the ORM would insert
+    # row by row here (RETURNING with ordered batches is not available on SQLite).
+    await session.execute(insert(Quote), rows)
+    stmt = select(Quote).where(Quote.article_id == article.id).order_by(Quote.start, Quote.id)
+    return list((await session.execute(stmt)).scalars())
 
 
 def _changed(article: Article, draft: ArticleDraft) -> bool:
@@ -135,13 +146,13 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             if retried and (existing.title or "") == (draft.title or ""):
                 # The page could not be fetched before and now could: same article, better text.
                 existing.updated_at = now
-                await index_article(session, existing)
+                await index_article(session, existing, draft.search)
                 await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
                 quote_total += len(await _store_quotes(session, existing, draft, now))
                 continue
             existing.revision += 1
             existing.updated_at = now
-            await index_article(session, existing)
+            await index_article(session, existing, draft.search)
             await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
             quotes = await _store_quotes(session, existing, draft, now)
             quote_total += len(quotes)
@@ -164,7 +175,7 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             continue  # another worker stored the same canonical URL a moment ago
         if article.story_id is None:
             article.story_id = article.id
-        await index_article(session, article)
+        await index_article(session, article, draft.search)
         quotes = await _store_quotes(session, article, draft, now)
         quote_total += len(quotes)
         created.append(article.id)

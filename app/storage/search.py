@@ -58,6 +58,7 @@ from sqlalchemy.orm import aliased
 from app.domain.errors import InvalidQueryError, InvalidRequestError
 from app.domain.names import normalize_name
 from app.domain.query import (
+    Analyzed,
     Query,
     Term,
     analyze,
@@ -124,9 +125,11 @@ def _meta(source: str | None, language: str | None, has_quotes: bool | None, fee
 
 
 def document_values(*, title: str | None, body: str | None, source: str | None, language: str | None,
-                    quote_count: int, feed_id: int | None) -> dict[str, str]:
-    """What the index stores for one article: FTS5 columns, and the PostgreSQL tsvector literal."""
-    doc = analyze(title, body, english=is_english(language))
+                    quote_count: int, feed_id: int | None, analyzed: Analyzed | None = None) -> dict[str, str]:
+    """What the index stores for one article: FTS5 columns, and the PostgreSQL tsvector literal.
+    `analyzed` is the title/body analysis when the caller has it already (ingestion computes
+    it in the extraction pool)."""
+    doc = analyzed or analyze(title, body, english=is_english(language))
     meta = _meta(source, language, bool(quote_count), feed_id, document=True)
     # Two spaces between tokens: relevance counts " word " occurrences with replace(), and a
     # shared single space would hide every second one of "word word".
@@ -134,14 +137,15 @@ def document_values(*, title: str | None, body: str | None, source: str | None, 
             "meta": " ".join(meta), "vector": " ".join([to_tsvector(doc), *(f"'{t}':1C" for t in meta)])}
 
 
-def _document_values(article: Article) -> dict[str, str]:
+def _document_values(article: Article, analyzed: Analyzed | None = None) -> dict[str, str]:
     return document_values(title=article.title, body=article.text or article.summary, source=article.source,
-                           language=article.language, quote_count=article.quote_count, feed_id=article.feed_id)
+                           language=article.language, quote_count=article.quote_count, feed_id=article.feed_id,
+                           analyzed=analyzed)
 
 
-async def index_article(session: AsyncSession, article: Article) -> None:
+async def index_article(session: AsyncSession, article: Article, analyzed: Analyzed | None = None) -> None:
     """(Re)index one stored article; call after its row is flushed, in the same transaction."""
-    values = _document_values(article)
+    values = _document_values(article, analyzed)
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
                               {"vector": values["vector"], "id": article.id})
