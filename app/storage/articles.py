@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
 from app.storage.models import Article, Quote
-from app.storage.pagination import decode_cursor, encode_cursor, keyset_after, page_of
+from app.storage.pagination import decode_cursor, finish_page, keyset_after, page_of
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -40,10 +40,7 @@ async def list_articles(
         stmt = stmt.where(keyset_after([Article.published_at, Article.id], [after, int(article_id)],
                                        descending=True))
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor([rows[-1].published_at, rows[-1].id])
-    return rows, None
+    return finish_page(rows, limit, lambda r: [r.published_at, r.id])
 
 
 async def get_article(session: AsyncSession, article_id: int) -> Article:

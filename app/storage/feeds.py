@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import ConflictError, NotFoundError
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed
-from app.storage.pagination import decode_cursor, encode_cursor, page_of
+from app.storage.pagination import decode_cursor, finish_page, page_of
 
 FEED_STATES = ("ok", "degraded", "failing", "gone")
 
@@ -57,10 +57,7 @@ async def list_feeds(
         (after_id,) = decode_cursor(cursor, 1)
         stmt = stmt.where(Feed.id > int(after_id))
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor([rows[-1].id])
-    return rows, None
+    return finish_page(rows, limit, lambda r: [r.id])
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
 
 from app.domain.errors import InvalidRequestError
 
 MAX_LIMIT = 200
+T = TypeVar("T")
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -44,3 +45,11 @@ def keyset_after(columns: Sequence[Any], values: Sequence[Any], *, descending: b
 def page_of(stmt: Select[Any], limit: int) -> Select[Any]:
     """Fetch one row more than asked, to know whether a next page exists."""
     return stmt.limit(min(limit, MAX_LIMIT) + 1)
+
+
+def finish_page(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> tuple[list[T], str | None]:
+    """Cut the extra row that `page_of` fetched; the cursor is the key of the last row kept."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(key(rows[-1]))
+    return rows, None

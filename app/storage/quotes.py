@@ -12,7 +12,7 @@ from app.domain.errors import InvalidRequestError, NotFoundError
 from app.domain.names import normalize_name
 from app.domain.query import Query, analyze, matches, parse_query, prefilter
 from app.storage.models import Quote, Speaker
-from app.storage.pagination import decode_cursor, encode_cursor, keyset_after, page_of
+from app.storage.pagination import decode_cursor, encode_cursor, finish_page, keyset_after, page_of
 
 
 def _aware(value: datetime) -> datetime:
@@ -45,10 +45,7 @@ async def list_quotes(
     if q:
         return await _search_quotes(session, stmt, parse_query(q), limit)
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor([rows[-1].published_at, rows[-1].id])
-    return rows, None
+    return finish_page(rows, limit, lambda r: [r.published_at, r.id])
 
 
 QUOTE_SCAN_ROWS = 1000
@@ -95,10 +92,7 @@ async def list_speakers(session: AsyncSession, *, name: str | None, cursor: str 
         stmt = stmt.where(keyset_after([Speaker.quote_count, Speaker.id], [int(count), int(speaker_id)],
                                        descending=True))
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor([rows[-1].quote_count, rows[-1].id])
-    return rows, None
+    return finish_page(rows, limit, lambda r: [r.quote_count, r.id])
 
 
 async def get_speaker(session: AsyncSession, speaker_id: int) -> Speaker:

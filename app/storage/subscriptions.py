@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import NotFoundError
 from app.pipeline.notify import SubscriptionIndex, SubscriptionSpec, generate_secret
 from app.storage.models import Subscription
-from app.storage.pagination import decode_cursor, encode_cursor, page_of
+from app.storage.pagination import decode_cursor, finish_page, page_of
 
 
 async def create_subscription(session: AsyncSession, *, url: str, events: list[str], flt: dict[str, Any],
@@ -43,10 +43,7 @@ async def list_subscriptions(session: AsyncSession, *, cursor: str | None,
         (after_id,) = decode_cursor(cursor, 1)
         stmt = stmt.where(Subscription.id > int(after_id))
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor([rows[-1].id])
-    return rows, None
+    return finish_page(rows, limit, lambda r: [r.id])
 
 
 async def update_subscription(session: AsyncSession, subscription_id: int, changes: dict[str, Any],
