@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from app.domain.errors import FetchError, InvalidRequestError
 from app.domain.names import normalize_name
+from app.domain.query import compile_matcher
 from app.pipeline.fetch import HostGate, IPNetwork, _host_port, parse_retry_after
 from app.pipeline.webhook_client import WebhookClient
 
@@ -132,21 +133,10 @@ def retry_delay(attempts_made: int, schedule: Sequence[float] = DEFAULT_SCHEDULE
 
 
 def compile_query(q: str) -> Callable[[str], bool]:
-    """A matcher for the search query language (app.domain.query, imported lazily).
+    """A matcher for the search query language: the same semantics as GET /v1/articles?q=.
 
     Raises InvalidRequestError (InvalidQueryError) for a query that does not parse."""
-    try:
-        from app.domain.query import compile_matcher  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # the query language is not in this build: every term must appear
-        terms = [t.casefold() for t in q.split() if t]
-
-        def matcher(text: str) -> bool:
-            folded = text.casefold()
-            return all(t in folded for t in terms)
-
-        return matcher
-    matcher_fn: Callable[[str], bool] = compile_matcher(q)
-    return matcher_fn
+    return compile_matcher(q)
 
 
 @dataclass(frozen=True, slots=True)
