@@ -50,10 +50,11 @@ class SpeakerMention:
     speaker_type: str
     titles: tuple[str, ...]
     quotes: int
+    last_quoted_at: datetime
 
 
-async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention], quoted_at: datetime) -> dict[str, int]:
-    """One speaker row per normalised name, counted up in one statement per article; safe
+async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention]) -> dict[str, int]:
+    """One speaker row per normalised name, counted up in one statement per transaction; safe
     against a concurrent insert by another worker. Rows are locked in name order, so two
     workers upserting overlapping speakers cannot deadlock on PostgreSQL."""
     from app.storage.models import Speaker
@@ -69,7 +70,7 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention],
     ordered = sorted(mentions, key=lambda m: m.normalized)
     stmt = insert(Speaker).values([
         {"name": m.name, "normalized_name": m.normalized, "speaker_type": m.speaker_type, "titles": list(m.titles),
-         "quote_count": m.quotes, "last_quoted_at": quoted_at} for m in ordered])
+         "quote_count": m.quotes, "last_quoted_at": m.last_quoted_at} for m in ordered])
     stmt = stmt.on_conflict_do_update(
         index_elements=[Speaker.normalized_name],
         set_={"quote_count": Speaker.quote_count + stmt.excluded.quote_count,
@@ -86,3 +87,14 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention],
             await session.execute(update(Speaker).where(Speaker.id == speaker_id)
                                   .values(titles=(known + new)[-10:]))
     return ids
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A conflict the database resolved by aborting this transaction (PostgreSQL deadlock or
+    serialization failure; SQLite busy): running the same transaction again is correct."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in ("40P01", "40001"):
+        return True
+    text = str(orig or exc).lower()
+    return "deadlock detected" in text or "database is locked" in text

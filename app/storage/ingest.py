@@ -91,33 +91,48 @@ def _apply(article: Article, draft: ArticleDraft) -> None:
     article.quote_count = len(draft.quotes)
 
 
-def _mentions(draft: ArticleDraft) -> list[SpeakerMention]:
-    seen: dict[str, tuple[str, str, list[str], int]] = {}
-    for q in draft.quotes:
-        key = normalize_name(q.speaker) if q.speaker else ""
-        if not key:
-            continue
-        name, kind, titles, count = seen.get(key, (q.speaker or "", q.speaker_type or "person", [], 0))
-        if q.speaker_title and q.speaker_title not in titles:
-            titles.append(q.speaker_title)
-        seen[key] = (name, kind, titles, count + 1)
-    return [SpeakerMention(k, name, kind, tuple(titles), count) for k, (name, kind, titles, count) in seen.items()]
+def _mentions(stored: Sequence[tuple[Article, ArticleDraft]]) -> list[SpeakerMention]:
+    """Every speaker the stored articles quote, with counts, titles and the newest date."""
+    seen: dict[str, SpeakerMention] = {}
+    for article, draft in stored:
+        for q in draft.quotes:
+            key = normalize_name(q.speaker) if q.speaker else ""
+            if not key:
+                continue
+            before = seen.get(key)
+            if before is None:
+                seen[key] = SpeakerMention(key, q.speaker or "", q.speaker_type or "person",
+                                           (q.speaker_title,) if q.speaker_title else (), 1, article.published_at)
+                continue
+            titles = before.titles
+            if q.speaker_title and q.speaker_title not in titles:
+                titles = (*titles, q.speaker_title)
+            seen[key] = replace(before, titles=titles, quotes=before.quotes + 1,
+                                last_quoted_at=max(before.last_quoted_at, article.published_at))
+    return list(seen.values())
 
 
-async def _store_quotes(session: AsyncSession, article: Article, draft: ArticleDraft, now: datetime) -> list[Quote]:
-    if not draft.quotes:
-        return []
-    speaker_ids = await upsert_speakers(session, _mentions(draft), article.published_at)
-    rows = [{"article_id": article.id, "speaker_id": speaker_ids.get(normalize_name(q.speaker)) if q.speaker else None,
-             "feed_id": article.feed_id, "published_at": article.published_at, "text": q.text, "start": q.start,
+async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, ArticleDraft]]) -> dict[int, list[Quote]]:
+    """The quotes of all stored articles: speakers in one upsert (one lock order per
+    transaction, so concurrent workers cannot deadlock on speaker rows), quotes in one
+    executemany, then one read back for the ids the events need (the ORM would insert row by
+    row: RETURNING with ordered batches is not available on SQLite)."""
+    with_quotes = [(a, d) for a, d in stored if d.quotes]
+    if not with_quotes:
+        return {}
+    speaker_ids = await upsert_speakers(session, _mentions(with_quotes))
+    rows = [{"article_id": a.id, "speaker_id": speaker_ids.get(normalize_name(q.speaker)) if q.speaker else None,
+             "feed_id": a.feed_id, "published_at": a.published_at, "text": q.text, "start": q.start,
              "end": q.end, "kind": q.kind, "speaker_name": q.speaker, "speaker_title": q.speaker_title,
              "speaker_type": q.speaker_type, "verb": q.verb, "channel": q.channel, "confidence": q.confidence}
-            for q in draft.quotes]
-    # One executemany, then one read back for the ids the events need: the ORM would insert
-    # row by row here (RETURNING with ordered batches is not available on SQLite).
+            for a, d in with_quotes for q in d.quotes]
     await session.execute(insert(Quote), rows)
-    stmt = select(Quote).where(Quote.article_id == article.id).order_by(Quote.start, Quote.id)
-    return list((await session.execute(stmt)).scalars())
+    stmt = (select(Quote).where(Quote.article_id.in_([a.id for a, _ in with_quotes]))
+            .order_by(Quote.article_id, Quote.start, Quote.id))
+    by_article: dict[int, list[Quote]] = {}
+    for quote in (await session.execute(stmt)).scalars():
+        by_article.setdefault(quote.article_id, []).append(quote)
+    return by_article
 
 
 def _changed(article: Article, draft: ArticleDraft) -> bool:
@@ -126,10 +141,10 @@ def _changed(article: Article, draft: ArticleDraft) -> bool:
 
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],
                        now: datetime) -> StoredBatch:
-    """Insert new articles, update edited ones; one flush per article, the caller commits once."""
-    created: list[int] = []
-    updated: list[int] = []
-    quote_total = 0
+    """Insert new articles, update edited ones, then their quotes; the caller commits once."""
+    created: list[Article] = []
+    updated: list[Article] = []
+    stored: list[tuple[Article, ArticleDraft]] = []  # every article whose quotes are (re)written
     for draft in drafts:
         if not draft.canonical_url.startswith(("http://", "https://")):
             # An entry without a link has only its feed-scoped GUID to go by: scope it, so the
@@ -143,21 +158,15 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             if not _changed(existing, draft) or (existing.extraction == "ok" and draft.extraction != "ok"):
                 continue  # nothing new, or a worse copy of what we already have
             _apply(existing, draft)
-            if retried and (existing.title or "") == (draft.title or ""):
-                # The page could not be fetched before and now could: same article, better text.
-                existing.updated_at = now
-                await index_article(session, existing, draft.search)
-                await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
-                quote_total += len(await _store_quotes(session, existing, draft, now))
-                continue
-            existing.revision += 1
             existing.updated_at = now
+            # A page that could not be fetched before and now could is the same article with a
+            # better text, not a new revision.
+            if not (retried and (existing.title or "") == (draft.title or "")):
+                existing.revision += 1
+                updated.append(existing)
             await index_article(session, existing, draft.search)
             await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
-            quotes = await _store_quotes(session, existing, draft, now)
-            quote_total += len(quotes)
-            updated.append(existing.id)
-            record_events(session, [article_event("article.updated", existing)], now=now)
+            stored.append((existing, draft))
             continue
         story = await _find_story(session, draft)
         article = Article(feed_id=feed_id, guid=draft.guid, canonical_url=draft.canonical_url, source=draft.source,
@@ -176,13 +185,16 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
         if article.story_id is None:
             article.story_id = article.id
         await index_article(session, article, draft.search)
-        quotes = await _store_quotes(session, article, draft, now)
-        quote_total += len(quotes)
-        created.append(article.id)
+        created.append(article)
+        stored.append((article, draft))
+    quotes = await _store_quotes(session, stored)
+    record_events(session, [article_event("article.updated", a) for a in updated], now=now)
+    for article in created:
         record_events(session, [article_event("article.created", article)]
-                      + [quote_event(q, article) for q in quotes], now=now)
+                      + [quote_event(q, article) for q in quotes.get(article.id, [])], now=now)
     await session.flush()
-    return StoredBatch(tuple(created), tuple(updated), quote_total)
+    return StoredBatch(tuple(a.id for a in created), tuple(a.id for a in updated),
+                       sum(len(q) for q in quotes.values()))
 
 
 async def save_feed_state(session: AsyncSession, feed_id: int, values: dict[str, object]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -17,6 +18,7 @@ from app.domain.errors import FeedParseError, FetchError
 from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed
 from app.pipeline.poll import backoff_delay, feed_health, next_poll_at
 from app.runtime import Runtime
+from app.storage.dialects import is_transient
 from app.storage.feeds import claim_due_feeds, claim_feed
 from app.storage.ingest import known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
@@ -27,6 +29,7 @@ log = logging.getLogger("news_ingest.ingest")
 Outcome = Literal["ok", "not_modified", "unchanged", "error"]
 DEGRADED_AFTER, FAILING_AFTER = 1, 5
 MAX_PAGE_ATTEMPTS = 3
+STORE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +158,22 @@ class IngestWorker:
             if parsed.site_link and not feed.site_url:
                 values["site_url"] = parsed.site_link
         values.update(self._redirect_values(feed, fetched))
-        async with self.runtime.db.transaction() as session:
-            stored = await store_drafts(session, feed.id, drafts, now)
-            if feed.state in ("failing", "gone"):
-                record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})], now=now)
-            await save_feed_state(session, feed.id, values)
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                async with self.runtime.db.transaction() as session:
+                    stored = await store_drafts(session, feed.id, drafts, now)
+                    if feed.state in ("failing", "gone"):
+                        record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})],
+                                      now=now)
+                    await save_feed_state(session, feed.id, values)
+                break
+            except Exception as exc:
+                # Two workers storing articles that quote the same people can deadlock on the
+                # speaker rows; PostgreSQL aborts one, and running it again is the documented cure.
+                if attempt == STORE_ATTEMPTS or not is_transient(exc):
+                    raise
+                log.warning("ingest: store conflict, retrying", extra={"feed_id": feed.id, "attempt": attempt})
+                await asyncio.sleep(random.uniform(0.05, 0.25) * attempt)
         self.runtime.metrics.quotes.inc(stored.quotes)
         return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
 
