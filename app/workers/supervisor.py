@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from app.runtime import Runtime
+from app.workers.deliver import DeliveryWorker
 from app.workers.ingest import IngestWorker
 
 log = logging.getLogger("news_ingest.workers")
@@ -21,18 +23,12 @@ class Supervisor:
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
 
-    def loops(self) -> list[tuple[str, object]]:
-        loops: list[tuple[str, object]] = [("ingest", IngestWorker(self.runtime).run)]
-        try:
-            from app.workers.deliver import DeliveryWorker
-        except ImportError:  # webhooks not built into this version
-            return loops
-        loops.append(("deliver", DeliveryWorker(self.runtime).run))
-        return loops
+    def loops(self) -> list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]]:
+        return [("ingest", IngestWorker(self.runtime).run), ("deliver", DeliveryWorker(self.runtime).run)]
 
     async def start(self) -> None:
         for name, run in self.loops():
-            task = asyncio.create_task(run(self.stop_event), name=f"news-ingest-{name}")  # type: ignore[operator]
+            task = asyncio.create_task(run(self.stop_event), name=f"news-ingest-{name}")  # type: ignore[arg-type]
             self.tasks.append(task)
         log.info("workers: started", extra={"worker_id": self.runtime.worker_id})
 
