@@ -28,7 +28,7 @@ class Supervisor:
 
     async def start(self) -> None:
         for name, run in self.loops():
-            task = asyncio.create_task(run(self.stop_event), name=f"news-ingest-{name}")  # type: ignore[arg-type]
+            task = asyncio.create_task(run(self.stop_event), name=f"news-ingest-{name}")
             self.tasks.append(task)
         log.info("workers: started", extra={"worker_id": self.runtime.worker_id})
 
