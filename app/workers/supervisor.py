@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from app.runtime import Runtime
 from app.workers.deliver import DeliveryWorker
@@ -23,7 +24,7 @@ class Supervisor:
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
 
-    def loops(self) -> list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]]:
+    def loops(self) -> list[tuple[str, Callable[[asyncio.Event], Coroutine[Any, Any, None]]]]:
         return [("ingest", IngestWorker(self.runtime).run), ("deliver", DeliveryWorker(self.runtime).run)]
 
     async def start(self) -> None:
