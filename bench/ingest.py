@@ -107,10 +107,13 @@ async def run_until(runtime: Runtime, done: callable) -> float:  # type: ignore[
     return elapsed
 
 
+TUNING: dict[str, object] = {}
+
+
 def settings_for(url: str, **extra: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "allowed_networks": ["127.0.0.0/8"],
                                  "per_host_concurrency": 64, "worker_concurrency": 24, "poll_batch_size": 24,
-                                 "idle_sleep_s": 0.05}
+                                 "idle_sleep_s": 0.05, **TUNING}
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -173,7 +176,10 @@ async def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--poll-feeds", type=int, default=10000)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a setting for the ingest run, e.g. --set worker_concurrency=48")
     args = parser.parse_args()
+    TUNING.update(item.split("=", 1) for item in args.set)
     site, base = start_site()
     lines = []
     try:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from app.domain.query import parse_query  # noqa: E402
 from app.storage.database import Database  # noqa: E402
 from app.storage.migrate import upgrade_to_head  # noqa: E402
-from app.storage.search import ArticleSearch, document_values, search_articles, search_key  # noqa: E402
+from app.storage.search import ArticleSearch, index_document, search_articles, search_key  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -115,8 +115,9 @@ def load_sqlite(path: Path, corpus: Corpus, count: int) -> dict[str, float]:
         t0 = time.perf_counter()
         fts_rows = []
         for i, t, b, s, lang, p in batch:
-            v = document_values(title=t, body=b, source=s, language=lang, quote_count=int(i % 3 == 0), feed_id=None)
-            fts_rows.append((search_key(i, p), v["title"], v["body"], v["stems"], v["meta"]))
+            d = index_document(article_id=i, published_at=p, title=t, body=b, source=s, language=lang,
+                               quote_count=int(i % 3 == 0), feed_id=None)
+            fts_rows.append((search_key(i, p), d.title, d.body, d.stems, d.meta))
         conn.executemany("INSERT INTO articles_fts (rowid, title, body, stems, meta) VALUES (?, ?, ?, ?, ?)",
                          fts_rows)
         conn.commit()
@@ -154,8 +155,8 @@ def load_postgres(dsn: str, corpus: Corpus, count: int) -> dict[str, float]:
         buf = io.StringIO()
         for i, t, b, s, lang, p in rows(corpus, count, start, min(count, start + 50_000)):
             t0 = time.perf_counter()
-            vector = document_values(title=t, body=b, source=s, language=lang, quote_count=int(i % 3 == 0),
-                                     feed_id=None)["vector"]
+            vector = index_document(article_id=i, published_at=p, title=t, body=b, source=s, language=lang,
+                                    quote_count=int(i % 3 == 0), feed_id=None).tsvector()
             analyse_s += time.perf_counter() - t0
             values = (i, f"https://{s}/a/{i}", f"https://{s}/a/{i}", s, t, b, lang, p.isoformat(), p.isoformat(),
                       p.isoformat(), i - (i % 7 == 0), 1, "ok", 1, int(i % 3 == 0), vector)

@@ -128,13 +128,13 @@ def _to_signed(value: int) -> int:
 
 
 # Lines that outlets add around a syndicated story: credits, rights notices, calls to action.
+# Matched against the lower-cased line: IGNORECASE made this regex a third of SimHash's cost.
 _BOILERPLATE_LINE = re.compile(
     r"copyright|all rights reserved|\u00a9|\(c\) \d{4}|reporting by|editing by|writing by|"
     r"additional reporting|contributed (?:to )?(?:this|the) (?:report|story)|"
     r"may not be (?:published|reproduced)|redistributed|subscribe|newsletter|sign up|follow (?:us|@)|"
     r"read more|click here|advertisement|sponsored|related:|more from|share this|"
     r"trust principles|\bour standards\b",
-    re.IGNORECASE,
 )
 # A dateline opening the story: "LONDON (Reuters) -", "WASHINGTON, Oct 1 (AP) \u2014".
 _DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/-]{1,40}(?:\([^)]{1,40}\))?\s*[-\u2013\u2014]+\s+")
@@ -148,7 +148,7 @@ def content_text(text: str) -> str:
     kept: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if len(line.split()) < MIN_LINE_WORDS or _BOILERPLATE_LINE.search(line):
+        if len(line.split()) < MIN_LINE_WORDS or _BOILERPLATE_LINE.search(line.lower()):
             continue
         if not kept:
             line = _DATELINE.sub("", line, count=1)
@@ -171,18 +171,33 @@ def simhash64(text: str, *, shingle: int = 3) -> int:
     SimHash moves about 6 bits when 10% of the features change, so outlet boilerplate is removed
     first (content_text); what stays within 3 bits is then the same story, give or take a
     sentence, while unrelated stories sit around 32 bits apart (min ~19 over the news corpus)."""
-    # Vectorised with big-int lanes: each hash bit becomes a 32-bit lane of one big int, so
-    # adding weight * lanes(h) bumps all 64 per-bit counters at once (about 8x faster than a
-    # bit loop). Lanes cannot overflow below 2**32 total weight, far beyond a 10 MiB text.
-    acc = 0
+    # Count each digest byte per position (8 list increments per feature), then turn the
+    # 8 x 256 byte counts into per-bit counters with big-int lanes: each hash bit is a 32-bit
+    # lane of one big int, so adding count * _SPREAD[byte] bumps 8 bit counters at once. About
+    # twice as fast as spreading every feature into lanes; lanes cannot overflow below 2**32
+    # total weight, far beyond a 10 MiB text.
+    counts = [0] * 2048
     total = 0
+    blake2b = hashlib.blake2b
     for feature, weight in _features(text, shingle).items():
-        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
-        lanes = 0
-        for k in range(8):  # byte k counted from the least significant end
-            lanes |= _SPREAD[digest[7 - k]] << (256 * k)
-        acc += weight * lanes
+        d = blake2b(feature.encode("utf-8"), digest_size=8).digest()
+        # byte k counted from the least significant end lands in counts[256 * k + value]
+        counts[d[7]] += weight
+        counts[256 + d[6]] += weight
+        counts[512 + d[5]] += weight
+        counts[768 + d[4]] += weight
+        counts[1024 + d[3]] += weight
+        counts[1280 + d[2]] += weight
+        counts[1536 + d[1]] += weight
+        counts[1792 + d[0]] += weight
         total += weight
+    acc = 0
+    for k in range(8):
+        lane = 0
+        for byte, count in enumerate(counts[256 * k:256 * (k + 1)]):
+            if count:
+                lane += count * _SPREAD[byte]
+        acc += lane << (256 * k)
     value = 0
     for bit in range(64):
         # bit set when the features having it outweigh those not having it

@@ -124,38 +124,63 @@ def _meta(source: str | None, language: str | None, has_quotes: bool | None, fee
     return list(dict.fromkeys(out))
 
 
-def document_values(*, title: str | None, body: str | None, source: str | None, language: str | None,
-                    quote_count: int, feed_id: int | None, analyzed: Analyzed | None = None) -> dict[str, str]:
-    """What the index stores for one article: FTS5 columns, and the PostgreSQL tsvector literal.
-    `analyzed` is the title/body analysis when the caller has it already (ingestion computes
-    it in the extraction pool)."""
+@dataclass(frozen=True, slots=True)
+class IndexDocument:
+    """One article as the index stores it; build with `index_document`."""
+
+    article_id: int
+    published_at: datetime
+    title: str
+    body: str
+    stems: str
+    meta: str
+    analyzed: Analyzed
+
+    def tsvector(self) -> str:
+        """The PostgreSQL tsvector literal: positions and weights, filter values as C lexemes."""
+        return " ".join([to_tsvector(self.analyzed), *(f"'{t}':1C" for t in self.meta.split())])
+
+
+def index_document(*, article_id: int, published_at: datetime, title: str | None, body: str | None,
+                   source: str | None, language: str | None, quote_count: int, feed_id: int | None,
+                   analyzed: Analyzed | None = None) -> IndexDocument:
+    """What the index stores for one article. `analyzed` is the title/body analysis when the
+    caller has it already (ingestion computes it in the extraction pool)."""
     doc = analyzed or analyze(title, body, english=is_english(language))
     meta = _meta(source, language, bool(quote_count), feed_id, document=True)
     # Two spaces between tokens: relevance counts " word " occurrences with replace(), and a
     # shared single space would hide every second one of "word word".
-    return {"title": "  ".join(doc.title), "body": "  ".join(doc.body), "stems": "  ".join(doc.stems),
-            "meta": " ".join(meta), "vector": " ".join([to_tsvector(doc), *(f"'{t}':1C" for t in meta)])}
+    return IndexDocument(article_id, published_at, "  ".join(doc.title), "  ".join(doc.body),
+                         "  ".join(doc.stems), " ".join(meta), doc)
 
 
-def _document_values(article: Article, analyzed: Analyzed | None = None) -> dict[str, str]:
-    return document_values(title=article.title, body=article.text or article.summary, source=article.source,
-                           language=article.language, quote_count=article.quote_count, feed_id=article.feed_id,
-                           analyzed=analyzed)
+def article_document(article: Article, analyzed: Analyzed | None = None) -> IndexDocument:
+    return index_document(article_id=article.id, published_at=article.published_at, title=article.title,
+                          body=article.text or article.summary, source=article.source, language=article.language,
+                          quote_count=article.quote_count, feed_id=article.feed_id, analyzed=analyzed)
+
+
+async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, replace: bool = True) -> None:
+    """(Re)index stored articles, in the same transaction as their rows, with one statement per
+    kind (executemany): a storing transaction holds SQLite's single write lock, so every round
+    trip saved there is throughput. `replace=False` skips the delete (new articles, reindex)."""
+    if not docs:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
+                              [{"vector": d.tsvector(), "id": d.article_id} for d in docs])
+        return
+    rows = [{"key": search_key(d.article_id, d.published_at), "title": d.title, "body": d.body, "stems": d.stems,
+             "meta": d.meta} for d in docs]
+    if replace:
+        await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r["key"]} for r in rows])
+    await session.execute(text("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
+                               "VALUES (:key, :title, :body, :stems, :meta)"), rows)
 
 
 async def index_article(session: AsyncSession, article: Article, analyzed: Analyzed | None = None) -> None:
     """(Re)index one stored article; call after its row is flushed, in the same transaction."""
-    values = _document_values(article, analyzed)
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
-                              {"vector": values["vector"], "id": article.id})
-        return
-    key = search_key(article.id, article.published_at)
-    await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), {"key": key})
-    await session.execute(text("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
-                               "VALUES (:key, :title, :body, :stems, :meta)"),
-                          {"key": key, "title": values["title"], "body": values["body"],
-                           "stems": values["stems"], "meta": values["meta"]})
+    await write_index(session, [article_document(article, analyzed)])
 
 
 async def unindex_article(session: AsyncSession, article: Article) -> None:
@@ -233,7 +258,7 @@ class _Search:
             meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
             self.fts = f"({to_fts5(params.query)})" + "".join(f" AND meta : {fts5_string(t)}" for t in meta)
         self.tsq = None
-        if params.query:  # filter values are lexemes of weight C (see document_values)
+        if params.query:  # filter values are lexemes of weight C (see IndexDocument.tsvector)
             meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
             self.tsq = to_tsquery(params.query) + "".join(f" & '{t}':C" for t in meta)
 
