@@ -177,7 +177,7 @@ async def store_articles(url: str, n: int, feed_ids: list[int], *, rate: float |
                 batch.append(article)
                 done += 1
             await session.flush()
-            record_events(session, [article_event("article.created", a) for a in batch], now=now)
+            await record_events(session, [article_event("article.created", a) for a in batch], now=now)
         if rate:
             target = started + done / rate
             await asyncio.sleep(max(0.0, target - time.monotonic()))

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
 import httpx
 
+from app.domain.ingest import ArticleDraft
+from app.pipeline.quotes import find_quotes
+from app.runtime import Runtime
+from app.storage.ingest import store_drafts
 from tests.feedserver import FeedServer
 from tests.test_ingest import serve_team_site
 
@@ -57,3 +64,35 @@ async def test_extract_endpoint_stores_nothing(client: httpx.AsyncClient) -> Non
     assert (await client.post("/v1/quotes:extract", json={"text": 5})).status_code == 422
     empty = await client.post("/v1/quotes:extract", json={"text": ""})
     assert empty.status_code == 200 and empty.json()["quotes"] == []
+
+
+async def test_speaker_counts_follow_an_edited_article(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """An edited article replaces its quotes; speaker counts must follow, not keep the old ones."""
+    first = ('Harbour master Olga Petrenko said “the quay reopens Monday.” Later Petrenko said “boats may dock.” '
+             'Tomas Novak, an engineer, said “the cranes are ready.”')
+    edited = 'Harbour master Olga Petrenko said “the quay reopens Tuesday instead.”'
+    await store(runtime, draft(first))
+    counts = await speaker_counts(client)
+    assert counts == {"Olga Petrenko": 2, "Tomas Novak": 1}
+    await store(runtime, draft(edited))
+    assert await speaker_counts(client) == {"Olga Petrenko": 1, "Tomas Novak": 0}
+    for speaker in (await client.get("/v1/speakers")).json()["items"]:
+        listed = (await client.get(f"/v1/speakers/{speaker['id']}/quotes")).json()["items"]
+        assert len(listed) == speaker["quote_count"]
+
+
+def draft(text: str) -> ArticleDraft:
+    url = "https://harbour.example/quay"
+    return ArticleDraft(guid=url, url=url, canonical_url=url, source="harbour.example", title="Quay", summary=None,
+                        text=text, byline=None, language="en", published_at=datetime(2026, 11, 24, tzinfo=UTC),
+                        body_hash=hashlib.sha256(text.encode()).hexdigest(), simhash=None, extraction="ok",
+                        quotes=tuple(find_quotes(text, "Quay")))
+
+
+async def store(runtime: Runtime, *drafts: ArticleDraft) -> None:
+    async with runtime.db.transaction() as session:
+        await store_drafts(session, None, drafts, runtime.clock())
+
+
+async def speaker_counts(client: httpx.AsyncClient) -> dict[str, int]:
+    return {s["name"]: s["quote_count"] for s in (await client.get("/v1/speakers")).json()["items"]}

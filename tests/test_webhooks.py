@@ -100,8 +100,6 @@ async def add_feed(runtime: Runtime, url: str = "http://127.0.0.1:9/feed.xml") -
 async def add_articles(runtime: Runtime, n: int, *, feed_id: int | None = None, language: str = "en",
                        title: str = "Harbour news", per_tx: int = 50) -> list[str]:
     """Store articles the way ingestion does: the article and its outbox event in one transaction."""
-    from app.storage.models import Event
-
     event_ids: list[str] = []
     now = datetime.now(UTC)
     for start in range(0, n, per_tx):
@@ -115,9 +113,8 @@ async def add_articles(runtime: Runtime, n: int, *, feed_id: int | None = None, 
                 session.add(article)
                 articles.append(article)
             await session.flush()
-            before = set(session.new)
-            record_events(session, [article_event("article.created", a) for a in articles], now=now)
-            event_ids += [o.id for o in session.new if isinstance(o, Event) and o not in before]
+            event_ids += await record_events(session, [article_event("article.created", a) for a in articles],
+                                             now=now)
     return event_ids
 
 
@@ -444,7 +441,7 @@ async def test_rolled_back_transaction_delivers_nothing(client: httpx.AsyncClien
     await subscribe(client, receiver, "rb")
     with pytest.raises(RuntimeError):
         async with runtime.db.transaction() as session:
-            record_events(session, [("feed.recovered", {"feed": {"id": 1, "url": "x"}})], now=datetime.now(UTC))
+            await record_events(session, [("feed.recovered", {"feed": {"id": 1, "url": "x"}})], now=datetime.now(UTC))
             await session.flush()
             raise RuntimeError("crash before commit")
     kept = await add_articles(runtime, 1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -41,6 +41,26 @@ async def claim_rows(
     return [row[0] for row in result.all()]
 
 
+def _dialect_insert(session: AsyncSession) -> Any:
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert
+
+
+async def insert_new(session: AsyncSession, table: Table, rows: list[dict[str, Any]], *,
+                     unique: tuple[str, ...], returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Insert many rows in one round trip, skipping those whose `unique` key exists already
+    (another worker was first); returns `returning` of the rows actually inserted, in no
+    particular order."""
+    if not rows:
+        return []
+    stmt = (_dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(unique))
+            .returning(*(table.c[name] for name in returning)))
+    return [tuple(row) for row in (await session.execute(stmt, rows)).all()]
+
+
 @dataclass(frozen=True, slots=True)
 class SpeakerMention:
     """What one article says about one speaker: how often it quotes them, with which titles."""
@@ -61,12 +81,8 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention])
 
     if not mentions:
         return {}
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-        latest = func.greatest
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-        latest = func.max
+    insert = _dialect_insert(session)
+    latest = func.greatest if session.bind.dialect.name == "postgresql" else func.max
     ordered = sorted(mentions, key=lambda m: m.normalized)
     stmt = insert(Speaker).values([
         {"name": m.name, "normalized_name": m.normalized, "speaker_type": m.speaker_type, "titles": list(m.titles),

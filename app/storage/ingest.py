@@ -12,18 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
 from app.domain.names import normalize_name
 from app.pipeline.dedup import hamming, simhash_bands
-from app.storage.dialects import SpeakerMention, upsert_speakers
-from app.storage.models import Article, Feed, Quote
+from app.storage.dialects import SpeakerMention, insert_new, upsert_speakers
+from app.storage.models import Article, Feed, Quote, Speaker
 from app.storage.outbox import article_event, quote_event, record_events
-from app.storage.search import index_article
+from app.storage.search import article_document, write_index
 
 NEAR_DUPLICATE_BITS = 3
 
@@ -54,27 +53,86 @@ def _bands(simhash: int | None) -> list[int | None]:
     return list(simhash_bands(simhash)) if simhash is not None else [None, None, None, None]
 
 
-async def _find_exact(session: AsyncSession, feed_id: int | None, draft: ArticleDraft) -> Article | None:
-    clauses = [Article.canonical_url == draft.canonical_url]
-    if draft.guid and feed_id is not None:
-        clauses.append((Article.feed_id == feed_id) & (Article.guid == draft.guid))
-    if draft.body_hash and draft.extraction == "ok":
-        clauses.append(Article.body_hash == draft.body_hash)
-    stmt = select(Article).where(or_(*clauses)).order_by(Article.id).limit(1)
-    return (await session.execute(stmt)).scalar_one_or_none()
+def _scoped(feed_id: int | None, draft: ArticleDraft) -> ArticleDraft:
+    if draft.canonical_url.startswith(("http://", "https://")):
+        return draft
+    # An entry without a link has only its feed-scoped GUID to go by: scope it, so the same
+    # GUID in two unrelated feeds is not mistaken for one article.
+    return replace(draft, canonical_url=f"feed:{feed_id}:{draft.canonical_url}")
 
 
-async def _find_story(session: AsyncSession, draft: ArticleDraft) -> Article | None:
-    if draft.simhash is None or not draft.text or len(draft.text) < 400:
-        return None  # short texts share too many bits by chance to call them one story
-    b0, b1, b2, b3 = _bands(draft.simhash)
-    stmt = (select(Article).where(or_(Article.simhash_b0 == b0, Article.simhash_b1 == b1,
-                                      Article.simhash_b2 == b2, Article.simhash_b3 == b3))
-            .order_by(Article.id).limit(50))
-    for candidate in (await session.execute(stmt)).scalars():
-        if candidate.simhash is not None and hamming(candidate.simhash, draft.simhash) <= NEAR_DUPLICATE_BITS:
-            return candidate
-    return None
+class _ExactKeys:
+    """Which article already holds a draft: the same canonical URL, the same feed GUID, or the
+    same normalised body (extracted pages only). The oldest match wins."""
+
+    def __init__(self) -> None:
+        self.url: dict[str, Article] = {}
+        self.guid: dict[str, Article] = {}
+        self.body: dict[str, Article] = {}
+
+    def add(self, article: Article) -> None:
+        for index, key in ((self.url, article.canonical_url), (self.guid, article.guid), (self.body, article.body_hash)):
+            if key and (key not in index or index[key].id > article.id):
+                index[key] = article
+
+    def find(self, draft: ArticleDraft) -> Article | None:
+        found = [self.url.get(draft.canonical_url), self.guid.get(draft.guid) if draft.guid else None,
+                 self.body.get(draft.body_hash) if draft.body_hash and draft.extraction == "ok" else None]
+        return min((a for a in found if a is not None), key=lambda a: a.id, default=None)
+
+
+def _chunks(values: Sequence[object], size: int = 300) -> list[list[object]]:
+    distinct = list(dict.fromkeys(v for v in values if v is not None))
+    return [distinct[i:i + size] for i in range(0, len(distinct), size)]
+
+
+async def _exact_matches(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft]) -> _ExactKeys:
+    keys = _ExactKeys()
+    lookups = [(Article.canonical_url, [d.canonical_url for d in drafts]),
+               (Article.body_hash, [d.body_hash for d in drafts if d.extraction == "ok"])]
+    if feed_id is not None:
+        lookups.append((Article.guid, [d.guid for d in drafts]))
+    for column, values in lookups:
+        for chunk in _chunks(values):
+            clause = column.in_(chunk)
+            if column is Article.guid:
+                clause = (Article.feed_id == feed_id) & clause
+            for article in (await session.execute(select(Article).where(clause))).scalars():
+                keys.add(article)
+    return keys
+
+
+@dataclass(slots=True)
+class _StoryCandidate:
+    id: int
+    simhash: int
+    story_id: int | None
+    duplicate_of: int | None
+
+
+def _has_fingerprint(draft: ArticleDraft) -> bool:
+    # short texts share too many bits by chance to call them one story
+    return draft.simhash is not None and bool(draft.text) and len(draft.text or "") >= 400
+
+
+async def _story_candidates(session: AsyncSession, drafts: Sequence[ArticleDraft]) -> list[_StoryCandidate]:
+    """Stored articles sharing a SimHash band with any draft, oldest first: one query per band."""
+    bands = [_bands(d.simhash) for d in drafts if _has_fingerprint(d)]
+    found: dict[int, _StoryCandidate] = {}
+    for i, column in enumerate((Article.simhash_b0, Article.simhash_b1, Article.simhash_b2, Article.simhash_b3)):
+        for chunk in _chunks([b[i] for b in bands]):
+            stmt = select(Article.id, Article.simhash, Article.story_id, Article.duplicate_of).where(column.in_(chunk))
+            for row in (await session.execute(stmt)).all():
+                if row.simhash is not None:
+                    found[row.id] = _StoryCandidate(row.id, row.simhash, row.story_id, row.duplicate_of)
+    return sorted(found.values(), key=lambda c: c.id)
+
+
+def _story_of(draft: ArticleDraft, candidates: Sequence[_StoryCandidate]) -> _StoryCandidate | None:
+    if not _has_fingerprint(draft):
+        return None
+    assert draft.simhash is not None
+    return next((c for c in candidates if hamming(c.simhash, draft.simhash) <= NEAR_DUPLICATE_BITS), None)
 
 
 def _apply(article: Article, draft: ArticleDraft) -> None:
@@ -112,21 +170,45 @@ def _mentions(stored: Sequence[tuple[Article, ArticleDraft]]) -> list[SpeakerMen
     return list(seen.values())
 
 
-async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, ArticleDraft]]) -> dict[int, list[Quote]]:
+async def _withdrawn(session: AsyncSession, article_ids: Sequence[int]) -> list[SpeakerMention]:
+    """The quotes an edited article is about to lose, per speaker, as negative mentions: folded
+    into the one speaker upsert, so counts stay right and the lock order stays the same."""
+    if not article_ids:
+        return []
+    stmt = (select(Speaker.normalized_name, Speaker.name, Speaker.speaker_type, func.count(Quote.id),
+                   func.min(Quote.published_at))
+            .join(Quote, Quote.speaker_id == Speaker.id).where(Quote.article_id.in_(article_ids))
+            .group_by(Speaker.normalized_name, Speaker.name, Speaker.speaker_type))
+    return [SpeakerMention(key, name, kind, (), -count, oldest)
+            for key, name, kind, count, oldest in (await session.execute(stmt)).all()]
+
+
+def _merge(mentions: list[SpeakerMention], withdrawn: list[SpeakerMention]) -> list[SpeakerMention]:
+    merged = {m.normalized: m for m in withdrawn}
+    for m in mentions:
+        before = merged.get(m.normalized)
+        merged[m.normalized] = m if before is None else replace(m, quotes=m.quotes + before.quotes)
+    return list(merged.values())
+
+
+async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, ArticleDraft]],
+                        withdrawn: list[SpeakerMention]) -> dict[int, list[Quote]]:
     """The quotes of all stored articles: speakers in one upsert (one lock order per
     transaction, so concurrent workers cannot deadlock on speaker rows), quotes in one
     executemany, then one read back for the ids the events need (the ORM would insert row by
     row: RETURNING with ordered batches is not available on SQLite)."""
     with_quotes = [(a, d) for a, d in stored if d.quotes]
+    if not with_quotes and not withdrawn:
+        return {}
+    speaker_ids = await upsert_speakers(session, _merge(_mentions(with_quotes), withdrawn))
     if not with_quotes:
         return {}
-    speaker_ids = await upsert_speakers(session, _mentions(with_quotes))
     rows = [{"article_id": a.id, "speaker_id": speaker_ids.get(normalize_name(q.speaker)) if q.speaker else None,
              "feed_id": a.feed_id, "published_at": a.published_at, "text": q.text, "start": q.start,
              "end": q.end, "kind": q.kind, "speaker_name": q.speaker, "speaker_title": q.speaker_title,
              "speaker_type": q.speaker_type, "verb": q.verb, "channel": q.channel, "confidence": q.confidence}
             for a, d in with_quotes for q in d.quotes]
-    await session.execute(insert(Quote), rows)
+    await session.execute(insert(Quote.__table__), rows)
     stmt = (select(Quote).where(Quote.article_id.in_([a.id for a, _ in with_quotes]))
             .order_by(Quote.article_id, Quote.start, Quote.id))
     by_article: dict[int, list[Quote]] = {}
@@ -139,18 +221,40 @@ def _changed(article: Article, draft: ArticleDraft) -> bool:
     return (article.title or "") != (draft.title or "") or article.body_hash != draft.body_hash
 
 
+def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
+                 story: _StoryCandidate | Article | None) -> Article:
+    article = Article(feed_id=feed_id, guid=draft.guid, canonical_url=draft.canonical_url, source=draft.source,
+                      published_at=draft.published_at, created_at=now, updated_at=now, revision=1,
+                      extraction_attempts=1)
+    _apply(article, draft)
+    if story is not None:
+        article.story_id = story.story_id or story.id
+        article.duplicate_of = story.duplicate_of or story.id
+    return article
+
+
+_ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title", "summary", "text", "byline",
+                    "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
+                    "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
+                    "extraction", "extraction_attempts", "quote_count")
+
+
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],
                        now: datetime) -> StoredBatch:
-    """Insert new articles, update edited ones, then their quotes; the caller commits once."""
-    created: list[Article] = []
+    """Insert new articles, update edited ones, then their quotes, index and events; the caller
+    commits once. A constant number of statements whatever the number of drafts: on SQLite the
+    transaction holds the one write lock, and every round trip inside it is time no other feed
+    can store (per-article statements made the lock the ceiling of ingestion throughput)."""
+    drafts = [_scoped(feed_id, d) for d in drafts]
+    exact = await _exact_matches(session, feed_id, drafts)
+    candidates = await _story_candidates(session, [d for d in drafts if exact.find(d) is None])
+    created: list[tuple[Article, ArticleDraft]] = []
     updated: list[Article] = []
-    stored: list[tuple[Article, ArticleDraft]] = []  # every article whose quotes are (re)written
+    rewritten: list[tuple[Article, ArticleDraft]] = []  # existing articles whose quotes are rewritten
+    pending: dict[str, int] = {}  # canonical URL -> index in created, for repeats within the batch
+    copies: dict[int, Article] = {}  # id() of a new article -> the earlier new article it copies
     for draft in drafts:
-        if not draft.canonical_url.startswith(("http://", "https://")):
-            # An entry without a link has only its feed-scoped GUID to go by: scope it, so the
-            # same GUID in two unrelated feeds is not mistaken for one article.
-            draft = replace(draft, canonical_url=f"feed:{feed_id}:{draft.canonical_url}")
-        existing = await _find_exact(session, feed_id, draft)
+        existing = exact.find(draft)
         if existing is not None:
             retried = existing.extraction == "retry"
             if retried:
@@ -164,37 +268,70 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             if not (retried and (existing.title or "") == (draft.title or "")):
                 existing.revision += 1
                 updated.append(existing)
-            await index_article(session, existing, draft.search)
-            await session.execute(Quote.__table__.delete().where(Quote.article_id == existing.id))
-            stored.append((existing, draft))
+            rewritten.append((existing, draft))
             continue
-        story = await _find_story(session, draft)
-        article = Article(feed_id=feed_id, guid=draft.guid, canonical_url=draft.canonical_url, source=draft.source,
-                          published_at=draft.published_at, created_at=now, updated_at=now, revision=1,
-                          extraction_attempts=1)
-        _apply(article, draft)
-        if story is not None:
-            article.story_id = story.story_id or story.id
-            article.duplicate_of = story.duplicate_of or story.id
-        try:
-            async with session.begin_nested():
-                session.add(article)
-                await session.flush()
-        except IntegrityError:
-            continue  # another worker stored the same canonical URL a moment ago
-        if article.story_id is None:
-            article.story_id = article.id
-        await index_article(session, article, draft.search)
-        created.append(article)
-        stored.append((article, draft))
-    quotes = await _store_quotes(session, stored)
-    record_events(session, [article_event("article.updated", a) for a in updated], now=now)
-    for article in created:
-        record_events(session, [article_event("article.created", article)]
-                      + [quote_event(q, article) for q in quotes.get(article.id, [])], now=now)
-    await session.flush()
-    return StoredBatch(tuple(a.id for a in created), tuple(a.id for a in updated),
+        story: _StoryCandidate | Article | None = _story_of(draft, candidates)
+        repeat = pending.get(draft.canonical_url)
+        if repeat is not None:  # the same page twice in one feed document: the last copy wins
+            created[repeat] = (_new_article(feed_id, draft, now, story), draft)
+            continue
+        article = _new_article(feed_id, draft, now, story)
+        if story is None and _has_fingerprint(draft):  # a near-copy earlier in this batch
+            first = next((a for a, d in created if _has_fingerprint(d)
+                          and hamming(a.simhash or 0, draft.simhash or 0) <= NEAR_DUPLICATE_BITS), None)
+            if first is not None:
+                copies[id(article)] = first
+        pending[draft.canonical_url] = len(created)
+        created.append((article, draft))
+    created = await _insert_articles(session, created, copies)
+    await session.flush()  # the edits above, before their quotes are replaced
+    withdrawn = await _withdrawn(session, [a.id for a, _ in rewritten])
+    if rewritten:
+        await session.execute(delete(Quote).where(Quote.article_id.in_([a.id for a, _ in rewritten])))
+    stored = created + rewritten
+    quotes = await _store_quotes(session, stored, withdrawn)
+    await write_index(session, [article_document(a, d.search) for a, d in created], replace=False)
+    await write_index(session, [article_document(a, d.search) for a, d in rewritten])
+    events = [article_event("article.updated", a) for a in updated]
+    for article, _ in created:
+        events += [article_event("article.created", article)] + [quote_event(q, article)
+                                                                  for q in quotes.get(article.id, [])]
+    await record_events(session, events, now=now)
+    return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),
                        sum(len(q) for q in quotes.values()))
+
+
+async def _insert_articles(session: AsyncSession, created: list[tuple[Article, ArticleDraft]],
+                           copies: dict[int, Article]) -> list[tuple[Article, ArticleDraft]]:
+    """Insert new articles in one statement and give each its id; an article another worker
+    stored a moment ago under the same canonical URL is left out. A new story's id is its
+    first article's id; `copies` are near-copies of an article earlier in the same batch."""
+    if not created:
+        return []
+    rows = [{c: getattr(a, c) for c in _ARTICLE_COLUMNS} for a, _ in created]
+    ids = await insert_new(session, Article.__table__, rows, unique=("canonical_url",),
+                           returning=("id", "canonical_url"))
+    by_url = {url: article_id for article_id, url in ids}
+    kept = []
+    for article, draft in created:
+        if article.canonical_url in by_url:  # absent: the other worker's copy stands
+            article.id = by_url[article.canonical_url]
+            kept.append((article, draft))
+    linked = []
+    for article, _ in kept:  # in batch order: an earlier article has its story before its copies
+        first = copies.get(id(article))
+        if first is not None and first.story_id is not None:
+            article.story_id, article.duplicate_of = first.story_id, first.duplicate_of or first.id
+        elif article.story_id is None:
+            article.story_id = article.id
+        else:
+            continue
+        linked.append({"article_id": article.id, "story": article.story_id, "copy_of": article.duplicate_of})
+    if linked:
+        table = Article.__table__
+        await session.execute(update(table).where(table.c.id == bindparam("article_id"))
+                              .values(story_id=bindparam("story"), duplicate_of=bindparam("copy_of")), linked)
+    return kept
 
 
 async def save_feed_state(session: AsyncSession, feed_id: int, values: dict[str, object]) -> None:

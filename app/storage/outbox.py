@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.storage.models import Article, Event, Quote
@@ -46,5 +47,10 @@ def quote_event(quote: Quote, article: Article) -> tuple[str, dict[str, Any]]:
     }
 
 
-def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], *, now: datetime) -> None:
-    session.add_all([Event(id=new_event_id(), type=t, payload=p, created_at=now) for t, p in events])
+async def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], *,
+                        now: datetime) -> list[str]:
+    """Add events to the outbox in one statement, inside the caller's transaction; their ids."""
+    rows = [{"id": new_event_id(), "type": t, "payload": p, "created_at": now} for t, p in events]
+    if rows:
+        await session.execute(insert(Event.__table__), rows)
+    return [r["id"] for r in rows]

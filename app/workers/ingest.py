@@ -163,7 +163,7 @@ class IngestWorker:
                 async with self.runtime.db.transaction() as session:
                     stored = await store_drafts(session, feed.id, drafts, now)
                     if feed.state in ("failing", "gone"):
-                        record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})],
+                        await record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})],
                                       now=now)
                     await save_feed_state(session, feed.id, values)
                 break
@@ -206,7 +206,7 @@ class IngestWorker:
             values["state"] = feed_health(failures, degraded_after=DEGRADED_AFTER, failing_after=FAILING_AFTER)
         async with self.runtime.db.transaction() as session:
             if values["state"] in ("failing", "gone") and feed.state not in ("failing", "gone"):
-                record_events(session, [("feed.failing", {"feed": {"id": feed.id, "url": feed.url,
+                await record_events(session, [("feed.failing", {"feed": {"id": feed.id, "url": feed.url,
                                                                    "state": values["state"],
                                                                    "error": message[:500]}})], now=now)
             await save_feed_state(session, feed.id, values)
