@@ -25,8 +25,10 @@ host, and after a 429 refuses the whole host until Retry-After has passed (RFC 9
 
 Pool size. httpcore's pool scans its connection list and request queue on every request and
 every release, so one client with hundreds of requests in flight spends its time in that
-bookkeeping. The fetcher therefore shards hosts over several clients and bounds each client to
-`CLIENT_IN_FLIGHT` (32) requests at a time; hosts hash to a fixed shard so keep-alive still works.
+bookkeeping (measured: a third of the service process's CPU at 32 in flight on one client).
+The fetcher therefore spreads requests over several small clients, `CLIENT_IN_FLIGHT` (8)
+requests each, and sends each request to the least busy one; each keeps its own keep-alive
+connections.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ DEFAULT_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
 )
-CLIENT_IN_FLIGHT = 32
+CLIENT_IN_FLIGHT = 8
+MAX_IN_FLIGHT = 64
 DEFAULT_RATE_LIMIT_S = 60.0  # a 429 without Retry-After still blocks the host this long
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -499,7 +502,7 @@ class Fetcher:
         max_redirects: int = 5,
         per_host_concurrency: int = 2,
         min_host_spacing_s: float = 0.0,
-        max_in_flight: int = CLIENT_IN_FLIGHT,
+        max_in_flight: int = MAX_IN_FLIGHT,
         verify: ssl.SSLContext | bool = True,
         gate: HostGate | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -526,6 +529,7 @@ class Fetcher:
             for _ in range(shards)
         ]
         self._in_flight = [asyncio.Semaphore(per_client) for _ in range(shards)]
+        self._busy = [0] * shards
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -537,8 +541,8 @@ class Fetcher:
         for client in self._clients:
             await client.aclose()
 
-    def _shard(self, host: str) -> int:
-        return zlib.crc32(host.encode("utf-8", "replace")) % len(self._clients)
+    def _shard(self) -> int:
+        return min(range(len(self._busy)), key=self._busy.__getitem__)
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
                     accept: str = DEFAULT_ACCEPT) -> FetchResult:
@@ -595,11 +599,14 @@ class Fetcher:
                        budget: float) -> tuple[int, dict[str, str], bytes]:
         if budget <= 0:
             raise FetchError(f"fetch: {url} timed out", kind="timeout")
-        shard = self._shard(host)
-        async with self.gate.slot(host), self._in_flight[shard]:
+        async with self.gate.slot(host):
+            shard = self._shard()
+            self._busy[shard] += 1
             try:
-                async with asyncio.timeout(budget):
-                    return await self._send(self._clients[shard], url, headers)
+                async with self._in_flight[shard]:
+                    # Waiting for a free client is not the server's time: the timeout starts here.
+                    async with asyncio.timeout(budget):
+                        return await self._send(self._clients[shard], url, headers)
             except TimeoutError as exc:
                 raise FetchError(f"fetch: {url} timed out after {self.total_timeout:g}s",
                                  kind="timeout") from exc
@@ -616,6 +623,8 @@ class Fetcher:
                 raise FetchError(f"fetch: protocol error from {host}: {exc}", kind="protocol") from exc
             except httpx.HTTPError as exc:
                 raise FetchError(f"fetch: {url}: {exc}", kind="connect") from exc
+            finally:
+                self._busy[shard] -= 1
 
     async def _send(self, client: httpx.AsyncClient, url: str,
                     headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

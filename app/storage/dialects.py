@@ -84,15 +84,17 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention])
     insert = _dialect_insert(session)
     latest = func.greatest if session.bind.dialect.name == "postgresql" else func.max
     ordered = sorted(mentions, key=lambda m: m.normalized)
-    stmt = insert(Speaker).values([
-        {"name": m.name, "normalized_name": m.normalized, "speaker_type": m.speaker_type, "titles": list(m.titles),
-         "quote_count": m.quotes, "last_quoted_at": m.last_quoted_at} for m in ordered])
+    stmt = insert(Speaker)
     stmt = stmt.on_conflict_do_update(
         index_elements=[Speaker.normalized_name],
         set_={"quote_count": Speaker.quote_count + stmt.excluded.quote_count,
               "last_quoted_at": latest(Speaker.last_quoted_at, stmt.excluded.last_quoted_at)},
     ).returning(Speaker.id, Speaker.normalized_name, Speaker.titles)
-    rows = (await session.execute(stmt)).all()
+    # Executemany: SQLAlchemy sends the rows as one multi-row statement in this order (its
+    # "insertmanyvalues"), compiled once for any number of rows.
+    rows = (await session.execute(stmt, [
+        {"name": m.name, "normalized_name": m.normalized, "speaker_type": m.speaker_type, "titles": list(m.titles),
+         "quote_count": m.quotes, "last_quoted_at": m.last_quoted_at} for m in ordered])).all()
     wanted = {m.normalized: m.titles for m in ordered}
     ids: dict[str, int] = {}
     for speaker_id, normalized, titles in rows:
