@@ -28,7 +28,6 @@ import hashlib
 import posixpath
 import re
 import unicodedata
-from collections import Counter
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MASK64 = (1 << 64) - 1
@@ -156,11 +155,15 @@ def content_text(text: str) -> str:
     return "\n".join(kept) if kept else text
 
 
-def _features(text: str, shingle: int) -> Counter[str]:
+def _features(text: str, shingle: int) -> list[str]:
+    """Word `shingle`-grams of the normalised story text, one per occurrence (a repeated
+    shingle counts once per occurrence, which is its weight)."""
     words = _WORD.findall(normalize_text(content_text(text)))
     if len(words) < shingle:
-        return Counter([" ".join(words)]) if words else Counter()
-    return Counter(" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1))
+        return [" ".join(words)] if words else []
+    if shingle == 3:  # the default, without a slice and a join per position
+        return [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
+    return [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
 
 
 def simhash64(text: str, *, shingle: int = 3) -> int:
@@ -177,20 +180,20 @@ def simhash64(text: str, *, shingle: int = 3) -> int:
     # twice as fast as spreading every feature into lanes; lanes cannot overflow below 2**32
     # total weight, far beyond a 10 MiB text.
     counts = [0] * 2048
-    total = 0
     blake2b = hashlib.blake2b
-    for feature, weight in _features(text, shingle).items():
+    features = _features(text, shingle)
+    for feature in features:
         d = blake2b(feature.encode("utf-8"), digest_size=8).digest()
         # byte k counted from the least significant end lands in counts[256 * k + value]
-        counts[d[7]] += weight
-        counts[256 + d[6]] += weight
-        counts[512 + d[5]] += weight
-        counts[768 + d[4]] += weight
-        counts[1024 + d[3]] += weight
-        counts[1280 + d[2]] += weight
-        counts[1536 + d[1]] += weight
-        counts[1792 + d[0]] += weight
-        total += weight
+        counts[d[7]] += 1
+        counts[256 + d[6]] += 1
+        counts[512 + d[5]] += 1
+        counts[768 + d[4]] += 1
+        counts[1024 + d[3]] += 1
+        counts[1280 + d[2]] += 1
+        counts[1536 + d[1]] += 1
+        counts[1792 + d[0]] += 1
+    total = len(features)
     acc = 0
     for k in range(8):
         lane = 0
