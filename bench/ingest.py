@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app.config import Settings  # noqa: E402
+from app.domain.query import Analyzed  # noqa: E402
 from app.runtime import Runtime  # noqa: E402
 from app.storage.migrate import upgrade_to_head  # noqa: E402
 from app.storage.models import Article, Feed  # noqa: E402
@@ -84,6 +85,25 @@ def cpu_seconds(runtime: Runtime) -> tuple[float, float]:
     return sum(os.times()[:2]), pool
 
 
+def server_cpu_seconds(site: subprocess.Popen[bytes] | None) -> tuple[float, float]:
+    """(CPU seconds of the synthetic site, of all PostgreSQL server processes) so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    site_s = db_s = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        used = (int(fields.split()[11]) + int(fields.split()[12])) / tick
+        if site is not None and int(entry.name) == site.pid:
+            site_s += used
+        elif head.endswith("(postgres"):
+            db_s += used
+    return site_s, db_s
+
+
 async def add_feeds(runtime: Runtime, base: str, count: int, etag_for: float = 0.0) -> None:
     now = runtime.clock()
     rows = [{"url": f"{base}/feed/{f}", "paused": False, "state": "ok", "interval_s": 1800, "next_poll_at": now,
@@ -108,6 +128,32 @@ async def run_until(runtime: Runtime, done: callable) -> float:  # type: ignore[
 
 
 TUNING: dict[str, object] = {}
+SITE: list[subprocess.Popen[bytes] | None] = [None]
+
+
+def _no_analysis(title: str | None, body: str | None, *, english: bool) -> Analyzed:
+    return Analyzed((), (), ())
+
+
+def analyse_without_index(*args: object) -> object:
+    """analyse_entry without search tokens (runs in the pool processes, for --no-index)."""
+    import app.pipeline.analyse as analyse
+
+    analyse.analyze = _no_analysis  # type: ignore[assignment]
+    return analyse.analyse_entry(*args)  # type: ignore[arg-type]
+
+
+async def _skip_index(*_args: object, **_kwargs: object) -> None:
+    return None
+
+
+def disable_search_index() -> None:
+    """For the A/B figure only: ingestion without maintaining the full-text index."""
+    import app.pipeline.flow as flow
+    import app.storage.ingest as storing
+
+    flow.analyse_entry = analyse_without_index  # type: ignore[assignment]
+    storing.write_index = _skip_index  # type: ignore[assignment]
 
 
 def settings_for(url: str, **extra: object) -> Settings:
@@ -135,8 +181,10 @@ async def ingest_run(backend: str, base: str, feeds: int) -> str:
             return await articles() >= expected
 
         main0, pool0 = cpu_seconds(runtime)
+        site0, db0 = server_cpu_seconds(SITE[0])
         elapsed = await run_until(runtime, done)
         main1, pool1 = cpu_seconds(runtime)
+        site1, db1 = server_cpu_seconds(SITE[0])
         cpu = (main1 - main0) + (pool1 - pool0)
         stored = await articles()
         await runtime.close()
@@ -144,7 +192,9 @@ async def ingest_run(backend: str, base: str, feeds: int) -> str:
         print(f"[{backend}] {feeds} feeds, {stored} articles in {elapsed:.1f} s: {rate:.1f} articles/s, "
               f"{cpu / stored * 1000:.1f} ms CPU per article: {(main1 - main0) / stored * 1000:.1f} in the "
               f"service process (fetch, parse, store), {(pool1 - pool0) / stored * 1000:.1f} in the extraction "
-              f"pool (extract, quotes, fingerprints, search tokens)")
+              f"pool (extract, quotes, fingerprints, search tokens); besides: "
+              + (f"{(db1 - db0) / stored * 1000:.1f} ms in PostgreSQL, " if backend == "postgres" else "")
+              + f"{(site1 - site0) / stored * 1000:.1f} ms in the synthetic site")
         return f"articles_per_s={rate:.1f} cpu_ms_per_article={cpu / stored * 1000:.1f} backend={backend}"
     finally:
         drop(url)
@@ -176,11 +226,16 @@ async def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--poll-feeds", type=int, default=10000)
+    parser.add_argument("--no-index", action="store_true",
+                        help="skip the full-text index (to measure what keeping it costs)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a setting for the ingest run, e.g. --set worker_concurrency=48")
     args = parser.parse_args()
     TUNING.update(item.split("=", 1) for item in args.set)
+    if args.no_index:
+        disable_search_index()
     site, base = start_site()
+    SITE[0] = site
     lines = []
     try:
         for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
