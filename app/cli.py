@@ -250,8 +250,11 @@ def search() -> None:
 
 @search.command("reindex")
 @click.option("--batch", type=int, default=500, show_default=True, help="Articles per round trip")
-def search_reindex(batch: int) -> None:
-    """Rebuild the search index from every stored article (one transaction)."""
+@click.option("--processes", type=int, default=-1, show_default=True,
+              help="Analysis processes; -1: one per CPU but one, 0: in this process")
+def search_reindex(batch: int, processes: int) -> None:
+    """Rebuild the search index from every stored article (one transaction; the text analysis
+    runs in a process pool)."""
     from sqlalchemy import func, select
 
     from app.storage.models import Article
@@ -263,7 +266,8 @@ def search_reindex(batch: int) -> None:
     async def run(runtime, session):  # type: ignore[no-untyped-def]
         total = int(await session.scalar(select(func.count(Article.id))) or 0)
         with click.progressbar(length=total, label="indexing articles", file=sys.stderr) as bar:
-            return await reindex(session, batch=batch, progress=bar.update)
+            return await reindex(session, batch=batch, progress=bar.update,
+                                 processes=None if processes < 0 else processes)
 
     done = asyncio.run(_with_session(settings, run))
     click.echo(f"search: indexed {done} articles", err=True)

@@ -39,21 +39,26 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    String,
+    Table,
+    TypeDecorator,
     bindparam,
     cast,
+    column,
     exists,
     func,
     literal_column,
     not_,
     or_,
     select,
+    table,
     text,
-    true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import TableClause
 
 from app.domain.errors import InvalidQueryError, InvalidRequestError
 from app.domain.names import normalize_name
@@ -78,6 +83,8 @@ ID_BITS = 30
 ID_MASK = (1 << ID_BITS) - 1
 MAX_SECONDS = 1 << 32
 TIER_SIZE = 300
+PG_PROBE_ROWS = 1_000  # see _pg_tier
+PG_WALK_ROWS = 40_000
 PG_RANK_WEIGHTS = "'{0.1, 0.0, 0.4, 1.0}'::float4[]"  # D stems, C filters (unranked), B body, A title
 IDF_SAMPLE = 2000
 BM25_K1, BM25_B = 1.2, 0.75
@@ -160,6 +167,32 @@ def article_document(article: Article, analyzed: Analyzed | None = None) -> Inde
                           quote_count=article.quote_count, feed_id=article.feed_id, analyzed=analyzed)
 
 
+class _TsvectorLiteral(TypeDecorator[str]):
+    """A tsvector written as its literal text and cast by the server."""
+
+    impl = String
+    cache_ok = True
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return cast(bindvalue, TSVECTOR)
+
+
+def indexed_on_insert(session: AsyncSession) -> bool:
+    """PostgreSQL keeps the index in a column of the article row: a new article's vector goes
+    in its INSERT (see `insert_target`); an UPDATE afterwards would write the row and every one
+    of its index entries twice. SQLite's FTS5 table is written after the insert."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_target(session: AsyncSession, articles: Table) -> Table | TableClause:
+    """The table new article rows are inserted into: on PostgreSQL with its `search_vector`
+    column (rows then carry `search_vector=IndexDocument.tsvector()`)."""
+    if not indexed_on_insert(session):
+        return articles
+    return table(articles.name, *(column(c.name, c.type) for c in articles.columns),
+                 column("search_vector", _TsvectorLiteral()))
+
+
 async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, replace: bool = True) -> None:
     """(Re)index stored articles, in the same transaction as their rows, with one statement per
     kind (executemany): a storing transaction holds SQLite's single write lock, so every round
@@ -192,28 +225,15 @@ async def unindex_article(session: AsyncSession, article: Article) -> None:
                           {"key": search_key(article.id, article.published_at)})
 
 
-async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None) -> int:
-    """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("UPDATE articles SET search_vector = NULL"))
-    else:
-        await session.execute(text("DELETE FROM articles_fts"))
-    done, last_id = 0, 0
-    while True:
-        rows = list((await session.execute(select(Article).where(Article.id > last_id)
-                                           .order_by(Article.id).limit(batch))).scalars())
-        if not rows:
-            break
-        for article in rows:
-            await index_article(session, article)
-        last_id = rows[-1].id
-        done += len(rows)
-        session.expunge_all()
-        if progress is not None:
-            progress(len(rows))
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')"))
-    return done
+async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None,
+                  processes: int | None = None) -> int:
+    """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch.
+
+    The analysis runs in a process pool (`processes`, None: one per CPU but one, 0: in this process); see
+    app.storage.reindex. The result is what indexing each article one by one gives."""
+    from app.storage.reindex import rebuild
+
+    return await rebuild(session, batch=batch, progress=progress, processes=processes)
 
 
 # ---------------------------------------------------------------- the query
@@ -379,33 +399,7 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, of
     """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound.
     Articles read on the way go into `loaded`."""
     if s.postgres:
-        assert s.tsq is not None
-        # Rank in an outer query, so ts_rank runs on the tier only, whichever plan finds it.
-        vector: Any = literal_column("articles.search_vector").label("v")
-        stmt = (select(Article.id.label("id"), Article.published_at.label("p"), vector)
-                .where(_pg_match("articles", s.tsq), Article.id <= snapshot, *s.filters(Article),
-                       *s.collapse(Article, snapshot)))
-        if upper is not None:
-            stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(
-                bindparam(None, datetime.fromisoformat(upper[0]), type_=Article.published_at.type),
-                int(upper[1])))
-        # One round trip: the tier, ranked, the page's articles, the tier's size and lowest row.
-        tier = stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(TIER_SIZE).cte("tier")
-        score = func.ts_rank(literal_column(PG_RANK_WEIGHTS), tier.c.v, cast(bindparam(None, s.tsq), TSQUERY))
-        ranked = (select(tier.c.id, tier.c.p, score.label("score"), func.count().over().label("n"))
-                  .order_by(score.desc(), tier.c.p.desc(), tier.c.id.desc())
-                  .offset(offset).limit(need).subquery("ranked"))
-        lowest = (select(tier.c.p, tier.c.id).order_by(tier.c.p.asc(), tier.c.id.asc()).limit(1)
-                  .subquery("lowest"))
-        final = (select(Article, ranked.c.score, ranked.c.n, lowest.c.p, lowest.c.id)
-                 .select_from(ranked).join(Article, Article.id == ranked.c.id).join(lowest, true())
-                 .order_by(ranked.c.score.desc(), ranked.c.p.desc(), ranked.c.id.desc()))
-        rows = (await session.execute(final)).all()
-        for r in rows:
-            loaded[r[0].id] = r[0]
-        if not rows:
-            return [], 0, None
-        return [(r[0].id, r[1]) for r in rows], int(rows[0][2]), [rows[0][3].isoformat(), rows[0][4]]
+        return await _pg_tier(session, s, snapshot, upper, offset, need, loaded)
     assert s.p.query is not None
     terms = list(dict.fromkeys(s.p.query.positive_terms))
     sql, params = _sqlite_search(s, snapshot, None if upper is None else int(upper), TIER_SIZE, terms)
@@ -415,6 +409,96 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, of
     scored = sorted(zip(_scores(rows, terms, idf), (r[0] for r in rows), strict=True),
                     key=lambda sk: (-sk[0], sk[1]))
     return [(article_id_of(k), sc) for sc, k in scored[offset:offset + need]], len(rows), low
+
+
+async def _pg_tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int, need: int,
+                   loaded: dict[int, Article]) -> tuple[list[tuple[int, float]], int, Any]:
+    """_tier on PostgreSQL: the newest TIER_SIZE matches under the bound, ranked, in one round trip
+    whose plan does not rest on the planner's guess of how many articles match (for two ANDed
+    words it multiplies their frequencies, and a wrong guess walked ix_articles_published through
+    100,000+ rows). Each way below finds the same rows, so it is one answer whichever runs:
+
+    * ``probe``: the match tested on the newest PG_PROBE_ROWS candidates (articles under the bound
+      that pass the filters, newest first by ix_articles_published; a LIMIT-ed subquery, so no
+      plan walks further). TIER_SIZE matches there are the tier (words in a third of the articles).
+    * ``walk``: the same on up to PG_WALK_ROWS candidates, stopping at TIER_SIZE matches; only
+      when the probe found at least `_walk_threshold` matches (dense enough for walking to cost
+      less than reading every match); else never executed (a one-time filter on the probe's count).
+    * ``hits``: every match under the bound, with no order asked of it, so the plan is the GIN
+      bitmap; only when neither walk filled the tier, i.e. when the matches are sparse.
+
+    ts_rank then runs on the tier only. Written out, as _sqlite_search is: building this many
+    subqueries with SQLAlchemy cost more than running them."""
+    assert s.tsq is not None
+    sql, params = _pg_tier_sql(s, snapshot, upper)
+    params.update({"offset": offset, "need": need})
+    rows = (await session.execute(text(sql), params)).all()
+    if not rows:
+        return [], 0, None
+    return [(r[0], r[1]) for r in rows], int(rows[0][2]), [rows[0][3].isoformat(), rows[0][4]]
+
+
+def _pg_tier_sql(s: _Search, snapshot: int, upper: Any) -> tuple[str, dict[str, Any]]:
+    p = s.p
+    params: dict[str, Any] = {"tsq": s.tsq, "snap": snapshot, "tier": TIER_SIZE, "probe_rows": PG_PROBE_ROWS,
+                              "walk_rows": PG_WALK_ROWS, "threshold": _walk_threshold(snapshot)}
+    exact: list[str] = []  # conditions on an article row {0}: a candidate, or a newer one of its story
+    if p.speaker:
+        params["speaker"] = normalize_name(p.speaker)
+        exact.append("EXISTS (SELECT 1 FROM quotes WHERE quotes.article_id = {0}.id AND quotes.speaker_id = "
+                     "(SELECT id FROM speakers WHERE normalized_name = :speaker))")
+    if p.published_after is not None:
+        params["after"] = _aware(p.published_after)
+        exact.append("{0}.published_at >= :after")
+    if p.published_before is not None:
+        params["before"] = _aware(p.published_before)
+        exact.append("{0}.published_at < :before")
+    match = "{0}.search_vector @@ CAST(:tsq AS tsquery)"
+    where = ["{0}.id <= :snap", *exact]
+    if upper is not None:
+        params["upper_p"] = datetime.fromisoformat(upper[0])
+        params["upper_id"] = int(upper[1])
+        where.append("({0}.published_at, {0}.id) < (CAST(:upper_p AS timestamptz), CAST(:upper_id AS integer))")
+    collapse = ""
+    if p.collapse_story:  # no newer article of the story matches and passes the filters
+        newer = " AND ".join(["n.story_id = {0}.story_id", "n.id != {0}.id", "n.id <= :snap",
+                              "(n.published_at, n.id) > ({0}.published_at, {0}.id)",
+                              *[c.format("n") for c in exact], match.format("n")])
+        collapse = f" AND NOT EXISTS (SELECT 1 FROM articles AS n WHERE {newer})"
+
+    def newest(rows: str, gate: str) -> str:
+        return ("SELECT c.id, c.published_at AS p FROM (SELECT a.id, a.published_at, a.story_id, a.search_vector "
+                f"FROM articles AS a WHERE {' AND '.join(w.format('a') for w in where)} "
+                f"ORDER BY a.published_at DESC, a.id DESC LIMIT :{rows}) AS c "
+                f"WHERE {match.format('c')}{collapse.format('c')}{gate} ORDER BY c.published_at DESC, c.id DESC "
+                "LIMIT :tier")
+
+    probed, walked = "(SELECT count(*) FROM probe)", "(SELECT count(*) FROM walk)"
+    sql = (
+        f"WITH probe AS MATERIALIZED ({newest('probe_rows', '')}), "
+        f"walk AS MATERIALIZED ({newest('walk_rows', f' AND {probed} < :tier AND {probed} >= :threshold')}), "
+        "hits AS MATERIALIZED (SELECT a.id, a.published_at AS p FROM articles AS a "
+        f"WHERE {match.format('a')} AND {' AND '.join(w.format('a') for w in where)}{collapse.format('a')} "
+        f"AND {probed} < :tier AND {walked} < :tier), "
+        f"tier AS (SELECT id, p FROM probe WHERE {probed} >= :tier "
+        f"UNION ALL SELECT id, p FROM walk WHERE {walked} >= :tier "
+        "UNION ALL (SELECT id, p FROM hits ORDER BY p DESC, id DESC LIMIT :tier)), "
+        f"ranked AS (SELECT t.id, t.p, ts_rank({PG_RANK_WEIGHTS}, r.search_vector, CAST(:tsq AS tsquery)) AS score, "
+        "count(*) OVER () AS n FROM tier AS t JOIN articles AS r ON r.id = t.id "
+        "ORDER BY score DESC, t.p DESC, t.id DESC OFFSET :offset LIMIT :need) "
+        "SELECT ranked.id, ranked.score, ranked.n, lowest.p, lowest.id FROM ranked, "
+        "(SELECT p, id FROM tier ORDER BY p, id LIMIT 1) AS lowest ORDER BY ranked.score DESC, ranked.p DESC, "
+        "ranked.id DESC")
+    return sql, params
+
+
+def _walk_threshold(snapshot: int) -> int:
+    """Matches among the PG_PROBE_ROWS probed candidates from which walking on costs less than the
+    bitmap. At match density d over about `snapshot` articles, the walk reads TIER_SIZE / d rows
+    and the bitmap d * snapshot, each bitmap row costing about four walked rows (measured: 0.25 to
+    0.6 against 1.5 microseconds, the bitmap rechecks each match on the heap). So walk when
+    d > sqrt(TIER_SIZE / (4 * snapshot)): 20 of 1,000 at 200,000 articles, 9 at a million."""
+    return max(1, math.ceil(PG_PROBE_ROWS * math.sqrt(TIER_SIZE / (4 * max(snapshot, TIER_SIZE)))))
 
 
 _SQLITE_KEY = ("(((4294967296 - CAST(strftime('%s', {0}.published_at) AS INTEGER)) << 30) "
