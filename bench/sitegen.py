@@ -30,7 +30,7 @@ def _rng(*key: object) -> random.Random:
 
 
 # The site template is the same on every page (as on real sites); only the article differs.
-_TEMPLATE_SCRIPT = "<script>window.__STATE__=" + repr([random.Random(7).random() for _ in range(3500)]) + ";</script>"
+_TEMPLATE_SCRIPT = "<script>window.__STATE__=" + repr([random.Random(7).random() for _ in range(4150)]) + ";</script>"
 
 
 def article_text(f: int, e: int) -> tuple[str, str]:

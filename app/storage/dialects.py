@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import TableClause
 
 
 async def claim_rows(
@@ -49,7 +50,7 @@ def _dialect_insert(session: AsyncSession) -> Any:
     return insert
 
 
-async def insert_new(session: AsyncSession, table: Table, rows: list[dict[str, Any]], *,
+async def insert_new(session: AsyncSession, table: Table | TableClause, rows: list[dict[str, Any]], *,
                      unique: tuple[str, ...], returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """Insert many rows in one round trip, skipping those whose `unique` key exists already
     (another worker was first); returns `returning` of the rows actually inserted, in no

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from app.pipeline.dedup import hamming, simhash_bands
 from app.storage.dialects import SpeakerMention, insert_new, upsert_speakers
 from app.storage.models import Article, Feed, Quote, Speaker
 from app.storage.outbox import article_event, quote_event, record_events
-from app.storage.search import article_document, write_index
+from app.storage.search import article_document, indexed_on_insert, insert_target, write_index
 
 NEAR_DUPLICATE_BITS = 3
 
@@ -192,11 +193,11 @@ def _merge(mentions: list[SpeakerMention], withdrawn: list[SpeakerMention]) -> l
 
 
 async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, ArticleDraft]],
-                        withdrawn: list[SpeakerMention]) -> dict[int, list[Quote]]:
+                        withdrawn: list[SpeakerMention]) -> dict[int, list[Any]]:
     """The quotes of all stored articles: speakers in one upsert (one lock order per
     transaction, so concurrent workers cannot deadlock on speaker rows), quotes in one
-    executemany, then one read back for the ids the events need (the ORM would insert row by
-    row: RETURNING with ordered batches is not available on SQLite)."""
+    multi-row INSERT that returns the rows the events need (as Core rows: the ORM would insert
+    row by row, as RETURNING in parameter order is not available on SQLite)."""
     with_quotes = [(a, d) for a, d in stored if d.quotes]
     if not with_quotes and not withdrawn:
         return {}
@@ -208,12 +209,12 @@ async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, A
              "end": q.end, "kind": q.kind, "speaker_name": q.speaker, "speaker_title": q.speaker_title,
              "speaker_type": q.speaker_type, "verb": q.verb, "channel": q.channel, "confidence": q.confidence}
             for a, d in with_quotes for q in d.quotes]
-    await session.execute(insert(Quote.__table__), rows)
-    stmt = (select(Quote).where(Quote.article_id.in_([a.id for a, _ in with_quotes]))
-            .order_by(Quote.article_id, Quote.start, Quote.id))
-    by_article: dict[int, list[Quote]] = {}
-    for quote in (await session.execute(stmt)).scalars():
+    table = Quote.__table__
+    by_article: dict[int, list[Any]] = {}
+    for quote in (await session.execute(insert(table).returning(*table.c), rows)).all():
         by_article.setdefault(quote.article_id, []).append(quote)
+    for quotes in by_article.values():
+        quotes.sort(key=lambda q: (q.start, q.id))
     return by_article
 
 
@@ -290,7 +291,8 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
         await session.execute(delete(Quote).where(Quote.article_id.in_([a.id for a, _ in rewritten])))
     stored = created + rewritten
     quotes = await _store_quotes(session, stored, withdrawn)
-    await write_index(session, [article_document(a, d.search) for a, d in created], replace=False)
+    if not indexed_on_insert(session):
+        await write_index(session, [article_document(a, d.search) for a, d in created], replace=False)
     await write_index(session, [article_document(a, d.search) for a, d in rewritten])
     events = [article_event("article.updated", a) for a in updated]
     for article, _ in created:
@@ -309,7 +311,10 @@ async def _insert_articles(session: AsyncSession, created: list[tuple[Article, A
     if not created:
         return []
     rows = [{c: getattr(a, c) for c in _ARTICLE_COLUMNS} for a, _ in created]
-    ids = await insert_new(session, Article.__table__, rows, unique=("canonical_url",),
+    if indexed_on_insert(session):
+        for row, (article, draft) in zip(rows, created, strict=True):
+            row["search_vector"] = article_document(article, draft.search).tsvector()
+    ids = await insert_new(session, insert_target(session, Article.__table__), rows, unique=("canonical_url",),
                            returning=("id", "canonical_url"))
     by_url = {url: article_id for article_id, url in ids}
     kept = []

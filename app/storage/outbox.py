@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Row, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.storage.models import Article, Event, Quote
@@ -37,7 +37,8 @@ def article_event(event_type: str, article: Article) -> tuple[str, dict[str, Any
     return event_type, {"article": article_payload(article)}
 
 
-def quote_event(quote: Quote, article: Article) -> tuple[str, dict[str, Any]]:
+def quote_event(quote: Quote | Row[Any], article: Article) -> tuple[str, dict[str, Any]]:
+    """`quote` is a stored Quote, or a row of the quotes table (as ingestion's INSERT returns)."""
     return "quote.created", {
         "quote": {"id": quote.id, "text": quote.text, "start": quote.start, "end": quote.end, "kind": quote.kind,
                   "speaker": quote.speaker_name, "speaker_id": quote.speaker_id,
