@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -274,3 +275,30 @@ async def test_opml_import_and_export(client: httpx.AsyncClient) -> None:
     bad = await client.post("/v1/feeds:import", content="<!DOCTYPE x [<!ENTITY a 'b'>]><opml/>",
                             headers={"content-type": "text/x-opml"})
     assert bad.status_code == 422
+
+
+async def test_an_article_stored_by_another_worker_meanwhile_is_skipped(runtime: Runtime,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers can both find a URL new and both insert it: the second insert must skip the
+    row (ON CONFLICT DO NOTHING), store its other articles, and neither fail nor duplicate."""
+    import app.storage.ingest as storing
+    from tests.test_quotes_api import draft
+
+    first = draft("Harbour master Olga Petrenko said “the quay reopens Monday.”")
+    other = dataclasses.replace(first, canonical_url="https://harbour.example/other", guid="other",
+                                url="https://harbour.example/other", body_hash="other")
+    async with runtime.db.transaction() as session:
+        await storing.store_drafts(session, None, [first], runtime.clock())
+
+    async def stale_lookup(*_args: object) -> storing._ExactKeys:
+        return storing._ExactKeys()  # what a worker that read before the other committed sees
+
+    monkeypatch.setattr(storing, "_exact_matches", stale_lookup)
+    async with runtime.db.transaction() as session:
+        stored = await storing.store_drafts(session, None, [first, other], runtime.clock())
+    assert len(stored.created) == 1
+    async with runtime.db.sessions() as session:
+        urls = (await session.execute(select(Article.canonical_url).order_by(Article.id))).scalars().all()
+        events = await session.scalar(select(func.count()).select_from(Event).where(Event.type == "article.created"))
+    assert urls == ["https://harbour.example/quay", "https://harbour.example/other"]
+    assert events == 2

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from app.domain.errors import InvalidQueryError
 
@@ -93,6 +94,15 @@ class Analyzed:
     body: tuple[str, ...]
     stems: tuple[str, ...]
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str, str]]:
+        # Crosses the process boundary after extraction: three strings pickle and split back
+        # several times faster than tuples of a thousand small strings (tokens have no spaces).
+        return _unpack_analyzed, (" ".join(self.title), " ".join(self.body), " ".join(self.stems))
+
+
+def _unpack_analyzed(title: str, body: str, stems: str) -> Analyzed:
+    return Analyzed(*(tuple(field.split(" ")) if field else () for field in (title, body, stems)))
+
 
 def _spans(text: str) -> Iterator[tuple[int, int, str, bool]]:
     """(start, end, folded token, is_name) for each token; a name is capitalised mid-sentence."""
@@ -124,11 +134,13 @@ _SPACED_CAPITAL = re.compile(r"\s+([A-Z][^\W_]*)")
 
 def _body_tokens_and_names(body: str) -> tuple[list[str], list[str]]:
     """Folded body tokens in order, and the folded tokens that are names (as a multiset)."""
-    if body.isascii():  # fast path: folding is lower-casing; names found by one regex pass
-        found = [t for t in _TOKEN.findall(body.lower()) if len(t) <= MAX_TOKEN_CHARS]
+    found = _TOKEN.findall(body.lower())
+    # Fast path when every token is ASCII (curly quotes and dashes are not tokens, so most news
+    # text qualifies): folding is lower-casing, and names are found by one regex pass.
+    if body.isascii() or " ".join(found).isascii():
         names = [m.group(1).lower() for m in _SPACED_CAPITAL.finditer(body)
                  if m.start() > 0 and body[m.start() - 1] not in _SENTENCE_END]
-        return found, names
+        return [t for t in found if len(t) <= MAX_TOKEN_CHARS], names
     spans = list(_spans(body))
     return [t for _, _, t, _ in spans], [t for _, _, t, name in spans if name]
 
