@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     webhook_response_excerpt_bytes: int = Field(1024, description="Bytes of a receiver's answer read and kept")
     webhook_secret_overlap_s: int = Field(86400, description="How long a rotated-out secret keeps signing")
     webhook_dispatch_batch_size: int = Field(500, ge=1, description="Events fanned out per round")
+    event_retention_s: int = Field(7 * 86400, ge=3600, description=(
+        "Outbox events, with their deliveries and delivery log, are deleted this long after dispatch "
+        "once no delivery is pending"))
 
     @field_validator("webhook_retry_schedule_s", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from app.config import Settings
@@ -36,7 +36,7 @@ from app.pipeline.notify import (
     sign,
 )
 from app.runtime import Runtime
-from app.storage.models import Article, Delivery, Feed
+from app.storage.models import Article, Delivery, DeliveryAttempt, Event, Feed
 from app.storage.outbox import article_event, record_events
 from app.workers.deliver import DeliveryWorker
 from tests.conftest import make_settings, wipe
@@ -540,3 +540,28 @@ async def test_two_workers_never_send_one_delivery_twice_at_once(client: httpx.A
 async def _clean(runtime: Runtime) -> AsyncIterator[None]:
     yield
     await wipe(runtime)
+
+
+async def test_old_events_are_pruned_with_their_log_unless_a_delivery_waits(
+        client: httpx.AsyncClient, receiver: WebhookReceiver, runtime: Runtime) -> None:
+    sub = await subscribe(client, receiver, "kept")
+    ids = await add_articles(runtime, 3)
+    worker = DeliveryWorker(runtime)
+    await worker.run_until_idle()
+    await receiver.wait_for(lambda: sorted(receiver.ids("kept")) == sorted(ids))
+    assert await worker.prune() == 0  # nothing is old yet
+    old = runtime.clock() - timedelta(seconds=runtime.settings.event_retention_s + 60)
+    async with runtime.db.transaction() as session:
+        await session.execute(update(Event).where(Event.id.in_(ids[:2])).values(dispatched_at=old))
+        # the second old event still has a retry due: it must stay
+        await session.execute(update(Delivery).where(Delivery.event_id == ids[1])
+                              .values(state="pending", next_attempt_at=runtime.clock() + timedelta(hours=5)))
+        pruned_delivery = await session.scalar(select(Delivery.id).where(Delivery.event_id == ids[0]))
+    assert await worker.prune() == 1
+    async with runtime.db.sessions() as session:
+        left = set((await session.execute(select(Event.id))).scalars())
+        attempts = await session.scalar(select(func.count()).select_from(DeliveryAttempt)
+                                        .where(DeliveryAttempt.delivery_id == pruned_delivery))
+    assert left == {ids[1], ids[2]} and attempts == 0
+    log = (await client.get(f"/v1/subscriptions/{sub['id']}/deliveries")).json()["items"]
+    assert sorted(d["event_id"] for d in log) == sorted(ids[1:])

@@ -32,21 +32,13 @@ from app.pipeline.notify import (
     facts_of,
     ping_data,
 )
-from app.storage.dialects import claim_rows
+from app.storage.dialects import claim_rows, dialect_insert
 from app.storage.models import Article, Delivery, DeliveryAttempt, Event, Quote, Subscription
 from app.storage.outbox import new_event_id
 from app.storage.pagination import decode_cursor, encode_cursor, page_of
 from app.storage.subscriptions import active_secrets, get_subscription
 
 DELIVERY_STATES = ("pending", "delivered", "failed", "dead")
-
-
-def _insert(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert
 
 
 # --------------------------------------------------------------------------- fan-out
@@ -91,7 +83,7 @@ async def dispatch_events(session: AsyncSession, index: SubscriptionIndex, *, no
     if values:
         # One executemany (batched into multi-row INSERTs by the driver layer); a row another
         # dispatcher already inserted for the same (event, subscription) is skipped.
-        stmt = _insert(session)(Delivery.__table__).on_conflict_do_nothing(
+        stmt = dialect_insert(session)(Delivery.__table__).on_conflict_do_nothing(
             index_elements=["event_id", "subscription_id"])
         await session.execute(stmt, values)
     await session.execute(update(Event).where(Event.id.in_(ids))

@@ -42,7 +42,8 @@ async def claim_rows(
     return [row[0] for row in result.all()]
 
 
-def _dialect_insert(session: AsyncSession) -> Any:
+def dialect_insert(session: AsyncSession) -> Any:
+    """`insert` of the session's dialect, for ON CONFLICT clauses (both databases spell them alike)."""
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -57,7 +58,7 @@ async def insert_new(session: AsyncSession, table: Table | TableClause, rows: li
     particular order."""
     if not rows:
         return []
-    stmt = (_dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(unique))
+    stmt = (dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(unique))
             .returning(*(table.c[name] for name in returning)))
     return [tuple(row) for row in (await session.execute(stmt, rows)).all()]
 
@@ -82,7 +83,7 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention])
 
     if not mentions:
         return {}
-    insert = _dialect_insert(session)
+    insert = dialect_insert(session)
     latest = func.greatest if session.bind.dialect.name == "postgresql" else func.max
     ordered = sorted(mentions, key=lambda m: m.normalized)
     stmt = insert(Speaker)

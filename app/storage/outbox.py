@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert
+from sqlalchemy import Row, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.storage.models import Article, Event, Quote
+from app.storage.models import Article, Delivery, Event, Quote
 
 
 def new_event_id() -> str:
@@ -55,3 +55,16 @@ async def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[
     if rows:
         await session.execute(insert(Event.__table__), rows)
     return [r["id"] for r in rows]
+
+
+async def prune_events(session: AsyncSession, *, dispatched_before: datetime, limit: int) -> int:
+    """Delete up to `limit` events dispatched before `dispatched_before` that no delivery still
+    waits on; their deliveries and delivery attempts go with them (ON DELETE CASCADE). Returns
+    how many events were deleted. Without this the outbox grows by one row per article and per
+    quote, forever."""
+    waiting = exists(select(Delivery.id).where(Delivery.event_id == Event.id, Delivery.state == "pending"))
+    old = (select(Event.id).where(Event.dispatched_at < dispatched_before, ~waiting)
+           .order_by(Event.dispatched_at).limit(limit))
+    result = await session.execute(delete(Event).where(Event.id.in_(old.scalar_subquery()))
+                                   .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

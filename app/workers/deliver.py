@@ -5,7 +5,8 @@ Reads as: dispatch -> claim -> send (bounded: N in flight per process, M per rec
 -> record. Sends finish into a list that the loop writes in one transaction per round, so
 a thousand deliveries cost a handful of statements, not a thousand transactions. A worker
 killed mid-send leaves leases that expire (`webhook_lease_s`); the deliveries are sent again
-with the same webhook-id. Retry policy and signing live in app.pipeline.notify.
+with the same webhook-id. Retry policy and signing live in app.pipeline.notify. Once a minute
+the worker also deletes events older than `event_retention_s` that no delivery waits on.
 """
 
 from __future__ import annotations
@@ -32,10 +33,14 @@ from app.storage.deliveries import (
     dispatch_events,
     record_attempts,
 )
+from app.storage.outbox import prune_events
 from app.storage.subscriptions import SubscriptionCache
 
 log = logging.getLogger("news_ingest.deliver")
 
+PRUNE_EVERY_S = 60.0
+PRUNE_BATCH = 5000  # events per delete transaction; a round stops early when one batch is short
+PRUNE_MAX_BATCHES = 50
 FLUSH_AFTER_S = 0.05  # outcomes are written when half a batch has finished, or after this long
 
 
@@ -96,9 +101,13 @@ class DeliveryWorker:
         batch = s.webhook_batch_size
         idle = s.idle_sleep_s
         next_dispatch = 0.0
+        next_prune = time.monotonic() + PRUNE_EVERY_S
         try:
             while not stop.is_set():
                 try:
+                    if time.monotonic() >= next_prune:
+                        next_prune = time.monotonic() + PRUNE_EVERY_S
+                        await self.prune()
                     if time.monotonic() >= next_dispatch:
                         events, _ = await self.dispatch()
                         # Poll the outbox at the idle interval when it is empty, at once when not.
@@ -149,6 +158,20 @@ class DeliveryWorker:
                 w.cancel()
 
     # ------------------------------------------------------------------ steps
+    async def prune(self) -> int:
+        """Delete old events (with their deliveries and log) in short transactions; returns how many."""
+        before = self.runtime.clock() - timedelta(seconds=self.settings.event_retention_s)
+        total = 0
+        for _ in range(PRUNE_MAX_BATCHES):
+            async with self.runtime.db.transaction() as session:
+                deleted = await prune_events(session, dispatched_before=before, limit=PRUNE_BATCH)
+            total += deleted
+            if deleted < PRUNE_BATCH:
+                break
+        if total:
+            log.info("deliver: pruned old events", extra={"events": total})
+        return total
+
     async def dispatch(self) -> tuple[int, int]:
         s = self.settings
         async with self.runtime.db.transaction() as session:
