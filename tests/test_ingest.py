@@ -302,3 +302,23 @@ async def test_an_article_stored_by_another_worker_meanwhile_is_skipped(runtime:
         events = await session.scalar(select(func.count()).select_from(Event).where(Event.type == "article.created"))
     assert urls == ["https://harbour.example/quay", "https://harbour.example/other"]
     assert events == 2
+
+
+async def test_repeats_within_one_feed_document_are_one_article(runtime: Runtime) -> None:
+    """The same GUID, URL or extracted body twice in one poll is one article (the last copy)."""
+    import app.storage.ingest as storing
+    from tests.test_quotes_api import draft
+
+    first = draft("Harbour master Olga Petrenko said “the quay reopens Monday.”")
+    same_guid = dataclasses.replace(first, canonical_url="https://harbour.example/quay?page=1", title="Quay (2)",
+                                    body_hash="second")
+    same_body = dataclasses.replace(first, canonical_url="https://harbour.example/copy", guid="copy",
+                                    title="Quay (copy)")
+    other = dataclasses.replace(first, canonical_url="https://harbour.example/other", guid="other",
+                                body_hash="other")
+    async with runtime.db.transaction() as session:
+        stored = await storing.store_drafts(session, None, [first, same_guid, same_body, other], runtime.clock())
+    assert len(stored.created) == 2
+    async with runtime.db.sessions() as session:
+        titles = (await session.execute(select(Article.title).order_by(Article.id))).scalars().all()
+    assert titles == ["Quay (copy)", "Quay"]

@@ -234,6 +234,17 @@ def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
     return article
 
 
+def _batch_keys(draft: ArticleDraft) -> list[str]:
+    """The exact-duplicate keys of a draft (as _ExactKeys matches stored articles), for drafts of
+    one batch that repeat each other."""
+    keys = ["u:" + draft.canonical_url]
+    if draft.guid:
+        keys.append("g:" + draft.guid)
+    if draft.body_hash and draft.extraction == "ok":
+        keys.append("b:" + draft.body_hash)
+    return keys
+
+
 _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title", "summary", "text", "byline",
                     "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
                     "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
@@ -252,7 +263,7 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
     created: list[tuple[Article, ArticleDraft]] = []
     updated: list[Article] = []
     rewritten: list[tuple[Article, ArticleDraft]] = []  # existing articles whose quotes are rewritten
-    pending: dict[str, int] = {}  # canonical URL -> index in created, for repeats within the batch
+    pending: dict[str, int] = {}  # exact keys of new articles -> index in created (repeats in one batch)
     copies: dict[int, Article] = {}  # id() of a new article -> the earlier new article it copies
     for draft in drafts:
         existing = exact.find(draft)
@@ -272,9 +283,14 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             rewritten.append((existing, draft))
             continue
         story: _StoryCandidate | Article | None = _story_of(draft, candidates)
-        repeat = pending.get(draft.canonical_url)
-        if repeat is not None:  # the same page twice in one feed document: the last copy wins
-            created[repeat] = (_new_article(feed_id, draft, now, story), draft)
+        keys = _batch_keys(draft)
+        repeat = next((pending[k] for k in keys if k in pending), None)
+        if repeat is not None:  # the same article twice in one feed document: the last copy wins
+            article = created[repeat][0]  # kept as the object: later near-copies may point at it
+            fresh = _new_article(feed_id, draft, now, story)
+            for column in _ARTICLE_COLUMNS:
+                setattr(article, column, getattr(fresh, column))
+            created[repeat] = (article, draft)
             continue
         article = _new_article(feed_id, draft, now, story)
         if story is None and _has_fingerprint(draft):  # a near-copy earlier in this batch
@@ -282,7 +298,7 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
                           and hamming(a.simhash or 0, draft.simhash or 0) <= NEAR_DUPLICATE_BITS), None)
             if first is not None:
                 copies[id(article)] = first
-        pending[draft.canonical_url] = len(created)
+        pending.update(dict.fromkeys(keys, len(created)))
         created.append((article, draft))
     created = await _insert_articles(session, created, copies)
     await session.flush()  # the edits above, before their quotes are replaced
