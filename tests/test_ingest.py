@@ -291,7 +291,7 @@ async def test_an_article_stored_by_another_worker_meanwhile_is_skipped(runtime:
         await storing.store_drafts(session, None, [first], runtime.clock())
 
     async def stale_lookup(*_args: object) -> storing._ExactKeys:
-        return storing._ExactKeys()  # what a worker that read before the other committed sees
+        return storing._ExactKeys(None)  # what a worker that read before the other committed sees
 
     monkeypatch.setattr(storing, "_exact_matches", stale_lookup)
     async with runtime.db.transaction() as session:
@@ -322,3 +322,27 @@ async def test_repeats_within_one_feed_document_are_one_article(runtime: Runtime
     async with runtime.db.sessions() as session:
         titles = (await session.execute(select(Article.title).order_by(Article.id))).scalars().all()
     assert titles == ["Quay (copy)", "Quay"]
+
+
+async def test_a_guid_only_names_an_article_within_its_own_feed(runtime: Runtime) -> None:
+    """Numeric GUIDs repeat across feeds: feed A's entry "1" is not feed B's entry "1", even when
+    B's article is at hand because A also links to it."""
+    import app.storage.ingest as storing
+    from tests.test_quotes_api import draft
+
+    async with runtime.db.transaction() as session:
+        a, b = [(await create_feed(session, url=f"https://{n}.example/feed", title=None, interval_override_s=None,
+                                   now=runtime.clock())).id for n in ("a", "b")]
+    theirs = dataclasses.replace(draft("The council said “the bridge reopens in May.”"), guid="1",
+                                 canonical_url="https://b.example/bridge", url="https://b.example/bridge")
+    async with runtime.db.transaction() as session:
+        await storing.store_drafts(session, b, [theirs], runtime.clock())
+    ours = dataclasses.replace(draft("The mayor said “the harbour opens in June.”"), guid="1", title="Harbour",
+                               canonical_url="https://a.example/harbour", url="https://a.example/harbour")
+    linked = dataclasses.replace(theirs, guid="2")  # A links to B's article too
+    async with runtime.db.transaction() as session:
+        stored = await storing.store_drafts(session, a, [ours, linked], runtime.clock())
+    assert len(stored.created) == 1
+    async with runtime.db.sessions() as session:
+        rows = (await session.execute(select(Article.feed_id, Article.title).order_by(Article.id))).all()
+    assert [tuple(r) for r in rows] == [(b, "Quay"), (a, "Harbour")]

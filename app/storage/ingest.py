@@ -62,23 +62,38 @@ def _scoped(feed_id: int | None, draft: ArticleDraft) -> ArticleDraft:
     return replace(draft, canonical_url=f"feed:{feed_id}:{draft.canonical_url}")
 
 
-class _ExactKeys:
-    """Which article already holds a draft: the same canonical URL, the same feed GUID, or the
-    same normalised body (extracted pages only). The oldest match wins."""
+def _draft_keys(draft: ArticleDraft) -> list[str]:
+    """What makes a draft the same article as another: its canonical URL, its GUID within the
+    feed, its normalised body (extracted pages only)."""
+    keys = ["u:" + draft.canonical_url]
+    if draft.guid:
+        keys.append("g:" + draft.guid)
+    if draft.body_hash and draft.extraction == "ok":
+        keys.append("b:" + draft.body_hash)
+    return keys
 
-    def __init__(self) -> None:
-        self.url: dict[str, Article] = {}
-        self.guid: dict[str, Article] = {}
-        self.body: dict[str, Article] = {}
+
+class _ExactKeys:
+    """Stored articles by the keys of `_draft_keys`; the oldest match wins. GUIDs count only
+    within the polled feed (numeric GUIDs repeat across feeds)."""
+
+    def __init__(self, feed_id: int | None) -> None:
+        self.feed_id = feed_id
+        self._by_key: dict[str, Article] = {}
 
     def add(self, article: Article) -> None:
-        for index, key in ((self.url, article.canonical_url), (self.guid, article.guid), (self.body, article.body_hash)):
-            if key and (key not in index or index[key].id > article.id):
-                index[key] = article
+        keys = ["u:" + article.canonical_url]
+        if article.guid and self.feed_id is not None and article.feed_id == self.feed_id:
+            keys.append("g:" + article.guid)
+        if article.body_hash:
+            keys.append("b:" + article.body_hash)
+        for key in keys:
+            known = self._by_key.get(key)
+            if known is None or known.id > article.id:
+                self._by_key[key] = article
 
     def find(self, draft: ArticleDraft) -> Article | None:
-        found = [self.url.get(draft.canonical_url), self.guid.get(draft.guid) if draft.guid else None,
-                 self.body.get(draft.body_hash) if draft.body_hash and draft.extraction == "ok" else None]
+        found = (self._by_key.get(key) for key in _draft_keys(draft))
         return min((a for a in found if a is not None), key=lambda a: a.id, default=None)
 
 
@@ -88,7 +103,7 @@ def _chunks(values: Sequence[object], size: int = 300) -> list[list[object]]:
 
 
 async def _exact_matches(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft]) -> _ExactKeys:
-    keys = _ExactKeys()
+    keys = _ExactKeys(feed_id)
     lookups = [(Article.canonical_url, [d.canonical_url for d in drafts]),
                (Article.body_hash, [d.body_hash for d in drafts if d.extraction == "ok"])]
     if feed_id is not None:
@@ -234,17 +249,6 @@ def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
     return article
 
 
-def _batch_keys(draft: ArticleDraft) -> list[str]:
-    """The exact-duplicate keys of a draft (as _ExactKeys matches stored articles), for drafts of
-    one batch that repeat each other."""
-    keys = ["u:" + draft.canonical_url]
-    if draft.guid:
-        keys.append("g:" + draft.guid)
-    if draft.body_hash and draft.extraction == "ok":
-        keys.append("b:" + draft.body_hash)
-    return keys
-
-
 _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title", "summary", "text", "byline",
                     "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
                     "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
@@ -283,7 +287,7 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             rewritten.append((existing, draft))
             continue
         story: _StoryCandidate | Article | None = _story_of(draft, candidates)
-        keys = _batch_keys(draft)
+        keys = _draft_keys(draft)
         repeat = next((pending[k] for k in keys if k in pending), None)
         if repeat is not None:  # the same article twice in one feed document: the last copy wins
             article = created[repeat][0]  # kept as the object: later near-copies may point at it
