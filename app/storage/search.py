@@ -211,20 +211,6 @@ async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, r
                                "VALUES (:key, :title, :body, :stems, :meta)"), rows)
 
 
-async def index_article(session: AsyncSession, article: Article, analyzed: Analyzed | None = None) -> None:
-    """(Re)index one stored article; call after its row is flushed, in the same transaction."""
-    await write_index(session, [article_document(article, analyzed)])
-
-
-async def unindex_article(session: AsyncSession, article: Article) -> None:
-    """Drop an article from the index (deleting the row does this by itself)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("UPDATE articles SET search_vector = NULL WHERE id = :id"), {"id": article.id})
-        return
-    await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"),
-                          {"key": search_key(article.id, article.published_at)})
-
-
 async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None,
                   processes: int | None = None) -> int:
     """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch.
