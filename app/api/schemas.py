@@ -104,22 +104,27 @@ class ArticleOut(ArticleSummary):
     guid: str | None
 
 
-class QuoteOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class QuoteFields(BaseModel):
+    """What a quote is, as the API and the webhook payloads both show it."""
 
     id: int
-    article_id: int
     text: str
     start: int = Field(description="Offset of the quoted words in the article text")
     end: int
     kind: Literal["direct", "partial", "post"]
-    speaker: str | None = Field(validation_alias="speaker_name")
     speaker_id: int | None
     speaker_title: str | None
     speaker_type: str | None
     verb: str | None
     channel: str | None
     confidence: float
+
+
+class QuoteOut(QuoteFields):
+    model_config = ConfigDict(from_attributes=True)
+
+    article_id: int
+    speaker: str | None = Field(validation_alias="speaker_name")
     published_at: datetime
 
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from app.api.schemas import QuoteFields
+
 EventType = Literal["article.created", "article.updated", "quote.created", "feed.failing", "feed.recovered"]
 DeliveryState = Literal["pending", "delivered", "failed", "dead"]
 
@@ -121,19 +123,8 @@ class ArticleData(BaseModel):
     text: str | None = Field(None, description="Full text; only for subscriptions with include_text")
 
 
-class QuoteData(BaseModel):
-    id: int
-    text: str
-    start: int
-    end: int
-    kind: str
+class QuoteData(QuoteFields):
     speaker: str | None
-    speaker_id: int | None
-    speaker_title: str | None
-    speaker_type: str | None
-    verb: str | None
-    channel: str | None
-    confidence: float
 
 
 class FeedData(BaseModel):
