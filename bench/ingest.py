@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -143,8 +144,8 @@ def analyse_without_index(*args: object) -> object:
     return analyse.analyse_entry(*args)  # type: ignore[arg-type]
 
 
-async def _skip_index(*_args: object, **_kwargs: object) -> None:
-    return None
+async def _skip_index(*_args: object, alongside: Any = None, **_kwargs: object) -> Any:
+    return None if alongside is None else await alongside  # the outbox write it carries still happens
 
 
 def disable_search_index() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.runtime import Runtime
 from app.storage.feeds import create_feed
@@ -346,3 +346,78 @@ async def test_a_guid_only_names_an_article_within_its_own_feed(runtime: Runtime
     async with runtime.db.sessions() as session:
         rows = (await session.execute(select(Article.feed_id, Article.title).order_by(Article.id))).all()
     assert [tuple(r) for r in rows] == [(b, "Quay"), (a, "Harbour")]
+
+
+@pytest.mark.parametrize("fails_after_a_round_trip", [False, True])
+async def test_a_store_that_fails_leaves_nothing_in_the_search_index(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+                                                                     fails_after_a_round_trip: bool) -> None:
+    """On SQLite the index rows travel beside the outbox write; when that write fails, the index
+    rows roll back with the article (none is left pointing at nothing), and the next store is
+    found by search."""
+    import app.storage.ingest as storing
+    from app.domain.query import parse_query
+    from app.storage.search import ArticleSearch, search_articles
+    from tests.test_quotes_api import draft
+
+    async def failing_outbox(session: object, *_args: object, **_kwargs: object) -> list[str]:
+        if fails_after_a_round_trip:
+            await session.execute(select(func.count()).select_from(Event))  # type: ignore[attr-defined]
+        raise RuntimeError("outbox write failed")
+
+    article = draft("Harbour master Olga Petrenko said “the quay reopens Monday.”")
+    with monkeypatch.context() as patch:
+        patch.setattr(storing, "record_events", failing_outbox)
+        with pytest.raises(RuntimeError, match="outbox write failed"):
+            async with runtime.db.transaction() as session:
+                await storing.store_drafts(session, None, [article], runtime.clock())
+
+    async def found() -> list[int]:
+        async with runtime.db.reading() as session:
+            if runtime.db.dialect == "sqlite":  # the raw index, not only what search joins back
+                rows = (await session.execute(text("SELECT count(*) FROM articles_fts"))).scalar_one()
+                assert rows == len((await session.execute(select(Article.id))).all())
+            hits, _ = await search_articles(session, ArticleSearch(query=parse_query("quay")), cursor=None, limit=10)
+            return [hit.article.id for hit in hits]
+
+    assert await found() == []
+    async with runtime.db.transaction() as session:
+        stored = await storing.store_drafts(session, None, [article], runtime.clock())
+    assert await found() == list(stored.created)
+
+
+async def test_articles_dated_outside_1970_to_2106_leave_no_index_rows_when_deleted(runtime: Runtime) -> None:
+    """Feeds carry dates such as 1806 and 2106. Deleting such an article (or moving its date)
+    must take its index row along, or a later article reusing its id would be found by old text."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete
+
+    import app.storage.ingest as storing
+    from app.domain.query import parse_query
+    from app.storage.search import ArticleSearch, search_articles
+    from tests.test_quotes_api import draft
+
+    base = draft("Harbour master Olga Petrenko said “the quay reopens Monday.”")
+    drafts = [dataclasses.replace(base, canonical_url=f"https://harbour.example/{year}", guid=str(year),
+                                  body_hash=str(year), published_at=datetime(year, 2, 9, tzinfo=UTC))
+              for year in (1806, 1906, 2106)]
+    async with runtime.db.transaction() as session:
+        stored = await storing.store_drafts(session, None, drafts, runtime.clock())
+    assert len(stored.created) == 3
+
+    async def found() -> list[int]:
+        async with runtime.db.reading() as session:
+            if runtime.db.dialect == "sqlite":
+                rows = (await session.execute(text("SELECT count(*) FROM articles_fts"))).scalar_one()
+                assert rows == len((await session.execute(select(Article.id))).all())
+            hits, _ = await search_articles(session, ArticleSearch(query=parse_query("quay")), cursor=None, limit=10)
+            return sorted(hit.article.id for hit in hits)
+
+    assert await found() == sorted(stored.created)
+    redated = dataclasses.replace(drafts[0], published_at=datetime(1750, 1, 1, tzinfo=UTC), title="Quay (2)")
+    async with runtime.db.transaction() as session:
+        await storing.store_drafts(session, None, [redated], runtime.clock())
+    assert await found() == sorted(stored.created)  # indexed once, under its new date
+    async with runtime.db.transaction() as session:
+        await session.execute(delete(Article))
+    assert await found() == []

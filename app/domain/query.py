@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,7 +89,7 @@ def is_english(language: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Analyzed:
-    """What an index stores for one document: exact tokens per field and the stem keys."""
+    """What an index stores for one document: exact tokens per field, and its distinct stem keys."""
 
     title: tuple[str, ...]
     body: tuple[str, ...]
@@ -161,20 +162,19 @@ def analyze(title: str | None, body: str | None, *, english: bool = True) -> Ana
     title_tokens = tokens(title or "")[:200]
     body_tokens, names = _body_tokens_and_names(body or "")
     body_tokens = body_tokens[:MAX_BODY_TOKENS]
-    stems: list[str] = []
+    keys: dict[str, None] = {}
     if english:
-        # Stem keys are a bag (phrases use the exact tokens), so skipping names by count is exact.
-        skip = dict.fromkeys(names, 0)
-        for name in names:
-            skip[name] += 1
+        # Stem keys are a set: a stemmed word matches by presence, and phrases use the exact
+        # tokens. Storing each key once (not once per occurrence) halves what the index writes for
+        # them on real news text. A word counts if it occurs at least once other than as a name.
         cache = _STEM_CACHE
-        stems = [cache.get(t) or _stem_cached(t) for t in title_tokens]
-        for t in body_tokens:
-            if skip and skip.get(t, 0) > 0:
-                skip[t] -= 1
-                continue
-            stems.append(cache.get(t) or _stem_cached(t))
-    return Analyzed(tuple(title_tokens), tuple(body_tokens), tuple(stems))
+        keys = dict.fromkeys([cache.get(t) or _stem_cached(t) for t in title_tokens])
+        counts = Counter(body_tokens)
+        counts.subtract(names)
+        for t, left in counts.items():
+            if left > 0:
+                keys[cache.get(t) or _stem_cached(t)] = None
+    return Analyzed(tuple(title_tokens), tuple(body_tokens), tuple(keys))
 
 
 # ---------------------------------------------------------------- the query

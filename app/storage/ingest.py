@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.feeds import FeedEntry
@@ -102,19 +102,27 @@ def _chunks(values: Sequence[object], size: int = 300) -> list[list[object]]:
     return [distinct[i:i + size] for i in range(0, len(distinct), size)]
 
 
+_Lookup = tuple[Any, Sequence[object], "ColumnElement[bool] | None"]  # column, values, scope
+
+
+def _any_of(lookups: Sequence[_Lookup]) -> list[ColumnElement[bool]]:
+    """``column IN (...) OR ...`` conditions covering every (column, values, scope) lookup, a few
+    IN lists each: one statement instead of one per column. Storing holds SQLite's write lock, and
+    each round trip there waits for the busy event loop; both databases use an index per IN list."""
+    clauses = [column.in_(chunk) if scope is None else and_(scope, column.in_(chunk))
+               for column, values, scope in lookups for chunk in _chunks(values)]
+    return [or_(*clauses[i:i + 4]) for i in range(0, len(clauses), 4)]
+
+
 async def _exact_matches(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft]) -> _ExactKeys:
     keys = _ExactKeys(feed_id)
-    lookups = [(Article.canonical_url, [d.canonical_url for d in drafts]),
-               (Article.body_hash, [d.body_hash for d in drafts if d.extraction == "ok"])]
+    lookups: list[_Lookup] = [(Article.canonical_url, [d.canonical_url for d in drafts], None),
+                              (Article.body_hash, [d.body_hash for d in drafts if d.extraction == "ok"], None)]
     if feed_id is not None:
-        lookups.append((Article.guid, [d.guid for d in drafts]))
-    for column, values in lookups:
-        for chunk in _chunks(values):
-            clause = column.in_(chunk)
-            if column is Article.guid:
-                clause = (Article.feed_id == feed_id) & clause
-            for article in (await session.execute(select(Article).where(clause))).scalars():
-                keys.add(article)
+        lookups.append((Article.guid, [d.guid for d in drafts], Article.feed_id == feed_id))
+    for condition in _any_of(lookups):
+        for article in (await session.execute(select(Article).where(condition))).scalars():
+            keys.add(article)
     return keys
 
 
@@ -132,15 +140,15 @@ def _has_fingerprint(draft: ArticleDraft) -> bool:
 
 
 async def _story_candidates(session: AsyncSession, drafts: Sequence[ArticleDraft]) -> list[_StoryCandidate]:
-    """Stored articles sharing a SimHash band with any draft, oldest first: one query per band."""
+    """Stored articles sharing a SimHash band with any draft, oldest first."""
     bands = [_bands(d.simhash) for d in drafts if _has_fingerprint(d)]
+    columns = (Article.simhash_b0, Article.simhash_b1, Article.simhash_b2, Article.simhash_b3)
     found: dict[int, _StoryCandidate] = {}
-    for i, column in enumerate((Article.simhash_b0, Article.simhash_b1, Article.simhash_b2, Article.simhash_b3)):
-        for chunk in _chunks([b[i] for b in bands]):
-            stmt = select(Article.id, Article.simhash, Article.story_id, Article.duplicate_of).where(column.in_(chunk))
-            for row in (await session.execute(stmt)).all():
-                if row.simhash is not None:
-                    found[row.id] = _StoryCandidate(row.id, row.simhash, row.story_id, row.duplicate_of)
+    for condition in _any_of([(column, [b[i] for b in bands], None) for i, column in enumerate(columns)]):
+        stmt = select(Article.id, Article.simhash, Article.story_id, Article.duplicate_of).where(condition)
+        for row in (await session.execute(stmt)).all():
+            if row.simhash is not None:
+                found[row.id] = _StoryCandidate(row.id, row.simhash, row.story_id, row.duplicate_of)
     return sorted(found.values(), key=lambda c: c.id)
 
 
@@ -311,14 +319,13 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
         await session.execute(delete(Quote).where(Quote.article_id.in_([a.id for a, _ in rewritten])))
     stored = created + rewritten
     quotes = await _store_quotes(session, stored, withdrawn)
-    if not indexed_on_insert(session):
-        await write_index(session, [article_document(a, d.search) for a, d in created], replace=False)
     await write_index(session, [article_document(a, d.search) for a, d in rewritten])
     events = [article_event("article.updated", a) for a in updated]
     for article, _ in created:
         events += [article_event("article.created", article)] + [quote_event(q, article)
                                                                   for q in quotes.get(article.id, [])]
-    await record_events(session, events, now=now)
+    new_docs = [] if indexed_on_insert(session) else [article_document(a, d.search) for a, d in created]
+    await write_index(session, new_docs, replace=False, alongside=record_events(session, events, now=now))
     return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),
                        sum(len(q) for q in quotes.values()))
 

@@ -30,12 +30,13 @@ Story collapsing keeps, for each story, its newest article that matches and pass
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -90,6 +91,7 @@ IDF_SAMPLE = 2000
 BM25_K1, BM25_B = 1.2, 0.75
 
 Sort = Literal["relevance", "published"]
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- the index
@@ -193,22 +195,45 @@ def insert_target(session: AsyncSession, articles: Table) -> Table | TableClause
                  column("search_vector", _TsvectorLiteral()))
 
 
-async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, replace: bool = True) -> None:
+async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, replace: bool = True,
+                      alongside: Awaitable[T] | None = None) -> T | None:
     """(Re)index stored articles, in the same transaction as their rows, with one statement per
     kind (executemany): a storing transaction holds SQLite's single write lock, so every round
-    trip saved there is throughput. `replace=False` skips the delete (new articles, reindex)."""
-    if not docs:
-        return
-    if session.get_bind().dialect.name == "postgresql":
+    trip saved there is throughput. `replace=False` skips the delete (new articles, reindex).
+
+    `alongside` is another write of the same transaction (its result is returned). On SQLite the
+    new rows go to the database thread right beside it, so the lock waits for one round trip
+    instead of two: each round trip also waits for the busy event loop to resume the writer."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and docs:
         await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
                               [{"vector": d.tsvector(), "id": d.article_id} for d in docs])
-        return
-    rows = [{"key": search_key(d.article_id, d.published_at), "title": d.title, "body": d.body, "stems": d.stems,
-             "meta": d.meta} for d in docs]
+    if postgres or not docs:
+        return None if alongside is None else await alongside
+    rows = [(search_key(d.article_id, d.published_at), d.title, d.body, d.stems, d.meta) for d in docs]
     if replace:
-        await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r["key"]} for r in rows])
-    await session.execute(text("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
-                               "VALUES (:key, :title, :body, :stems, :meta)"), rows)
+        await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r[0]} for r in rows])
+    if alongside is None:
+        await session.execute(text("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
+                                   "VALUES (:key, :title, :body, :stems, :meta)"),
+                              [dict(zip(("key", "title", "body", "stems", "meta"), r, strict=True)) for r in rows])
+        return None
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    inserting = asyncio.ensure_future(_fts_insert(driver, rows))
+    try:
+        result = await alongside
+    except BaseException:
+        await asyncio.wait([inserting])  # done before a rollback can reach the connection
+        raise
+    await inserting
+    return result
+
+
+async def _fts_insert(driver: Any, rows: list[tuple[Any, ...]]) -> None:
+    """The FTS5 rows through the aiosqlite connection itself, inside the session's transaction."""
+    cursor = await driver.executemany("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
+                                      "VALUES (?, ?, ?, ?, ?)", rows)
+    await cursor.close()
 
 
 async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None,
