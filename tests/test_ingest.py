@@ -348,6 +348,20 @@ async def test_a_guid_only_names_an_article_within_its_own_feed(runtime: Runtime
     assert [tuple(r) for r in rows] == [(b, "Quay"), (a, "Harbour")]
 
 
+async def _found_by_search(runtime: Runtime, q: str) -> list[int]:
+    """Ids of the articles a search finds, oldest first; on SQLite also checks that the raw index
+    has exactly one row per stored article (none left pointing at nothing)."""
+    from app.domain.query import parse_query
+    from app.storage.search import ArticleSearch, search_articles
+
+    async with runtime.db.reading() as session:
+        if runtime.db.dialect == "sqlite":
+            rows = (await session.execute(text("SELECT count(*) FROM articles_fts"))).scalar_one()
+            assert rows == len((await session.execute(select(Article.id))).all())
+        hits, _ = await search_articles(session, ArticleSearch(query=parse_query(q)), cursor=None, limit=10)
+        return sorted(hit.article.id for hit in hits)
+
+
 @pytest.mark.parametrize("fails_after_a_round_trip", [False, True])
 async def test_a_store_that_fails_leaves_nothing_in_the_search_index(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
                                                                      fails_after_a_round_trip: bool) -> None:
@@ -355,8 +369,6 @@ async def test_a_store_that_fails_leaves_nothing_in_the_search_index(runtime: Ru
     rows roll back with the article (none is left pointing at nothing), and the next store is
     found by search."""
     import app.storage.ingest as storing
-    from app.domain.query import parse_query
-    from app.storage.search import ArticleSearch, search_articles
     from tests.test_quotes_api import draft
 
     async def failing_outbox(session: object, *_args: object, **_kwargs: object) -> list[str]:
@@ -371,18 +383,10 @@ async def test_a_store_that_fails_leaves_nothing_in_the_search_index(runtime: Ru
             async with runtime.db.transaction() as session:
                 await storing.store_drafts(session, None, [article], runtime.clock())
 
-    async def found() -> list[int]:
-        async with runtime.db.reading() as session:
-            if runtime.db.dialect == "sqlite":  # the raw index, not only what search joins back
-                rows = (await session.execute(text("SELECT count(*) FROM articles_fts"))).scalar_one()
-                assert rows == len((await session.execute(select(Article.id))).all())
-            hits, _ = await search_articles(session, ArticleSearch(query=parse_query("quay")), cursor=None, limit=10)
-            return [hit.article.id for hit in hits]
-
-    assert await found() == []
+    assert await _found_by_search(runtime, "quay") == []
     async with runtime.db.transaction() as session:
         stored = await storing.store_drafts(session, None, [article], runtime.clock())
-    assert await found() == list(stored.created)
+    assert await _found_by_search(runtime, "quay") == list(stored.created)
 
 
 async def test_articles_dated_outside_1970_to_2106_leave_no_index_rows_when_deleted(runtime: Runtime) -> None:
@@ -393,8 +397,6 @@ async def test_articles_dated_outside_1970_to_2106_leave_no_index_rows_when_dele
     from sqlalchemy import delete
 
     import app.storage.ingest as storing
-    from app.domain.query import parse_query
-    from app.storage.search import ArticleSearch, search_articles
     from tests.test_quotes_api import draft
 
     base = draft("Harbour master Olga Petrenko said “the quay reopens Monday.”")
@@ -405,19 +407,11 @@ async def test_articles_dated_outside_1970_to_2106_leave_no_index_rows_when_dele
         stored = await storing.store_drafts(session, None, drafts, runtime.clock())
     assert len(stored.created) == 3
 
-    async def found() -> list[int]:
-        async with runtime.db.reading() as session:
-            if runtime.db.dialect == "sqlite":
-                rows = (await session.execute(text("SELECT count(*) FROM articles_fts"))).scalar_one()
-                assert rows == len((await session.execute(select(Article.id))).all())
-            hits, _ = await search_articles(session, ArticleSearch(query=parse_query("quay")), cursor=None, limit=10)
-            return sorted(hit.article.id for hit in hits)
-
-    assert await found() == sorted(stored.created)
+    assert await _found_by_search(runtime, "quay") == sorted(stored.created)
     redated = dataclasses.replace(drafts[0], published_at=datetime(1750, 1, 1, tzinfo=UTC), title="Quay (2)")
     async with runtime.db.transaction() as session:
         await storing.store_drafts(session, None, [redated], runtime.clock())
-    assert await found() == sorted(stored.created)  # indexed once, under its new date
+    assert await _found_by_search(runtime, "quay") == sorted(stored.created)  # indexed once, under its new date
     async with runtime.db.transaction() as session:
         await session.execute(delete(Article))
-    assert await found() == []
+    assert await _found_by_search(runtime, "quay") == []
