@@ -213,12 +213,10 @@ async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, r
     rows = [(search_key(d.article_id, d.published_at), d.title, d.body, d.stems, d.meta) for d in docs]
     if replace:
         await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r[0]} for r in rows])
-    if alongside is None:
-        await session.execute(text("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
-                                   "VALUES (:key, :title, :body, :stems, :meta)"),
-                              [dict(zip(("key", "title", "body", "stems", "meta"), r, strict=True)) for r in rows])
-        return None
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    if alongside is None:
+        await _fts_insert(driver, rows)
+        return None
     inserting = asyncio.ensure_future(_fts_insert(driver, rows))
     try:
         result = await alongside
