@@ -26,6 +26,7 @@ from app.domain.query import (
     stem,
     to_fts5,
     to_tsquery,
+    tokens,
 )
 from app.domain.quotes import Quote
 from app.runtime import Runtime
@@ -143,6 +144,22 @@ def test_analyze_keeps_names_out_of_stems() -> None:
     doc = analyze("Gates visits", "Bill Gates opened the gates; the gates stayed open.")
     assert doc.stems.count("gat") == 1 and doc.stems.count("open") == 1
     assert analyze(None, "Les manifestations", english=False).stems == ()
+
+
+@pytest.mark.parametrize("text", [
+    "“We will win,” she said — and left… at 5\u00a0p.m.",
+    "snake_case and x" + "y" * 70 + " stay out",
+    "Half ½ price",                   # a character that folds into tokens
+    "\u212a is a Kelvin sign",
+    "Naïve Zoë in Zürich",
+])
+def test_analyze_tokens_the_body_as_folding_does(text: str) -> None:
+    assert analyze(None, text).body == tuple(tokens(text))
+
+
+@given(st.text(alphabet="aZ9_ .,'\n\t“”’—\u00a0éΩ½-", max_size=80))
+def test_analyze_tokens_any_text_as_folding_does(text: str) -> None:
+    assert analyze(None, text).body == tuple(tokens(text))
 
 
 # ---------------------------------------------------------------- the contract over the API

@@ -130,20 +130,43 @@ def _fold_token(word: str) -> tuple[str, ...]:
     return tuple(t for t in _TOKEN.findall(fold(word)) if len(t) <= MAX_TOKEN_CHARS)
 
 
-_SPACED_CAPITAL = re.compile(r"\s+([A-Z][^\W_]*)")
+_ASCII = bytes(range(128))
+# UTF-8 bytes -> lower-case ASCII letters and digits; every other byte (punctuation, "_", the bytes
+# of non-ASCII characters) a space. Used only when every non-ASCII character is a separator.
+_ASCII_TOKEN_BYTES = bytes(c + 32 if 65 <= c <= 90 else c if chr(c).isalnum() and c < 128 else 32
+                           for c in range(256))
+_CAPITALISED = re.compile(r"[A-Z][A-Za-z0-9]*")
+
+
+@lru_cache(maxsize=4096)
+def _separates(char: str) -> bool:
+    """A character that is no part of a token, before or after folding (curly quotes, dashes,
+    no-break spaces; not "é", "½" or "™")."""
+    return not char.isalnum() and not _TOKEN.search(fold(char))
 
 
 def _body_tokens_and_names(body: str) -> tuple[list[str], list[str]]:
     """Folded body tokens in order, and the folded tokens that are names (as a multiset)."""
-    found = _TOKEN.findall(body.lower())
-    # Fast path when every token is ASCII (curly quotes and dashes are not tokens, so most news
-    # text qualifies): folding is lower-casing, and names are found by one regex pass.
-    if body.isascii() or " ".join(found).isascii():
-        names = [m.group(1).lower() for m in _SPACED_CAPITAL.finditer(body)
-                 if m.start() > 0 and body[m.start() - 1] not in _SENTENCE_END]
-        return [t for t in found if len(t) <= MAX_TOKEN_CHARS], names
-    spans = list(_spans(body))
-    return [t for _, _, t, _ in spans], [t for _, _, t, name in spans if name]
+    raw = body.encode("utf-8", "surrogatepass")
+    if len(raw) != len(body) and not all(map(_separates, set(raw.translate(None, _ASCII).decode(
+            "utf-8", "surrogatepass")))):
+        spans = list(_spans(body))
+        return [t for _, _, t, _ in spans], [t for _, _, t, name in spans if name]
+    # Fast path, taken by most news text (curly quotes and dashes are separators): the tokens are
+    # the ASCII letter-and-digit runs, lower-cased, and folding is lower-casing. A name is a
+    # capitalised word after white space whose previous word does not end a sentence.
+    found = raw.translate(_ASCII_TOKEN_BYTES).decode("ascii").split()
+    if any(len(t) > MAX_TOKEN_CHARS for t in found):
+        found = [t for t in found if len(t) <= MAX_TOKEN_CHARS]
+    names = []
+    for m in _CAPITALISED.finditer(body):
+        i = m.start() - 1
+        if i > 0 and body[i].isspace():
+            while i > 0 and body[i].isspace():
+                i -= 1
+            if not body[i].isspace() and body[i] not in _SENTENCE_END:
+                names.append(m.group().lower())
+    return found, names
 
 
 _STEM_CACHE: dict[str, str] = {}
