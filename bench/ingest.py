@@ -6,6 +6,12 @@ uvicorn in a separate process. Then the time to poll 10,000 feeds of which 80% a
     python bench/ingest.py [--backend sqlite|postgres|both] [--feeds 1000] [--poll-feeds 10000]
 
 Last lines, one per backend: articles_per_s=... cpu_ms_per_article=... poll_10000_feeds_s=... backend=...
+
+    python bench/ingest.py --index-cost PAIRS [--backend ...] [--feeds 300]
+
+measures what keeping the full-text index costs: PAIRS pairs of ingest runs with and without the
+index, interleaved (ABBA order, so a drift in machine speed does not favour one side); each pair
+gives a cost, and the last lines are `index_cost_median_pct=... pairs=... backend=...`.
 All feeds live on one host here, so the per-host politeness limit is raised for the benchmark.
 """
 
@@ -15,6 +21,7 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,13 +155,15 @@ async def _skip_index(*_args: object, alongside: Any = None, **_kwargs: object) 
     return None if alongside is None else await alongside  # the outbox write it carries still happens
 
 
-def disable_search_index() -> None:
-    """For the A/B figure only: ingestion without maintaining the full-text index."""
+def search_index(on: bool) -> None:
+    """For the A/B figure only: ingestion with or without maintaining the full-text index."""
+    import app.pipeline.analyse as analyse
     import app.pipeline.flow as flow
     import app.storage.ingest as storing
+    import app.storage.search as search
 
-    flow.analyse_entry = analyse_without_index  # type: ignore[assignment]
-    storing.write_index = _skip_index  # type: ignore[assignment]
+    flow.analyse_entry = analyse.analyse_entry if on else analyse_without_index  # type: ignore[assignment]
+    storing.write_index = search.write_index if on else _skip_index  # type: ignore[assignment]
 
 
 def settings_for(url: str, **extra: object) -> Settings:
@@ -222,6 +231,22 @@ async def not_modified_run(backend: str, base: str, feeds: int) -> str:
         drop(url)
 
 
+async def index_cost(backend: str, base: str, feeds: int, pairs: int) -> str:
+    """Pairs of runs with and without the index, in ABBA order; the cost is 1 - without/with rate."""
+    costs = []
+    for pair in range(pairs):
+        rates = {}
+        for on in ((True, False) if pair % 2 == 0 else (False, True)):
+            search_index(on)
+            line = await ingest_run(backend, base, feeds)
+            rates[on] = float(line.split()[0].split("=")[1])
+        search_index(True)
+        costs.append(100 * (1 - rates[True] / rates[False]))
+        print(f"[{backend}] pair {pair + 1}: {rates[True]:.1f} articles/s with the index, {rates[False]:.1f} "
+              f"without: cost {costs[-1]:.1f}%", flush=True)
+    return f"index_cost_median_pct={statistics.median(costs):.1f} pairs={pairs}"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -229,17 +254,22 @@ async def main() -> None:
     parser.add_argument("--poll-feeds", type=int, default=10000)
     parser.add_argument("--no-index", action="store_true",
                         help="skip the full-text index (to measure what keeping it costs)")
+    parser.add_argument("--index-cost", type=int, default=0, metavar="PAIRS",
+                        help="instead: PAIRS interleaved pairs of runs with and without the index")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a setting for the ingest run, e.g. --set worker_concurrency=48")
     args = parser.parse_args()
     TUNING.update(item.split("=", 1) for item in args.set)
     if args.no_index:
-        disable_search_index()
+        search_index(False)
     site, base = start_site()
     SITE[0] = site
     lines = []
     try:
         for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
+            if args.index_cost:
+                lines.append(await index_cost(backend, base, args.feeds, args.index_cost))
+                continue
             line = await ingest_run(backend, base, args.feeds)
             if args.poll_feeds:
                 line += " " + await not_modified_run(backend, base, args.poll_feeds)
