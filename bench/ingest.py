@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app.config import Settings  # noqa: E402
-from app.domain.query import Analyzed  # noqa: E402
+from app.domain.query import IndexText  # noqa: E402
 from app.runtime import Runtime  # noqa: E402
 from app.storage.migrate import upgrade_to_head  # noqa: E402
 from app.storage.models import Article, Feed  # noqa: E402
@@ -139,15 +139,16 @@ TUNING: dict[str, object] = {}
 SITE: list[subprocess.Popen[bytes] | None] = [None]
 
 
-def _no_analysis(title: str | None, body: str | None, *, english: bool) -> Analyzed:
-    return Analyzed((), (), ())
+def _no_index_text(title: str | None, body: str | None, *, english: bool, fts5: bool = False,
+                   tsvector: bool = False) -> IndexText:
+    return IndexText(("", "", "") if fts5 else None, "" if tsvector else None)
 
 
 def analyse_without_index(*args: object) -> object:
     """analyse_entry without search tokens (runs in the pool processes, for --no-index)."""
     import app.pipeline.analyse as analyse
 
-    analyse.analyze = _no_analysis  # type: ignore[assignment]
+    analyse.index_text = _no_index_text  # type: ignore[assignment]
     return analyse.analyse_entry(*args)  # type: ignore[arg-type]
 
 

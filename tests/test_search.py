@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from app.domain.errors import InvalidQueryError
 from app.domain.ingest import ArticleDraft
 from app.domain.query import (
+    IndexText,
     Term,
     analyze,
     compile_matcher,
+    index_text,
     parse_query,
     snippet,
     stem,
@@ -31,6 +33,7 @@ from app.domain.query import (
 from app.domain.quotes import Quote
 from app.runtime import Runtime
 from app.storage.ingest import store_drafts
+from app.storage.search import index_document
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -160,6 +163,17 @@ def test_analyze_tokens_the_body_as_folding_does(text: str) -> None:
 @given(st.text(alphabet="aZ9_ .,'\n\t“”’—\u00a0éΩ½-", max_size=80))
 def test_analyze_tokens_any_text_as_folding_does(text: str) -> None:
     assert analyze(None, text).body == tuple(tokens(text))
+
+
+def test_index_document_makes_the_form_its_database_needs() -> None:
+    """A draft analysed for the other database (or not at all) is analysed again, not indexed empty."""
+    fields = dict(article_id=1, published_at=T0, title="Floods", body="Rivers rose overnight.", source="example.com",
+                  language="en", quote_count=0, feed_id=3)
+    for_sqlite = index_text("Floods", "Rivers rose overnight.", english=True, fts5=True)
+    vector = index_document(**fields, postgres=True, text=for_sqlite).tsvector()
+    assert "'river':" in vector and "'rivers':" in vector and "'f3':1C" in vector
+    row = index_document(**fields, postgres=False, text=IndexText(tsvector="'x':1")).fts5_row()
+    assert row[1:4] == ("floods", "rivers  rose  overnight", "flood  river  ros  overnight")
 
 
 # ---------------------------------------------------------------- the contract over the API

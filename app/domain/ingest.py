@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.domain.query import Analyzed
+from app.domain.query import IndexText
 from app.domain.quotes import Quote
 
 
@@ -32,9 +32,9 @@ class ArticleDraft:
     simhash: int | None
     extraction: str
     quotes: tuple[Quote, ...] = field(default_factory=tuple)
-    # Search tokens of title and text, computed with the rest of the CPU work (in the pool),
-    # so the storing transaction only writes them.
-    search: Analyzed | None = None
+    # Title and text as the search index writes them, made with the rest of the CPU work (in
+    # the pool), so the storing transaction only writes them.
+    search: IndexText | None = None
 
 
 @dataclass(frozen=True, slots=True)

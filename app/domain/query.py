@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from app.domain.errors import InvalidQueryError
 
@@ -95,14 +94,27 @@ class Analyzed:
     body: tuple[str, ...]
     stems: tuple[str, ...]
 
-    def __reduce__(self) -> tuple[Any, tuple[str, str, str]]:
-        # Crosses the process boundary after extraction: three strings pickle and split back
-        # several times faster than tuples of a thousand small strings (tokens have no spaces).
-        return _unpack_analyzed, (" ".join(self.title), " ".join(self.body), " ".join(self.stems))
+
+@dataclass(frozen=True, slots=True)
+class IndexText:
+    """A document's analysis in the form a database writes it, made where the analysis runs (the
+    extraction pool), so the storing process only passes strings on: a thousand tokens cost more
+    to send and to take apart again than one string.
+
+    `fts5`: title, body and stem keys, each its tokens joined by two spaces (tokens contain no
+    spaces; relevance counts " word " occurrences with replace(), and a shared single space
+    would hide every second one of "word word"). `tsvector`: the PostgreSQL literal (`to_tsvector`).
+    """
+
+    fts5: tuple[str, str, str] | None = None
+    tsvector: str | None = None
 
 
-def _unpack_analyzed(title: str, body: str, stems: str) -> Analyzed:
-    return Analyzed(*(tuple(field.split(" ")) if field else () for field in (title, body, stems)))
+def index_text(title: str | None, body: str | None, *, english: bool, fts5: bool = False,
+               tsvector: bool = False) -> IndexText:
+    doc = analyze(title, body, english=english)
+    return IndexText(("  ".join(doc.title), "  ".join(doc.body), "  ".join(doc.stems)) if fts5 else None,
+                     to_tsvector(doc) if tsvector else None)
 
 
 def _spans(text: str) -> Iterator[tuple[int, int, str, bool]]:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft
-from app.domain.query import analyze, is_english
+from app.domain.query import index_text, is_english
 from app.pipeline.dedup import body_hash, canonical_url, simhash64
 from app.pipeline.extract import extract_page
 from app.pipeline.quotes import find_quotes
@@ -21,7 +21,8 @@ MIN_TEXT_CHARS = 200
 
 
 def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
-                  now: datetime) -> ArticleDraft:
+                  now: datetime, tsvector: bool = False) -> ArticleDraft:
+    """`tsvector`: the search index text in PostgreSQL's form, else in SQLite's (FTS5 columns)."""
     link = entry.link or page_url or entry.guid
     page = extract_page(html, page_url or link) if html else None
     feed_text = entry.content or entry.summary
@@ -48,5 +49,6 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
         simhash=simhash64(text) if text else None,
         extraction=extraction,
         quotes=quotes,
-        search=analyze(title, text or entry.summary, english=is_english(language)),
+        search=index_text(title, text or entry.summary, english=is_english(language), fts5=not tsvector,
+                          tsvector=tsvector),
     )

@@ -74,12 +74,14 @@ async def _fetch_page(fetcher: Fetcher, url: str | None) -> tuple[bytes | None, 
 
 async def build_drafts(
     entries: Sequence[FeedEntry], fetcher: Fetcher, run_cpu: RunCpu, *, now: datetime, fetch_pages: bool,
+    tsvector: bool = False,
 ) -> list[ArticleDraft]:
-    """Fetch each entry's page and analyse it; a page that fails keeps the feed's content."""
+    """Fetch each entry's page and analyse it; a page that fails keeps the feed's content.
+    `tsvector`: the search index text in PostgreSQL's form (see analyse_entry)."""
 
     async def one(entry: FeedEntry) -> ArticleDraft:
         html, page_url, ok = await _fetch_page(fetcher, entry.link) if fetch_pages else (None, None, True)
-        draft: ArticleDraft = await run_cpu(analyse_entry, entry, html, page_url, ok, now)
+        draft: ArticleDraft = await run_cpu(analyse_entry, entry, html, page_url, ok, now, tsvector)
         return draft
 
     return list(await asyncio.gather(*(one(e) for e in entries)))

@@ -319,12 +319,14 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
         await session.execute(delete(Quote).where(Quote.article_id.in_([a.id for a, _ in rewritten])))
     stored = created + rewritten
     quotes = await _store_quotes(session, stored, withdrawn)
-    await write_index(session, [article_document(a, d.search) for a, d in rewritten])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    await write_index(session, [article_document(a, d.search, postgres=postgres) for a, d in rewritten])
     events = [article_event("article.updated", a) for a in updated]
     for article, _ in created:
         events += [article_event("article.created", article)] + [quote_event(q, article)
                                                                   for q in quotes.get(article.id, [])]
-    new_docs = [] if indexed_on_insert(session) else [article_document(a, d.search) for a, d in created]
+    new_docs = [] if indexed_on_insert(session) else [article_document(a, d.search, postgres=postgres)
+                                                      for a, d in created]
     await write_index(session, new_docs, replace=False, alongside=record_events(session, events, now=now))
     return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),
                        sum(len(q) for q in quotes.values()))
@@ -340,7 +342,7 @@ async def _insert_articles(session: AsyncSession, created: list[tuple[Article, A
     rows = [{c: getattr(a, c) for c in _ARTICLE_COLUMNS} for a, _ in created]
     if indexed_on_insert(session):
         for row, (article, draft) in zip(rows, created, strict=True):
-            row["search_vector"] = article_document(article, draft.search).tsvector()
+            row["search_vector"] = article_document(article, draft.search, postgres=True).tsvector()
     ids = await insert_new(session, insert_target(session, Article.__table__), rows, unique=("canonical_url",),
                            returning=("id", "canonical_url"))
     by_url = {url: article_id for article_id, url in ids}

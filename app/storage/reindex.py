@@ -17,48 +17,25 @@ import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.query import Analyzed
 from app.storage.models import Article
 from app.storage.search import IndexDocument, index_document, write_index
 
 # (id, published_at, title, body, source, language, quote_count, feed_id)
 SourceRow = tuple[int, datetime, str | None, str | None, str | None, str | None, int, int | None]
-# (id, published_at, title, body, stems, meta, tsvector or "")
-DocumentRow = tuple[int, datetime, str, str, str, str, str]
-
-_NOTHING = Analyzed((), (), ())
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedDocument(IndexDocument):
-    """An IndexDocument whose tsvector was built in a worker; `analyzed` is not carried back."""
-
-    vector: str = ""
-
-    def tsvector(self) -> str:
-        return self.vector
-
-
-def analyse_rows(rows: Sequence[SourceRow], postgres: bool) -> list[DocumentRow]:
+def analyse_rows(rows: Sequence[SourceRow], postgres: bool) -> list[IndexDocument]:
     """Worker side: what the index stores for each row (picklable in and out)."""
-    out: list[DocumentRow] = []
-    for article_id, published_at, title, body, source, language, quote_count, feed_id in rows:
-        d = index_document(article_id=article_id, published_at=published_at, title=title, body=body,
-                           source=source, language=language, quote_count=quote_count, feed_id=feed_id)
-        out.append((d.article_id, d.published_at, d.title, d.body, d.stems, d.meta,
-                    d.tsvector() if postgres else ""))
-    return out
-
-
-def documents(rows: Sequence[DocumentRow]) -> list[IndexDocument]:
-    return [PreparedDocument(i, p, t, b, s, m, _NOTHING, v) for i, p, t, b, s, m, v in rows]
+    return [index_document(article_id=article_id, published_at=published_at, title=title, body=body,
+                           source=source, language=language, quote_count=quote_count, feed_id=feed_id,
+                           postgres=postgres)
+            for article_id, published_at, title, body, source, language, quote_count, feed_id in rows]
 
 
 def default_processes() -> int:
@@ -113,7 +90,7 @@ async def rebuild(session: AsyncSession, *, batch: int = 500, progress: Callable
     processes = default_processes() if processes is None else processes
     loop = asyncio.get_running_loop()
     executor: ProcessPoolExecutor | None = None
-    pending: deque[asyncio.Future[list[DocumentRow]]] = deque()
+    pending: deque[asyncio.Future[list[IndexDocument]]] = deque()
     depth = max(2, 2 * processes)  # batches in flight: every worker busy while the parent writes
     done, last_id, exhausted = 0, 0, False
     try:
@@ -127,7 +104,7 @@ async def rebuild(session: AsyncSession, *, batch: int = 500, progress: Callable
                 if executor is None and processes > 0 and len(rows) == batch:
                     executor = make_executor(processes)
                 if executor is None:
-                    future: asyncio.Future[list[DocumentRow]] = loop.create_future()
+                    future: asyncio.Future[list[IndexDocument]] = loop.create_future()
                     future.set_result(analyse_rows(rows, postgres))
                 else:
                     future = loop.run_in_executor(executor, analyse_rows, rows, postgres)
@@ -137,7 +114,7 @@ async def rebuild(session: AsyncSession, *, batch: int = 500, progress: Callable
             if not pending:
                 break
             analysed = await pending.popleft()
-            await write_index(session, documents(analysed), replace=False)
+            await write_index(session, analysed, replace=False)
             done += len(analysed)
             if progress is not None:
                 progress(len(analysed))

@@ -64,17 +64,16 @@ from sqlalchemy.sql.expression import TableClause
 from app.domain.errors import InvalidQueryError, InvalidRequestError
 from app.domain.names import normalize_name
 from app.domain.query import (
-    Analyzed,
+    IndexText,
     Query,
     Term,
-    analyze,
     fts5_string,
     fts5_term,
+    index_text,
     is_english,
     snippet,
     to_fts5,
     to_tsquery,
-    to_tsvector,
     tokens,
 )
 from app.storage.models import Article, Quote, Speaker
@@ -139,34 +138,36 @@ class IndexDocument:
 
     article_id: int
     published_at: datetime
-    title: str
-    body: str
-    stems: str
+    text: IndexText  # in the form of the database it goes to
     meta: str
-    analyzed: Analyzed
+
+    def fts5_row(self) -> tuple[int, str, str, str, str]:
+        """The FTS5 row: (search key, title, body, stems, meta)."""
+        assert self.text.fts5 is not None
+        return (search_key(self.article_id, self.published_at), *self.text.fts5, self.meta)
 
     def tsvector(self) -> str:
         """The PostgreSQL tsvector literal: positions and weights, filter values as C lexemes."""
-        return " ".join([to_tsvector(self.analyzed), *(f"'{t}':1C" for t in self.meta.split())])
+        assert self.text.tsvector is not None
+        return " ".join([self.text.tsvector, *(f"'{t}':1C" for t in self.meta.split())])
 
 
 def index_document(*, article_id: int, published_at: datetime, title: str | None, body: str | None,
                    source: str | None, language: str | None, quote_count: int, feed_id: int | None,
-                   analyzed: Analyzed | None = None) -> IndexDocument:
-    """What the index stores for one article. `analyzed` is the title/body analysis when the
-    caller has it already (ingestion computes it in the extraction pool)."""
-    doc = analyzed or analyze(title, body, english=is_english(language))
+                   postgres: bool, text: IndexText | None = None) -> IndexDocument:
+    """What the index of one database (`postgres` or SQLite) stores for one article. `text` is
+    the title/body analysis when the caller has it already (ingestion makes it in the extraction
+    pool); it is made here when missing or in the other database's form."""
+    if text is None or (text.tsvector if postgres else text.fts5) is None:
+        text = index_text(title, body, english=is_english(language), fts5=not postgres, tsvector=postgres)
     meta = _meta(source, language, bool(quote_count), feed_id, document=True)
-    # Two spaces between tokens: relevance counts " word " occurrences with replace(), and a
-    # shared single space would hide every second one of "word word".
-    return IndexDocument(article_id, published_at, "  ".join(doc.title), "  ".join(doc.body),
-                         "  ".join(doc.stems), " ".join(meta), doc)
+    return IndexDocument(article_id, published_at, text, " ".join(meta))
 
 
-def article_document(article: Article, analyzed: Analyzed | None = None) -> IndexDocument:
+def article_document(article: Article, text: IndexText | None, *, postgres: bool) -> IndexDocument:
     return index_document(article_id=article.id, published_at=article.published_at, title=article.title,
                           body=article.text or article.summary, source=article.source, language=article.language,
-                          quote_count=article.quote_count, feed_id=article.feed_id, analyzed=analyzed)
+                          quote_count=article.quote_count, feed_id=article.feed_id, postgres=postgres, text=text)
 
 
 class _TsvectorLiteral(TypeDecorator[str]):
@@ -210,7 +211,7 @@ async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, r
                               [{"vector": d.tsvector(), "id": d.article_id} for d in docs])
     if postgres or not docs:
         return None if alongside is None else await alongside
-    rows = [(search_key(d.article_id, d.published_at), d.title, d.body, d.stems, d.meta) for d in docs]
+    rows = [d.fts5_row() for d in docs]
     if replace:
         await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r[0]} for r in rows])
     driver = (await (await session.connection()).get_raw_connection()).driver_connection

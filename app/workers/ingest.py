@@ -140,7 +140,8 @@ class IngestWorker:
                 or (known[e.guid].summary or "") != (e.summary or "")
                 or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
         drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
-                                    fetch_pages=self.settings.fetch_articles) if todo else []
+                                    fetch_pages=self.settings.fetch_articles,
+                                    tsvector=self.runtime.db.dialect == "postgresql") if todo else []
         response = fetched.response
         next_at, interval = self._next_poll(feed, now, fetched)
         values: dict[str, object] = {
