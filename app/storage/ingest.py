@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.feeds import FeedEntry
@@ -144,9 +144,12 @@ async def _story_candidates(session: AsyncSession, drafts: Sequence[ArticleDraft
     bands = [_bands(d.simhash) for d in drafts if _has_fingerprint(d)]
     columns = (Article.simhash_b0, Article.simhash_b1, Article.simhash_b2, Article.simhash_b3)
     found: dict[int, _StoryCandidate] = {}
-    for condition in _any_of([(column, [b[i] for b in bands], None) for i, column in enumerate(columns)]):
-        stmt = select(Article.id, Article.simhash, Article.story_id, Article.duplicate_of).where(condition)
-        for row in (await session.execute(stmt)).all():
+    # UNION ALL rather than OR (as in _any_of): PostgreSQL planned "b0 IN (...) OR b1 IN (...) OR ..."
+    # as a sequential scan of all articles (6 ms at 8,000); each branch here is one index lookup.
+    selects = [select(Article.id, Article.simhash, Article.story_id, Article.duplicate_of).where(column.in_(chunk))
+               for i, column in enumerate(columns) for chunk in _chunks([b[i] for b in bands])]
+    for group in (selects[i:i + 4] for i in range(0, len(selects), 4)):
+        for row in (await session.execute(group[0] if len(group) == 1 else union_all(*group))).all():
             if row.simhash is not None:
                 found[row.id] = _StoryCandidate(row.id, row.simhash, row.story_id, row.duplicate_of)
     return sorted(found.values(), key=lambda c: c.id)
