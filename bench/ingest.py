@@ -12,6 +12,7 @@ Last lines, one per backend: articles_per_s=... cpu_ms_per_article=... poll_1000
 measures what keeping the full-text index costs: PAIRS pairs of ingest runs with and without the
 index, interleaved (ABBA order, so a drift in machine speed does not favour one side); each pair
 gives a cost, and the last lines are `index_cost_median_pct=... pairs=... backend=...`.
+
 All feeds live on one host here, so the per-host politeness limit is raised for the benchmark.
 """
 
@@ -233,7 +234,7 @@ async def not_modified_run(backend: str, base: str, feeds: int) -> str:
 
 
 async def index_cost(backend: str, base: str, feeds: int, pairs: int) -> str:
-    """Pairs of runs with and without the index, in ABBA order; the cost is 1 - without/with rate."""
+    """Pairs of runs with and without the index, in ABBA order; the cost is 1 - (rate with) / (rate without)."""
     costs = []
     for pair in range(pairs):
         rates = {}
