@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -79,6 +80,8 @@ def drop(url: str) -> None:
         name = url.rsplit("/", 1)[1]
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
                         f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+    else:  # the temporary folder database() made
+        shutil.rmtree(Path(url.split("///", 1)[1]).parent, ignore_errors=True)
 
 
 def cpu_seconds(runtime: Runtime) -> tuple[float, float]:
