@@ -7,7 +7,7 @@ uvicorn in a separate process. Then the time to poll 10,000 feeds of which 80% a
 
 Last lines, one per backend: articles_per_s=... cpu_ms_per_article=... poll_10000_feeds_s=... backend=...
 
-    python bench/ingest.py --index-cost PAIRS [--backend ...] [--feeds 300]
+    python bench/ingest.py --index-cost PAIRS [--backend ...] [--feeds N]
 
 measures what keeping the full-text index costs: PAIRS pairs of ingest runs with and without the
 index, interleaved (ABBA order, so a drift in machine speed does not favour one side); each pair

@@ -322,14 +322,13 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
         await session.execute(delete(Quote).where(Quote.article_id.in_([a.id for a, _ in rewritten])))
     stored = created + rewritten
     quotes = await _store_quotes(session, stored, withdrawn)
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = indexed_on_insert(session)
     await write_index(session, [article_document(a, d.search, postgres=postgres) for a, d in rewritten])
     events = [article_event("article.updated", a) for a in updated]
     for article, _ in created:
         events += [article_event("article.created", article)] + [quote_event(q, article)
                                                                   for q in quotes.get(article.id, [])]
-    new_docs = [] if indexed_on_insert(session) else [article_document(a, d.search, postgres=postgres)
-                                                      for a, d in created]
+    new_docs = [] if postgres else [article_document(a, d.search, postgres=False) for a, d in created]
     await write_index(session, new_docs, replace=False, alongside=record_events(session, events, now=now))
     return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),
                        sum(len(q) for q in quotes.values()))

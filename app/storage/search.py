@@ -180,11 +180,17 @@ class _TsvectorLiteral(TypeDecorator[str]):
         return cast(bindvalue, TSVECTOR)
 
 
+def uses_tsvector(dialect: str) -> bool:
+    """Which form the index text takes (`IndexText`) for a database: PostgreSQL's tsvector, else
+    SQLite's FTS5 columns."""
+    return dialect == "postgresql"
+
+
 def indexed_on_insert(session: AsyncSession) -> bool:
     """PostgreSQL keeps the index in a column of the article row: a new article's vector goes
     in its INSERT (see `insert_target`); an UPDATE afterwards would write the row and every one
     of its index entries twice. SQLite's FTS5 table is written after the insert."""
-    return session.get_bind().dialect.name == "postgresql"
+    return uses_tsvector(session.get_bind().dialect.name)
 
 
 def insert_target(session: AsyncSession, articles: Table) -> Table | TableClause:

@@ -23,6 +23,7 @@ from app.storage.feeds import claim_due_feeds, claim_feed
 from app.storage.ingest import known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
 from app.storage.outbox import record_events
+from app.storage.search import uses_tsvector
 
 log = logging.getLogger("news_ingest.ingest")
 
@@ -141,7 +142,7 @@ class IngestWorker:
                 or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
         drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
                                     fetch_pages=self.settings.fetch_articles,
-                                    tsvector=self.runtime.db.dialect == "postgresql") if todo else []
+                                    tsvector=uses_tsvector(self.runtime.db.dialect)) if todo else []
         response = fetched.response
         next_at, interval = self._next_poll(feed, now, fetched)
         values: dict[str, object] = {
