@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from app.config import Settings
+from app.pipeline.robots import RobotsCache
 from app.runtime import Runtime
 from app.storage.models import Article
 from tests.conftest import make_settings, wipe
 from tests.feedserver import FeedServer, Recorded, Reply
 from tests.test_ingest import add_feed, poll, serve_team_site
+from tests.test_robots import Clock
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 PAGES = {"ferry-timetable.html": ("Council approves new ferry timetable", "2026-11-23T09:15:00Z"),
@@ -67,8 +69,9 @@ async def runtime_with(database_url: str) -> AsyncIterator[object]:
         await rt.close()
 
 
-async def test_json_feed_is_discovered_polled_and_its_pages_read(client: httpx.AsyncClient,
-                                                                 feed_server: FeedServer) -> None:
+@pytest.mark.parametrize("link_type", ["application/feed+json", "application/json"])  # 1.1, and 1.0's advice
+async def test_json_feed_is_discovered_polled_and_its_pages_read(client: httpx.AsyncClient, feed_server: FeedServer,
+                                                                 link_type: str) -> None:
     serve_pages(feed_server)
     doc = {"version": "https://jsonfeed.org/version/1.1", "title": "Harbour Town Notes", "language": "en",
            "authors": [{"name": "Ines Okafor"}],
@@ -76,7 +79,7 @@ async def test_json_feed_is_discovered_polled_and_its_pages_read(client: httpx.A
                       "summary": f"Summary {i}.", "tags": ["harbour"]}
                      for i, (name, (title, date)) in enumerate(PAGES.items())]}
     feed_server.route("/notes/feed.json", body=json.dumps(doc), headers={"Content-Type": "application/feed+json"})
-    feed_server.route("/notes/", body='<html><head><link rel="alternate" type="application/feed+json" '
+    feed_server.route("/notes/", body=f'<html><head><link rel="alternate" type="{link_type}" '
                                       'href="feed.json"></head><body>Notes</body></html>',
                       headers={"Content-Type": "text/html"})
     created = await client.post("/v1/feeds", json={"url": feed_server.url("/notes/")})
@@ -197,6 +200,26 @@ async def test_unreachable_robots_txt_holds_pages_back_for_a_retry(runtime: Runt
     assert ferry.extraction == "retry"
     assert (ferry.extraction_reason or "").startswith("robots.txt unreachable: fetch: ")
     assert "answered 503" in (ferry.extraction_reason or "")
+
+
+async def test_a_page_held_back_and_then_disallowed_is_marked_blocked(runtime: Runtime,
+                                                                     feed_server: FeedServer) -> None:
+    clock = Clock()
+    runtime._robots = RobotsCache(runtime.fetcher, user_agent=runtime.settings.user_agent, clock=clock)
+    url = serve_team_site(feed_server)
+    feed_server.route("/robots.txt", status=503, headers={"Retry-After": "0"})
+    feed_id = await add_feed(runtime, url)
+    await poll(runtime, feed_id)
+    assert (await article(runtime, "Lighthouse")).extraction == "retry"
+    feed_server.route("/robots.txt", body="User-agent: *\nDisallow: /articles/\n")
+    feed_server.route("/feed.xml", body=(SEEDS / "team-feed.xml").read_text().replace(
+        "http://harbour.example", feed_server.url("").rstrip("/")) + "<!-- rebuilt -->")
+    clock.now += 301
+    await poll(runtime, feed_id)
+    lighthouse = await article(runtime, "Lighthouse")
+    assert (lighthouse.extraction, lighthouse.extraction_reason) == ("blocked", "blocked by robots.txt")
+    assert lighthouse.revision == 1  # the same article, not an edit
+    assert feed_server.requests_to("/articles/lighthouse.html") == []
 
 
 async def test_failed_page_fetch_says_why(runtime: Runtime, feed_server: FeedServer) -> None:

@@ -42,7 +42,8 @@ DEFAULT_INTERVAL_S = 60 * 60  # a feed whose entries carry no dates
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml")
 FEED_TYPES = frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
-    "application/feed+json", "application/json+feed", "application/x.atom+xml", "text/xml",
+    "application/feed+json", "application/json+feed", "application/json",  # JSON Feed 1.0 said application/json
+    "application/x.atom+xml", "text/xml",
     "application/xml",
 })
 _SY_PERIOD_S = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,

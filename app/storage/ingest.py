@@ -246,7 +246,9 @@ async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, A
 
 
 def _changed(article: Article, draft: ArticleDraft) -> bool:
-    return (article.title or "") != (draft.title or "") or article.body_hash != draft.body_hash
+    # A page held back for a retry and now disallowed by robots.txt: the same text, a new reason.
+    blocked = article.extraction == "retry" and draft.extraction == "blocked"
+    return (article.title or "") != (draft.title or "") or article.body_hash != draft.body_hash or blocked
 
 
 def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
