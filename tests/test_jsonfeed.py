@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from app.domain.errors import FeedParseError
-from app.domain.feeds import Attachment
+from app.domain.feeds import Attachment, ParsedFeed
 from app.pipeline.poll import parse_feed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "jsonfeed"
 JSON_TYPE = {"Content-Type": "application/feed+json"}
 
 
-def parse(name: str, headers: dict[str, str] | None = None, url: str = "http://harbour.example/notes/feed.json"):  # type: ignore[no-untyped-def]
+def parse(name: str, headers: dict[str, str] | None = None,
+          url: str = "http://harbour.example/notes/feed.json") -> ParsedFeed:
     return parse_feed((FIXTURES / name).read_bytes(), JSON_TYPE if headers is None else headers, url)
 
 

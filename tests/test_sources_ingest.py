@@ -5,7 +5,7 @@ article pages, and discovery through robots.txt."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -45,7 +45,7 @@ def news_sitemap(server: FeedServer, names: list[str]) -> bytes:
 
 async def titles(runtime: Runtime) -> list[str]:
     async with runtime.db.sessions() as session:
-        return list((await session.scalars(select(Article.title).order_by(Article.id))).all())
+        return [t or "" for t in (await session.scalars(select(Article.title).order_by(Article.id))).all()]
 
 
 async def article(runtime: Runtime, title_part: str) -> Article:
@@ -53,8 +53,11 @@ async def article(runtime: Runtime, title_part: str) -> Article:
         return (await session.execute(select(Article).where(Article.title.contains(title_part)))).scalar_one()
 
 
+MakeRuntime = Callable[..., Awaitable[Runtime]]
+
+
 @pytest.fixture
-async def runtime_with(database_url: str) -> AsyncIterator[object]:
+async def runtime_with(database_url: str) -> AsyncIterator[MakeRuntime]:
     """A runtime with some settings changed: `await runtime_with(max_entries_per_poll=2)`."""
     made: list[Runtime] = []
 
@@ -97,7 +100,8 @@ async def test_json_feed_is_discovered_polled_and_its_pages_read(client: httpx.A
     assert "two early crossings" in full["text"]
 
 
-async def test_news_sitemap_takes_new_urls_newest_first_within_the_cap(runtime_with, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+async def test_news_sitemap_takes_new_urls_newest_first_within_the_cap(runtime_with: MakeRuntime,
+                                                                        feed_server: FeedServer) -> None:
     runtime = await runtime_with(max_entries_per_poll=2)
     serve_pages(feed_server)
     body = news_sitemap(feed_server, ["ferry-timetable.html", "fishing-season.html", "lighthouse.html"])
@@ -177,7 +181,7 @@ async def test_pages_robots_txt_disallows_keep_the_feed_content_and_say_why(clie
 
 
 @pytest.mark.parametrize(("obey", "extraction"), [(True, "blocked"), (False, "ok")])
-async def test_robots_txt_can_be_ignored_for_sources_that_gave_permission(runtime_with,  # type: ignore[no-untyped-def]
+async def test_robots_txt_can_be_ignored_for_sources_that_gave_permission(runtime_with: MakeRuntime,
                                                                           feed_server: FeedServer, obey: bool,
                                                                           extraction: str) -> None:
     runtime = await runtime_with(obey_robots_txt=obey)
