@@ -73,6 +73,8 @@ class Runtime:
         if self._fetcher is not None:
             await self._fetcher.aclose()
             self._fetcher = None
+        if self._robots is not None:
+            self._robots.close()
             self._robots = None
         if self._cpu is not None:
             self._cpu.close()
