@@ -130,6 +130,25 @@ async def test_news_sitemap_takes_new_urls_newest_first_within_the_cap(runtime_w
     assert lighthouse.extraction == "ok" and lighthouse.language == "en"
 
 
+async def test_plain_sitemap_pages_are_fetched_once(runtime: Runtime, feed_server: FeedServer) -> None:
+    serve_pages(feed_server)
+
+    def sitemap(lastmod: str) -> bytes:
+        return ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                + "".join(f"<url><loc>{feed_server.url('/articles/' + name)}</loc><lastmod>{lastmod}</lastmod>"
+                          "</url>" for name in PAGES) + "</urlset>").encode()
+
+    feed_server.route("/sitemap.xml", body=sitemap("2026-11-25"))
+    feed_id = await add_feed(runtime, feed_server.url("/sitemap.xml"))
+    first, _ = await poll(runtime, feed_id)
+    # titled from their pages: no title in the sitemap is not an edit of the title
+    assert first.created == 3 and (await article(runtime, "Lighthouse")).extraction == "ok"
+    feed_server.route("/sitemap.xml", body=sitemap("2026-11-26"))
+    second, _ = await poll(runtime, feed_id)
+    assert (second.outcome, second.created, second.updated) == ("ok", 0, 0)
+    assert all(len(feed_server.requests_to(f"/articles/{name}")) == 1 for name in PAGES)
+
+
 async def test_sitemap_index_is_read_through_its_children(runtime: Runtime, feed_server: FeedServer) -> None:
     serve_pages(feed_server)
     feed_server.route("/sitemap-a.xml", body=news_sitemap(feed_server, ["ferry-timetable.html"]))

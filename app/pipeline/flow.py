@@ -32,6 +32,7 @@ from app.pipeline.sitemap import CHILDREN_PER_POLL, merge_sitemaps, newest_first
 
 RunCpu = Callable[..., Awaitable[Any]]
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+REASON_CHARS = 500  # articles.extraction_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +127,11 @@ async def fetch_page(fetcher: Fetcher, url: str | None, robots: RobotsCache | No
         decision = await robots.check(url)
         if not decision.allowed:
             blocked = decision.outcome == "disallowed"
-            return PageFetch(None, url, ok=blocked, blocked=blocked, reason=decision.reason)
+            return PageFetch(None, url, ok=blocked, blocked=blocked, reason=(decision.reason or "")[:REASON_CHARS])
     try:
         page = await fetcher.fetch(url, accept=PAGE_ACCEPT)
     except FetchError as exc:
-        return PageFetch(None, url, False, reason=(str(exc) or exc.kind)[:500])
+        return PageFetch(None, url, False, reason=(str(exc) or exc.kind)[:REASON_CHARS])
     return PageFetch(page.body, page.url, True)
 
 
