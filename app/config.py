@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     lease_s: int = Field(300, description="Lease on a claimed feed or delivery; expires if a worker dies")
     idle_sleep_s: float = Field(1.0, description="Scheduler sleep when no work is due")
     fetch_articles: bool = Field(True, description="Fetch each entry's page and extract its main text")
+    obey_robots_txt: bool = Field(True, description=(
+        "Fetch an article page only when the site's robots.txt allows it (RFC 9309); turn off only "
+        "for sources that gave permission"))
+    robots_ttl_s: int = Field(3600, ge=60, le=86400, description="How long a site's robots.txt is cached")
+    max_entries_per_poll: int = Field(200, ge=1, description=(
+        "New entries (sitemap URLs, feed items) whose pages one poll fetches, newest first; "
+        "the rest wait for the next polls"))
     extract_processes: int = Field(-1, description="Processes for extraction; -1: one per CPU, 0: in-process")
 
     # API.

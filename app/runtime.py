@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from app.config import Settings
 from app.metrics import Metrics
 from app.pipeline.fetch import Fetcher
+from app.pipeline.robots import RobotsCache
 from app.storage.database import Database
 from app.workers.cpu import CpuPool
 
@@ -41,6 +42,7 @@ class Runtime:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
     _fetcher: Fetcher | None = None
     _cpu: CpuPool | None = None
+    _robots: RobotsCache | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -53,6 +55,15 @@ class Runtime:
         return self._fetcher
 
     @property
+    def robots(self) -> RobotsCache:
+        """robots.txt rules per site, cached; discovery reads its sitemaps even when
+        `obey_robots_txt` is off."""
+        if self._robots is None:
+            self._robots = RobotsCache(self.fetcher, user_agent=self.settings.user_agent,
+                                       ttl_s=self.settings.robots_ttl_s)
+        return self._robots
+
+    @property
     def cpu(self) -> CpuPool:
         if self._cpu is None:
             self._cpu = CpuPool(self.settings.extract_processes)
@@ -62,6 +73,9 @@ class Runtime:
         if self._fetcher is not None:
             await self._fetcher.aclose()
             self._fetcher = None
+        if self._robots is not None:
+            self._robots.close()
+            self._robots = None
         if self._cpu is not None:
             self._cpu.close()
             self._cpu = None

@@ -92,8 +92,11 @@ class ArticleSummary(BaseModel):
     story_id: int | None = Field(description="Story cluster: near-duplicates share it")
     duplicate_of: int | None
     revision: int
-    extraction: Literal["ok", "feed_only", "retry"] = Field(
-        description="ok: main text extracted from the page; feed_only/retry: the feed's content is kept")
+    extraction: Literal["ok", "feed_only", "retry", "blocked"] = Field(
+        description="ok: main text extracted from the page; feed_only/retry/blocked: the feed's content is "
+                    "kept (blocked: the site's robots.txt disallows fetching the page)")
+    extraction_reason: str | None = Field(
+        None, description='Why the feed\'s content is kept: "blocked by robots.txt", or the page fetch error')
     quote_count: int
     snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
     score: float | None = Field(None, description="Search only: relevance (higher is better)")

@@ -7,10 +7,23 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file an entry links to (RSS enclosure, JSON Feed attachment): podcast audio, a PDF."""
+
+    url: str
+    mime_type: str | None = None
+    title: str | None = None
+    size_bytes: int | None = None
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FeedEntry:
     """One item of a feed. `guid` falls back to the link (then title) when the feed has no id.
 
-    `summary` and `content` are plain text (HTML stripped); `published` is aware UTC or None.
+    `summary` and `content` are plain text (HTML stripped); `published` and `updated` are aware
+    UTC or None. `language` is what the document declares for the entry (JSON Feed `language`,
+    news sitemap `<news:language>`); a page's own declaration wins over it.
     """
 
     guid: str
@@ -20,14 +33,29 @@ class FeedEntry:
     content: str | None
     author: str | None
     published: datetime | None
+    updated: datetime | None = None
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapRef:
+    """A child sitemap listed by a sitemap index, with its `<lastmod>` when given."""
+
+    url: str
+    lastmod: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
     """A feed document. `warning` records why feedparser found it ill-formed (bozo) but usable.
 
+    `version` names the format: feedparser's ("rss20", "atom10", ...), "json10"/"json11" for
+    JSON Feed, "sitemap" and "sitemapindex" for XML sitemaps.
     `ttl_s` is the publisher's hint for how long to wait between polls: RSS <ttl> or
     sy:updatePeriod/sy:updateFrequency, in seconds; None when absent.
+    `sitemaps` are the children of a sitemap index, to be fetched and read as sitemaps.
     """
 
     title: str | None
@@ -36,6 +64,7 @@ class ParsedFeed:
     ttl_s: int | None
     entries: tuple[FeedEntry, ...] = field(default_factory=tuple)
     warning: str | None = None
+    sitemaps: tuple[SitemapRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

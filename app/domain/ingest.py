@@ -14,8 +14,9 @@ class ArticleDraft:
     """A feed entry after fetch, extraction, fingerprinting and quote finding.
 
     `extraction` is "ok" when the page's main text was extracted, "retry" when the page could
-    not be fetched (the feed's own content is kept and a later pass may try again), and
-    "feed_only" when the page yielded no text.
+    not be fetched (the feed's own content is kept and a later pass may try again), "feed_only"
+    when the page yielded no text, and "blocked" when the site's robots.txt disallows the page.
+    `extraction_reason` says why, for "blocked" and "retry".
     """
 
     guid: str | None
@@ -35,6 +36,7 @@ class ArticleDraft:
     # Title and text as the search index writes them, made with the rest of the CPU work (in
     # the pool), so the storing transaction only writes them.
     search: IndexText | None = None
+    extraction_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

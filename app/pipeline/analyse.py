@@ -33,7 +33,8 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
     canonical = canonical_url((page.canonical_url if page and page.canonical_url else None) or link)
     title = entry.title or (page.title if page else None)
     quotes = tuple(find_quotes(text, title)) if text else ()
-    language = page.language if page else None
+    # The page's own declaration first; else what the feed says (JSON Feed, news sitemap).
+    language = (page.language if page else None) or entry.language
     return ArticleDraft(
         guid=entry.guid,
         url=link,

@@ -1,9 +1,11 @@
 """The whole refresh of one feed, top to bottom, without the database:
 
     fetch the feed  ->  stop early if 304 or the body is byte-for-byte unchanged
-    parse           ->  entries (bozo feeds keep theirs, with a warning)
+    parse           ->  entries (RSS, Atom, JSON Feed, sitemap; bozo feeds keep theirs, with a
+                        warning); a sitemap index: fetch and read its freshest children
     for new or edited entries, concurrently:
-        fetch the page -> extract main text -> fingerprint -> find quotes   (CPU part in a pool)
+        robots.txt allows? -> fetch the page -> extract main text -> fingerprint -> find quotes
+                                                                          (CPU part in a pool)
 
 Storing, indexing and notifying happen in one transaction in app/storage/ingest.py, driven
 by app/workers/ingest.py. Nothing here commits or reads global state.
@@ -14,20 +16,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from app.domain.errors import FetchError
+from app.domain.errors import FeedParseError, FetchError
 from app.domain.feeds import FeedEntry, ParsedFeed
 from app.domain.fetching import FetchResult
 from app.domain.ingest import ArticleDraft
 from app.pipeline.analyse import analyse_entry
 from app.pipeline.fetch import Fetcher
 from app.pipeline.poll import parse_feed
+from app.pipeline.robots import RobotsCache
+from app.pipeline.sitemap import CHILDREN_PER_POLL, merge_sitemaps, newest_first
 
 RunCpu = Callable[..., Awaitable[Any]]
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+REASON_CHARS = 500  # articles.extraction_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,34 +59,97 @@ async def fetch_feed(feed: FeedSnapshot, fetcher: Fetcher) -> FeedFetch:
     response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
     if response.not_modified:
         return FeedFetch("not_modified", response, None, feed.body_hash)
-    digest = hashlib.sha256(response.body).hexdigest()
+    digest: str | None = hashlib.sha256(response.body).hexdigest()
     if digest == feed.body_hash:
         # Servers without validators still send identical bytes: skip the parse entirely.
         return FeedFetch("unchanged", response, None, digest)
     parsed = parse_feed(response.body, response.headers, response.url)
+    if parsed.sitemaps:
+        parsed, fresh = await read_sitemap_index(parsed, fetcher)
+        if not fresh:
+            # Children without <lastmod> can change while the index stays byte for byte the
+            # same: forget the validators so the next poll reads the children again.
+            response = replace(response, etag=None, last_modified=None)
+            digest = None
     return FeedFetch("ok", response, parsed, digest)
 
 
-async def _fetch_page(fetcher: Fetcher, url: str | None) -> tuple[bytes | None, str | None, bool]:
+async def read_sitemap_index(index: ParsedFeed, fetcher: Fetcher) -> tuple[ParsedFeed, bool]:
+    """Fetch the freshest few children of a sitemap index and read them as one feed. Returns it
+    and whether an unchanged index will mean unchanged children: every child read, and each
+    with a <lastmod>. A child that fails is noted in the warning; all failing is an error."""
+    chosen = index.sitemaps[:CHILDREN_PER_POLL]
+
+    async def one(url: str) -> ParsedFeed:
+        response = await fetcher.fetch(url)
+        return parse_feed(response.body, response.headers, response.url)
+
+    results = await asyncio.gather(*(one(ref.url) for ref in chosen), return_exceptions=True)
+    children: list[ParsedFeed] = []
+    problems: list[str] = []
+    failures: list[FetchError | FeedParseError] = []
+    for ref, result in zip(chosen, results, strict=True):
+        if isinstance(result, ParsedFeed):
+            children.append(result)
+        elif isinstance(result, FetchError | FeedParseError):
+            failures.append(result)
+            problems.append(f"sitemap {ref.url}: {result}")
+        else:
+            raise result  # a bug: recorded on the feed like any other
+    if failures and not children:
+        raise failures[0]
+    return merge_sitemaps(index, children, problems), not failures and all(ref.lastmod for ref in chosen)
+
+
+def newest_entries(entries: Sequence[FeedEntry], limit: int) -> tuple[list[FeedEntry], bool]:
+    """At most `limit` entries, the newest (undated ones last), in document order; and whether
+    any were left for a later poll."""
+    if len(entries) <= limit:
+        return list(entries), False
+    keep = {id(e) for e in newest_first(entries)[:limit]}
+    return [e for e in entries if id(e) in keep], True
+
+
+@dataclass(frozen=True, slots=True)
+class PageFetch:
+    body: bytes | None
+    url: str | None
+    ok: bool  # False: worth another try later (fetch failed, robots.txt unreachable)
+    blocked: bool = False  # robots.txt disallows the page
+    reason: str | None = None
+
+
+async def fetch_page(fetcher: Fetcher, url: str | None, robots: RobotsCache | None = None) -> PageFetch:
+    """An entry's page, unless robots.txt (when `robots` is given) says not to fetch it."""
     if not url:
-        return None, None, False
+        return PageFetch(None, None, False)
+    if robots is not None:
+        decision = await robots.check(url)
+        if not decision.allowed:
+            blocked = decision.outcome == "disallowed"
+            return PageFetch(None, url, ok=blocked, blocked=blocked, reason=(decision.reason or "")[:REASON_CHARS])
     try:
         page = await fetcher.fetch(url, accept=PAGE_ACCEPT)
-    except FetchError:
-        return None, url, False
-    return page.body, page.url, True
+    except FetchError as exc:
+        return PageFetch(None, url, False, reason=(str(exc) or exc.kind)[:REASON_CHARS])
+    return PageFetch(page.body, page.url, True)
 
 
 async def build_drafts(
     entries: Sequence[FeedEntry], fetcher: Fetcher, run_cpu: RunCpu, *, now: datetime, fetch_pages: bool,
-    tsvector: bool = False,
+    tsvector: bool = False, robots: RobotsCache | None = None,
 ) -> list[ArticleDraft]:
-    """Fetch each entry's page and analyse it; a page that fails keeps the feed's content.
+    """Fetch each entry's page and analyse it; a page that fails, or that robots.txt keeps us
+    from (`robots`; None: not consulted), keeps the feed's content and says why.
     `tsvector`: the search index text in PostgreSQL's form (see analyse_entry)."""
 
     async def one(entry: FeedEntry) -> ArticleDraft:
-        html, page_url, ok = await _fetch_page(fetcher, entry.link) if fetch_pages else (None, None, True)
-        draft: ArticleDraft = await run_cpu(analyse_entry, entry, html, page_url, ok, now, tsvector)
+        page = await fetch_page(fetcher, entry.link, robots) if fetch_pages else PageFetch(None, None, True)
+        draft: ArticleDraft = await run_cpu(analyse_entry, entry, page.body, page.url, page.ok, now, tsvector)
+        if page.blocked:
+            return replace(draft, extraction="blocked", extraction_reason=page.reason)
+        if draft.extraction == "retry" and page.reason:
+            return replace(draft, extraction_reason=page.reason)
         return draft
 
     return list(await asyncio.gather(*(one(e) for e in entries)))

@@ -1,6 +1,7 @@
 """Poll: read feed documents and decide when to read them again. Pure functions, no I/O.
 
-    parse_feed(body, headers, url) -> ParsedFeed          raises FeedParseError for non-feeds
+    parse_feed(body, headers, url) -> ParsedFeed          RSS, Atom, JSON Feed, sitemaps; FeedParseError
+                                                          for anything else
     next_poll_at(now, ...) -> datetime                    adaptive interval, hints, bounds
     poll_interval_s(now, ...) -> float                    the same, as seconds
     backoff_delay(failures, base, cap, rng) -> float      exponential with jitter, capped
@@ -30,6 +31,10 @@ import feedparser
 
 from app.domain.errors import FeedParseError
 from app.domain.feeds import FeedEntry, OpmlOutline, ParsedFeed
+from app.pipeline.jsonfeed import looks_like_json, parse_json_feed
+from app.pipeline.markup import absolute_url as _absolute
+from app.pipeline.markup import html_to_text
+from app.pipeline.sitemap import gunzip, looks_like_sitemap, parse_sitemap
 
 MIN_INTERVAL_S = 5 * 60
 MAX_INTERVAL_S = 24 * 60 * 60
@@ -37,62 +42,12 @@ DEFAULT_INTERVAL_S = 60 * 60  # a feed whose entries carry no dates
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml")
 FEED_TYPES = frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
-    "application/feed+json", "application/json+feed", "application/x.atom+xml", "text/xml",
+    "application/feed+json", "application/json+feed", "application/json",  # JSON Feed 1.0 said application/json
+    "application/x.atom+xml", "text/xml",
     "application/xml",
 })
 _SY_PERIOD_S = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
                 "yearly": 365 * 86400}
-
-
-# --------------------------------------------------------------------------- HTML to text
-
-
-class _TextCollector(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "object"})
-    _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
-                        "table", "blockquote", "pre", "section", "article", "header", "footer", "hr",
-                        "figure", "figcaption", "dd", "dt"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skip += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_to_text(value: str | None) -> str | None:
-    """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed
-    within lines, blank lines removed. None or empty in, None out."""
-    if not value:
-        return None
-    if "<" not in value and "&" not in value:
-        text = value
-    else:
-        collector = _TextCollector()
-        try:
-            collector.feed(value)
-            collector.close()
-        except Exception:  # HTMLParser is lenient; never let a hostile fragment escape
-            return re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", html.unescape(value))).strip() or None
-        text = "".join(collector.parts)
-    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
-    out = "\n".join(line for line in lines if line)
-    return out or None
 
 
 # --------------------------------------------------------------------------- feeds
@@ -106,17 +61,6 @@ def _utc(parsed: Any) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError, TypeError):
         return None
-
-
-def _absolute(link: str | None, base: str) -> str | None:
-    if not link:
-        return None
-    link = link.strip()
-    try:
-        resolved = urljoin(base, link)
-    except ValueError:
-        return None
-    return resolved if urlsplit(resolved).scheme in ("http", "https") else None
 
 
 def _ttl_hint_s(feed: Mapping[str, Any]) -> int | None:
@@ -162,11 +106,18 @@ def _entry(e: dict[str, Any], base: str) -> FeedEntry:
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
-    """Parse a feed with feedparser, honouring the charset the server declared in `headers`.
+    """Parse a feed document of any format we read: XML sitemaps and sitemap indexes
+    (app.pipeline.sitemap), JSON Feed (app.pipeline.jsonfeed), else RSS and Atom with
+    feedparser, honouring the charset the server declared in `headers`.
 
     Ill-formed (bozo) feeds keep whatever entries feedparser recovered, with `warning` set.
     A document with neither a recognised version nor entries raises FeedParseError.
     """
+    body = gunzip(body)  # a .xml.gz file, served compressed as a file rather than as an encoding
+    if looks_like_sitemap(body):
+        return parse_sitemap(body, headers, url)
+    if looks_like_json(body, headers):
+        return parse_json_feed(body, headers, url)
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
         d = feedparser.parse(body, response_headers=lowered)

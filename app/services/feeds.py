@@ -19,7 +19,9 @@ from app.storage import feeds as store
 from app.storage.models import Feed
 from app.workers.ingest import IngestWorker, PollReport
 
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+               "text/xml;q=0.9, */*;q=0.5")
+ROBOTS_SITEMAPS_TRIED = 5
 
 
 async def check_outgoing_url(runtime: Runtime, url: str) -> None:
@@ -45,11 +47,18 @@ async def _is_feed(runtime: Runtime, url: str) -> tuple[bool, bytes, str]:
     return True, response.body, response.url
 
 
+async def _robots_sitemaps(runtime: Runtime, url: str) -> list[str]:
+    """The sitemaps the site's robots.txt lists, news sitemaps (by name) first."""
+    listed = await runtime.robots.sitemaps(url)
+    return sorted(listed, key=lambda u: "news" not in u.lower())[:ROBOTS_SITEMAPS_TRIED]
+
+
 async def discover(runtime: Runtime, url: str) -> str:
-    """The feed URL for `url`: itself when it is a feed, else what its page advertises, else a
-    common path (/feed, /rss.xml, ...) that answers with a feed. Unreachable URLs are kept as
-    given: the poller records the error and retries, which is what a user registering a feed
-    that is down for a moment expects."""
+    """The feed URL for `url`: itself when it is a feed (RSS, Atom, JSON Feed, sitemap), else
+    what its page advertises, else a common path (/feed, /rss.xml, ...) that answers with a
+    feed, else a sitemap its robots.txt lists (feeds first: they carry summaries and content).
+    Unreachable URLs are kept as given: the poller records the error and retries, which is
+    what a user registering a feed that is down for a moment expects."""
     try:
         is_feed, body, final_url = await _is_feed(runtime, url)
     except FetchError as exc:
@@ -59,13 +68,20 @@ async def discover(runtime: Runtime, url: str) -> str:
     if is_feed:
         return url
     for candidate in discover_feed_urls(body, final_url) + candidate_feed_urls(final_url):
-        try:
-            ok, _, _ = await _is_feed(runtime, candidate)
-        except FetchError:
-            continue
-        if ok:
+        if await _answers_with_feed(runtime, candidate):
+            return candidate
+    for candidate in await _robots_sitemaps(runtime, final_url):
+        if await _answers_with_feed(runtime, candidate):
             return candidate
     raise InvalidRequestError(f"feeds: {url} is neither a feed nor a page that links to one")
+
+
+async def _answers_with_feed(runtime: Runtime, url: str) -> bool:
+    try:
+        ok, _, _ = await _is_feed(runtime, url)
+    except FetchError:
+        return False
+    return ok
 
 
 async def register_feed(runtime: Runtime, session: AsyncSession, *, url: str, title: str | None,

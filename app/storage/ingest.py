@@ -173,6 +173,7 @@ def _apply(article: Article, draft: ArticleDraft) -> None:
     article.simhash = draft.simhash
     article.simhash_b0, article.simhash_b1, article.simhash_b2, article.simhash_b3 = _bands(draft.simhash)
     article.extraction = draft.extraction
+    article.extraction_reason = draft.extraction_reason
     article.quote_count = len(draft.quotes)
 
 
@@ -245,7 +246,9 @@ async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, A
 
 
 def _changed(article: Article, draft: ArticleDraft) -> bool:
-    return (article.title or "") != (draft.title or "") or article.body_hash != draft.body_hash
+    # A page held back for a retry and now disallowed by robots.txt: the same text, a new reason.
+    blocked = article.extraction == "retry" and draft.extraction == "blocked"
+    return (article.title or "") != (draft.title or "") or article.body_hash != draft.body_hash or blocked
 
 
 def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
@@ -263,7 +266,7 @@ def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
 _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title", "summary", "text", "byline",
                     "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
                     "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
-                    "extraction", "extraction_attempts", "quote_count")
+                    "extraction", "extraction_reason", "extraction_attempts", "quote_count")
 
 
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],

@@ -124,7 +124,9 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(Integer, index=True)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    extraction: Mapped[str] = mapped_column(String(16), default="ok")  # ok|feed_only|retry
+    extraction: Mapped[str] = mapped_column(String(16), default="ok")  # ok|feed_only|retry|blocked
+    # Why the feed's content is kept: "blocked by robots.txt", or the error of the page fetch.
+    extraction_reason: Mapped[str | None] = mapped_column(String(500))
     extraction_attempts: Mapped[int] = mapped_column(Integer, default=0)
     quote_count: Mapped[int] = mapped_column(Integer, default=0)
 

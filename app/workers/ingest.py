@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from app.domain.errors import FeedParseError, FetchError
-from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed
+from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed, newest_entries
 from app.pipeline.poll import backoff_delay, feed_health, next_poll_at
 from app.runtime import Runtime
 from app.storage.dialects import is_transient
@@ -135,14 +135,17 @@ class IngestWorker:
         async with self.runtime.db.sessions() as session:
             known = await known_entries(session, feed.id, entries) if entries else {}
         # Only new entries, entries whose title/summary the feed has edited, and entries whose
-        # page could not be fetched last time (a few attempts) cost a page fetch.
+        # page could not be fetched last time (a few attempts) cost a page fetch. An entry
+        # without a title (a sitemap URL) was titled from its page: that is no edit.
         todo = [e for e in entries if e.guid not in known
-                or (known[e.guid].title or "") != (e.title or "")
+                or (e.title is not None and (known[e.guid].title or "") != e.title)
                 or (known[e.guid].summary or "") != (e.summary or "")
                 or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
+        todo, deferred = newest_entries(todo, self.settings.max_entries_per_poll)
+        robots = self.runtime.robots if self.settings.obey_robots_txt else None
         drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
                                     fetch_pages=self.settings.fetch_articles,
-                                    tsvector=uses_tsvector(self.runtime.db.dialect)) if todo else []
+                                    tsvector=uses_tsvector(self.runtime.db.dialect), robots=robots) if todo else []
         response = fetched.response
         next_at, interval = self._next_poll(feed, now, fetched)
         values: dict[str, object] = {
@@ -153,6 +156,9 @@ class IngestWorker:
                 feed.last_modified if fetched.outcome == "not_modified" else None),
             "body_hash": fetched.body_hash,
         }
+        if deferred:
+            # Entries are waiting: the next poll must read the document again, not get a 304.
+            values.update(etag=None, last_modified=None, body_hash=None)
         if parsed is not None:
             values["parse_warning"] = parsed.warning
             if parsed.title and not feed.title:
