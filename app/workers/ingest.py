@@ -109,7 +109,7 @@ class IngestWorker:
         metrics.articles.labels("created").inc(report.created)
         metrics.articles.labels("updated").inc(report.updated)
         log.info("ingest: polled", extra={"feed_id": feed.id, "url": feed.url, "outcome": report.outcome,
-                                          "created": report.created, "updated": report.updated})
+                                          "articles_created": report.created, "articles_updated": report.updated})
         return report
 
     def _next_poll(self, feed: Feed, now: datetime, fetched: FeedFetch) -> tuple[datetime, int]:
