@@ -63,8 +63,8 @@ async def fetch_feed(feed: FeedSnapshot, fetcher: Fetcher) -> FeedFetch:
 
 
 async def _fetch_page(fetcher: Fetcher, url: str | None) -> tuple[bytes | None, str | None, bool]:
-    if not url:
-        return None, None, False
+    if not url:  # no page of its own: the feed's content is all there is, not a retry
+        return None, None, True
     try:
         page = await fetcher.fetch(url, accept=PAGE_ACCEPT)
     except FetchError:
