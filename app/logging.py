@@ -6,11 +6,13 @@ import json
 import logging
 from datetime import UTC, datetime
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+# The attributes every LogRecord has, plus the two that formatting adds: Logger.makeRecord
+# raises KeyError for an `extra` key among them (tests/test_logging.py keeps them out of the code).
+RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, object]:
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+    return {k: v for k, v in record.__dict__.items() if k not in RESERVED}
 
 
 class JsonFormatter(logging.Formatter):

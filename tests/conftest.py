@@ -3,9 +3,12 @@ TEST_DATABASE_URL is set), emptied before each test; an app with admin and read 
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +32,32 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not present")
     return path
+
+
+@pytest.fixture(autouse=True)
+def fail_on_logging_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A log call that cannot be recorded fails the test: an `extra` key that LogRecord reserves
+    (Logger.makeRecord raises, at INFO the caller's request answered 500) or a message that
+    cannot be formatted (Handler.handleError only prints it). The suite logs at INFO
+    (pyproject.toml), so INFO calls are made and formatted as in production."""
+    errors: list[str] = []
+    make_record = logging.Logger.makeRecord
+
+    def recording_make_record(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        try:
+            return make_record(self, *args, **kwargs)
+        except Exception as exc:
+            errors.append(f"makeRecord on logger {self.name!r}: {exc!r}")
+            raise
+
+    def recording_handle_error(self: logging.Handler, record: logging.LogRecord) -> None:
+        errors.append(f"handler {type(self).__name__} on {record.name!r} {record.msg!r}: {sys.exc_info()[1]!r}")
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", recording_make_record)
+    monkeypatch.setattr(logging.Handler, "handleError", recording_handle_error)
+    yield
+    if errors:
+        pytest.fail("logging failed:\n" + "\n".join(errors), pytrace=False)
 
 
 @pytest.fixture(scope="session")

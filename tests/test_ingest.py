@@ -28,7 +28,9 @@ def serve_team_site(server: FeedServer, feed_headers: dict[str, str] | None = No
     server.route("/feed.xml", body=team_feed(server),
                  headers={"Content-Type": "application/rss+xml; charset=utf-8", **(feed_headers or {})})
     for page in (SEEDS / "articles").glob("*.html"):
-        server.route(f"/articles/{page.name}", body=page.read_bytes(), headers={"Content-Type": "text/html"})
+        # the pages declare their canonical URL on the site that serves them
+        html = page.read_text().replace("http://harbour.example", server.url("").rstrip("/"))
+        server.route(f"/articles/{page.name}", body=html, headers={"Content-Type": "text/html"})
     return server.url("/feed.xml")
 
 
@@ -61,7 +63,7 @@ async def test_first_poll_stores_full_text_articles_with_quotes(runtime: Runtime
     assert ferry.canonical_url.endswith("/articles/ferry-timetable.html")
     assert ferry.extraction == "ok" and "two early crossings" in (ferry.text or "")
     assert "Most read" not in (ferry.text or "") and ferry.byline == "Ines Okafor"
-    assert ferry.source == "harbour.example"  # from the canonical URL the page declares
+    assert ferry.source == "127.0.0.1"  # from the canonical URL the page declares
     assert await count(runtime, Quote, Quote.article_id == ferry.id) >= 3
     # the outbox holds one article.created per article, written with it
     assert await count(runtime, Event, Event.type == "article.created") == 3
@@ -305,7 +307,8 @@ async def test_an_article_stored_by_another_worker_meanwhile_is_skipped(runtime:
 
 
 async def test_repeats_within_one_feed_document_are_one_article(runtime: Runtime) -> None:
-    """The same GUID, URL or extracted body twice in one poll is one article (the last copy)."""
+    """The same GUID, URL or extracted body twice in one poll is one article (the fuller copy; of
+    equals, the last)."""
     import app.storage.ingest as storing
     from tests.test_quotes_api import draft
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import ReadAccess, SessionDep
 from app.api.problems import problem_responses
-from app.api.schemas import ArticleOut, ArticleSummary, LimitField, Page, QuoteOut
+from app.api.schemas import (
+    ArticleOut,
+    ArticleSummary,
+    CursorIn,
+    HostIn,
+    IdIn,
+    InstantIn,
+    LanguageIn,
+    LimitField,
+    NameIn,
+    Page,
+    QueryIn,
+    QuoteOut,
+)
 from app.domain.query import parse_query
 from app.storage import articles as store
 from app.storage import search
@@ -22,21 +34,21 @@ router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[ReadAccess],
 @router.get("/articles", operation_id="listArticles", response_model=Page[ArticleSummary])
 async def list_articles(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=20_000, description=(
+    q: Annotated[QueryIn | None, Query(description=(
         'Search: words (all must match), "exact phrase", a OR b, -excluded, prefix*; '
         "case and accents ignored, lower-case words stemmed (English), capitalised words exact"))] = None,
-    feed_id: int | None = None,
-    source: Annotated[str | None, Query(description="Site domain, e.g. bbc.co.uk")] = None,
-    language: Annotated[str | None, Query(description="Language code; 'en' also matches en-GB")] = None,
+    feed_id: IdIn | None = None,
+    source: Annotated[HostIn | None, Query(description="Site domain, e.g. bbc.co.uk")] = None,
+    language: Annotated[LanguageIn | None, Query(description="Language code; 'en' also matches en-GB")] = None,
     has_quotes: Annotated[bool | None, Query(description="Only articles with (true) or without quotes")] = None,
-    speaker: Annotated[str | None, Query(description="Only articles quoting this person")] = None,
+    speaker: Annotated[NameIn | None, Query(description="Only articles quoting this person")] = None,
     collapse: Annotated[Literal["story"] | None, Query(
         description="story: one article per story (its newest match)")] = None,
     sort: Annotated[Literal["relevance", "published"] | None, Query(
         description="relevance (default with q) or published (newest first)")] = None,
-    published_after: Annotated[datetime | None, Query(description="Inclusive lower bound")] = None,
-    published_before: Annotated[datetime | None, Query(description="Exclusive upper bound")] = None,
-    cursor: str | None = None,
+    published_after: Annotated[InstantIn | None, Query(description="Inclusive lower bound")] = None,
+    published_before: Annotated[InstantIn | None, Query(description="Exclusive upper bound")] = None,
+    cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[ArticleSummary]:
     """Articles, newest first; with `q`, a full-text search ranked by relevance within recency tiers."""

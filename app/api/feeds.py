@@ -8,7 +8,16 @@ from fastapi import APIRouter, Body, Query, Response
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
-from app.api.schemas import FeedCreate, FeedOut, FeedUpdate, LimitField, OpmlImportResult, Page, PollResult
+from app.api.schemas import (
+    CursorIn,
+    FeedCreate,
+    FeedOut,
+    FeedUpdate,
+    LimitField,
+    OpmlImportResult,
+    Page,
+    PollResult,
+)
 from app.services import feeds as service
 from app.storage import feeds as store
 
@@ -29,7 +38,7 @@ async def list_feeds(
     session: SessionDep,
     state: Literal["ok", "degraded", "failing", "gone"] | None = None,
     paused: bool | None = None,
-    cursor: str | None = None,
+    cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[FeedOut]:
     rows, next_cursor = await store.list_feeds(session, state=state, paused=paused, cursor=cursor, limit=limit)

@@ -6,6 +6,7 @@ error responses.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.domain.errors import (
     AuthError,
@@ -61,11 +63,25 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: _problem_content(text.get(s, "Error")) for s in statuses}
 
 
-def problem(status: int, title: str, detail: str | None, request: Request, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str | None, request: Request, *,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = Problem(title=title, status=status, detail=detail, instance=request.url.path, **extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
-                        media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+                        media_type=PROBLEM_MEDIA_TYPE, headers=headers or None)
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not read a JSON body (its 400 "There was an error parsing the body"
+    comes from json.loads failing with other than JSONDecodeError: bytes that are not UTF-8,
+    nesting too deep), or None for any other 400."""
+    cause = exc.__cause__
+    if exc.status_code != 400 or not isinstance(cause, (ValueError, RecursionError)):
+        return None
+    reason = "nested too deeply" if isinstance(cause, RecursionError) else "not UTF-8 text"
+    return f"body: not valid JSON ({reason})"
 
 
 def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -75,6 +91,22 @@ def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[s
         cleaned.append({"loc": loc, "msg": err.get("msg"), "type": err.get("type")})
     parts = [f"{'.'.join(e['loc']) or 'request'}: {e['msg']}" for e in cleaned[:5]]
     return "; ".join(parts), cleaned
+
+
+def _allow(request: Request) -> str:
+    """Every method the path answers, from the OpenAPI document (RFC 9110 §10.2.1): Starlette's
+    405 names only the methods of the first route on the path, and POST and GET /v1/feeds are two
+    routes. HEAD goes with GET."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {m.upper() for m in operations if m.upper() in _METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -92,8 +124,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), request)
+        unreadable = _unreadable_body(exc)
+        if unreadable is not None:  # the same answer as any malformed JSON body: 422 json_invalid
+            return problem(422, "Unprocessable Content", unreadable, request,
+                           errors=[{"loc": ["body"], "msg": unreadable, "type": "json_invalid"}])
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = "Error"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allow(request) or headers.get("Allow", "")  # required (RFC 9110 §15.5.6)
+        return problem(exc.status_code, title, str(exc.detail), request, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,11 +9,16 @@ from fastapi import APIRouter, Query
 from app.api.deps import ReadAccess, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    CursorIn,
     ExtractedQuote,
     ExtractRequest,
     ExtractResponse,
+    IdIn,
+    InstantIn,
     LimitField,
+    NameIn,
     Page,
+    QueryIn,
     QuoteOut,
     SpeakerOut,
 )
@@ -28,13 +32,13 @@ router = APIRouter(prefix="/v1", tags=["quotes"], dependencies=[ReadAccess],
 @router.get("/quotes", operation_id="listQuotes", response_model=Page[QuoteOut])
 async def list_quotes(
     session: SessionDep,
-    speaker: Annotated[str | None, Query(description="Speaker name (any case, accents ignored)")] = None,
-    q: Annotated[str | None, Query(max_length=20_000, description=(
+    speaker: Annotated[NameIn | None, Query(description="Speaker name (any case, accents ignored)")] = None,
+    q: Annotated[QueryIn | None, Query(description=(
         "Search inside quote texts, same language as /v1/articles?q= (newest first)"))] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    feed_id: int | None = None,
-    cursor: str | None = None,
+    since: InstantIn | None = None,
+    until: InstantIn | None = None,
+    feed_id: IdIn | None = None,
+    cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[QuoteOut]:
     """Quotes, newest article first."""
@@ -53,8 +57,8 @@ async def extract_quotes(body: ExtractRequest) -> ExtractResponse:
 @router.get("/speakers", operation_id="listSpeakers", response_model=Page[SpeakerOut])
 async def list_speakers(
     session: SessionDep,
-    name: Annotated[str | None, Query(description="Part of the speaker's name")] = None,
-    cursor: str | None = None,
+    name: Annotated[NameIn | None, Query(description="Part of the speaker's name")] = None,
+    cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[SpeakerOut]:
     """Speakers, most quoted first."""
@@ -71,7 +75,7 @@ async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
 @router.get("/speakers/{speaker_id}/quotes", operation_id="listSpeakerQuotes", response_model=Page[QuoteOut],
             responses=problem_responses(404))
 async def list_speaker_quotes(
-    speaker_id: int, session: SessionDep, cursor: str | None = None,
+    speaker_id: int, session: SessionDep, cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[QuoteOut]:
     await store.get_speaker(session, speaker_id)

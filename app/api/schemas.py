@@ -2,14 +2,88 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Generic, Literal, TypeVar
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+)
+
+from app.domain.limits import (
+    MAX_HOST_CHARS,
+    MAX_LANGUAGE_CHARS,
+    MAX_NAME_CHARS,
+    MAX_ROW_ID,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+    has_control_characters,
+)
+from app.domain.query import MAX_QUERY_CHARS
 
 T = TypeVar("T")
 
 LimitField = Field(50, ge=1, le=200, description="Page size (at most 200)")
+
+# ---------------------------------------------------------------- input values
+# Every string the API takes is bounded by the column it goes to (app.domain.limits), and text
+# holding NUL or other control characters is refused: PostgreSQL cannot store NUL, and none of it
+# belongs in a title, a name or a filter. Either is a 422 naming the limit, never a 500.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+
+
+def _no_control_characters(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return value
+
+
+def _url_fits(url: AnyHttpUrl) -> AnyHttpUrl:
+    if len(str(url)) > MAX_URL_CHARS:  # normalising can lengthen it (IDN, percent-escapes)
+        raise ValueError(f"URL should have at most {MAX_URL_CHARS} characters once normalised")
+    return url
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only what the document says (format date-time, RFC 3339): pydantic alone would also take
+    a number of seconds or a time without its offset."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("expected an RFC 3339 date-time with its offset, e.g. 2026-11-27T08:00:00Z "
+                         "(in a URL, + is written %2B)")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    """An instant as aware UTC. One that UTC cannot hold (0001-01-01T00:00:00+01:00) is out of
+    range."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+_Plain = AfterValidator(_no_control_characters)
+_PlainSchema = Field(json_schema_extra={"pattern": NO_CONTROL_CHARACTERS})
+HttpUrlIn = Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_URL_CHARS), AfterValidator(_url_fits)]
+TitleIn = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS), _Plain, _PlainSchema]
+DescriptionIn = Annotated[str, StringConstraints(max_length=1000), _Plain, _PlainSchema]
+NameIn = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS), _Plain, _PlainSchema]
+HostIn = Annotated[str, StringConstraints(max_length=MAX_HOST_CHARS), _Plain, _PlainSchema]
+LanguageIn = Annotated[str, StringConstraints(max_length=MAX_LANGUAGE_CHARS), _Plain, _PlainSchema]
+CursorIn = Annotated[str, StringConstraints(max_length=1000), _Plain, _PlainSchema]
+InstantIn = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
+IdIn = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+QueryIn = Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)]  # parse_query says what else is wrong
 
 
 class Page(BaseModel, Generic[T]):
@@ -22,8 +96,8 @@ class Page(BaseModel, Generic[T]):
 class FeedCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl = Field(description="Feed URL, or a site's home page whose feed is discovered")
-    title: str | None = Field(None, max_length=1024)
+    url: HttpUrlIn = Field(description="Feed URL, or a site's home page whose feed is discovered")
+    title: TitleIn | None = None
     poll_interval_s: int | None = Field(None, ge=60, le=7 * 86400,
                                         description="Fixed poll interval; overrides the adaptive one")
 
@@ -31,7 +105,7 @@ class FeedCreate(BaseModel):
 class FeedUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, max_length=1024)
+    title: TitleIn | None = None
     paused: bool | None = Field(None, description="Pause or resume polling")
     poll_interval_s: int | None = Field(None, ge=60, le=7 * 86400,
                                         description="Fixed poll interval; null returns to adaptive")

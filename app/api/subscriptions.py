@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
-from app.api.schemas import LimitField, Page
+from app.api.schemas import CursorIn, LimitField, Page
 from app.api.webhook_schemas import (
     ArticleCreatedEvent,
     ArticleUpdatedEvent,
@@ -59,7 +59,7 @@ async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep,
 @router.get("/subscriptions", operation_id="listSubscriptions", response_model=Page[SubscriptionOut],
             dependencies=[ReadAccess])
 async def list_subscriptions(
-    session: SessionDep, cursor: str | None = None,
+    session: SessionDep, cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,  # type: ignore[attr-defined]
 ) -> Page[SubscriptionOut]:
     rows, next_cursor = await store.list_subscriptions(session, cursor=cursor, limit=limit)
@@ -113,7 +113,7 @@ async def test_subscription(subscription_id: int, runtime: RuntimeDep, session: 
 @router.get("/subscriptions/{subscription_id}/deliveries", operation_id="listSubscriptionDeliveries",
             response_model=Page[DeliveryOut], dependencies=[ReadAccess], responses=problem_responses(404))
 async def list_deliveries(
-    subscription_id: int, session: SessionDep, state: DeliveryState | None = None, cursor: str | None = None,
+    subscription_id: int, session: SessionDep, state: DeliveryState | None = None, cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,  # type: ignore[attr-defined]
 ) -> Page[DeliveryOut]:
     """Deliveries newest first, each with its event and every attempt."""

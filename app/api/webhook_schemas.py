@@ -8,11 +8,12 @@ typed events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from app.api.schemas import QuoteFields
+from app.api.schemas import DescriptionIn, HttpUrlIn, IdIn, LanguageIn, NameIn, QueryIn, QuoteFields
 
 EventType = Literal["article.created", "article.updated", "quote.created", "feed.failing", "feed.recovered"]
 DeliveryState = Literal["pending", "delivered", "failed", "dead"]
@@ -24,33 +25,36 @@ class SubscriptionFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str | None = Field(None, max_length=1000, description="A search query, in the query language of /v1/search")
-    feed_ids: list[int] | None = Field(None, max_length=1000, description="Only events of these feeds")
-    speakers: list[str] | None = Field(None, max_length=200,
-                                       description="Only quotes by (articles quoting) these people")
-    languages: list[str] | None = Field(None, max_length=50, description="ISO 639-1 codes, e.g. `en`")
+    q: QueryIn | None = Field(None, description="A search query, in the query language of /v1/search")
+    feed_ids: list[IdIn] | None = Field(None, max_length=1000, description="Only events of these feeds")
+    speakers: list[NameIn] | None = Field(None, max_length=200,
+                                          description="Only quotes by (articles quoting) these people")
+    languages: list[LanguageIn] | None = Field(None, max_length=50, description="ISO 639-1 codes, e.g. `en`")
 
 
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl = Field(description="Receiver URL; https unless the server allows http")
+    url: HttpUrlIn = Field(description="Receiver URL; https unless the server allows http")
     events: list[EventType] = Field(min_length=1, description="Event types to receive")
     filter: SubscriptionFilter | None = None
-    description: str | None = Field(None, max_length=1000)
+    description: DescriptionIn | None = None
     include_text: bool = Field(False, description="Add the article's full text to article payloads")
 
 
 class SubscriptionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl | None = None
-    events: list[EventType] | None = Field(None, min_length=1)
+    # Left out means unchanged. url, events and paused cannot be null, and the document says so
+    # (SkipJsonSchema); filter and description null clear them, include_text null is the default.
+    url: HttpUrlIn | SkipJsonSchema[None] = None
+    events: Annotated[list[EventType], Field(min_length=1)] | SkipJsonSchema[None] = None
     filter: SubscriptionFilter | None = None
-    description: str | None = Field(None, max_length=1000)
-    include_text: bool | None = None
-    paused: bool | None = Field(None, description="Pause (deliveries wait) or resume; resuming re-enables "
-                                                  "a subscription disabled for failing")
+    description: DescriptionIn | None = None
+    include_text: bool | None = Field(None, description="Add the article's full text to article payloads; "
+                                                        "null: back to the default, false")
+    paused: bool | SkipJsonSchema[None] = Field(None, description="Pause (deliveries wait) or resume; resuming "
+                                                                  "re-enables a subscription disabled for failing")
 
 
 class SubscriptionOut(BaseModel):

@@ -21,9 +21,11 @@ class Attachment:
 class FeedEntry:
     """One item of a feed. `guid` falls back to the link (then title) when the feed has no id.
 
+    `link` is the entry's own web page (its link, else an http(s) GUID), None when it has none;
+    `home` is where a reader goes then: the feed's site link, else the feed's URL.
     `summary` and `content` are plain text (HTML stripped); `published` and `updated` are aware
-    UTC or None. `language` is what the document declares for the entry (JSON Feed `language`,
-    news sitemap `<news:language>`); a page's own declaration wins over it.
+    UTC or None. `language` is what the document declares for the entry (xml:lang, else the
+    feed's; JSON Feed `language`, news sitemap `<news:language>`); a page's own declaration wins.
     """
 
     guid: str
@@ -35,6 +37,7 @@ class FeedEntry:
     published: datetime | None
     updated: datetime | None = None
     language: str | None = None
+    home: str | None = None
     tags: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
 
@@ -49,7 +52,8 @@ class SitemapRef:
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    """A feed document. `warning` records why feedparser found it ill-formed (bozo) but usable.
+    """A feed document. `warning` records why feedparser found it ill-formed (bozo) but usable,
+    and which entries were skipped (links too long to store).
 
     `version` names the format: feedparser's ("rss20", "atom10", ...), "json10"/"json11" for
     JSON Feed, "sitemap" and "sitemapindex" for XML sitemaps.
@@ -65,6 +69,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...] = field(default_factory=tuple)
     warning: str | None = None
     sitemaps: tuple[SitemapRef, ...] = ()
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,47 +5,109 @@ Pure and picklable, so the flow can run it in a process pool and keep both cores
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from app.domain.articles import ExtractedPage
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft
+from app.domain.limits import (
+    MAX_CHANNEL_CHARS,
+    MAX_HOST_CHARS,
+    MAX_NAME_CHARS,
+    MAX_URL_CHARS,
+    MAX_VERB_CHARS,
+    clip,
+)
+from app.domain.names import normalize_name
 from app.domain.query import index_text, is_english
-from app.pipeline.dedup import body_hash, canonical_url, simhash64
+from app.domain.quotes import Quote
+from app.pipeline.dedup import body_hash, canonical_url, same_site, simhash64
 from app.pipeline.extract import extract_page
 from app.pipeline.quotes import find_quotes
 
-# Pages whose extracted text is shorter than this are treated as having yielded nothing
-# (cookie walls, paywall stubs): the feed's own content is kept instead.
+# Below this many characters a page's text is taken only when it says more than the feed does:
+# cookie walls and paywall stubs are short, but so are news briefs, whose text (and quotes) the
+# feed may not carry at all.
 MIN_TEXT_CHARS = 200
+# Publication dates outside this window are a publisher's mistake (year 9999 pinned an article at
+# the top of every newest-first list for good): the next source is asked, then the poll's time.
+EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def _published(entry: FeedEntry, page: ExtractedPage | None, now: datetime) -> datetime:
+    for moment in (entry.published, page.published if page else None):
+        if moment is not None and EARLIEST_PUBLISHED <= moment <= now + FUTURE_TOLERANCE:
+            return moment
+    return now
+
+
+def _text(entry: FeedEntry, page: ExtractedPage | None, fetched_ok: bool) -> tuple[str | None, str]:
+    """The more complete of the page's text and the feed's, and how it was obtained."""
+    feed_text = entry.content or entry.summary
+    if page is not None and (len(page.text) >= MIN_TEXT_CHARS or len(page.text) > len(feed_text or "")):
+        return page.text, "ok"
+    return feed_text, ("feed_only" if fetched_ok else "retry")
+
+
+def _canonical(entry: FeedEntry, page: ExtractedPage | None, page_url: str | None) -> str:
+    """The page's canonical URL when it names one on its own site (a page may not speak for
+    another site's article: a foreign rel=canonical replaced a stored article's text), else the
+    entry's link; an entry without one is known by its GUID (scoped to the feed when stored)."""
+    declared = page.canonical_url if page else None
+    if declared and same_site(declared, page_url or entry.link):
+        canonical = canonical_url(declared)
+        if len(canonical) <= MAX_URL_CHARS:
+            return canonical
+    return canonical_url(entry.link) if entry.link else entry.guid
+
+
+def _storable(quote: Quote) -> Quote:
+    """A quote whose fields fit their columns: a "name" too long for one is no name."""
+    speaker, title, kind = quote.speaker, quote.speaker_title, quote.speaker_type
+    if speaker and (len(speaker) > MAX_NAME_CHARS or len(normalize_name(speaker)) > MAX_NAME_CHARS):
+        speaker = title = kind = None
+    if title and len(title) > MAX_NAME_CHARS:
+        title = None
+    return replace(quote, speaker=speaker, speaker_title=title, speaker_type=kind,
+                   verb=clip(quote.verb, MAX_VERB_CHARS), channel=clip(quote.channel, MAX_CHANNEL_CHARS))
+
+
+def _source(*urls: str) -> str | None:
+    for url in urls:
+        host = (urlsplit(url).hostname or "").removeprefix("www.") if url.startswith(("http://", "https://")) else ""
+        if host:
+            return host if len(host) <= MAX_HOST_CHARS else None
+    return None
 
 
 def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
                   now: datetime, tsvector: bool = False) -> ArticleDraft:
-    """`tsvector`: the search index text in PostgreSQL's form, else in SQLite's (FTS5 columns)."""
-    link = entry.link or page_url or entry.guid
-    page = extract_page(html, page_url or link) if html else None
-    feed_text = entry.content or entry.summary
-    if page is not None and len(page.text) >= MIN_TEXT_CHARS:
-        text, extraction = page.text, "ok"
-    else:
-        text, extraction = feed_text, ("feed_only" if fetched_ok else "retry")
-    canonical = canonical_url((page.canonical_url if page and page.canonical_url else None) or link)
+    """`tsvector`: the search index text in PostgreSQL's form, else in SQLite's (FTS5 columns).
+
+    `url` is the entry's own page; an entry without one (no link, a javascript: link, a GUID
+    that is no URL) points at the feed's site (`FeedEntry.home`) and keeps the feed's content."""
+    url = entry.link or entry.home or entry.guid
+    page = extract_page(html, page_url or url) if html else None
+    text, extraction = _text(entry, page, fetched_ok)
+    canonical = _canonical(entry, page, page_url)
     title = entry.title or (page.title if page else None)
-    quotes = tuple(find_quotes(text, title)) if text else ()
-    # The page's own declaration first; else what the feed says (JSON Feed, news sitemap).
+    quotes = tuple(_storable(q) for q in find_quotes(text, title)) if text else ()
+    # The page's own declaration first; else what the feed says (xml:lang, JSON Feed, news sitemap).
     language = (page.language if page else None) or entry.language
     return ArticleDraft(
         guid=entry.guid,
-        url=link,
+        url=url,
         canonical_url=canonical,
-        source=(urlsplit(canonical).hostname or "").removeprefix("www.") or None,
+        source=_source(canonical, url),
         title=title,
         summary=entry.summary,
         text=text,
         byline=entry.author or (page.byline if page else None),
         language=language,
-        published_at=entry.published or (page.published if page and page.published else None) or now,
+        published_at=_published(entry, page, now),
         body_hash=body_hash(text) if text else None,
         simhash=simhash64(text) if text else None,
         extraction=extraction,

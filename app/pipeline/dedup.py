@@ -7,6 +7,7 @@
     simhash64(text) -> int                    64-bit SimHash over word 3-shingles, as a SIGNED int
     simhash_bands(h, bands=4) -> list[int]    band values for an exact-match index
     hamming(a, b) -> int; is_near_duplicate(a, b, max_distance=3) -> bool
+    site_of(url) -> str | None; same_site(a, b) -> bool     registrable domain (eTLD+1)
 
 SimHash values are returned in the signed 64-bit range [-2**63, 2**63) so they fit a BIGINT
 column in PostgreSQL and SQLite as they are; `hamming` masks to 64 bits, so signed and unsigned
@@ -28,7 +29,10 @@ import hashlib
 import posixpath
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import tldextract
 
 MASK64 = (1 << 64) - 1
 # byte -> its 8 bits spread into 32-bit lanes (bit i at position 32*i)
@@ -227,3 +231,38 @@ def hamming(a: int, b: int) -> int:
 
 def is_near_duplicate(a: int, b: int, max_distance: int = 3) -> bool:
     return hamming(a, b) <= max_distance
+
+
+# The Public Suffix List snapshot that tldextract ships, with the private suffixes (github.io,
+# blogspot.com: each user's subdomain is a site of its own); no download, no cache on disk.
+_PSL = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+@lru_cache(maxsize=16384)
+def _site_of_host(host: str) -> str:
+    parts = _PSL(host)
+    return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else host
+
+
+def site_of(url: str) -> str | None:
+    """The site of an http(s) URL: its registrable domain (eTLD+1 by the Public Suffix List:
+    "news.example.co.uk" -> "example.co.uk"), or the whole host when it has none (an IP address,
+    "localhost", a name under an unlisted suffix). None for anything else."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not host:
+        return None
+    return _site_of_host(_host(host))
+
+
+def same_site(a: str | None, b: str | None) -> bool:
+    """Whether two URLs belong to one site (see `site_of`): who may speak for an article. Hosts
+    alone would split www.example.com from news.example.com; the last two labels would join
+    every *.co.uk."""
+    if not a or not b:
+        return False
+    site = site_of(a)
+    return site is not None and site == site_of(b)

@@ -25,6 +25,7 @@ from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 
 from app.domain.articles import ExtractedPage
+from app.domain.limits import MAX_TITLE_CHARS, MAX_URL_CHARS, clean_text, clip, language_tag
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ _DATE_META = (
     "publishdate", "pubdate", "publication_date", "dc.date.issued", "dc.date", "dcterms.created",
     "date", "sailthru.date", "parsely-pub-date",
 )
-_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
 def _parse_datetime(value: str | None) -> datetime | None:
@@ -156,9 +156,7 @@ def _head_metadata(tree: Any, url: str) -> dict[str, Any]:
     if roots:
         lang = roots[0].get("lang") or roots[0].get("{http://www.w3.org/XML/1998/namespace}lang")
     lang = lang or metas.get("content-language") or metas.get("og:locale") or metas.get("language")
-    if lang:
-        lang = lang.strip().split(",")[0].strip().replace("_", "-")
-        meta["language"] = lang if _LANG_RE.match(lang) else None
+    meta["language"] = language_tag(lang)
     return meta
 
 
@@ -211,7 +209,7 @@ def _extract(html: bytes | str, url: str, favor: str) -> ExtractedPage | None:
     )
     if doc is None:
         return None
-    text = getattr(doc, "text", None)
+    text = clean_text(getattr(doc, "text", None))
     if not text or not text.strip():
         return None
     published = head.get("published") or _parse_datetime(getattr(doc, "date", None))
@@ -220,12 +218,15 @@ def _extract(html: bytes | str, url: str, favor: str) -> ExtractedPage | None:
         doc_url = getattr(doc, "url", None)
         if doc_url and doc_url != url and urlsplit(doc_url).scheme in ("http", "https"):
             canonical = doc_url
+    # Cleaned and bounded here, where page data enters (app.domain.limits): a canonical URL too
+    # long to store is no canonical URL.
     return ExtractedPage(
         url=url,
         text=text.strip(),
-        title=head.get("title") or _clean(getattr(doc, "title", None)),
-        byline=head.get("byline") or _clean(getattr(doc, "author", None)),
+        title=clip(head.get("title") or _clean(getattr(doc, "title", None)), MAX_TITLE_CHARS),
+        byline=clip(head.get("byline") or _clean(getattr(doc, "author", None)), MAX_TITLE_CHARS),
         published=published,
-        language=head.get("language") or _clean(getattr(doc, "language", None)),
-        canonical_url=canonical,
+        language=head.get("language") or language_tag(getattr(doc, "language", None)),
+        canonical_url=canonical if canonical and len(canonical) <= MAX_URL_CHARS
+        and clean_text(canonical) == canonical else None,
     )

@@ -58,6 +58,7 @@ except ImportError:  # pragma: no cover
 
 from app.domain.errors import BlockedAddressError, BodyTooLargeError, FetchError
 from app.domain.fetching import FetchResult
+from app.domain.limits import MAX_ETAG_CHARS, MAX_HTTP_DATE_CHARS, MAX_URL_CHARS, clean_text
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -468,6 +469,15 @@ def _fmt_size(n: int) -> str:
 # --------------------------------------------------------------------------- the fetcher
 
 
+def _validator(value: str | None, limit: int) -> str | None:
+    """An ETag or Last-Modified worth storing: one longer than its column is dropped (cut, it
+    would never match again) and the next poll is an unconditional GET, as for a server that
+    sends none."""
+    if not value or len(value) > limit or clean_text(value) != value:
+        return None
+    return value
+
+
 def _headers_dict(headers: httpx.Headers) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in headers.multi_items():
@@ -586,11 +596,12 @@ class Fetcher:
                 status=status,
                 headers=resp_headers,
                 body=body,
-                etag=resp_headers.get("etag") or (etag if status == 304 else None),
-                last_modified=resp_headers.get("last-modified")
+                etag=_validator(resp_headers.get("etag"), MAX_ETAG_CHARS) or (etag if status == 304 else None),
+                last_modified=_validator(resp_headers.get("last-modified"), MAX_HTTP_DATE_CHARS)
                 or (last_modified if status == 304 else None),
                 not_modified=status == 304,
-                permanent_redirect=permanent,
+                # a feed is only moved to a URL it can be stored under
+                permanent_redirect=permanent if permanent and len(permanent) <= MAX_URL_CHARS else None,
                 redirects=redirects,
                 elapsed_s=time.monotonic() - started,
             )

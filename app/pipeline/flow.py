@@ -121,8 +121,8 @@ class PageFetch:
 
 async def fetch_page(fetcher: Fetcher, url: str | None, robots: RobotsCache | None = None) -> PageFetch:
     """An entry's page, unless robots.txt (when `robots` is given) says not to fetch it."""
-    if not url:
-        return PageFetch(None, None, False)
+    if not url:  # no page of its own: the feed's content is all there is, not a retry
+        return PageFetch(None, None, True)
     if robots is not None:
         decision = await robots.check(url)
         if not decision.allowed:

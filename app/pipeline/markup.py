@@ -11,6 +11,10 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from app.domain.limits import MAX_URL_CHARS, clean_text
+
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 class _TextCollector(HTMLParser):
     _SKIP = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "object"})
@@ -42,7 +46,9 @@ class _TextCollector(HTMLParser):
 
 def html_to_text(value: str | None) -> str | None:
     """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed
-    within lines, blank lines removed. None or empty in, None out."""
+    within lines, blank lines removed, control characters dropped (`clean_text`). None or empty
+    in, None out."""
+    value = clean_text(value)
     if not value:
         return None
     if "<" not in value:  # no markup: decoding entities is all the parser would do
@@ -61,7 +67,8 @@ def html_to_text(value: str | None) -> str | None:
 
 
 def absolute_url(link: str | None, base: str) -> str | None:
-    """`link` resolved against `base`; None unless the result is http(s)."""
+    """`link` resolved against `base`, when that is an http(s) URL without control characters
+    and within MAX_URL_CHARS (a longer one cannot be stored, and cut it names nothing)."""
     if not link:
         return None
     link = link.strip()
@@ -69,7 +76,9 @@ def absolute_url(link: str | None, base: str) -> str | None:
         resolved = urljoin(base, link)
     except ValueError:
         return None
-    return resolved if urlsplit(resolved).scheme in ("http", "https") else None
+    if urlsplit(resolved).scheme not in ("http", "https") or _URL_CONTROL.search(resolved):
+        return None
+    return resolved if len(resolved) <= MAX_URL_CHARS else None
 
 
 def parse_date(value: Any) -> datetime | None:

@@ -19,7 +19,9 @@ import html
 import random
 import re
 import xml.parsers.expat
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -31,6 +33,8 @@ import feedparser
 
 from app.domain.errors import FeedParseError
 from app.domain.feeds import FeedEntry, OpmlOutline, ParsedFeed
+from app.domain.limits import MAX_TITLE_CHARS, MAX_URL_CHARS, clean_text, clip, language_tag
+from app.pipeline.dedup import canonical_url
 from app.pipeline.jsonfeed import looks_like_json, parse_json_feed
 from app.pipeline.markup import absolute_url as _absolute
 from app.pipeline.markup import html_to_text
@@ -77,15 +81,28 @@ def _ttl_hint_s(feed: Mapping[str, Any]) -> int | None:
     return max(hints) if hints else None
 
 
-def _entry(e: dict[str, Any], base: str) -> FeedEntry:
-    link = _absolute(e.get("link"), base)
-    if not link:
-        for alt in e.get("links") or ():
-            if alt.get("rel", "alternate") == "alternate" and alt.get("href"):
-                link = _absolute(alt["href"], base)
-                if link:
-                    break
-    title = html_to_text(e.get("title"))
+def _entry_language(e: dict[str, Any], feed_language: str | None) -> str | None:
+    """The xml:lang an Atom entry's text carries, else the feed's <language> / xml:lang."""
+    details = [*(e.get("content") or ()), e.get("summary_detail") or {}, e.get("title_detail") or {}]
+    declared = next((d.get("language") for d in details if d.get("language")), None)
+    return language_tag(declared) or feed_language
+
+
+def _entry(e: dict[str, Any], base: str, home: str | None, feed_language: str | None) -> FeedEntry | str:
+    """The entry, or why it is skipped (a link too long to store)."""
+    hrefs = [e.get("link"), *(alt.get("href") for alt in e.get("links") or ()
+                              if alt.get("rel", "alternate") == "alternate")]
+    link = next((u for u in (_absolute(h, base) for h in hrefs) if u), None)
+    guid = clean_text(str(e.get("id") or "")).strip()
+    if link is None and guid:
+        # A link that is no web page (javascript:, mailto:) or none at all: an http(s) GUID is
+        # the entry's permalink (RSS 2.0 guid), anything else ("tag:...") names no page.
+        link = _absolute(guid, guid) if urlsplit(guid).scheme in ("http", "https") else None
+    if link is None and any(h and len(h.strip()) > MAX_URL_CHARS for h in hrefs):
+        return f"link longer than {MAX_URL_CHARS} characters"
+    if link is not None and len(canonical_url(link)) > MAX_URL_CHARS:
+        return f"link longer than {MAX_URL_CHARS} characters once normalised"
+    title = clip(html_to_text(e.get("title")), MAX_TITLE_CHARS)
     summary = html_to_text(e.get("summary"))
     content = None
     for part in e.get("content") or ():
@@ -95,14 +112,29 @@ def _entry(e: dict[str, Any], base: str) -> FeedEntry:
     # dict.get skips FeedParserDict's deprecated updated->published fallback (and its warning).
     published = (_utc(dict.get(e, "published_parsed")) or _utc(dict.get(e, "updated_parsed"))
                  or _utc(dict.get(e, "created_parsed")))
-    guid = (e.get("id") or "").strip() or link
+    guid = _bounded_guid(guid or link or "")
     if not guid:
         # No id and no link: derive a stable one from what the item says.
         seed = "\x1f".join(str(x) for x in (title, summary, published.isoformat() if published else ""))
         guid = "sha256:" + hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()
-    author = html_to_text(e.get("author")) if e.get("author") else None
+    author = clip(html_to_text(e.get("author")), MAX_TITLE_CHARS) if e.get("author") else None
     return FeedEntry(guid=guid, link=link, title=title, summary=summary, content=content, author=author,
-                     published=published)
+                     published=published, language=_entry_language(e, feed_language), home=home)
+
+
+def _bounded_guid(guid: str) -> str:
+    if len(guid) > MAX_URL_CHARS:
+        # An identifier, not text: cut it could merge entries; its hash keeps it one of a kind.
+        return "sha256:" + hashlib.sha256(guid.encode("utf-8", "replace")).hexdigest()
+    return guid
+
+
+def _bounded(parsed: ParsedFeed) -> ParsedFeed:
+    """Titles, authors and identifiers of the other readers cut to what storage holds, as `_entry`
+    does for feedparser's (their links are bounded by `absolute_url` already)."""
+    entries = tuple(replace(e, guid=_bounded_guid(clean_text(e.guid)), title=clip(e.title, MAX_TITLE_CHARS),
+                            author=clip(clean_text(e.author), MAX_TITLE_CHARS)) for e in parsed.entries)
+    return replace(parsed, title=clip(clean_text(parsed.title), MAX_TITLE_CHARS), entries=entries)
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -115,9 +147,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     """
     body = gunzip(body)  # a .xml.gz file, served compressed as a file rather than as an encoding
     if looks_like_sitemap(body):
-        return parse_sitemap(body, headers, url)
+        return _bounded(parse_sitemap(body, headers, url))
     if looks_like_json(body, headers):
-        return parse_json_feed(body, headers, url)
+        return _bounded(parse_json_feed(body, headers, url))
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
         d = feedparser.parse(body, response_headers=lowered)
@@ -129,13 +161,19 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     feed = d.feed
     base = url
     site = _absolute(feed.get("link"), base)
-    entries = tuple(_entry(e, base) for e in d.entries)
-    warning = None
+    language = language_tag(feed.get("language"))
+    found = [_entry(e, base, site or url, language) for e in d.entries]
+    entries = tuple(e for e in found if isinstance(e, FeedEntry))
+    warnings = []
     if d.get("bozo"):
         problem = d.get("bozo_exception")
-        warning = f"{type(problem).__name__}: {problem}" if problem is not None else "ill-formed feed"
-    return ParsedFeed(title=html_to_text(feed.get("title")), site_link=site, version=d.get("version") or "",
-                      ttl_s=_ttl_hint_s(feed), entries=entries, warning=warning)
+        warnings.append(clean_text(f"{type(problem).__name__}: {problem}") if problem is not None
+                        else "ill-formed feed")
+    for reason, count in Counter(e for e in found if isinstance(e, str)).items():
+        warnings.append(f"poll: skipped {count} {'entry' if count == 1 else 'entries'}: {reason}")
+    return ParsedFeed(title=clip(html_to_text(feed.get("title")), MAX_TITLE_CHARS), site_link=site,
+                      version=d.get("version") or "", ttl_s=_ttl_hint_s(feed), entries=entries,
+                      warning="; ".join(w for w in warnings if w) or None, language=language)
 
 
 # --------------------------------------------------------------------------- scheduling
@@ -325,8 +363,8 @@ def _outline_from(attrs: Mapping[str, str], category: str | None) -> OpmlOutline
     url = (a.get("xmlurl") or "").strip()
     if not url:
         return None
-    title = (a.get("title") or a.get("text") or "").strip() or None
-    site = (a.get("htmlurl") or "").strip() or None
+    title = clip((a.get("title") or a.get("text") or "").strip(), MAX_TITLE_CHARS)
+    site = _absolute(a.get("htmlurl"), url)
     return OpmlOutline(url=url, title=title, site_url=site, category=category)
 
 
@@ -350,7 +388,7 @@ def _parse_opml_strict(data: bytes) -> list[OpmlOutline]:
             stack.append(None)
         else:
             a = {k.lower(): v for k, v in attrs.items()}
-            stack.append((a.get("title") or a.get("text") or "").strip() or None)
+            stack.append(clip((a.get("title") or a.get("text") or "").strip(), MAX_TITLE_CHARS))
 
     def end(name: str) -> None:
         if name.lower() == "outline" and stack:

@@ -44,7 +44,9 @@ async def update(runtime: Runtime, session: AsyncSession, subscription_id: int,
     if changes.get("url") is not None:
         changes["url"] = str(changes["url"])
         await check_receiver_url(runtime, changes["url"])
-    for key in ("url", "events", "include_text", "paused"):
+    if "include_text" in changes and changes["include_text"] is None:
+        changes["include_text"] = False  # null: back to the default, as documented
+    for key in ("url", "events", "paused"):
         if key in changes and changes[key] is None:
             raise InvalidRequestError(f"subscriptions: {key} cannot be null")
     if "events" in changes:

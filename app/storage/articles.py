@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
-from app.storage.models import Article, Quote
-from app.storage.pagination import decode_cursor, finish_page, keyset_after, page_of
+from app.storage.models import Article, Quote, can_exist
+from app.storage.pagination import decode_cursor, finish_page, keyset_after, moment, page_of, row_id
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -30,21 +30,14 @@ async def list_articles(
     if published_before is not None:
         stmt = stmt.where(Article.published_at < _aware(published_before))
     if cursor:
-        published, article_id = decode_cursor(cursor, 2)
-        try:
-            after = datetime.fromisoformat(published)
-        except (TypeError, ValueError):
-            from app.domain.errors import InvalidRequestError
-
-            raise InvalidRequestError("pagination: the cursor is not one this service issued") from None
-        stmt = stmt.where(keyset_after([Article.published_at, Article.id], [after, int(article_id)],
-                                       descending=True))
+        after, article_id = decode_cursor(cursor, moment, row_id)
+        stmt = stmt.where(keyset_after([Article.published_at, Article.id], [after, article_id], descending=True))
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
     return finish_page(rows, limit, lambda r: [r.published_at, r.id])
 
 
 async def get_article(session: AsyncSession, article_id: int) -> Article:
-    article = await session.get(Article, article_id)
+    article = await session.get(Article, article_id) if can_exist(article_id) else None
     if article is None:
         raise NotFoundError(f"articles: no article with id {article_id}")
     return article

@@ -33,9 +33,9 @@ from app.pipeline.notify import (
     ping_data,
 )
 from app.storage.dialects import claim_rows, dialect_insert
-from app.storage.models import Article, Delivery, DeliveryAttempt, Event, Quote, Subscription
+from app.storage.models import Article, Delivery, DeliveryAttempt, Event, Quote, Subscription, can_exist
 from app.storage.outbox import new_event_id
-from app.storage.pagination import decode_cursor, encode_cursor, page_of
+from app.storage.pagination import decode_cursor, encode_cursor, page_of, row_id
 from app.storage.subscriptions import active_secrets, get_subscription
 
 DELIVERY_STATES = ("pending", "delivered", "failed", "dead")
@@ -247,8 +247,8 @@ async def list_deliveries(session: AsyncSession, subscription_id: int, *, state:
     if state is not None:
         stmt = stmt.where(Delivery.state == state)
     if cursor:
-        (before_id,) = decode_cursor(cursor, 1)
-        stmt = stmt.where(Delivery.id < int(before_id))
+        (before_id,) = decode_cursor(cursor, row_id)
+        stmt = stmt.where(Delivery.id < before_id)
     rows: list[tuple[Delivery, Event]] = [(d, e) for d, e in (await session.execute(page_of(stmt, limit))).all()]  # type: ignore[arg-type, misc]
     next_cursor = None
     if len(rows) > limit:
@@ -269,7 +269,7 @@ async def attempts_of(session: AsyncSession, delivery_ids: list[int]) -> dict[in
 
 
 async def get_delivery(session: AsyncSession, delivery_id: int) -> tuple[Delivery, Event, list[DeliveryAttempt]]:
-    row = (await session.execute(select(Delivery, Event).join(Event, Event.id == Delivery.event_id)
+    row = None if not can_exist(delivery_id) else (await session.execute(select(Delivery, Event).join(Event, Event.id == Delivery.event_id)
                                  .where(Delivery.id == delivery_id))).one_or_none()
     if row is None:
         raise NotFoundError(f"deliveries: no delivery with id {delivery_id}")

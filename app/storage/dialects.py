@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import TableClause
 
@@ -118,3 +119,18 @@ def is_transient(exc: BaseException) -> bool:
         return True
     text = str(orig or exc).lower()
     return "deadlock detected" in text or "database is locked" in text
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """A short message for a database error, for places users read (a feed's last_error): the
+    statement and its parameters stay in the log, since they hold article text and say nothing
+    a user can act on. None when `exc` is no database error."""
+    if not isinstance(exc, SQLAlchemyError):
+        return None
+    orig = getattr(exc, "orig", None)
+    kind = type(exc).__name__
+    driver = getattr(orig, "__cause__", None) or orig  # asyncpg's own class is the telling one
+    if driver is not None and type(driver) is not Exception and type(driver).__name__ != kind:
+        kind += f", {type(driver).__name__}"
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return f"store: the database refused the poll's results ({kind}{f', SQLSTATE {code}' if code else ''})"

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import ConflictError, NotFoundError
 from app.storage.dialects import claim_rows
-from app.storage.models import Feed
-from app.storage.pagination import decode_cursor, finish_page, page_of
+from app.storage.models import Feed, can_exist
+from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
 
 FEED_STATES = ("ok", "degraded", "failing", "gone")
 
@@ -35,7 +35,7 @@ async def create_feed(
 
 
 async def get_feed(session: AsyncSession, feed_id: int) -> Feed:
-    feed = await session.get(Feed, feed_id)
+    feed = await session.get(Feed, feed_id) if can_exist(feed_id) else None
     if feed is None:
         raise NotFoundError(f"feeds: no feed with id {feed_id}")
     return feed
@@ -54,8 +54,8 @@ async def list_feeds(
     if paused is not None:
         stmt = stmt.where(Feed.paused == paused)
     if cursor:
-        (after_id,) = decode_cursor(cursor, 1)
-        stmt = stmt.where(Feed.id > int(after_id))
+        (after_id,) = decode_cursor(cursor, row_id)
+        stmt = stmt.where(Feed.id > after_id)
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
     return finish_page(rows, limit, lambda r: [r.id])
 
@@ -83,6 +83,7 @@ async def update_feed(session: AsyncSession, feed_id: int, changes: dict[str, An
 
 
 async def delete_feed(session: AsyncSession, feed_id: int) -> None:
+    await get_feed(session, feed_id)
     result = await session.execute(delete(Feed).where(Feed.id == feed_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"feeds: no feed with id {feed_id}")

@@ -2,12 +2,14 @@
 together with the feed's new state, in the caller's one transaction.
 
 Exact duplicates (same feed GUID, canonical URL or body hash) update the stored article and
-bump its revision; near-duplicates (SimHash within 3 bits, found through four 16-bit bands
-that the database indexes) are stored and joined to the same story cluster.
+bump its revision, when the poll may speak for it (`may_update`); near-duplicates (SimHash
+within 3 bits, found through four 16-bit bands that the database indexes) are stored and joined
+to the same story cluster, and so is an exact duplicate from a source that may not update it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
+from app.domain.limits import MAX_URL_CHARS
 from app.domain.names import normalize_name
-from app.pipeline.dedup import hamming, simhash_bands
+from app.pipeline.dedup import hamming, same_site, simhash_bands
 from app.storage.dialects import SpeakerMention, insert_new, upsert_speakers
 from app.storage.models import Article, Feed, Quote, Speaker
 from app.storage.outbox import article_event, quote_event, record_events
@@ -54,12 +57,21 @@ def _bands(simhash: int | None) -> list[int | None]:
     return list(simhash_bands(simhash)) if simhash is not None else [None, None, None, None]
 
 
+def feed_scoped(feed_id: int | None, key: str) -> str:
+    """`key` (a GUID or URL) as one feed's own: "feed:<id>:<key>", hashed when that would not
+    fit the canonical_url column."""
+    scoped = f"feed:{feed_id}:{key}"
+    if len(scoped) <= MAX_URL_CHARS:
+        return scoped
+    return f"feed:{feed_id}:sha256:{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}"
+
+
 def _scoped(feed_id: int | None, draft: ArticleDraft) -> ArticleDraft:
     if draft.canonical_url.startswith(("http://", "https://")):
         return draft
     # An entry without a link has only its feed-scoped GUID to go by: scope it, so the same
     # GUID in two unrelated feeds is not mistaken for one article.
-    return replace(draft, canonical_url=f"feed:{feed_id}:{draft.canonical_url}")
+    return replace(draft, canonical_url=feed_scoped(feed_id, draft.canonical_url))
 
 
 def _draft_keys(draft: ArticleDraft) -> list[str]:
@@ -92,9 +104,20 @@ class _ExactKeys:
             if known is None or known.id > article.id:
                 self._by_key[key] = article
 
-    def find(self, draft: ArticleDraft) -> Article | None:
-        found = (self._by_key.get(key) for key in _draft_keys(draft))
-        return min((a for a in found if a is not None), key=lambda a: a.id, default=None)
+    def find(self, draft: ArticleDraft) -> list[Article]:
+        """The stored articles the draft is an exact duplicate of, oldest first."""
+        found = {a.id: a for a in (self._by_key.get(key) for key in _draft_keys(draft)) if a is not None}
+        return [found[i] for i in sorted(found)]
+
+
+def may_update(article: Article, feed_id: int | None, feed_url: str | None) -> bool:
+    """Whether a poll of this feed may rewrite the article: it is the article's own feed, or the
+    feed is on the article's site (a site's second feed, its feeds host: news.example.com for
+    www.example.com). Anything else - a feed on another site listing the URL, a page elsewhere
+    copying the text - may not: it was how any feed could overwrite any article."""
+    if article.feed_id == feed_id:
+        return True
+    return not article.canonical_url.startswith("feed:") and same_site(feed_url, article.canonical_url)
 
 
 def _chunks(values: Sequence[object], size: int = 300) -> list[list[object]]:
@@ -245,6 +268,12 @@ async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, A
     return by_article
 
 
+def _completeness(draft: ArticleDraft) -> tuple[bool, int]:
+    """Which of two copies of one entry to keep: the page's text over the feed's, then the
+    longer; of equals, the later (the feed's last word)."""
+    return draft.extraction == "ok", len(draft.text or "")
+
+
 def _changed(article: Article, draft: ArticleDraft) -> bool:
     # A page held back for a retry and now disallowed by robots.txt: the same text, a new reason.
     blocked = article.extraction == "retry" and draft.extraction == "blocked"
@@ -270,21 +299,33 @@ _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title"
 
 
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],
-                       now: datetime) -> StoredBatch:
+                       now: datetime, *, feed_url: str | None = None) -> StoredBatch:
     """Insert new articles, update edited ones, then their quotes, index and events; the caller
     commits once. A constant number of statements whatever the number of drafts: on SQLite the
     transaction holds the one write lock, and every round trip inside it is time no other feed
-    can store (per-article statements made the lock the ceiling of ingestion throughput)."""
+    can store (per-article statements made the lock the ceiling of ingestion throughput).
+
+    `feed_url` is the polled feed's: what it may update is decided by `may_update`."""
     drafts = [_scoped(feed_id, d) for d in drafts]
     exact = await _exact_matches(session, feed_id, drafts)
-    candidates = await _story_candidates(session, [d for d in drafts if exact.find(d) is None])
+    candidates = await _story_candidates(session, [d for d in drafts if not exact.find(d)])
     created: list[tuple[Article, ArticleDraft]] = []
     updated: list[Article] = []
     rewritten: list[tuple[Article, ArticleDraft]] = []  # existing articles whose quotes are rewritten
     pending: dict[str, int] = {}  # exact keys of new articles -> index in created (repeats in one batch)
     copies: dict[int, Article] = {}  # id() of a new article -> the earlier new article it copies
     for draft in drafts:
-        existing = exact.find(draft)
+        found = exact.find(draft)
+        existing = next((a for a in found if may_update(a, feed_id, feed_url)), None)
+        story: _StoryCandidate | Article | None = _story_of(draft, candidates)
+        if existing is None and found:
+            if not _changed(found[0], draft):
+                continue  # another source's listing of an article we have, with nothing new
+            # Its own article, in the story of the one it may not update; the canonical URL is
+            # taken, so it is this feed's copy of it.
+            story = found[0]
+            if any(draft.canonical_url == a.canonical_url for a in found):
+                draft = replace(draft, canonical_url=feed_scoped(feed_id, draft.canonical_url))
         if existing is not None:
             retried = existing.extraction == "retry"
             if retried:
@@ -300,11 +341,12 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
                 updated.append(existing)
             rewritten.append((existing, draft))
             continue
-        story: _StoryCandidate | Article | None = _story_of(draft, candidates)
         keys = _draft_keys(draft)
         repeat = next((pending[k] for k in keys if k in pending), None)
-        if repeat is not None:  # the same article twice in one feed document: the last copy wins
-            article = created[repeat][0]  # kept as the object: later near-copies may point at it
+        if repeat is not None:  # the same article twice in one feed document: the fuller copy wins
+            article, kept = created[repeat]  # kept as the object: later near-copies may point at it
+            if _completeness(kept) > _completeness(draft):
+                continue
             fresh = _new_article(feed_id, draft, now, story)
             for column in _ARTICLE_COLUMNS:
                 setattr(article, column, getattr(fresh, column))

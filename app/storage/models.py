@@ -22,6 +22,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from app.domain.limits import (
+    MAX_CHANNEL_CHARS,
+    MAX_ETAG_CHARS,
+    MAX_HOST_CHARS,
+    MAX_HTTP_DATE_CHARS,
+    MAX_LANGUAGE_CHARS,
+    MAX_NAME_CHARS,
+    MAX_ROW_ID,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+    MAX_VERB_CHARS,
+)
+
 # Alembic names constraints after this convention, so both dialects get the same names and
 # batch migrations on SQLite can find them again.
 NAMING_CONVENTION = {
@@ -58,6 +71,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def can_exist(row_id: int) -> bool:
+    """Whether some row could have this id: one past MAX_ROW_ID cannot even be sent to
+    PostgreSQL (32-bit INTEGER keys) or SQLite (64 bits), so lookups answer "not found"."""
+    return 1 <= row_id <= MAX_ROW_ID
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -66,9 +85,9 @@ class Feed(Base):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048), unique=True)
-    title: Mapped[str | None] = mapped_column(String(1024))
-    site_url: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(String(MAX_URL_CHARS), unique=True)
+    title: Mapped[str | None] = mapped_column(String(MAX_TITLE_CHARS))
+    site_url: Mapped[str | None] = mapped_column(String(MAX_URL_CHARS))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="ok")  # ok|degraded|failing|gone
     poll_interval_override_s: Mapped[int | None] = mapped_column(Integer)
@@ -76,8 +95,8 @@ class Feed(Base):
     next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
-    etag: Mapped[str | None] = mapped_column(String(512))
-    last_modified: Mapped[str | None] = mapped_column(String(128))
+    etag: Mapped[str | None] = mapped_column(String(MAX_ETAG_CHARS))
+    last_modified: Mapped[str | None] = mapped_column(String(MAX_HTTP_DATE_CHARS))
     body_hash: Mapped[str | None] = mapped_column(String(64))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -85,7 +104,7 @@ class Feed(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parse_warning: Mapped[str | None] = mapped_column(Text)
-    redirect_candidate: Mapped[str | None] = mapped_column(String(2048))
+    redirect_candidate: Mapped[str | None] = mapped_column(String(MAX_URL_CHARS))
     polls: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -102,15 +121,15 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
-    guid: Mapped[str | None] = mapped_column(String(2048))
-    url: Mapped[str] = mapped_column(String(2048))
-    canonical_url: Mapped[str] = mapped_column(String(2048))
-    source: Mapped[str | None] = mapped_column(String(255), index=True)
+    guid: Mapped[str | None] = mapped_column(String(MAX_URL_CHARS))
+    url: Mapped[str] = mapped_column(String(MAX_URL_CHARS))
+    canonical_url: Mapped[str] = mapped_column(String(MAX_URL_CHARS))
+    source: Mapped[str | None] = mapped_column(String(MAX_HOST_CHARS), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
-    byline: Mapped[str | None] = mapped_column(String(1024))
-    language: Mapped[str | None] = mapped_column(String(16))
+    byline: Mapped[str | None] = mapped_column(String(MAX_TITLE_CHARS))
+    language: Mapped[str | None] = mapped_column(String(MAX_LANGUAGE_CHARS))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -135,8 +154,8 @@ class Speaker(Base):
     __tablename__ = "speakers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    normalized_name: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
+    normalized_name: Mapped[str] = mapped_column(String(MAX_NAME_CHARS), unique=True)
     speaker_type: Mapped[str] = mapped_column(String(16), default="person")
     titles: Mapped[list[str]] = mapped_column(JSON, default=list)
     quote_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -159,11 +178,11 @@ class Quote(Base):
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
-    speaker_name: Mapped[str | None] = mapped_column(String(255))
-    speaker_title: Mapped[str | None] = mapped_column(String(255))
+    speaker_name: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
+    speaker_title: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
     speaker_type: Mapped[str | None] = mapped_column(String(16))
-    verb: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str | None] = mapped_column(String(128))
+    verb: Mapped[str | None] = mapped_column(String(MAX_VERB_CHARS))
+    channel: Mapped[str | None] = mapped_column(String(MAX_CHANNEL_CHARS))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
 
 
@@ -184,7 +203,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(String(MAX_URL_CHARS))
     events: Mapped[list[str]] = mapped_column(JSON)
     filter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     description: Mapped[str | None] = mapped_column(Text)

@@ -8,11 +8,19 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.errors import InvalidRequestError, NotFoundError
+from app.domain.errors import NotFoundError
 from app.domain.names import normalize_name
 from app.domain.query import Query, analyze, matches, parse_query, prefilter
-from app.storage.models import Quote, Speaker
-from app.storage.pagination import decode_cursor, encode_cursor, finish_page, keyset_after, page_of
+from app.storage.models import Quote, Speaker, can_exist
+from app.storage.pagination import (
+    decode_cursor,
+    encode_cursor,
+    finish_page,
+    keyset_after,
+    moment,
+    page_of,
+    row_id,
+)
 
 
 def _aware(value: datetime) -> datetime:
@@ -36,12 +44,8 @@ async def list_quotes(
     if feed_id is not None:
         stmt = stmt.where(Quote.feed_id == feed_id)
     if cursor:
-        published, quote_id = decode_cursor(cursor, 2)
-        try:
-            after = datetime.fromisoformat(published)
-        except (TypeError, ValueError):
-            raise InvalidRequestError("pagination: the cursor is not one this service issued") from None
-        stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [after, int(quote_id)], descending=True))
+        after, quote_id = decode_cursor(cursor, moment, row_id)
+        stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [after, quote_id], descending=True))
     if q:
         return await _search_quotes(session, stmt, parse_query(q), limit)
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
@@ -88,15 +92,14 @@ async def list_speakers(session: AsyncSession, *, name: str | None, cursor: str 
     if name:
         stmt = stmt.where(Speaker.normalized_name.contains(normalize_name(name), autoescape=True))
     if cursor:
-        count, speaker_id = decode_cursor(cursor, 2)
-        stmt = stmt.where(keyset_after([Speaker.quote_count, Speaker.id], [int(count), int(speaker_id)],
-                                       descending=True))
+        count, speaker_id = decode_cursor(cursor, row_id, row_id)  # a count fits where an id does
+        stmt = stmt.where(keyset_after([Speaker.quote_count, Speaker.id], [count, speaker_id], descending=True))
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
     return finish_page(rows, limit, lambda r: [r.quote_count, r.id])
 
 
 async def get_speaker(session: AsyncSession, speaker_id: int) -> Speaker:
-    speaker = await session.get(Speaker, speaker_id)
+    speaker = await session.get(Speaker, speaker_id) if can_exist(speaker_id) else None
     if speaker is None:
         raise NotFoundError(f"speakers: no speaker with id {speaker_id}")
     return speaker

@@ -77,7 +77,16 @@ from app.domain.query import (
     tokens,
 )
 from app.storage.models import Article, Quote, Speaker
-from app.storage.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from app.storage.pagination import (
+    MAX_LIMIT,
+    anything,
+    decode_cursor,
+    encode_cursor,
+    integer,
+    moment,
+    row_id,
+    tag,
+)
 
 ID_BITS = 30
 ID_MASK = (1 << ID_BITS) - 1
@@ -362,16 +371,47 @@ async def search_articles(session: AsyncSession, params: ArticleSearch, *, curso
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     mode = "r" if params.sort == "relevance" else ("p" if params.query else "l")
     if cursor:
-        tag, snapshot, a, b = decode_cursor(cursor, 4)
-        if tag != mode or not isinstance(snapshot, int):
+        kind, snapshot, a, b = decode_cursor(cursor, tag, row_id, anything, anything)
+        if kind != mode:
             raise _bad_cursor()
+        a, b = _position(mode, s.postgres, a, b)
     else:
         snapshot, a, b = await _snapshot(session), None, None
+    if mode == "r":
+        return await _relevance(session, s, snapshot, a, int(b or 0), limit)
+    return await _newest(session, s, snapshot, a, b, limit, mode)
+
+
+_search_key = integer(0, (MAX_SECONDS + 1) << ID_BITS)
+_offset = integer(0, TIER_SIZE)
+
+
+def _time_text(value: Any) -> str:
+    return moment(value).isoformat()
+
+
+def _position(mode: str, postgres: bool, a: Any, b: Any) -> tuple[Any, Any]:
+    """A search cursor's position, checked for its mode (the shapes encode_cursor writes below):
+    "p" on SQLite a search key; "r" a tier bound (a search key on SQLite, [time, id] on
+    PostgreSQL, or null) and an offset in the tier; else [time, id]."""
+    upper: Any
     try:
         if mode == "r":
-            return await _relevance(session, s, snapshot, a, int(b or 0), limit)
-        return await _newest(session, s, snapshot, a, b, limit, mode)
-    except (TypeError, ValueError) as exc:
+            if a is None:
+                upper = None
+            elif postgres:
+                if not isinstance(a, list) or len(a) != 2:
+                    raise ValueError
+                upper = [_time_text(a[0]), row_id(a[1])]
+            else:
+                upper = _search_key(a)
+            return upper, _offset(b)
+        if mode == "p" and not postgres:
+            if b is not None:
+                raise ValueError
+            return _search_key(a), None
+        return _time_text(a), row_id(b)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise _bad_cursor() from exc
 
 
@@ -517,8 +557,11 @@ def _walk_threshold(snapshot: int) -> int:
     return max(1, math.ceil(PG_PROBE_ROWS * math.sqrt(TIER_SIZE / (4 * max(snapshot, TIER_SIZE)))))
 
 
-_SQLITE_KEY = ("(((4294967296 - CAST(strftime('%s', {0}.published_at) AS INTEGER)) << 30) "
-               "| (1073741823 - {0}.id))")  # search_key in SQL
+# search_key in SQL, clamped to 1970..2106 as _second_key is (as the triggers of migration 0004 are):
+# unclamped, an article dated 2200 had a key no index row has, and collapse=story kept its older
+# story-mates. PostgreSQL has no key: its index is a column of the article row.
+_SQLITE_KEY = ("(((4294967296 - MIN(4294967296, MAX(0, CAST(strftime('%s', {0}.published_at) AS INTEGER)))) << 30) "
+               "| (1073741823 - {0}.id))")
 
 
 def _sqlite_time(value: datetime) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
 from app.pipeline.notify import SubscriptionIndex, SubscriptionSpec, generate_secret
-from app.storage.models import Subscription
-from app.storage.pagination import decode_cursor, finish_page, page_of
+from app.storage.models import Subscription, can_exist
+from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
 
 
 async def create_subscription(session: AsyncSession, *, url: str, events: list[str], flt: dict[str, Any],
@@ -30,7 +30,7 @@ async def create_subscription(session: AsyncSession, *, url: str, events: list[s
 
 
 async def get_subscription(session: AsyncSession, subscription_id: int) -> Subscription:
-    sub = await session.get(Subscription, subscription_id)
+    sub = await session.get(Subscription, subscription_id) if can_exist(subscription_id) else None
     if sub is None:
         raise NotFoundError(f"subscriptions: no subscription with id {subscription_id}")
     return sub
@@ -40,8 +40,8 @@ async def list_subscriptions(session: AsyncSession, *, cursor: str | None,
                              limit: int) -> tuple[list[Subscription], str | None]:
     stmt = select(Subscription).order_by(Subscription.id)
     if cursor:
-        (after_id,) = decode_cursor(cursor, 1)
-        stmt = stmt.where(Subscription.id > int(after_id))
+        (after_id,) = decode_cursor(cursor, row_id)
+        stmt = stmt.where(Subscription.id > after_id)
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
     return finish_page(rows, limit, lambda r: [r.id])
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from app.domain.errors import FeedParseError, FetchError
+from app.domain.errors import FeedParseError, FetchError, NewsIngestError
+from app.domain.limits import clean_text
 from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed, newest_entries
 from app.pipeline.poll import backoff_delay, feed_health, next_poll_at
 from app.runtime import Runtime
-from app.storage.dialects import is_transient
+from app.storage.dialects import is_transient, storage_failure
 from app.storage.feeds import claim_due_feeds, claim_feed
 from app.storage.ingest import known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
@@ -41,6 +42,14 @@ class PollReport:
     created: int = 0
     updated: int = 0
     error: str | None = None
+
+
+def _failure_message(exc: Exception) -> str:
+    """What a feed's last_error says: our own errors as they are, a database error or a bug as a
+    short component message (never SQL text; the whole error is in the log)."""
+    if isinstance(exc, NewsIngestError):
+        return clean_text(str(exc)) or type(exc).__name__
+    return storage_failure(exc) or f"ingest: unexpected {type(exc).__name__}; see the service log"
 
 
 def _snapshot(feed: Feed) -> FeedSnapshot:
@@ -109,7 +118,7 @@ class IngestWorker:
         metrics.articles.labels("created").inc(report.created)
         metrics.articles.labels("updated").inc(report.updated)
         log.info("ingest: polled", extra={"feed_id": feed.id, "url": feed.url, "outcome": report.outcome,
-                                          "created": report.created, "updated": report.updated})
+                                          "articles_created": report.created, "articles_updated": report.updated})
         return report
 
     def _next_poll(self, feed: Feed, now: datetime, fetched: FeedFetch) -> tuple[datetime, int]:
@@ -169,7 +178,7 @@ class IngestWorker:
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
                 async with self.runtime.db.transaction() as session:
-                    stored = await store_drafts(session, feed.id, drafts, now)
+                    stored = await store_drafts(session, feed.id, drafts, now, feed_url=feed.url)
                     if feed.state in ("failing", "gone"):
                         await record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})],
                                       now=now)
@@ -198,7 +207,7 @@ class IngestWorker:
     async def _record_failure(self, feed: Feed, exc: Exception) -> PollReport:
         now = self.runtime.clock()
         failures = feed.consecutive_failures + 1
-        message = str(exc) or type(exc).__name__
+        message = _failure_message(exc)
         kind = getattr(exc, "kind", None)
         values: dict[str, object] = {
             "last_polled_at": now, "last_error": message[:2000], "last_error_at": now,

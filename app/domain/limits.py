@@ -1,0 +1,92 @@
+"""What a stored string may hold and how long it may be: one table for the column definitions
+(app/storage/models.py) and for every place data enters (feed parsing, page extraction, HTTP
+headers, the API).
+
+PostgreSQL refuses a string longer than its VARCHAR column and any text holding NUL, and one such
+value failed the whole transaction of a feed's poll, every poll; SQLite stores both. So values
+are cleaned and bounded where they enter, never at the database: text loses NUL and the other C0
+control characters (tab and newline stay; CR ends a line), lone surrogates become U+FFFD (no
+UTF-8 encoder takes them); free text is cut at its limit; identifiers that cannot be cut
+meaningfully (URLs, ETags) are dropped or refused by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import overload
+
+MAX_ROW_ID = 2**31 - 1  # ids are INTEGER: 32 bits on PostgreSQL; a larger one names no row
+MAX_URL_CHARS = 2048  # every URL and GUID column
+MAX_TITLE_CHARS = 1024  # titles of feeds and articles, bylines
+MAX_ETAG_CHARS = 512
+MAX_HTTP_DATE_CHARS = 128  # Last-Modified as the server sent it
+MAX_LANGUAGE_CHARS = 16  # a BCP 47 tag
+MAX_HOST_CHARS = 255  # articles.source (DNS names stop at 253)
+MAX_NAME_CHARS = 255  # speakers and their titles
+MAX_VERB_CHARS = 64
+MAX_CHANNEL_CHARS = 128
+
+# C0 controls but tab (09) and newline (0A), CR handled apart; lone UTF-16 surrogates.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+
+
+def _replace(match: re.Match[str]) -> str:
+    char = match.group()
+    return "\ufffd" if char >= "\ud800" else ""
+
+
+@overload
+def clean_text(value: str) -> str: ...
+@overload
+def clean_text(value: None) -> None: ...
+def clean_text(value: str | None) -> str | None:
+    """`value` without NUL and the other C0 control characters but tab and newline ("\\r\\n" and
+    "\\r" become "\\n"), lone surrogates replaced by U+FFFD. None stays None."""
+    if value is None or _UNWANTED.search(value) is None:
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNWANTED.sub(_replace, value)
+
+
+def has_control_characters(value: str) -> bool:
+    """True when `clean_text` would change `value` (except for a CR): API input is refused then."""
+    return _UNWANTED.search(value.replace("\r", "")) is not None
+
+
+def clip(value: str | None, limit: int) -> str | None:
+    """Free text cleaned and cut to at most `limit` characters (trailing space dropped); empty
+    becomes None."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    if len(text) > limit:
+        text = text[:limit].rstrip()
+    return text or None
+
+
+def fits(value: str | None, limit: int) -> bool:
+    """True when `value` is None or at most `limit` characters long."""
+    return value is None or len(value) <= limit
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def language_tag(value: str | None) -> str | None:
+    """A language tag as a page or feed declares it ("en_GB", "en-gb, fr"), as BCP 47-ish text
+    ("en-GB", "en-gb"), or None when it is not one. Subtags that would pass MAX_LANGUAGE_CHARS are
+    dropped: "en" of an over-long "en-x-..." still filters and stems as English."""
+    if not value:
+        return None
+    tag = value.strip().split(",")[0].strip().replace("_", "-")
+    if not _LANGUAGE_TAG.match(tag):
+        return None
+    kept, *subtags = tag.split("-")
+    for subtag in subtags:
+        if len(kept) + 1 + len(subtag) > MAX_LANGUAGE_CHARS:
+            break
+        kept += "-" + subtag
+    while len(kept) > 2 and kept[-2] == "-":  # a singleton ("-x") names nothing without what follows
+        kept = kept[:-2]
+    return kept
