@@ -196,6 +196,34 @@ async def test_a_malformed_answer_is_a_protocol_error(serve) -> None:  # type: i
     await client.aclose()
 
 
+async def test_a_folded_header_is_refused_or_unfolded_never_misread(serve) -> None:  # type: ignore[no-untyped-def]
+    """obs-fold (RFC 9112 §5.2): a user agent may unfold it; llhttp refuses it. Either is fine;
+    taking the continuation for a header of its own is not."""
+    server = await serve(lambda reader, writer: answer_each(
+        reader, writer, b"HTTP/1.1 200 OK\r\nX-Note: one\r\n folded: no\r\nContent-Length: 0\r\n\r\n"))
+    client = WebhookClient(allowed_networks=LOCAL)
+    try:
+        answer = await client.post(server.url(), {}, b"{}")
+    except FetchError as exc:
+        assert exc.kind == "protocol"
+    else:
+        assert "folded" not in answer.headers and answer.headers["x-note"].split() == ["one", "folded:", "no"]
+    await client.aclose()
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+])
+async def test_ambiguous_framing_is_refused(serve, answer: bytes) -> None:  # type: ignore[no-untyped-def]
+    server = await serve(lambda reader, writer: answer_each(reader, writer, answer))
+    client = WebhookClient(allowed_networks=LOCAL)
+    with pytest.raises(FetchError) as info:
+        await client.post(server.url(), {}, b"{}")
+    assert info.value.kind == "protocol"
+    await client.aclose()
+
+
 # --------------------------------------------------------------------------- keep-alive
 
 
@@ -241,6 +269,28 @@ async def test_a_request_on_a_connection_closed_under_it_is_sent_again_on_a_fres
     for _ in range(3):
         assert (await client.post(server.url(), {}, b"{}")).status == 204
     assert server.connections == 3 and requests == 5  # requests 2 and 4 were cut off and sent again
+    await client.aclose()
+
+
+async def test_an_http_1_0_answer_ends_the_connection(serve) -> None:  # type: ignore[no-untyped-def]
+    server = await serve(lambda reader, writer: answer_each(reader, writer, b"HTTP/1.0 204 No Content\r\n\r\n"))
+    client = WebhookClient(allowed_networks=LOCAL)
+    for _ in range(2):
+        assert (await client.post(server.url(), {}, b"{}")).status == 204
+    assert server.connections == 2  # HTTP/1.0 without "Connection: keep-alive" closes (RFC 9112 §9.3)
+    await client.aclose()
+
+
+async def test_bytes_after_an_answer_are_not_taken_for_the_next_answer(serve) -> None:  # type: ignore[no-untyped-def]
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 500 Stray\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await answer_each(reader, writer, b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    server = await serve(handler)
+    client = WebhookClient(allowed_networks=LOCAL)
+    assert [(await client.post(server.url(), {}, b"{}")).status for _ in range(3)] == [204, 204, 204]
     await client.aclose()
 
 

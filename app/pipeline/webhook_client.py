@@ -1,50 +1,61 @@
-"""The HTTP client of webhook deliveries: aiohttp, with the SSRF guard in its resolver.
+"""The HTTP/1.1 client of webhook deliveries: a small connection pool of ours on asyncio
+streams; answers are parsed by llhttp (`httptools`, the parser of uvicorn and, vendored, of
+aiohttp).
 
-Why aiohttp and not httpx: a delivery is one small POST whose answer we barely read, sent a
-thousand times a second. Measured on the 2-core benchmark machine, httpx + httpcore cost
-1.5-8 ms of CPU per request; aiohttp (HTTP/1.1 parsing in C, llhttp) costs about as little as
-the hand-written client it replaced (figures in the README), and framing, chunked bodies,
-keep-alive and partial reads are a kept library's job rather than ours.
+Why not a whole kept client: a delivery is one small POST whose answer we barely read, sent
+thousands of times a second. Measured on the 2-core benchmark machine (README, Webhooks ->
+Figures): httpx + httpcore cost 1.5-8 ms of CPU per POST; aiohttp about 0.1 ms, which in
+`bench/webhooks.py --ab` was 45-60 % more worker CPU per delivery and 10-35 % fewer deliveries
+a second; h11 under this pool cost as much as aiohttp. llhttp parses in C: the framing
+(status line, headers, Content-Length, chunked bodies, interim 1xx answers, keep-alive rules,
+obs-fold and duplicate Content-Length refused) is a kept library's, at the cost of the
+hand-written parser it replaced.
 
-Safety is the same as for fetching:
-- every new connection resolves its host through `CheckedResolver`, i.e.
-  `app.pipeline.fetch.resolve_checked`, which refuses the host if any address is private,
-  loopback, link-local, ... (unless allowed); aiohttp then dials one of those checked
-  addresses, so the address checked is the address dialled (no DNS rebinding). Nothing is
-  cached: a later connection resolves and checks again.
-- aiohttp never asks the resolver about an IP literal, so `WebhookClient.post` checks a
-  literal itself, with the same test aiohttp uses to call a host a literal (a literal cannot
-  rebind, so checking it per request is checking it per connection).
-- TLS verifies the certificate against the URL's host name (aiohttp passes it as
-  server_hostname while dialling the checked address). No proxy from the environment, no
-  cookies, redirects never followed: a 3xx is just an answer.
+Safety is the same as for fetching: every new connection resolves the host with
+`app.pipeline.fetch.resolve_checked`, which refuses the host if any address is private,
+loopback, link-local, ... (unless allowed), and then dials one of the checked addresses, so
+the address checked is the address dialled (no DNS rebinding). TLS verifies the certificate
+against the URL's host name. Redirects are never followed; a 3xx is just an answer.
 
-Keep-alive: the answer is read up to `drain_bytes`; a connection read to the end of its answer
-goes back to aiohttp's pool, any other is closed. A POST whose connection closed before any
-byte of the answer is sent once more (a receiver's keep-alive ran out just as we reused the
-connection, RFC 9112 §9.3.1); deliveries are at-least-once anyway (receivers deduplicate on
-`webhook-id`), so sending again cannot do harm that a retry would not.
+Keep-alive: a connection goes back to its host's idle list only when the answer was read to
+its end (bodies up to `drain_bytes`) and llhttp says the connection stays open; otherwise it
+is closed. A request on a reused connection that fails before any answer byte is sent once
+more on a fresh connection (the server may have closed it while idle, RFC 9112 §9.3.1;
+deliveries are at-least-once anyway, receivers deduplicate on `webhook-id`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import ipaddress
-import socket
 import ssl
+import time
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from urllib.parse import quote, urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
+import httptools
 
-from app.domain.errors import BlockedAddressError, FetchError
-from app.pipeline.fetch import IPNetwork, is_blocked_ip, resolve_checked
+from app.domain.errors import FetchError
+from app.pipeline.fetch import IPNetwork, resolve_checked
 
 IDLE_EXPIRY_S = 30.0
+READ_BYTES = 64 * 1024
+_TARGET_SAFE = "/%?&=+:;,@!$'()*-._~"  # kept as is in the request target; anything else is %-encoded
+
+
+@dataclass(slots=True)
+class _Conn:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+
+    def usable(self) -> bool:
+        return (not self.writer.is_closing() and not self.reader.at_eof()
+                and time.monotonic() - self.idle_since < IDLE_EXPIRY_S)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,41 +65,52 @@ class Answer:
     excerpt: bytes
 
 
-class _Closed(Exception):
-    """The connection closed before any byte of the answer arrived."""
+class _Stale(Exception):
+    """A reused connection failed before any byte of the answer arrived."""
 
 
-class CheckedResolver(AbstractResolver):
-    """aiohttp resolver that returns only addresses `resolve_checked` accepted."""
+class _Reading:
+    """llhttp's callbacks for one answer: status, headers (names lower-cased, repeats joined
+    with ", "), body. Interim 1xx answers are skipped; anything after the answer is `extra`."""
 
-    def __init__(self, allowed: Sequence[IPNetwork], timeout_s: float) -> None:
-        self.allowed = tuple(allowed)
-        self.timeout_s = timeout_s
+    __slots__ = ("parser", "status", "headers", "body", "complete", "extra", "keep_alive")
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        addresses = await resolve_checked(host, port, self.allowed, dns_timeout_s=self.timeout_s)
-        return [{"hostname": host, "host": address, "port": port,
-                 "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                 "proto": socket.IPPROTO_TCP, "flags": socket.AI_NUMERICHOST} for address in addresses]
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body = bytearray()
+        self.complete = False
+        self.extra = False
+        self.keep_alive = False
 
-    async def close(self) -> None:
-        return None
+    def on_message_begin(self) -> None:
+        self.extra = self.complete
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.complete:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
-@functools.lru_cache(maxsize=1024)
-def _check_literal(host: str, allowed: tuple[IPNetwork, ...]) -> None:
-    """Refuse a blocked IP literal. aiohttp takes any host with ':' or of digits and dots for
-    a literal and dials it without the resolver: every such host must parse and pass here.
-    Cached: a literal's verdict never changes (and parsing one costs ~30 us)."""
-    if ":" not in host and not host.replace(".", "").isdigit():
-        return
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError as exc:
-        raise FetchError(f"notify: {host!r} is not an IP address", kind="invalid_url") from exc
-    if is_blocked_ip(host, allowed):
-        raise BlockedAddressError(f"notify: {host} is a blocked address")
+    def on_headers_complete(self) -> None:
+        if not self.complete:
+            self.status = self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.body += body
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # interim answer (RFC 9110 §15.2): the final one follows
+            self.status, self.headers = 0, {}
+        elif not self.complete:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()  # only meaningful in this callback
+
+    def delimited_by_close(self) -> bool:
+        """Headers read, and the body runs until the server closes (no length, not chunked)."""
+        return self.status > 0 and "content-length" not in self.headers \
+            and "transfer-encoding" not in self.headers
 
 
 class WebhookClient:
@@ -102,90 +124,115 @@ class WebhookClient:
         self.max_idle_per_host = max_idle_per_host
         self.user_agent = user_agent
         self._ssl = ssl_context
-        self._session: aiohttp.ClientSession | None = None
+        self._idle: dict[tuple[str, str, int], list[_Conn]] = defaultdict(list)
 
-    def _open(self) -> aiohttp.ClientSession:
-        # Built on first use: aiohttp binds the session to the running event loop.
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                resolver=CheckedResolver(self.allowed, self.connect_timeout_s), use_dns_cache=False,
-                ssl=self._ssl if self._ssl is not None else True, limit=0,
-                limit_per_host=self.max_idle_per_host, keepalive_timeout=IDLE_EXPIRY_S)
-            self._session = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
-                timeout=aiohttp.ClientTimeout(total=None, connect=self.connect_timeout_s),
-                # Given here, not skipped per request (aiohttp's skip list costs ~15 us a POST);
-                # identity: the excerpt we keep is for people to read.
-                headers={"User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "identity"},
-                auto_decompress=False, raise_for_status=False)
-        return self._session
+    def _tls(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for conns in self._idle.values():
+            for conn in conns:
+                conn.close()
+        self._idle.clear()
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """POST `body`; the caller bounds the total time (asyncio.timeout)."""
         try:
-            target = URL(url)
-        except (ValueError, TypeError) as exc:
+            parts = urlsplit(url)
+            scheme, host = parts.scheme, parts.hostname or ""
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as exc:
             raise FetchError(f"notify: invalid receiver URL {url!r}", kind="invalid_url") from exc
-        host = target.raw_host or ""
-        if target.scheme not in ("http", "https") or not host:
+        if scheme not in ("http", "https") or not host:
             raise FetchError(f"notify: invalid receiver URL {url!r}", kind="invalid_url")
-        _check_literal(host, self.allowed)
+        key = (scheme, host, port)
+        request = self._request(parts.path, parts.query, host, parts.port, headers, body)
+        conn = self._take_idle(key)
+        if conn is not None:
+            try:
+                return await self._exchange(key, conn, request, reused=True)
+            except _Stale:
+                pass  # closed by the server while idle: once more on a fresh connection
+        conn = await self._connect(scheme, host, port)
+        return await self._exchange(key, conn, request, reused=False)
+
+    def _request(self, path: str, query: str, host: str, port: int | None, headers: Mapping[str, str],
+                 body: bytes) -> bytes:
+        target = quote(path or "/", safe=_TARGET_SAFE) + (f"?{quote(query, safe=_TARGET_SAFE)}" if query else "")
+        if not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        host_header = f"[{host}]" if ":" in host else host
+        if port is not None:
+            host_header += f":{port}"
+        lines = [f"POST {target} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {self.user_agent}",
+                 f"Content-Length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
+        # The headers are ours (app.pipeline.notify.signed_headers); urlsplit drops CR, LF and tabs.
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    def _take_idle(self, key: tuple[str, str, int]) -> _Conn | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if conn.usable():
+                return conn
+            conn.close()
+        return None
+
+    async def _connect(self, scheme: str, host: str, port: int) -> _Conn:
+        addresses = await resolve_checked(host, port, self.allowed, dns_timeout_s=self.connect_timeout_s)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                async with asyncio.timeout(self.connect_timeout_s):
+                    reader, writer = await asyncio.open_connection(
+                        address, port, ssl=self._tls() if scheme == "https" else None,
+                        server_hostname=host if scheme == "https" else None, limit=READ_BYTES)
+                return _Conn(reader, writer)
+            except ssl.SSLError as exc:
+                raise FetchError(f"notify: TLS error with {host}: {exc}", kind="tls") from exc
+            except (OSError, TimeoutError) as exc:
+                last = exc
+        kind = "timeout" if isinstance(last, TimeoutError) else "connect"
+        raise FetchError(f"notify: cannot connect to {host}:{port}: {last or 'no address'}", kind=kind)
+
+    async def _exchange(self, key: tuple[str, str, int], conn: _Conn, request: bytes, *, reused: bool) -> Answer:
+        keep = False
+        reading = _Reading()
         try:
-            return await self._send(target, headers, body)
-        except _Closed:  # closed as we reused it: once more (a fresh connection if none is left)
-            return await self._send(target, headers, body, last_try=True)
-
-    async def _send(self, target: URL, headers: Mapping[str, str], body: bytes, *,
-                    last_try: bool = False) -> Answer:
-        host = target.raw_host or ""
-        try:
-            async with self._open().post(target, data=body, headers=headers, allow_redirects=False) as response:
-                excerpt, complete = await self._read(response.content)
-                if not complete:
-                    response.close()  # rest of the answer unread: the connection cannot be reused
-                return Answer(response.status, {k.lower(): v for k, v in response.headers.items()}, excerpt)
-        except FetchError:
-            raise  # refused by the address check
-        except aiohttp.ClientConnectorError as exc:
-            raise _error(host, exc) from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            # No byte of the answer came (a cut-off body is a ClientPayloadError).
-            if last_try:
-                raise _error(host, exc) from exc
-            raise _Closed from exc
-        except (aiohttp.ClientError, ValueError) as exc:
-            raise _error(host, exc) from exc
-
-    async def _read(self, content: aiohttp.StreamReader) -> tuple[bytes, bool]:
-        """(first `excerpt_bytes` of the body, whether it was read to its end)."""
-        out = bytearray()
-        while len(out) <= self.drain_bytes:
-            chunk = await content.read(self.drain_bytes + 1 - len(out))
-            if not chunk:
-                return bytes(out[: self.excerpt_bytes]), True
-            out += chunk
-        return bytes(out[: self.excerpt_bytes]), False
-
-
-def _error(host: str, exc: BaseException) -> FetchError:
-    """aiohttp's exception as a FetchError with a stable kind."""
-    cause: Any = exc.__cause__ or getattr(exc, "os_error", None) or exc
-    if isinstance(cause, FetchError):
-        return cause
-    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError) \
-            or isinstance(cause, ssl.SSLError):
-        return FetchError(f"notify: TLS error with {host}: {exc}", kind="tls")
-    if isinstance(exc, aiohttp.ConnectionTimeoutError) or isinstance(cause, asyncio.TimeoutError):
-        return FetchError(f"notify: cannot connect to {host}: timed out", kind="timeout")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return FetchError(f"notify: cannot connect to {host}: {exc}", kind="connect")
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
-        return FetchError(f"notify: {host} closed the connection without answering", kind="connect")
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return FetchError(f"notify: {host} closed the connection mid-answer: {exc}", kind="protocol")
-    return FetchError(f"notify: malformed answer from {host}: {exc}", kind="protocol")
+            try:
+                conn.writer.write(request)
+                await conn.writer.drain()
+                data = await conn.reader.read(READ_BYTES)
+            except (ConnectionError, OSError) as exc:
+                if reused:
+                    raise _Stale from exc
+                raise FetchError(f"notify: connection to {key[1]} failed: {exc}", kind="connect") from exc
+            if not data:
+                if reused:
+                    raise _Stale
+                raise FetchError(f"notify: {key[1]} closed the connection without answering", kind="connect")
+            while data:
+                reading.parser.feed_data(data)
+                if reading.complete or len(reading.body) > self.drain_bytes:
+                    break
+                data = await conn.reader.read(READ_BYTES)
+            else:
+                if not reading.delimited_by_close():
+                    raise FetchError(f"notify: {key[1]} closed the connection mid-answer", kind="protocol")
+            keep = reading.complete and reading.keep_alive and not reading.extra
+            return Answer(reading.status, reading.headers, bytes(reading.body[: self.excerpt_bytes]))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            if reading.complete:  # bytes after the answer: keep the answer, drop the connection
+                return Answer(reading.status, reading.headers, bytes(reading.body[: self.excerpt_bytes]))
+            raise FetchError(f"notify: malformed answer from {key[1]}: {exc}", kind="protocol") from exc
+        except (ConnectionError, OSError) as exc:
+            raise FetchError(f"notify: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc
+        finally:
+            if keep and len(self._idle[key]) < self.max_idle_per_host:
+                conn.idle_since = time.monotonic()
+                self._idle[key].append(conn)
+            else:
+                conn.close()
