@@ -14,11 +14,12 @@ Last line: `deliveries_per_s=... p99_latency_s=... cpu_ms_per_delivery=...` (CPU
 processes during the throughput run, divided by the deliveries).
 
 A/B mode, `--ab REV [--pairs 4]`: throughput only, the workers of git revision REV (A, e.g. `main`;
-its tree exported to a temporary folder, same database schema required) against the working tree
-(B), interleaved ABBA BAAB ... so that the load of a shared machine falls on both alike. Prints
-each pair's deliveries/s and worker CPU ms per delivery, then the medians and the median of the
-per-pair ratios B/A. Last line: `deliveries_per_s=<B> baseline_deliveries_per_s=<A> ratio=...
-cpu_ms_per_delivery=<B> baseline_cpu_ms_per_delivery=<A>`.
+its `app/` exported to a temporary folder and run in this venv: it needs the same database schema
+and its dependencies installed) against the working tree (B), interleaved AB BA AB BA ... so that
+the load of a shared machine falls on both alike. Prints each pair's deliveries/s and worker CPU
+ms per delivery, then the medians and the median of the per-pair ratios B/A. Last line:
+`deliveries_per_s=<B> baseline_deliveries_per_s=<A> ratio=... cpu_ms_per_delivery=<B>
+baseline_cpu_ms_per_delivery=<A>`.
 """
 
 from __future__ import annotations
