@@ -8,8 +8,8 @@ Figures): httpx + httpcore cost 1.5-8 ms of CPU per POST; aiohttp about 0.1 ms, 
 `bench/webhooks.py --ab` was 45-60 % more worker CPU per delivery and 10-35 % fewer deliveries
 a second; h11 under this pool cost as much as aiohttp. llhttp parses in C: the framing
 (status line, headers, Content-Length, chunked bodies, interim 1xx answers, keep-alive rules,
-obs-fold and duplicate Content-Length refused) is a kept library's, at the cost of the
-hand-written parser it replaced.
+obs-fold and duplicate Content-Length refused) is a kept library's, for the CPU the
+hand-written parser it replaced cost.
 
 Safety is the same as for fetching: every new connection resolves the host with
 `app.pipeline.fetch.resolve_checked`, which refuses the host if any address is private,
