@@ -10,20 +10,32 @@
    `--rate` per second (each with its outbox event, in one transaction) for `--seconds`;
    latency = receipt time - event time (the body's `timestamp`).
 
-Last line: `deliveries_per_s=... p99_latency_s=...`.
+Last line: `deliveries_per_s=... p99_latency_s=... cpu_ms_per_delivery=...` (CPU of the worker
+processes during the throughput run, divided by the deliveries).
+
+A/B mode, `--ab REV [--pairs 4]`: throughput only, the workers of git revision REV (A, e.g. `main`;
+its `app/` exported to a temporary folder and run in this venv: it needs the same database schema
+and its dependencies installed) against the working tree (B), interleaved AB BA AB BA ... so that
+the load of a shared machine falls on both alike. Prints each pair's deliveries/s and worker CPU
+ms per delivery, then the medians and the median of the per-pair ratios B/A. Last line:
+`deliveries_per_s=<B> baseline_deliveries_per_s=<A> ratio=... cpu_ms_per_delivery=<B>
+baseline_cpu_ms_per_delivery=<A>`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -184,13 +196,23 @@ async def store_articles(url: str, n: int, feed_ids: list[int], *, rate: float |
     await rt.close()
 
 
-def start_workers(url: str, n: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(url: str, n: int, code: Path = ROOT) -> list[subprocess.Popen[bytes]]:
+    """`n` worker processes running the `app` package found in `code` (this tree or a baseline)."""
     env = dict(os.environ)
     env.update({"DATABASE_URL": url, "NEWS_INGEST_ALLOWED_NETWORKS": "127.0.0.0/8",
                 "NEWS_INGEST_ALLOW_HTTP_WEBHOOKS": "true", "NEWS_INGEST_EXTRACT_PROCESSES": "0",
                 "NEWS_INGEST_IDLE_SLEEP_S": "0.05", "NEWS_INGEST_LOG_LEVEL": "WARNING",
-                "NEWS_INGEST_WEBHOOK_PER_HOST_CONCURRENCY": "64", "PYTHONPATH": str(ROOT)})
-    return [subprocess.Popen([str(BIN), "worker"], env=env, cwd=ROOT) for _ in range(n)]
+                "NEWS_INGEST_WEBHOOK_PER_HOST_CONCURRENCY": "64", "PYTHONPATH": str(code)})
+    return [subprocess.Popen([str(BIN), "worker"], env=env, cwd=code) for _ in range(n)]
+
+
+def cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc)."""
+    total = 0
+    for p in procs:
+        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -209,6 +231,58 @@ def wait_count(port: int, expected: int, timeout_s: float) -> float:
     raise SystemExit(f"bench: only {_get(port, '/stats')['count']} of {expected} deliveries arrived")
 
 
+def throughput(url: str, port: int, articles: int, workers: int, code: Path = ROOT) -> tuple[float, float]:
+    """(deliveries/s, worker CPU ms per delivery): workers are up and idle, then a backlog of
+    `articles` articles (x 100 matching subscriptions) is committed at once."""
+    feed_ids = asyncio.run(setup(url, port, filtered=False))
+    _get(port, "/reset")
+    expected = articles * 100
+    procs = start_workers(url, workers, code)
+    try:
+        time.sleep(3.0)  # workers started and idle
+        started, cpu_before = time.monotonic(), cpu_s(procs)
+        asyncio.run(store_articles(url, articles, feed_ids, rate=None))
+        finished = wait_count(port, expected, 300)
+        cpu = cpu_s(procs) - cpu_before
+    finally:
+        stop_workers(procs)
+    return expected / (finished - started), cpu / expected * 1000
+
+
+def export_tree(rev: str) -> Path:
+    """The `app` package of git revision `rev`, in a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-webhooks-ab-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "app"], check=True,
+                             capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def ab(url: str, port: int, args: argparse.Namespace) -> None:
+    baseline = export_tree(args.ab)
+    try:
+        runs: dict[str, list[tuple[float, float]]] = {"A": [], "B": []}
+        for pair in range(args.pairs):
+            order = "AB" if pair % 2 == 0 else "BA"
+            for side in order:
+                runs[side].append(throughput(url, port, args.articles, args.workers,
+                                             baseline if side == "A" else ROOT))
+            (a, a_cpu), (b, b_cpu) = runs["A"][-1], runs["B"][-1]
+            print(f"pair {pair + 1} ({order}): A {a:,.0f}/s {a_cpu:.3f} ms CPU/delivery, "
+                  f"B {b:,.0f}/s {b_cpu:.3f} ms CPU/delivery, B/A {b / a:.3f}", flush=True)
+    finally:
+        shutil.rmtree(baseline, ignore_errors=True)
+    med = {side: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
+           for side, rs in runs.items()}
+    ratio = statistics.median(b[0] / a[0] for a, b in zip(runs["A"], runs["B"], strict=True))
+    print(f"A = {args.ab}, B = working tree, {args.pairs} pairs of {args.articles * 100} deliveries, "
+          f"{args.workers} worker process(es): median A {med['A'][0]:,.0f}/s ({med['A'][1]:.3f} ms CPU), "
+          f"B {med['B'][0]:,.0f}/s ({med['B'][1]:.3f} ms CPU), median ratio B/A {ratio:.3f}")
+    print(f"deliveries_per_s={med['B'][0]:.0f} baseline_deliveries_per_s={med['A'][0]:.0f} ratio={ratio:.3f} "
+          f"cpu_ms_per_delivery={med['B'][1]:.3f} baseline_cpu_ms_per_delivery={med['A'][1]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None)
@@ -216,35 +290,29 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=30)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--ab", metavar="REV", default=None, help="A/B throughput: git revision REV vs this tree")
+    parser.add_argument("--pairs", type=int, default=4)
     args = parser.parse_args()
-    url = args.database_url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+    folder = None if args.database_url else tempfile.mkdtemp(prefix="bench-webhooks-")
+    url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
     from app.storage.migrate import upgrade_to_head
-
-    upgrade_to_head(url)
-
-    indexed, naive, matched = bench_matching()
-    print(f"matching: 5000 subscriptions, {indexed:.1f} us/event indexed vs {naive:.1f} us/event full scan "
-          f"({matched / 2000:.0f} matches/event)")
 
     parent, child = mp.Pipe()
     receiver = mp.Process(target=_receiver_main, args=(child,), daemon=True)
-    receiver.start()
-    port = parent.recv()
     try:
-        # Throughput: workers are up and idle; a backlog of articles is committed at once.
-        feed_ids = asyncio.run(setup(url, port, filtered=False))
-        expected = args.articles * 100
-        procs = start_workers(url, args.workers)
-        try:
-            time.sleep(3.0)  # workers started and idle
-            started = time.monotonic()
-            asyncio.run(store_articles(url, args.articles, feed_ids, rate=None))
-            finished = wait_count(port, expected, 300)
-        finally:
-            stop_workers(procs)
-        per_s = expected / (finished - started)
-        print(f"throughput: {expected} deliveries ({args.articles} articles x 100 subscriptions) by "
-              f"{args.workers} worker process(es) in {finished - started:.2f}s = {per_s:.0f}/s")
+        upgrade_to_head(url)
+        receiver.start()
+        port = parent.recv()
+        if args.ab:
+            ab(url, port, args)
+            return
+        indexed, naive, matched = bench_matching()
+        print(f"matching: 5000 subscriptions, {indexed:.1f} us/event indexed vs {naive:.1f} us/event full scan "
+              f"({matched / 2000:.0f} matches/event)")
+
+        per_s, cpu_ms = throughput(url, port, args.articles, args.workers)
+        print(f"throughput: {args.articles * 100} deliveries ({args.articles} articles x 100 subscriptions) by "
+              f"{args.workers} worker process(es): {per_s:.0f}/s, {cpu_ms:.3f} ms worker CPU per delivery")
 
         # Latency at a steady ingest rate.
         feed_ids = asyncio.run(setup(url, port, filtered=True))
@@ -261,9 +329,12 @@ def main() -> None:
         p50, p99 = statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
         print(f"latency: {n} articles at {args.rate:g}/s, {len(lat)} deliveries (5 subscriptions/article): "
               f"p50={p50:.3f}s p99={p99:.3f}s max={lat[-1]:.3f}s")
+        print(f"deliveries_per_s={per_s:.0f} p99_latency_s={p99:.3f} cpu_ms_per_delivery={cpu_ms:.3f}")
     finally:
-        receiver.terminate()
-    print(f"deliveries_per_s={per_s:.0f} p99_latency_s={p99:.3f}")
+        if receiver.is_alive():
+            receiver.terminate()
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

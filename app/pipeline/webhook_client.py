@@ -1,10 +1,15 @@
-"""A lean HTTP/1.1 POST client for webhook deliveries, on asyncio streams.
+"""The HTTP/1.1 client of webhook deliveries: a small connection pool of ours on asyncio
+streams; answers are parsed by llhttp (`httptools`, the parser of uvicorn and, vendored, of
+aiohttp).
 
-Why not httpx here: a delivery is one small POST whose answer we barely read, sent a thousand
-times a second. Measured on the 2-core benchmark machine, httpx + httpcore cost 1.5-8 ms of
-CPU per request (pool bookkeeping grows with requests in flight; without `sniffio` installed
-httpcore retries a failing import on every lock it creates), which caps a worker at a few
-hundred deliveries a second. This client costs a small fraction of that.
+Why not a whole kept client: a delivery is one small POST whose answer we barely read, sent
+thousands of times a second. Measured on the 2-core benchmark machine (README, Webhooks ->
+Figures): httpx + httpcore cost 1.5-8 ms of CPU per POST; aiohttp about 0.1 ms, which in
+`bench/webhooks.py --ab` was 45-60 % more worker CPU per delivery and 10-35 % fewer deliveries
+a second; h11 under this pool cost as much as aiohttp. llhttp parses in C: the framing
+(status line, headers, Content-Length, chunked bodies, interim 1xx answers, keep-alive rules,
+obs-fold and duplicate Content-Length refused) is a kept library's, for the CPU the
+hand-written parser it replaced cost.
 
 Safety is the same as for fetching: every new connection resolves the host with
 `app.pipeline.fetch.resolve_checked`, which refuses the host if any address is private,
@@ -13,9 +18,10 @@ the address checked is the address dialled (no DNS rebinding). TLS verifies the 
 against the URL's host name. Redirects are never followed; a 3xx is just an answer.
 
 Keep-alive: a connection goes back to its host's idle list only when the answer was read to
-its end (bodies up to `drain_bytes`); otherwise it is closed. A request on a reused
-connection that fails before any answer byte is retried once on a fresh connection (the
-server may have closed it while idle, RFC 9112 §9.3.1).
+its end (bodies up to `drain_bytes`) and llhttp says the connection stays open; otherwise it
+is closed. A request on a reused connection that fails before any answer byte is sent once
+more on a fresh connection (the server may have closed it while idle, RFC 9112 §9.3.1;
+deliveries are at-least-once anyway, receivers deduplicate on `webhook-id`).
 """
 
 from __future__ import annotations
@@ -26,13 +32,16 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+
+import httptools
 
 from app.domain.errors import FetchError
 from app.pipeline.fetch import IPNetwork, resolve_checked
 
-MAX_HEADER_LINES = 100
 IDLE_EXPIRY_S = 30.0
+READ_BYTES = 64 * 1024
+_TARGET_SAFE = "/%?&=+:;,@!$'()*-._~"  # kept as is in the request target; anything else is %-encoded
 
 
 @dataclass(slots=True)
@@ -58,6 +67,50 @@ class Answer:
 
 class _Stale(Exception):
     """A reused connection failed before any byte of the answer arrived."""
+
+
+class _Reading:
+    """llhttp's callbacks for one answer: status, headers (names lower-cased, repeats joined
+    with ", "), body. Interim 1xx answers are skipped; anything after the answer is `extra`."""
+
+    __slots__ = ("parser", "status", "headers", "body", "complete", "extra", "keep_alive")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body = bytearray()
+        self.complete = False
+        self.extra = False
+        self.keep_alive = False
+
+    def on_message_begin(self) -> None:
+        self.extra = self.complete
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.complete:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        if not self.complete:
+            self.status = self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.body += body
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # interim answer (RFC 9110 §15.2): the final one follows
+            self.status, self.headers = 0, {}
+        elif not self.complete:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()  # only meaningful in this callback
+
+    def delimited_by_close(self) -> bool:
+        """Headers read, and the body runs until the server closes (no length, not chunked)."""
+        return self.status > 0 and "content-length" not in self.headers \
+            and "transfer-encoding" not in self.headers
 
 
 class WebhookClient:
@@ -86,20 +139,16 @@ class WebhookClient:
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """POST `body`; the caller bounds the total time (asyncio.timeout)."""
-        parts = urlsplit(url)
-        scheme, host = parts.scheme, parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
+        try:
+            parts = urlsplit(url)
+            scheme, host = parts.scheme, parts.hostname or ""
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as exc:
+            raise FetchError(f"notify: invalid receiver URL {url!r}", kind="invalid_url") from exc
         if scheme not in ("http", "https") or not host:
             raise FetchError(f"notify: invalid receiver URL {url!r}", kind="invalid_url")
         key = (scheme, host, port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host_header = f"[{host}]" if ":" in host else host
-        if parts.port is not None:
-            host_header += f":{port}"
-        lines = [f"POST {target} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {self.user_agent}",
-                 f"Content-Length: {len(body)}"]
-        lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        request = self._request(parts.path, parts.query, host, parts.port, headers, body)
         conn = self._take_idle(key)
         if conn is not None:
             try:
@@ -108,6 +157,20 @@ class WebhookClient:
                 pass  # closed by the server while idle: once more on a fresh connection
         conn = await self._connect(scheme, host, port)
         return await self._exchange(key, conn, request, reused=False)
+
+    def _request(self, path: str, query: str, host: str, port: int | None, headers: Mapping[str, str],
+                 body: bytes) -> bytes:
+        target = quote(path or "/", safe=_TARGET_SAFE) + (f"?{quote(query, safe=_TARGET_SAFE)}" if query else "")
+        if not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        host_header = f"[{host}]" if ":" in host else host
+        if port is not None:
+            host_header += f":{port}"
+        lines = [f"POST {target} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {self.user_agent}",
+                 f"Content-Length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
+        # The headers are ours (app.pipeline.notify.signed_headers); urlsplit drops CR, LF and tabs.
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
     def _take_idle(self, key: tuple[str, str, int]) -> _Conn | None:
         idle = self._idle.get(key)
@@ -126,7 +189,7 @@ class WebhookClient:
                 async with asyncio.timeout(self.connect_timeout_s):
                     reader, writer = await asyncio.open_connection(
                         address, port, ssl=self._tls() if scheme == "https" else None,
-                        server_hostname=host if scheme == "https" else None, limit=64 * 1024)
+                        server_hostname=host if scheme == "https" else None, limit=READ_BYTES)
                 return _Conn(reader, writer)
             except ssl.SSLError as exc:
                 raise FetchError(f"notify: TLS error with {host}: {exc}", kind="tls") from exc
@@ -137,77 +200,39 @@ class WebhookClient:
 
     async def _exchange(self, key: tuple[str, str, int], conn: _Conn, request: bytes, *, reused: bool) -> Answer:
         keep = False
+        reading = _Reading()
         try:
             try:
                 conn.writer.write(request)
                 await conn.writer.drain()
-                status_line = await conn.reader.readline()
+                data = await conn.reader.read(READ_BYTES)
             except (ConnectionError, OSError) as exc:
                 if reused:
                     raise _Stale from exc
                 raise FetchError(f"notify: connection to {key[1]} failed: {exc}", kind="connect") from exc
-            if not status_line:
+            if not data:
                 if reused:
                     raise _Stale
                 raise FetchError(f"notify: {key[1]} closed the connection without answering", kind="connect")
-            status, headers = await self._head(status_line, conn.reader)
-            while 100 <= status < 200:  # interim answers (RFC 9110 §15.2): the final one follows
-                status, headers = await self._head(await conn.reader.readline(), conn.reader)
-            excerpt, complete = await self._body(status, headers, conn.reader)
-            keep = complete and headers.get("connection", "").lower() != "close"
-            return Answer(status, headers, excerpt)
-        except asyncio.IncompleteReadError as exc:
-            raise FetchError(f"notify: {key[1]} closed the connection mid-answer", kind="protocol") from exc
-        except (ValueError, asyncio.LimitOverrunError) as exc:
+            while data:
+                reading.parser.feed_data(data)
+                if reading.complete or len(reading.body) > self.drain_bytes:
+                    break
+                data = await conn.reader.read(READ_BYTES)
+            else:
+                if not reading.delimited_by_close():
+                    raise FetchError(f"notify: {key[1]} closed the connection mid-answer", kind="protocol")
+            keep = reading.complete and reading.keep_alive and not reading.extra
+            return Answer(reading.status, reading.headers, bytes(reading.body[: self.excerpt_bytes]))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            if reading.complete:  # bytes after the answer: keep the answer, drop the connection
+                return Answer(reading.status, reading.headers, bytes(reading.body[: self.excerpt_bytes]))
             raise FetchError(f"notify: malformed answer from {key[1]}: {exc}", kind="protocol") from exc
+        except (ConnectionError, OSError) as exc:
+            raise FetchError(f"notify: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc
         finally:
             if keep and len(self._idle[key]) < self.max_idle_per_host:
                 conn.idle_since = time.monotonic()
                 self._idle[key].append(conn)
             else:
                 conn.close()
-
-    @staticmethod
-    async def _head(status_line: bytes, reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-        parts = status_line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise ValueError(f"bad status line {status_line[:80]!r}")
-        headers: dict[str, str] = {}
-        for _ in range(MAX_HEADER_LINES):
-            line = await reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                return int(parts[1]), headers
-            name, sep, value = line.decode("latin-1").partition(":")
-            if not sep:
-                raise ValueError(f"bad header line {line[:80]!r}")
-            k = name.strip().lower()
-            headers[k] = f"{headers[k]}, {value.strip()}" if k in headers else value.strip()
-        raise ValueError("too many header lines")
-
-    async def _body(self, status: int, headers: dict[str, str],
-                    reader: asyncio.StreamReader) -> tuple[bytes, bool]:
-        """(first `excerpt_bytes` of the body, whether it was read to its end)."""
-        if status in (204, 304):
-            return b"", True
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            out = bytearray()
-            while len(out) <= self.drain_bytes:
-                size_line = await reader.readline()
-                size = int(size_line.split(b";", 1)[0].strip() or b"x", 16)
-                if size == 0:
-                    while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                        pass  # trailer fields
-                    return bytes(out[: self.excerpt_bytes]), True
-                if len(out) + size > self.drain_bytes:
-                    break
-                out += await reader.readexactly(size)
-                await reader.readexactly(2)
-            return bytes(out[: self.excerpt_bytes]), False
-        length = headers.get("content-length")
-        if length is not None:
-            n = int(length)
-            if n <= self.drain_bytes:
-                data = await reader.readexactly(n)
-                return data[: self.excerpt_bytes], True
-            return await reader.read(self.excerpt_bytes), False
-        return await reader.read(self.excerpt_bytes), False  # delimited by close: never reused
