@@ -12,6 +12,7 @@ from app.config import Settings
 from app.metrics import Metrics
 from app.pipeline.fetch import Fetcher
 from app.storage.database import Database
+from app.wakeups import Wakeups
 from app.workers.cpu import CpuPool
 
 
@@ -39,6 +40,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # Identifies this process in leases, so a stuck lease can be traced to its worker.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    wakeups: Wakeups = field(default_factory=Wakeups)
     _fetcher: Fetcher | None = None
     _cpu: CpuPool | None = None
 

@@ -28,6 +28,9 @@ class ParsedFeed:
 
     `ttl_s` is the publisher's hint for how long to wait between polls: RSS <ttl> or
     sy:updatePeriod/sy:updateFrequency, in seconds; None when absent.
+
+    `hubs` and `self_link` are the WebSub links the document itself carries (`<link rel="hub">`,
+    `<atom:link rel="self">`), absolute; the HTTP Link header is read beside it (app.pipeline.websub).
     """
 
     title: str | None
@@ -36,6 +39,8 @@ class ParsedFeed:
     ttl_s: int | None
     entries: tuple[FeedEntry, ...] = field(default_factory=tuple)
     warning: str | None = None
+    hubs: tuple[str, ...] = ()
+    self_link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
