@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description=(
         "Base URL at which hubs reach this service (e.g. https://news.example.com); WebSub callbacks live "
         "under {public_url}/websub/. Unset: no subscriptions, every feed is polled"))
-    websub_lease_s: int = Field(10 * 86400, ge=60, description="Lease asked of hubs (they decide); renewed at 80%")
-    websub_poll_interval_s: int = Field(3600, ge=60, description=(
+    websub_lease_s: int = Field(10 * 86400, ge=1, description="Lease asked of hubs (they decide); renewed at 80%")
+    websub_poll_interval_s: int = Field(3600, ge=1, description=(
         "Safety-net poll interval of a feed that a hub pushes (the adaptive interval when longer)"))
     websub_verify_timeout_s: int = Field(300, ge=1, description=(
         "A hub that has not verified a (un)subscription this long after accepting it has failed"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import and_, case, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,7 @@ MAX_PUSH_ATTEMPTS = 5
 
 
 def _view(sub: WebSubSubscription) -> SubscriptionView:
-    return SubscriptionView(state=sub.state, topic=sub.topic_url,  # type: ignore[arg-type]
+    return SubscriptionView(state=cast(SubscriptionState, sub.state), topic=sub.topic_url,
                             requested_at=sub.requested_at, expires_at=sub.expires_at, attempts=sub.attempts)
 
 
@@ -108,6 +109,7 @@ async def adopt_feeds(session: AsyncSession, *, now: datetime, allow_http: bool,
             .order_by(Feed.id).limit(limit))
     rows = (await session.execute(stmt)).all()
     for feed_id, hub, topic in rows:
+        assert hub is not None  # selected for it
         session.add(_new(feed_id, WebSubLinks(hub, topic or hub), now=now, allow_http=allow_http))
     await session.flush()
     return len(rows)
@@ -242,7 +244,7 @@ async def push_target(session: AsyncSession, token: str) -> PushTarget | None:
     stmt = select(WebSubSubscription.id, WebSubSubscription.feed_id, WebSubSubscription.secret,
                   WebSubSubscription.state).where(WebSubSubscription.token == token)
     row = (await session.execute(stmt)).first()
-    return PushTarget(row[0], row[1], row[2], row[3]) if row is not None else None
+    return PushTarget(row[0], row[1], row[2], cast(SubscriptionState, row[3])) if row is not None else None
 
 
 async def store_push(session: AsyncSession, target: PushTarget, body: bytes, content_type: str | None, *,
