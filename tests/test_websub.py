@@ -146,12 +146,29 @@ async def test_discovery_subscription_and_a_signed_push_stored_end_to_end(
         receiver.down()
 
 
-async def test_websub_links_in_the_document_are_discovered(database_url: str, feed_server: FeedServer,
-                                                           hub: LiveHub) -> None:
-    async with live_service(database_url) as svc:
-        publisher = Publisher(feed_server, hub.url, in_document=True)
-        publisher.add("Ferry runs every twenty minutes", FERRY)
-        await subscribed(svc, publisher, hub)
+async def test_links_in_the_document_and_a_hub_that_verifies_after_answering(
+        database_url: str, feed_server: FeedServer, tmp_path: Path) -> None:
+    hub = LiveHub(tmp_path, verify_after_s=0.3).start()  # 202 first, the verification later
+    try:
+        async with live_service(database_url) as svc:
+            publisher = Publisher(feed_server, hub.url, in_document=True)
+            publisher.add("Ferry runs every twenty minutes", FERRY)
+            feed_id = await add_feed(svc, publisher.topic)
+            _, feed = await IngestWorker(svc.runtime).poll_now(feed_id)
+            assert (feed.websub_hub, feed.websub_topic) == (hub.url, publisher.topic)
+            await WebSubWorker(svc.runtime).run_once()
+            waiting = await subscription(svc.runtime, feed_id)
+            assert waiting is not None and waiting.state == "subscribing" and waiting.requested_at is not None
+            assert waiting.next_action_at > datetime.now(UTC) + timedelta(seconds=200)  # the verification timeout
+
+            async def verified() -> WebSubSubscription | None:
+                sub = await subscription(svc.runtime, feed_id)
+                return sub if sub is not None and sub.state == "active" else None
+
+            active = await eventually(verified)
+            assert active.requested_at is None and hub.callbacks(publisher.topic)
+    finally:
+        hub.stop()
 
 
 async def test_verification_of_intent_is_refused_unless_we_asked(database_url: str, feed_server: FeedServer,

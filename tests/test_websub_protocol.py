@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from app.domain.feeds import ParsedFeed
 from app.domain.websub import IntentCheck, PushVerdict, SubscriptionView, WebSubLinks
 from app.pipeline.poll import parse_feed
 from app.pipeline.websub import (
+    HubClient,
     check_signature,
     discover,
     hub_request_url,
@@ -21,6 +23,7 @@ from app.pipeline.websub import (
     parse_link_header,
     same_topic,
 )
+from tests.feedserver import FeedServer
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -179,3 +182,20 @@ def test_next_step(sub: SubscriptionView, wanted: bool, step: str) -> None:
 def test_topics_compare_with_unreserved_escapes_decoded() -> None:
     assert same_topic("http://a.example/~x", "http://a.example/%7Ex")
     assert not same_topic("http://a.example/a%2Fb", "http://a.example/a/b")  # a reserved character stays encoded
+
+
+async def test_hubs_pass_the_same_address_checks_as_feeds(feed_server: FeedServer) -> None:
+    form = {"hub.mode": "subscribe", "hub.topic": TOPIC, "hub.callback": "https://news.example/websub/t"}
+    guarded = HubClient(allowed_networks=[], user_agent="news-ingest-test", timeout_s=5)
+    try:
+        answer = await guarded.send(feed_server.url("/hub"), form)  # 127.0.0.1: loopback, not allowed
+    finally:
+        await guarded.aclose()
+    assert not answer.accepted and "blocked address" in (answer.error or "")
+    assert feed_server.requests_to("/hub") == []
+    allowed = HubClient(allowed_networks=[ipaddress.ip_network("127.0.0.0/8")], user_agent="t", timeout_s=5)
+    try:
+        reached = await allowed.send(feed_server.url("/hub"), form)
+        assert reached.status == 501  # connected: the feed server answers every POST 501
+    finally:
+        await allowed.aclose()

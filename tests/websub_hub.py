@@ -12,6 +12,8 @@ hub verifies a subscriber's intent inside its answer to the subscription request
                                     call it with asyncio.to_thread from a test)
     hub.failing = 503            -> every request to the hub is answered 503
     hub.requests                 -> [(mode, topic, callback), ...] subscription requests received
+    LiveHub(folder, verify_after_s=0.3)  -> answers 202 first and verifies intent 0.3 s later,
+                                    from another thread (as a hub with a task queue does)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 
 class LiveHub:
-    def __init__(self, folder: Path, *, min_lease_s: int = 1) -> None:
+    def __init__(self, folder: Path, *, min_lease_s: int = 1, verify_after_s: float | None = None) -> None:
         self.failing: int | None = None
         self.requests: list[tuple[str, str, str]] = []
         self.app = Flask("test-hub")
@@ -37,6 +39,9 @@ class LiveHub:
                            result_backend="cache+memory://")
         self.storage = SQLite3HubStorage(str(folder / "hub.sqlite"))
         self.hub = Hub(self.storage, celery, MAX_ATTEMPTS=1, REQUEST_TIMEOUT=5)
+        if verify_after_s is not None:
+            self.hub.subscribe = _Later(self.hub.subscribe, verify_after_s)
+            self.hub.unsubscribe = _Later(self.hub.unsubscribe, verify_after_s)
         self.app.register_blueprint(self.hub.build_blueprint(url_prefix="/hub"))
         self.app.before_request(self._before)
         self._server: BaseWSGIServer | None = None
@@ -75,3 +80,13 @@ class LiveHub:
 
     def publish(self, topic: str) -> None:
         self.hub.send_change_notification.delay(topic)
+
+
+class _Later:
+    """A task whose `.delay()` runs it `after_s` seconds later in a thread of its own."""
+
+    def __init__(self, task: Any, after_s: float) -> None:
+        self.task, self.after_s = task, after_s
+
+    def delay(self, *args: Any) -> None:
+        threading.Timer(self.after_s, self.task.delay, args).start()

@@ -106,7 +106,11 @@ async def adopt_feeds(session: AsyncSession, *, now: datetime, allow_http: bool,
                                  WebSubSubscription.state.in_(CURRENT_STATES))
     stmt = (select(Feed.id, Feed.websub_hub, Feed.websub_topic)
             .where(Feed.websub_hub.is_not(None), Feed.paused.is_(False), Feed.state != "gone", ~has_current)
-            .order_by(Feed.id).limit(limit))
+            .order_by(Feed.id).limit(limit)
+            # Two workers adopting at once must not both subscribe a feed: on PostgreSQL the feed
+            # rows are locked and skipped by the other (and by a poll storing a hub change); on
+            # SQLite, where this clause compiles to nothing, writers are serialised anyway.
+            .with_for_update(skip_locked=True, of=Feed))
     rows = (await session.execute(stmt)).all()
     for feed_id, hub, topic in rows:
         assert hub is not None  # selected for it
