@@ -162,7 +162,10 @@ def main() -> None:
         print(f"{name}: {len(values)} articles, publish -> verified webhook delivery p50 {percentile(values, .5):.3f} s, "
               f"p99 {percentile(values, .99):.3f} s, max {max(values):.3f} s, mean {statistics.fmean(values):.3f} s")
     pushes = _metric(metrics, 'news_ingest_websub_pushes_total{verdict="accepted"}')
-    print(f"service: {pushes:.0f} pushes accepted; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    polls = {o: _metric(metrics, f'news_ingest_polls_total{{outcome="{o}"}}') for o in ("ok", "unchanged", "not_modified")}
+    print(f"service: {pushes:.0f} pushes accepted; polls: {polls['ok']:.0f} parsed, "
+          f"{polls['unchanged'] + polls['not_modified']:.0f} unchanged (304 or the same bytes); "
+          f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     print(f"push_p50_s={percentile(lat['push'], .5):.3f} push_p99_s={percentile(lat['push'], .99):.3f} "
           f"poll_p50_s={percentile(lat['poll'], .5):.3f} poll_p99_s={percentile(lat['poll'], .99):.3f} "
           f"push_n={len(lat['push'])} poll_n={len(lat['poll'])} load1={load[0]:.1f}")
