@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 
 from app.storage import websub as store
 from app.storage.feeds import claim_feed
@@ -60,9 +60,10 @@ async def subscribed(svc: Service, publisher: Publisher, hub: LiveHub) -> tuple[
     return feed_id, sub
 
 
-async def count(svc: Service, model: type, *where: object) -> int:
+async def count(svc: Service, model: type, *where: ColumnElement[bool]) -> int:
+    stmt: Select[int] = select(func.count()).select_from(model).where(*where)
     async with svc.runtime.db.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+        return int(await session.scalar(stmt) or 0)
 
 
 def metric(text: str, line_start: str) -> float:
