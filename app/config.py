@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from functools import cached_property
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -86,6 +87,28 @@ class Settings(BaseSettings):
     event_retention_s: int = Field(7 * 86400, ge=3600, description=(
         "Outbox events, with their deliveries and delivery log, are deleted this long after dispatch "
         "once no delivery is pending"))
+
+    # WebSub (issue 15): push from the hubs that feeds advertise.
+    public_url: str | None = Field(None, description=(
+        "Base URL at which hubs reach this service (e.g. https://news.example.com); WebSub callbacks live "
+        "under {public_url}/websub/. Unset: no subscriptions, every feed is polled"))
+    websub_lease_s: int = Field(10 * 86400, ge=1, description="Lease asked of hubs (they decide); renewed at 80%")
+    websub_poll_interval_s: int = Field(3600, ge=1, description=(
+        "Safety-net poll interval of a feed that a hub pushes (the adaptive interval when longer)"))
+    websub_verify_timeout_s: int = Field(300, ge=1, description=(
+        "A hub that has not verified a (un)subscription this long after accepting it has failed"))
+    websub_allow_http_hubs: bool = Field(False, description=(
+        "Send subscription requests (which carry hub.secret) to http:// hubs as advertised; otherwise https"))
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("public_url must be an http(s) URL without query or fragment, e.g. https://news.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("webhook_retry_schedule_s", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.api import articles, feeds, health, quotes, subscriptions
+from app.api import articles, feeds, health, quotes, subscriptions, websub
 from app.api.problems import Problem, install_problem_handlers
 from app.config import Settings
 from app.runtime import Runtime
@@ -88,11 +88,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             {"name": "quotes", "description": "Quoted statements and their speakers"},
             {"name": "health", "description": "Probes and metrics"},
             {"name": "subscriptions", "description": "Webhook subscriptions (Standard Webhooks), deliveries"},
+            {"name": "websub", "description": "WebSub callbacks that hubs call: verification of intent and "
+                                              "content distribution (no API key: unguessable URL, signed bodies)"},
         ],
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    for module in (feeds, articles, quotes, health, subscriptions):
+    for module in (feeds, articles, quotes, health, subscriptions, websub):
         app.include_router(module.router)
     app.webhooks.include_router(subscriptions.webhooks)
     app.add_middleware(MetricsMiddleware, runtime=runtime)

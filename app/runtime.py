@@ -13,6 +13,7 @@ from app.metrics import Metrics
 from app.pipeline.fetch import Fetcher
 from app.pipeline.robots import RobotsCache
 from app.storage.database import Database
+from app.wakeups import Wakeups
 from app.workers.cpu import CpuPool
 
 
@@ -40,6 +41,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # Identifies this process in leases, so a stuck lease can be traced to its worker.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    wakeups: Wakeups = field(default_factory=Wakeups)
     _fetcher: Fetcher | None = None
     _cpu: CpuPool | None = None
     _robots: RobotsCache | None = None

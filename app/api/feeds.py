@@ -11,15 +11,19 @@ from app.api.problems import problem_responses
 from app.api.schemas import (
     CursorIn,
     FeedCreate,
+    FeedDetail,
     FeedOut,
     FeedUpdate,
     LimitField,
     OpmlImportResult,
     Page,
     PollResult,
+    WebSubStateOut,
 )
+from app.runtime import Runtime
 from app.services import feeds as service
 from app.storage import feeds as store
+from app.storage.models import Feed, WebSubSubscription
 
 router = APIRouter(prefix="/v1", tags=["feeds"], responses=problem_responses(401, 403, 422))
 
@@ -63,26 +67,41 @@ async def import_opml(
     return OpmlImportResult(created=created, existing=existing, invalid=invalid)
 
 
-@router.get("/feeds/{feed_id}", operation_id="getFeed", response_model=FeedOut, dependencies=[ReadAccess],
+def _websub_out(runtime: Runtime, feed: Feed, sub: WebSubSubscription | None) -> WebSubStateOut | None:
+    if sub is not None:
+        return WebSubStateOut(hub=sub.hub_url, topic=sub.topic_url, state=sub.state,  # type: ignore[arg-type]
+                              lease_expires_at=sub.expires_at, last_push_at=sub.last_push_at, pushes=sub.pushes,
+                              last_error=sub.last_error, last_error_at=sub.last_error_at)
+    if feed.websub_hub is None:
+        return None
+    wanted = runtime.settings.public_url is not None and not feed.paused and feed.state != "gone"
+    return WebSubStateOut(hub=feed.websub_hub, topic=feed.websub_topic or feed.url,
+                          state="subscribing" if wanted else "disabled", lease_expires_at=None, last_push_at=None,
+                          pushes=0, last_error=None, last_error_at=None)
+
+
+@router.get("/feeds/{feed_id}", operation_id="getFeed", response_model=FeedDetail, dependencies=[ReadAccess],
             responses=problem_responses(404))
-async def get_feed(feed_id: int, session: SessionDep) -> FeedOut:
-    return FeedOut.model_validate(await store.get_feed(session, feed_id))
+async def get_feed(feed_id: int, runtime: RuntimeDep, session: SessionDep) -> FeedDetail:
+    """The feed with its health, its WebSub state and how late its articles reach us."""
+    feed, sub, lag, sample = await service.feed_detail(runtime, session, feed_id)
+    return FeedDetail(**FeedOut.model_validate(feed).model_dump(), websub=_websub_out(runtime, feed, sub),
+                      median_lag_s=lag, lag_sample=sample)
 
 
 @router.patch("/feeds/{feed_id}", operation_id="updateFeed", response_model=FeedOut, dependencies=[AdminAccess],
               responses=problem_responses(404))
 async def update_feed(feed_id: int, body: FeedUpdate, runtime: RuntimeDep, session: SessionDep) -> FeedOut:
     """Change the title, pause or resume, or set/clear the fixed poll interval."""
-    changes = body.model_dump(exclude_unset=True)
-    feed = await store.update_feed(session, feed_id, changes, now=runtime.clock())
+    feed = await service.update_feed(runtime, session, feed_id, body.model_dump(exclude_unset=True))
     return FeedOut.model_validate(feed)
 
 
 @router.delete("/feeds/{feed_id}", operation_id="deleteFeed", status_code=204, response_class=Response,
                dependencies=[AdminAccess], responses=problem_responses(404))
-async def delete_feed(feed_id: int, session: SessionDep) -> Response:
-    """Stop polling and forget the feed; its stored articles stay."""
-    await store.delete_feed(session, feed_id)
+async def delete_feed(feed_id: int, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """Stop polling and forget the feed (unsubscribing from its WebSub hub); its stored articles stay."""
+    await service.delete_feed(runtime, session, feed_id)
     return Response(status_code=204)
 
 

@@ -21,9 +21,12 @@ from app.domain.errors import (
     ConflictError,
     FetchError,
     ForbiddenError,
+    GoneError,
     InvalidRequestError,
     NewsIngestError,
     NotFoundError,
+    PayloadTooLargeError,
+    SignatureError,
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -34,6 +37,9 @@ STATUS_BY_ERROR: list[tuple[type[NewsIngestError], int, str]] = [
     (AuthError, 401, "Unauthorized"),
     (NotFoundError, 404, "Not Found"),
     (ConflictError, 409, "Conflict"),
+    (GoneError, 410, "Gone"),
+    (SignatureError, 403, "Forbidden"),
+    (PayloadTooLargeError, 413, "Content Too Large"),
     (InvalidRequestError, 422, "Unprocessable Content"),
     (FetchError, 422, "Unprocessable Content"),
 ]
@@ -58,7 +64,8 @@ def _problem_content(description: str) -> dict[str, Any]:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries so generated clients know every error is a Problem."""
     text = {400: "Bad request", 401: "Missing or invalid API key", 403: "The API key lacks the scope",
-            404: "Not found", 409: "Conflict with stored state", 422: "Invalid request",
+            404: "Not found", 409: "Conflict with stored state", 410: "Gone", 413: "Content too large",
+            422: "Invalid request",
             429: "Too many requests"}
     return {s: _problem_content(text.get(s, "Error")) for s in statuses}
 

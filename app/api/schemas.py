@@ -133,6 +133,31 @@ class FeedOut(BaseModel):
     updated_at: datetime
 
 
+WebSubState = Literal["subscribing", "active", "failed", "denied", "disabled"]
+
+
+class WebSubStateOut(BaseModel):
+    """The feed's WebSub subscription. `disabled`: the feed advertises a hub but no subscription
+    is wanted (NEWS_INGEST_PUBLIC_URL is not set, or the feed is paused or gone)."""
+
+    hub: str = Field(description="The hub the feed advertises (or, once subscribed, the hub we subscribed at)")
+    topic: str = Field(description="The topic (the feed's rel=self URL)")
+    state: WebSubState
+    lease_expires_at: datetime | None = Field(description="End of the hub's lease; renewed before it")
+    last_push_at: datetime | None
+    pushes: int = Field(description="Content distributions accepted")
+    last_error: str | None = Field(description="Why the last subscription request or push was refused")
+    last_error_at: datetime | None
+
+
+class FeedDetail(FeedOut):
+    websub: WebSubStateOut | None = Field(description="WebSub push, when the feed advertises a hub")
+    median_lag_s: float | None = Field(description=(
+        "Median seconds from an article's publication (the feed's date) to when it was first seen, "
+        "over the newest articles that carry a date"))
+    lag_sample: int = Field(description="How many articles median_lag_s is taken over")
+
+
 class PollResult(BaseModel):
     feed: FeedOut
     outcome: Literal["ok", "not_modified", "unchanged", "error"]
@@ -172,6 +197,8 @@ class ArticleSummary(BaseModel):
     extraction_reason: str | None = Field(
         None, description='Why the feed\'s content is kept: "blocked by robots.txt", or the page fetch error')
     quote_count: int
+    first_seen_at: datetime | None = Field(None, description=(
+        "When the feed document (or hub push) that first carried the article arrived"))
     snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
     score: float | None = Field(None, description="Search only: relevance (higher is better)")
 

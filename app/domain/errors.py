@@ -8,7 +8,10 @@
     ├── NotFoundError         an object the caller named does not exist        -> 404
     ├── ConflictError         the request clashes with stored state            -> 409
     ├── InvalidRequestError   the request is well-formed JSON but not sensible -> 422
-    │   └── InvalidQueryError     a search query that cannot be parsed         -> 422
+    │   ├── InvalidQueryError     a search query that cannot be parsed         -> 422
+    │   └── PayloadTooLargeError  a request body over the limit                -> 413
+    ├── GoneError             a callback that is not (or no longer) subscribed -> 410
+    ├── SignatureError        a pushed body without a valid signature          -> 403
     └── AuthError             missing/invalid credentials                      -> 401
         └── ForbiddenError        valid key, insufficient scope                -> 403
 
@@ -60,6 +63,18 @@ class InvalidRequestError(NewsIngestError):
 
 
 class InvalidQueryError(InvalidRequestError):
+    pass
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    pass
+
+
+class GoneError(NewsIngestError):
+    pass
+
+
+class SignatureError(NewsIngestError):
     pass
 
 

@@ -60,6 +60,8 @@ class ParsedFeed:
     `ttl_s` is the publisher's hint for how long to wait between polls: RSS <ttl> or
     sy:updatePeriod/sy:updateFrequency, in seconds; None when absent.
     `sitemaps` are the children of a sitemap index, to be fetched and read as sitemaps.
+    `hubs` and `self_link` are the WebSub links the document itself carries (`<link rel="hub">`,
+    `<atom:link rel="self">`), absolute; the HTTP Link header is read beside it (app.pipeline.websub).
     """
 
     title: str | None
@@ -70,6 +72,8 @@ class ParsedFeed:
     warning: str | None = None
     sitemaps: tuple[SitemapRef, ...] = ()
     language: str | None = None
+    hubs: tuple[str, ...] = ()
+    self_link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

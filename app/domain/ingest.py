@@ -44,3 +44,4 @@ class StoredBatch:
     created: tuple[int, ...]
     updated: tuple[int, ...]
     quotes: int
+    published: tuple[datetime, ...] = ()  # published_at of each created article, for freshness metrics

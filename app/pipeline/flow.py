@@ -57,6 +57,18 @@ class FeedFetch:
 async def fetch_feed(feed: FeedSnapshot, fetcher: Fetcher) -> FeedFetch:
     """Conditional GET, then parse unless nothing changed. Raises FetchError / FeedParseError."""
     response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+    return read_feed(feed, response)
+
+
+def pushed_response(url: str, body: bytes, content_type: str | None) -> FetchResult:
+    """A document a WebSub hub pushed, in the shape of a fetched one, so that it takes the same
+    path as a polled document from here on (its Content-Type is the topic's, WebSub §7)."""
+    return FetchResult(url=url, status=200, headers={"content-type": content_type} if content_type else {},
+                       body=body)
+
+
+def read_feed(feed: FeedSnapshot, response: FetchResult) -> FeedFetch:
+    """Stop early if 304 or the bytes are the ones last seen; otherwise parse. Raises FeedParseError."""
     if response.not_modified:
         return FeedFetch("not_modified", response, None, feed.body_hash)
     digest: str | None = hashlib.sha256(response.body).hexdigest()

@@ -171,9 +171,25 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
                         else "ill-formed feed")
     for reason, count in Counter(e for e in found if isinstance(e, str)).items():
         warnings.append(f"poll: skipped {count} {'entry' if count == 1 else 'entries'}: {reason}")
+    hubs, self_link = _websub_links(feed, base)
     return ParsedFeed(title=clip(html_to_text(feed.get("title")), MAX_TITLE_CHARS), site_link=site,
                       version=d.get("version") or "", ttl_s=_ttl_hint_s(feed), entries=entries,
-                      warning="; ".join(w for w in warnings if w) or None, language=language)
+                      warning="; ".join(w for w in warnings if w) or None, language=language,
+                      hubs=hubs, self_link=self_link)
+
+
+def _websub_links(feed: Mapping[str, Any], base: str) -> tuple[tuple[str, ...], str | None]:
+    """`<link rel="hub">` / `<atom:link rel="hub">` and the first rel="self" of the document (WebSub §4)."""
+    hubs: list[str] = []
+    self_link = None
+    for link in feed.get("links") or ():
+        rels = str(link.get("rel") or "").lower().split()
+        href = _absolute(link.get("href"), base)
+        if href and "hub" in rels and href not in hubs:
+            hubs.append(href)
+        if href and "self" in rels and self_link is None:
+            self_link = href
+    return tuple(hubs), self_link
 
 
 # --------------------------------------------------------------------------- scheduling

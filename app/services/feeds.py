@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import (
@@ -16,7 +18,9 @@ from app.pipeline.fetch import check_url_allowed
 from app.pipeline.poll import candidate_feed_urls, discover_feed_urls, parse_feed, parse_opml, render_opml
 from app.runtime import Runtime
 from app.storage import feeds as store
-from app.storage.models import Feed
+from app.storage import websub
+from app.storage.freshness import median_lag
+from app.storage.models import Feed, WebSubSubscription
 from app.workers.ingest import IngestWorker, PollReport
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -128,3 +132,26 @@ async def export_opml(session: AsyncSession) -> bytes:
 
 async def poll_now(runtime: Runtime, feed_id: int) -> tuple[PollReport, Feed]:
     return await IngestWorker(runtime).poll_now(feed_id)
+
+
+async def update_feed(runtime: Runtime, session: AsyncSession, feed_id: int, changes: dict[str, Any]) -> Feed:
+    """Change a feed; pausing it also unsubscribes it from its WebSub hub (resuming subscribes again)."""
+    feed = await store.update_feed(session, feed_id, changes, now=runtime.clock())
+    if changes.get("paused"):
+        await websub.retire_feed(session, feed_id, now=runtime.clock())
+    return feed
+
+
+async def delete_feed(runtime: Runtime, session: AsyncSession, feed_id: int) -> None:
+    """Forget a feed (its articles stay); its WebSub hub is told to stop pushing it."""
+    await websub.retire_feed(session, feed_id, now=runtime.clock())
+    await store.delete_feed(session, feed_id)
+
+
+async def feed_detail(runtime: Runtime, session: AsyncSession,
+                      feed_id: int) -> tuple[Feed, WebSubSubscription | None, float | None, int]:
+    """The feed, its current WebSub subscription and its median lag (seconds, sample size)."""
+    feed = await store.get_feed(session, feed_id)
+    subscription = await websub.feed_subscription(session, feed_id)
+    lag, sample = await median_lag(session, feed_id)
+    return feed, subscription, lag, sample

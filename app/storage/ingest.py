@@ -10,7 +10,7 @@ to the same story cluster, and so is an exact duplicate from a source that may n
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,8 @@ from app.storage.outbox import article_event, quote_event, record_events
 from app.storage.search import article_document, indexed_on_insert, insert_target, write_index
 
 NEAR_DUPLICATE_BITS = 3
+# More work for the transaction that stores a feed's articles (e.g. deleting the WebSub push they came in).
+InTransaction = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,10 +283,10 @@ def _changed(article: Article, draft: ArticleDraft) -> bool:
 
 
 def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
-                 story: _StoryCandidate | Article | None) -> Article:
+                 story: _StoryCandidate | Article | None, seen_at: datetime | None = None) -> Article:
     article = Article(feed_id=feed_id, guid=draft.guid, canonical_url=draft.canonical_url, source=draft.source,
                       published_at=draft.published_at, created_at=now, updated_at=now, revision=1,
-                      extraction_attempts=1)
+                      extraction_attempts=1, first_seen_at=seen_at or now)
     _apply(article, draft)
     if story is not None:
         article.story_id = story.story_id or story.id
@@ -295,17 +297,21 @@ def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
 _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title", "summary", "text", "byline",
                     "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
                     "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
-                    "extraction", "extraction_reason", "extraction_attempts", "quote_count")
+                    "extraction", "extraction_reason", "extraction_attempts", "quote_count",
+                    "first_seen_at")
 
 
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],
-                       now: datetime, *, feed_url: str | None = None) -> StoredBatch:
+                       now: datetime, *, feed_url: str | None = None,
+                       seen_at: datetime | None = None) -> StoredBatch:
     """Insert new articles, update edited ones, then their quotes, index and events; the caller
     commits once. A constant number of statements whatever the number of drafts: on SQLite the
     transaction holds the one write lock, and every round trip inside it is time no other feed
     can store (per-article statements made the lock the ceiling of ingestion throughput).
 
-    `feed_url` is the polled feed's: what it may update is decided by `may_update`."""
+    `feed_url` is the polled feed's: what it may update is decided by `may_update`.
+    `seen_at`: when the document carrying the drafts arrived (new articles' first_seen_at;
+    defaults to `now`)."""
     drafts = [_scoped(feed_id, d) for d in drafts]
     exact = await _exact_matches(session, feed_id, drafts)
     candidates = await _story_candidates(session, [d for d in drafts if not exact.find(d)])
@@ -347,12 +353,12 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
             article, kept = created[repeat]  # kept as the object: later near-copies may point at it
             if _completeness(kept) > _completeness(draft):
                 continue
-            fresh = _new_article(feed_id, draft, now, story)
+            fresh = _new_article(feed_id, draft, now, story, seen_at)
             for column in _ARTICLE_COLUMNS:
                 setattr(article, column, getattr(fresh, column))
             created[repeat] = (article, draft)
             continue
-        article = _new_article(feed_id, draft, now, story)
+        article = _new_article(feed_id, draft, now, story, seen_at)
         if story is None and _has_fingerprint(draft):  # a near-copy earlier in this batch
             first = next((a for a, d in created if _has_fingerprint(d)
                           and hamming(a.simhash or 0, draft.simhash or 0) <= NEAR_DUPLICATE_BITS), None)
@@ -376,7 +382,7 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
     new_docs = [] if postgres else [article_document(a, d.search, postgres=False) for a, d in created]
     await write_index(session, new_docs, replace=False, alongside=record_events(session, events, now=now))
     return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),
-                       sum(len(q) for q in quotes.values()))
+                       sum(len(q) for q in quotes.values()), tuple(a.published_at for a, _ in created))
 
 
 async def _insert_articles(session: AsyncSession, created: list[tuple[Article, ArticleDraft]],

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -108,6 +109,11 @@ class Feed(Base):
     polls: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # WebSub: the hub and topic the feed advertised at its last parse, and until when a verified
+    # subscription has a hub pushing it (polling is relaxed until then; app.storage.websub).
+    websub_hub: Mapped[str | None] = mapped_column(String(2048))
+    websub_topic: Mapped[str | None] = mapped_column(String(2048))
+    push_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Article(Base):
@@ -148,6 +154,9 @@ class Article(Base):
     extraction_reason: Mapped[str | None] = mapped_column(String(500))
     extraction_attempts: Mapped[int] = mapped_column(Integer, default=0)
     quote_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the document carrying the entry reached us (poll answer or hub push); null for
+    # articles stored before migration 0008 (their created_at is the closest figure).
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Speaker(Base):
@@ -271,3 +280,50 @@ class DeliveryAttempt(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSubSubscription(Base):
+    """One subscription at a hub (app.domain.websub has the states). `token` is the unguessable
+    last segment of the callback URL; `secret` is the hub.secret that signs pushes. A row whose
+    feed was deleted keeps its data (feed_id null) until the hub has been told to stop."""
+
+    __tablename__ = "websub_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
+    hub_url: Mapped[str] = mapped_column(String(2048))
+    topic_url: Mapped[str] = mapped_column(String(2048))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the outstanding request, if any
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the hub's lease
+    next_action_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker's claim on the row
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushes: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSubPush(Base):
+    """A content distribution a hub sent, stored before we answer it and processed by a worker
+    through the polling pipeline; deleted in the transaction that stores its articles."""
+
+    __tablename__ = "websub_pushes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("websub_subscriptions.id", ondelete="CASCADE"),
+                                                 index=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -137,6 +137,10 @@ class DeliveryWorker:
                     await asyncio.wait_for(self._wake_or_stop(stop), timeout=timeout)
                 except TimeoutError:
                     pass
+                outbox = self.runtime.wakeups.event("outbox")
+                if outbox.is_set():  # this process just stored events: fan them out now, not after `idle`
+                    outbox.clear()
+                    next_dispatch = 0.0
         finally:
             if running:
                 await asyncio.wait(running, timeout=s.webhook_timeout_s + 1)
@@ -150,7 +154,8 @@ class DeliveryWorker:
                 self._sender = None
 
     async def _wake_or_stop(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait()),
+                   asyncio.ensure_future(self.runtime.wakeups.event("outbox").wait())]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -204,8 +209,12 @@ class DeliveryWorker:
         now = self.runtime.clock()
         if not self._done:
             self._done_since = time.monotonic()
-        self._done.append(decide(job, result, now, schedule=list(self.settings.webhook_retry_schedule_s),
-                                 jitter=self.settings.webhook_retry_jitter))
+        record, metric = decide(job, result, now, schedule=list(self.settings.webhook_retry_schedule_s),
+                                jitter=self.settings.webhook_retry_jitter)
+        self._done.append((record, metric))
+        if metric == "delivered":
+            self.runtime.metrics.delivery_lag.labels(job.event_type).observe(
+                max(0.0, (now - job.event_created_at).total_seconds()))
         self._wake.set()
 
     async def send(self, job: DeliveryJob, *, start_by: float | None = None) -> SendResult:

@@ -10,18 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from app.domain.errors import FeedParseError, FetchError, NewsIngestError
+from app.domain.feeds import FeedEntry
+from app.domain.ingest import ArticleDraft, StoredBatch
 from app.domain.limits import clean_text
 from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed, newest_entries
 from app.pipeline.poll import backoff_delay, feed_health, next_poll_at
+from app.pipeline.websub import discover
 from app.runtime import Runtime
+from app.storage import websub
 from app.storage.dialects import is_transient, storage_failure
 from app.storage.feeds import claim_due_feeds, claim_feed
-from app.storage.ingest import known_entries, save_feed_state, store_drafts
+from app.storage.ingest import InTransaction, known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
 from app.storage.outbox import record_events
 from app.storage.search import uses_tsvector
@@ -44,17 +49,17 @@ class PollReport:
     error: str | None = None
 
 
+def _snapshot(feed: Feed) -> FeedSnapshot:
+    return FeedSnapshot(id=feed.id, url=feed.url, etag=feed.etag, last_modified=feed.last_modified,
+                        body_hash=feed.body_hash)
+
+
 def _failure_message(exc: Exception) -> str:
     """What a feed's last_error says: our own errors as they are, a database error or a bug as a
     short component message (never SQL text; the whole error is in the log)."""
     if isinstance(exc, NewsIngestError):
         return clean_text(str(exc)) or type(exc).__name__
     return storage_failure(exc) or f"ingest: unexpected {type(exc).__name__}; see the service log"
-
-
-def _snapshot(feed: Feed) -> FeedSnapshot:
-    return FeedSnapshot(id=feed.id, url=feed.url, etag=feed.etag, last_modified=feed.last_modified,
-                        body_hash=feed.body_hash)
 
 
 class IngestWorker:
@@ -118,7 +123,8 @@ class IngestWorker:
         metrics.articles.labels("created").inc(report.created)
         metrics.articles.labels("updated").inc(report.updated)
         log.info("ingest: polled", extra={"feed_id": feed.id, "url": feed.url, "outcome": report.outcome,
-                                          "articles_created": report.created, "articles_updated": report.updated})
+                                          "articles_created": report.created,
+                                          "articles_updated": report.updated})
         return report
 
     def _next_poll(self, feed: Feed, now: datetime, fetched: FeedFetch) -> tuple[datetime, int]:
@@ -135,12 +141,16 @@ class IngestWorker:
         if parsed is None and feed.interval_s:
             # 304/unchanged says nothing about publishing frequency: keep the learned interval.
             at = max(at, now + timedelta(seconds=feed.interval_s)) if not feed.poll_interval_override_s else at
+        if feed.push_until is not None and feed.push_until > now and not feed.poll_interval_override_s:
+            # A hub pushes this feed (WebSub): poll only as a safety net, within the interval bounds.
+            relaxed = min(self.settings.websub_poll_interval_s, self.settings.max_poll_interval_s)
+            at = max(at, now + timedelta(seconds=relaxed))
         return at, int((at - now).total_seconds())
 
-    async def _store(self, feed: Feed, fetched: FeedFetch) -> PollReport:
-        now = self.runtime.clock()
-        parsed = fetched.parsed
-        entries = list(parsed.entries) if parsed else []
+    async def _drafts(self, feed: Feed, entries: Sequence[FeedEntry],
+                      now: datetime) -> tuple[list[ArticleDraft], bool]:
+        """Drafts of the entries worth a page fetch, at most `max_entries_per_poll` of them (newest
+        first), and whether any were left for a later poll."""
         async with self.runtime.db.sessions() as session:
             known = await known_entries(session, feed.id, entries) if entries else {}
         # Only new entries, entries whose title/summary the feed has edited, and entries whose
@@ -155,6 +165,26 @@ class IngestWorker:
         drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
                                     fetch_pages=self.settings.fetch_articles,
                                     tsvector=uses_tsvector(self.runtime.db.dialect), robots=robots) if todo else []
+        return drafts, deferred
+
+    def _hub_change(self, feed: Feed, fetched: FeedFetch, values: dict[str, object],
+                    now: datetime) -> InTransaction | None:
+        """WebSub discovery (§4) on every parsed document: when the advertised hub or topic
+        changed, record it and (re)subscribe in the poll's transaction."""
+        links = discover(fetched.response.headers, fetched.parsed, fetched.response.url)
+        hub, topic = (links.hub, links.topic) if links else (None, None)
+        if (hub, topic) == (feed.websub_hub, feed.websub_topic):
+            return None
+        values.update(websub_hub=hub, websub_topic=topic)
+        subscribe, allow_http = self.settings.public_url is not None, self.settings.websub_allow_http_hubs
+        return lambda session: websub.hub_changed(session, feed.id, links, now=now, subscribe=subscribe,
+                                                  allow_http=allow_http)
+
+    async def _store(self, feed: Feed, fetched: FeedFetch) -> PollReport:
+        now = self.runtime.clock()
+        parsed = fetched.parsed
+        entries = list(parsed.entries) if parsed else []
+        drafts, deferred = await self._drafts(feed, entries, now)
         response = fetched.response
         next_at, interval = self._next_poll(feed, now, fetched)
         values: dict[str, object] = {
@@ -175,14 +205,40 @@ class IngestWorker:
             if parsed.site_link and not feed.site_url:
                 values["site_url"] = parsed.site_link
         values.update(self._redirect_values(feed, fetched))
+        hub_change = self._hub_change(feed, fetched, values, now) if parsed is not None else None
+        stored = await self._commit(feed, drafts, values, now=now, seen_at=now, via="poll", also=hub_change)
+        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+
+    async def store_pushed(self, feed: Feed, fetched: FeedFetch, *, seen_at: datetime,
+                           also: InTransaction) -> PollReport:
+        """Store a document a WebSub hub pushed, exactly as a polled one is stored (same drafts,
+        dedup, quotes, index and events, one transaction), without touching the poll schedule
+        or the feed's health. `also` runs in that transaction (it deletes the stored push).
+        The caller holds the feed's lease; this releases it."""
+        parsed = fetched.parsed
+        entries = list(parsed.entries) if parsed else []
+        # An entry without a date of its own is dated when the push arrived, as a polled one
+        # is dated when its poll answered.
+        drafts, _ = await self._drafts(feed, entries, seen_at)  # a longer push: the rest waits for a poll
+        values: dict[str, object] = {}
+        if parsed is not None and parsed.title and not feed.title:
+            values["title"] = parsed.title
+        stored = await self._commit(feed, drafts, values, now=self.runtime.clock(), seen_at=seen_at, via="push",
+                                    also=also)
+        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+
+    async def _commit(self, feed: Feed, drafts: list[ArticleDraft], values: dict[str, object], *, now: datetime,
+                      seen_at: datetime, via: Literal["poll", "push"], also: InTransaction | None) -> StoredBatch:
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
                 async with self.runtime.db.transaction() as session:
-                    stored = await store_drafts(session, feed.id, drafts, now, feed_url=feed.url)
-                    if feed.state in ("failing", "gone"):
+                    stored = await store_drafts(session, feed.id, drafts, now, feed_url=feed.url, seen_at=seen_at)
+                    if feed.state in ("failing", "gone") and via == "poll":
                         await record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})],
                                       now=now)
                     await save_feed_state(session, feed.id, values)
+                    if also is not None:
+                        await also(session)
                 break
             except Exception as exc:
                 # Two workers storing articles that quote the same people can deadlock on the
@@ -191,8 +247,16 @@ class IngestWorker:
                     raise
                 log.warning("ingest: store conflict, retrying", extra={"feed_id": feed.id, "attempt": attempt})
                 await asyncio.sleep(random.uniform(0.05, 0.25) * attempt)
-        self.runtime.metrics.quotes.inc(stored.quotes)
-        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+        metrics = self.runtime.metrics
+        metrics.quotes.inc(stored.quotes)
+        stored_at = self.runtime.clock()
+        for published in stored.published:
+            # An entry without a date was given seen_at as its date: it says nothing about lag.
+            if published != seen_at:
+                metrics.store_lag.labels(via).observe(max(0.0, (stored_at - published).total_seconds()))
+        if stored.created or stored.updated:
+            self.runtime.wakeups.notify("outbox")
+        return stored
 
     def _redirect_values(self, feed: Feed, fetched: FeedFetch) -> dict[str, object]:
         # A permanent redirect moves the feed only when seen on two consecutive polls, so a
