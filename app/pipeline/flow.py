@@ -57,7 +57,7 @@ class FeedFetch:
 async def fetch_feed(feed: FeedSnapshot, fetcher: Fetcher) -> FeedFetch:
     """Conditional GET, then parse unless nothing changed. Raises FetchError / FeedParseError."""
     response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-    return read_feed(feed, response)
+    return await read_feed(feed, response, fetcher)
 
 
 def pushed_response(url: str, body: bytes, content_type: str | None) -> FetchResult:
@@ -67,8 +67,9 @@ def pushed_response(url: str, body: bytes, content_type: str | None) -> FetchRes
                        body=body)
 
 
-def read_feed(feed: FeedSnapshot, response: FetchResult) -> FeedFetch:
-    """Stop early if 304 or the bytes are the ones last seen; otherwise parse. Raises FeedParseError."""
+async def read_feed(feed: FeedSnapshot, response: FetchResult, fetcher: Fetcher) -> FeedFetch:
+    """Stop early if 304 or the bytes are the ones last seen; otherwise parse (a sitemap index:
+    with its freshest children, fetched). Raises FeedParseError, FetchError."""
     if response.not_modified:
         return FeedFetch("not_modified", response, None, feed.body_hash)
     digest: str | None = hashlib.sha256(response.body).hexdigest()

@@ -144,6 +144,7 @@ async def update_feed(runtime: Runtime, session: AsyncSession, feed_id: int, cha
 
 async def delete_feed(runtime: Runtime, session: AsyncSession, feed_id: int) -> None:
     """Forget a feed (its articles stay); its WebSub hub is told to stop pushing it."""
+    await store.get_feed(session, feed_id)  # NotFoundError first, for ids no row can have too
     await websub.retire_feed(session, feed_id, now=runtime.clock())
     await store.delete_feed(session, feed_id)
 
