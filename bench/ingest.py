@@ -185,7 +185,7 @@ async def ingest_run(backend: str, base: str, feeds: int) -> str:
         upgrade_to_head(url)
         runtime = Runtime.from_settings(settings_for(url))
         await add_feeds(runtime, base, feeds)
-        await runtime.cpu.run(len, "warm")  # start the extraction processes before timing
+        await runtime.cpu.run("warm", len, "warm")  # start the extraction processes before timing
         expected = feeds * 20
 
         async def articles() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 
@@ -74,6 +74,16 @@ class OpmlImportResult(BaseModel):
     invalid: list[str] = Field(description="Outline URLs that were refused, with the reason")
 
 
+PipelineStep = Literal["extract", "quotes"]
+
+
+class SkippedStepOut(BaseModel):
+    step: PipelineStep = Field(description=(
+        "extract: the page's text could not be extracted in time (the feed's content is kept); "
+        "quotes: the text was not searched for quotes"))
+    reason: str = Field(description="Why, e.g. the step ran over its time budget")
+
+
 class ArticleSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -95,8 +105,15 @@ class ArticleSummary(BaseModel):
     extraction: Literal["ok", "feed_only", "retry"] = Field(
         description="ok: main text extracted from the page; feed_only/retry: the feed's content is kept")
     quote_count: int
+    skipped: list[SkippedStepOut] = Field(default_factory=list, description=(
+        "Steps of the pipeline that did not run to their end for this article, and why; empty when all ran"))
     snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
     score: float | None = Field(None, description="Search only: relevance (higher is better)")
+
+    @field_validator("skipped", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
 
 
 class ArticleOut(ArticleSummary):

@@ -36,6 +36,7 @@ class ParsedFeed:
     ttl_s: int | None
     entries: tuple[FeedEntry, ...] = field(default_factory=tuple)
     warning: str | None = None
+    omitted: int = 0  # entries of the document left out (beyond the newest that are read)
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,7 @@ def _apply(article: Article, draft: ArticleDraft) -> None:
     article.simhash_b0, article.simhash_b1, article.simhash_b2, article.simhash_b3 = _bands(draft.simhash)
     article.extraction = draft.extraction
     article.quote_count = len(draft.quotes)
+    article.skipped = [{"step": s.step, "reason": s.reason} for s in draft.skipped] or None
 
 
 def _mentions(stored: Sequence[tuple[Article, ArticleDraft]]) -> list[SpeakerMention]:
@@ -263,7 +264,7 @@ def _new_article(feed_id: int | None, draft: ArticleDraft, now: datetime,
 _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title", "summary", "text", "byline",
                     "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
                     "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
-                    "extraction", "extraction_attempts", "quote_count")
+                    "extraction", "extraction_attempts", "quote_count", "skipped")
 
 
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],

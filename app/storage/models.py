@@ -127,6 +127,9 @@ class Article(Base):
     extraction: Mapped[str] = mapped_column(String(16), default="ok")  # ok|feed_only|retry
     extraction_attempts: Mapped[int] = mapped_column(Integer, default=0)
     quote_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Steps that did not run to their end, e.g. [{"step": "quotes", "reason": "quotes: stopped
+    # after its time budget of 5 s"}]; null when every step ran.
+    skipped: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class Speaker(Base):

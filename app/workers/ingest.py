@@ -98,7 +98,8 @@ class IngestWorker:
     async def refresh(self, feed: Feed) -> PollReport:
         metrics = self.runtime.metrics
         try:
-            fetched = await fetch_feed(_snapshot(feed), self.runtime.fetcher)
+            fetched = await fetch_feed(_snapshot(feed), self.runtime.fetcher, self.runtime.cpu.run,
+                                       max_entries=self.settings.max_feed_entries)
             report = await self._store(feed, fetched)
         except (FetchError, FeedParseError) as exc:
             report = await self._record_failure(feed, exc)
@@ -140,6 +141,10 @@ class IngestWorker:
                 or (known[e.guid].title or "") != (e.title or "")
                 or (known[e.guid].summary or "") != (e.summary or "")
                 or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
+        # Entries are newest first: a feed that brings more than one poll takes gets the rest on
+        # the next polls, which come soon and read the document again (no validators kept).
+        later = len(todo) - self.settings.max_entries_per_poll
+        todo = todo[:self.settings.max_entries_per_poll]
         drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
                                     fetch_pages=self.settings.fetch_articles,
                                     tsvector=uses_tsvector(self.runtime.db.dialect)) if todo else []
@@ -160,6 +165,9 @@ class IngestWorker:
             if parsed.site_link and not feed.site_url:
                 values["site_url"] = parsed.site_link
         values.update(self._redirect_values(feed, fetched))
+        if later > 0:
+            values.update(etag=None, last_modified=None, body_hash=None,
+                          next_poll_at=min(next_at, now + timedelta(seconds=self.settings.min_poll_interval_s)))
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
                 async with self.runtime.db.transaction() as session:
@@ -177,7 +185,8 @@ class IngestWorker:
                 log.warning("ingest: store conflict, retrying", extra={"feed_id": feed.id, "attempt": attempt})
                 await asyncio.sleep(random.uniform(0.05, 0.25) * attempt)
         self.runtime.metrics.quotes.inc(stored.quotes)
-        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+        total = len(entries) + (parsed.omitted if parsed else 0)
+        return PollReport(feed.id, fetched.outcome, total, len(stored.created), len(stored.updated))
 
     def _redirect_values(self, feed: Feed, fetched: FeedFetch) -> dict[str, object]:
         # A permanent redirect moves the feed only when seen on two consecutive polls, so a
