@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from pathlib import Path
@@ -62,7 +63,8 @@ async def migration_status(db: Database) -> tuple[bool, bool, str | None]:
             current = await conn.run_sync(_current)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return False, False, f"database: {type(exc).__name__}: {exc}"[:300]
-    head = head_revision(db.url)
+    # The first call reads every migration script (about a second): in a thread, not on the loop.
+    head = await asyncio.to_thread(head_revision, db.url)
     if current != head:
         return True, False, f"migrations: database at {current}, code expects {head}; run `news-ingest migrate`"
     return True, True, None

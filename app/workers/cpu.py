@@ -56,6 +56,10 @@ class CpuPool:
         self._pool: ProcessPool | None = None
         self._threads: ThreadPoolExecutor | None = None
 
+    def full(self) -> bool:
+        """Every slot is taken: the next step waits."""
+        return self._free.locked()
+
     async def run(self, step: str, fn: Callable[..., T], *args: Any, wait_s: float | None = None,
                   skip: Callable[[], str | None] | None = None) -> T:
         """`fn(*args)` in a worker within the budget of `step` (none if the step has no budget).
