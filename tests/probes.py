@@ -9,6 +9,11 @@ from typing import Any
 
 import httpx
 
+# How late a probe may be answered while hostile input is processed. Generous: the tests share
+# two cores with other work, which alone delays a probe by a few hundred milliseconds at times;
+# the stalls this catches were 2.7-14.5 s. bench/hostile.py measures the real figures.
+STALL_S = 1.0
+
 
 async def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     """Poll `condition` (something another thread or process changes) without blocking the loop."""

@@ -21,7 +21,7 @@ from app.workers.ingest import IngestWorker
 from tests.conftest import make_settings
 from tests.cpu_steps import spin_on_pages, spin_parse, spin_quotes
 from tests.feedserver import FeedServer
-from tests.probes import probe_while
+from tests.probes import STALL_S, probe_while
 
 PAGE = ("<html><head><title>Harbour</title></head><body><article><h1>Harbour dues {n}</h1>"
         + "<p>The harbour board met on Tuesday to discuss the dues that ferry operators pay each season, "
@@ -157,5 +157,5 @@ async def test_a_hostile_feed_does_not_stall_the_event_loop(
     poll = asyncio.create_task(IngestWorker(runtime).poll_now(feed_id))
     latencies = await probe_while(poll, client, "/readyz")
     report, _ = await poll
-    assert max(latencies, default=0.0) < 0.5
+    assert max(latencies, default=0.0) < STALL_S
     assert report.created <= runtime.settings.max_entries_per_poll
