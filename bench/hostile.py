@@ -249,6 +249,11 @@ class Bench:
         return f"{result['status']}, PATCH meanwhile {patch_ms:.0f} ms"
 
 
+def idle() -> str:
+    time.sleep(3)
+    return "-"
+
+
 def run(database_url: str) -> str:
     load_before = os.getloadavg()[0]
     site, site_base = start_site()
@@ -259,7 +264,7 @@ def run(database_url: str) -> str:
     prober.start()
     bench = Bench(base, key, proc.pid, prober)
     try:
-        bench.phase("idle", lambda: time.sleep(3) or "-")
+        bench.phase("idle", idle)
         bench.phase("quotes-typical-5kb", lambda: bench.extract(TYPICAL))
         for kb in QUOTE_SIZES_KB:
             bench.phase(f"quotes-{kb}kb", lambda kb=kb: bench.extract(('"a ' * (kb * 350))[:kb * 1024]))

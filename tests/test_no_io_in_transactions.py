@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -104,7 +105,7 @@ async def test_a_slow_name_lookup_does_not_hold_other_writes(
     other = await add_feed(runtime, "http://127.0.0.1:9/other.xml")
     hook = {"url": "http://127.0.0.1:9/hook", "events": ["article.created"]}
     subscription = (await client.post("/v1/subscriptions", json=hook)).json()["id"]
-    request = {
+    request: Callable[[], Coroutine[Any, Any, httpx.Response]] = {
         "register-feed": lambda: client.post("/v1/feeds", json={"url": f"http://{SLOW_HOST}/feed.xml"}),
         "import-opml": lambda: client.post("/v1/feeds:import", content=OPML,
                                            headers={"content-type": "text/x-opml"}),

@@ -32,8 +32,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pebble import ProcessPool
-from pebble.common import ProcessExpired
+from pebble import ProcessExpired, ProcessPool
 
 from app.domain.errors import BusyError, CpuBudgetError, CpuStepError
 
@@ -130,7 +129,7 @@ class CpuPool:
 
     def _process_pool(self) -> ProcessPool:
         if self._pool is not None and not self._pool.active:  # broken (a manager thread died)
-            self._pool.stop()
+            self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
             self._pool = None
         if self._pool is None:
             self._pool = ProcessPool(max_workers=self.processes, initializer=self._warm_up,
@@ -146,7 +145,7 @@ class CpuPool:
         """Stop the workers; a step still running is abandoned (its caller is gone by now)."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            pool.stop()
+            pool.stop()  # type: ignore[no-untyped-call]
             await asyncio.to_thread(pool.join)
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
