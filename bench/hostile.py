@@ -12,10 +12,12 @@ and a local hostile site in this process, then, while a thread asks GET /readyz 
                                                    while a PATCH of another feed is timed
     discovery-slow-alternates                      a page advertising feeds that all drip
 
-For each it prints the answer, the worst /readyz latency in its window and the CPU seconds the
-service (its process and its pool processes) spent. Last line:
+For each it prints the answer, the worst /readyz latency in its window, the worst latency of an
+idle control server probed the same way (what the machine alone adds: on two shared cores the
+pools' work and other processes delay any process's wake-ups) and the CPU seconds the service (its
+process and its pool processes) spent. Last line:
 
-    readyz_worst_ms=... readyz_idle_ms=... cpu_s_quotes_200kb=... ... backend=sqlite|postgresql
+    readyz_worst_ms=... readyz_idle_ms=... control_worst_ms=... cpu_s_quotes_200kb=... ... backend=sqlite|postgresql
 
     python bench/hostile.py [--database-url postgresql+asyncpg://postgres@127.0.0.1/some_db]
 
@@ -169,11 +171,11 @@ def start_service(database_url: str, port: int) -> tuple[subprocess.Popen[bytes]
 
 
 class Prober(threading.Thread):
-    """GET /readyz every 20 ms; keeps (started, latency) of each."""
+    """GET `url` every 20 ms; keeps (started, latency) of each."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
-        self.base = base
+        self.url = url
         self.samples: list[tuple[float, float]] = []
         self.stop = threading.Event()
 
@@ -182,7 +184,7 @@ class Prober(threading.Thread):
             while not self.stop.is_set():
                 started = time.monotonic()
                 try:
-                    client.get(f"{self.base}/readyz")
+                    client.get(self.url)
                 except httpx.HTTPError:
                     pass
                 self.samples.append((started, time.monotonic() - started))
@@ -193,12 +195,22 @@ class Prober(threading.Thread):
         return 1000 * max((lat for at, lat in self.samples if at <= end and at + lat >= start), default=0.0)
 
 
+def start_control(port: int) -> subprocess.Popen[bytes]:
+    """An idle HTTP server of its own (the standard library's), probed like /readyz: its latency is
+    what the machine alone adds (other processes, the pools' work competing for the cores)."""
+    return subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
+                             "--directory", tempfile.gettempdir()], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 class Bench:
-    def __init__(self, base: str, key: str, pid: int, prober: Prober) -> None:
+    def __init__(self, base: str, key: str, pid: int, prober: Prober, control: Prober) -> None:
         self.api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300)
         self.pid = pid
         self.prober = prober
+        self.control = control
         self.results: dict[str, tuple[float, float]] = {}
+        self.controls: dict[str, float] = {}
 
     def phase(self, name: str, work: Any) -> Any:
         cpu0, start = cpu_seconds(self.pid), time.monotonic()
@@ -207,8 +219,9 @@ class Bench:
         time.sleep(0.1)  # the last probes of the window finish
         worst, cpu = self.prober.worst(start, end), cpu_seconds(self.pid) - cpu0
         self.results[name] = (worst, cpu)
+        self.controls[name] = self.control.worst(start, end)
         print(f"{name:28} {str(outcome):42} {end - start:7.1f} s  readyz worst {worst:8.1f} ms  "
-              f"service CPU {cpu:6.2f} s", flush=True)
+              f"(idle control server {self.controls[name]:7.1f} ms)  service CPU {cpu:6.2f} s", flush=True)
         return outcome
 
     def extract(self, text: str) -> str:
@@ -260,9 +273,12 @@ def run(database_url: str) -> str:
     port = free_port()
     proc, key = start_service(database_url, port)
     base = f"http://127.0.0.1:{port}"
-    prober = Prober(base)
+    control_port = free_port()
+    control_proc = start_control(control_port)
+    prober, control = Prober(f"{base}/readyz"), Prober(f"http://127.0.0.1:{control_port}/missing")
     prober.start()
-    bench = Bench(base, key, proc.pid, prober)
+    control.start()
+    bench = Bench(base, key, proc.pid, prober, control)
     try:
         bench.phase("idle", idle)
         bench.phase("quotes-typical-5kb", lambda: bench.extract(TYPICAL))
@@ -275,19 +291,23 @@ def run(database_url: str) -> str:
         bench.phase("discovery-slow-alternates", lambda: bench.register_while_patching(f"{site_base}/home", other))
     finally:
         prober.stop.set()
+        control.stop.set()
+        control_proc.terminate()
         site.closing.set()
         rss = peak_rss_mb(proc.pid)
         proc.terminate()
         proc.wait(30)
         site.shutdown()
-    worst = max(w for name, (w, _) in bench.results.items() if not name.startswith("patch_") and name != "idle")
+    hostile = [name for name in bench.results if not name.startswith("patch_") and name != "idle"]
+    worst = max(bench.results[name][0] for name in hostile)
+    control_worst = max(bench.controls[name] for name in hostile)
     median = 1000 * sorted(lat for _, lat in prober.samples)[len(prober.samples) // 2]
     print(f"service peak RSS {rss:.0f} MB; /readyz median {median:.1f} ms, worst over all hostile inputs "
-          f"{worst:.1f} ms; load average before/after {load_before:.1f}/{os.getloadavg()[0]:.1f} on "
+          f"{worst:.1f} ms (idle control server {control_worst:.1f} ms); load average before/after {load_before:.1f}/{os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     pairs = [f"readyz_worst_ms={worst:.1f}", f"readyz_idle_ms={bench.results['idle'][0]:.1f}",
-             f"readyz_median_ms={median:.1f}"]
+             f"readyz_median_ms={median:.1f}", f"control_worst_ms={control_worst:.1f}"]
     for name, (ms, cpu) in bench.results.items():
         key_name = name.replace("-", "_")
         pairs.append(f"{key_name}_ms={ms:.0f}" if name.startswith("patch_") else f"cpu_s_{key_name}={cpu:.2f}")
