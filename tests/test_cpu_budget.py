@@ -16,7 +16,7 @@ from app.config import Settings
 from app.domain.errors import BusyError, CpuBudgetError
 from app.pipeline.analyse import quotes_of
 from app.runtime import Runtime
-from app.workers.cpu import CpuPool
+from app.workers.cpu import WORKER_NICENESS, CpuPool
 from tests.conftest import make_settings
 from tests.cpu_steps import spin, spin_quotes, worker_pid
 from tests.probes import STALL_S, probe_while, wait_until
@@ -114,3 +114,11 @@ async def test_extraction_answers_503_when_no_worker_frees_up_in_time(
     # cancelling the holder stopped its worker: the next text is served
     ok = await client.post("/v1/quotes:extract", json={"text": '"Now," Tilda Brann said.'})
     assert ok.status_code == 200 and len(ok.json()["quotes"]) == 1
+
+
+async def test_workers_yield_the_cores_to_the_service_process() -> None:
+    pool = CpuPool(1)
+    try:
+        assert await pool.run("nice", os.nice, 0) == os.nice(0) + WORKER_NICENESS
+    finally:
+        await pool.aclose()

@@ -9,6 +9,7 @@ and event-loop threads can deadlock). A step over its budget is abandoned: its w
 killed and a fresh one started, so a hostile input cannot keep a pool slot. A worker that dies
 (a crash, the kernel's OOM killer) fails its step with CpuStepError and is replaced as well.
 The budget counts from the moment a worker takes the step, not while it waits in the queue.
+Workers run at a lower priority (WORKER_NICENESS) than the service process.
 
 In-process mode (`processes=0`, used by the tests and for debugging) runs steps in threads. A
 thread cannot be killed: a step over its budget is abandoned (the caller gets CpuBudgetError at
@@ -37,8 +38,18 @@ from pebble import ProcessExpired, ProcessPool
 from app.domain.errors import BusyError, CpuBudgetError, CpuStepError
 
 T = TypeVar("T")
+# Workers run a little below the service process's priority: on a machine with as many busy
+# workers as cores, the event loop (API requests, probes, storing) is scheduled first and the
+# workers take what is left; alone on the machine they lose nothing.
+WORKER_NICENESS = 5
 IN_PROCESS_THREADS = 4
 SLOTS_PER_PROCESS = 2  # one running, one queued in the pool: no worker idles between steps
+
+
+def _start_worker(warm_up: Callable[[], None] | None) -> None:
+    os.nice(WORKER_NICENESS)
+    if warm_up is not None:
+        warm_up()
 
 
 class CpuPool:
@@ -132,8 +143,8 @@ class CpuPool:
             self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
             self._pool = None
         if self._pool is None:
-            self._pool = ProcessPool(max_workers=self.processes, initializer=self._warm_up,
-                                     context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPool(max_workers=self.processes, initializer=_start_worker,
+                                     initargs=(self._warm_up,), context=multiprocessing.get_context("spawn"))
         return self._pool
 
     def _thread_pool(self) -> ThreadPoolExecutor:
