@@ -170,9 +170,14 @@ async def _import(settings: Settings, data: bytes) -> tuple[int, int, list[str]]
     from app.services.feeds import import_opml
 
     total = len(parse_opml(data))
+    from app.runtime import Runtime
+
     with click.progressbar(length=total, label="importing feeds", file=sys.stderr) as bar:
-        return await _with_session(settings, lambda runtime, session: import_opml(
-            runtime, session, data, progress=bar.update))
+        runtime = Runtime.from_settings(settings)
+        try:
+            return await import_opml(runtime, data, progress=bar.update)
+        finally:
+            await runtime.close()
 
 
 @feeds.command("import-opml")

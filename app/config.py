@@ -59,10 +59,26 @@ class Settings(BaseSettings):
         "Fetch an article page only when the site's robots.txt allows it (RFC 9309); turn off only "
         "for sources that gave permission"))
     robots_ttl_s: int = Field(3600, ge=60, le=86400, description="How long a site's robots.txt is cached")
-    max_entries_per_poll: int = Field(200, ge=1, description=(
-        "New entries (sitemap URLs, feed items) whose pages one poll fetches, newest first; "
-        "the rest wait for the next polls"))
     extract_processes: int = Field(-1, description="Processes for extraction; -1: one per CPU, 0: in-process")
+    max_entries_per_poll: int = Field(100, ge=1, description=(
+        "New or edited entries (feed items, sitemap URLs) one poll fetches and analyses, newest first; "
+        "the rest wait for the next polls, which come soon"))
+    max_feed_entries: int = Field(1000, ge=1, description=(
+        "Entries read from one feed document, newest first; older ones beyond this are ignored"))
+
+    # Time budgets of the CPU-bound steps (issue 12). A step over its budget is abandoned (its
+    # worker process killed and replaced) and the reason recorded where the user sees it.
+    parse_budget_s: float = Field(20.0, gt=0, description="Parsing one feed document or discovery page")
+    extract_budget_s: float = Field(10.0, gt=0, description=(
+        "Extracting one page's text, fingerprint and search tokens"))
+    quotes_budget_s: float = Field(5.0, gt=0, description="Finding the quotes of one text (ingestion and API)")
+    api_extract_processes: int = Field(1, ge=0, description=(
+        "Processes that serve POST /v1/quotes:extract in each API process (0: a thread of the API process)"))
+
+    # Registering a feed (discovery).
+    discovery_candidates: int = Field(4, ge=0, description=(
+        "Advertised or common feed URLs tried when a registered URL is a page, not a feed"))
+    discovery_deadline_s: float = Field(20.0, gt=0, description="Time allowed for all of one discovery")
 
     # API.
     open_read: bool = Field(False, description="Serve read endpoints without an API key")

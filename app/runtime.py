@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from app.config import Settings
 from app.metrics import Metrics
+from app.pipeline.analyse import warm_up
 from app.pipeline.fetch import Fetcher
 from app.pipeline.robots import RobotsCache
 from app.storage.database import Database
@@ -19,6 +20,11 @@ from app.workers.cpu import CpuPool
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def cpu_budgets(settings: Settings) -> dict[str, float]:
+    return {"parse": settings.parse_budget_s, "extract": settings.extract_budget_s,
+            "quotes": settings.quotes_budget_s}
 
 
 def make_fetcher(settings: Settings) -> Fetcher:
@@ -45,6 +51,7 @@ class Runtime:
     _fetcher: Fetcher | None = None
     _cpu: CpuPool | None = None
     _robots: RobotsCache | None = None
+    _api_cpu: CpuPool | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -68,8 +75,18 @@ class Runtime:
     @property
     def cpu(self) -> CpuPool:
         if self._cpu is None:
-            self._cpu = CpuPool(self.settings.extract_processes)
+            self._cpu = CpuPool(self.settings.extract_processes, cpu_budgets(self.settings), warm_up=warm_up)
         return self._cpu
+
+    @property
+    def api_cpu(self) -> CpuPool:
+        """The pool of the API's own CPU work (POST /v1/quotes:extract): apart from ingestion's,
+        so a request never queues behind a backlog of feeds, and small (started on first use), as
+        every API process of a scaled-out deployment has one."""
+        if self._api_cpu is None:
+            self._api_cpu = CpuPool(self.settings.api_extract_processes, cpu_budgets(self.settings),
+                                    slots_per_process=1, warm_up=warm_up)
+        return self._api_cpu
 
     async def close(self) -> None:
         if self._fetcher is not None:
@@ -78,7 +95,8 @@ class Runtime:
         if self._robots is not None:
             self._robots.close()
             self._robots = None
-        if self._cpu is not None:
-            self._cpu.close()
-            self._cpu = None
+        for pool in (self._cpu, self._api_cpu):
+            if pool is not None:
+                await pool.aclose()
+        self._cpu = self._api_cpu = None
         await self.db.dispose()

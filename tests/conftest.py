@@ -21,7 +21,7 @@ from app.storage.keys import create_key
 from app.storage.migrate import upgrade_to_head
 from app.storage.models import Base
 
-pytest_plugins = ["tests.conftest_feedserver"]
+pytest_plugins = ["tests.conftest_feedserver", "tests.conftest_guards"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

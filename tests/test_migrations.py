@@ -82,3 +82,24 @@ def test_models_and_migrations_agree(scratch_url: str) -> None:
 def _is_search_object(entry: object) -> bool:
     text_ = repr(entry)
     return "_fts" in text_ or "search_vector" in text_
+
+
+async def test_readiness_reads_the_revision_of_any_database(scratch_url: str) -> None:
+    """/readyz's check, on a database without the version table, behind head, and at head."""
+    from alembic import command
+
+    from app.storage.database import Database
+    from app.storage.migrate import alembic_config, migration_status
+
+    db = Database(scratch_url)
+    try:
+        assert await migration_status(db) == (
+            True, False, f"migrations: database at None, code expects {head_revision(scratch_url)}; "
+                         "run `news-ingest migrate`")
+        command.upgrade(alembic_config(scratch_url), "0004")
+        reachable, at_head, detail = await migration_status(db)
+        assert (reachable, at_head) == (True, False) and "database at 0004" in (detail or "")
+        upgrade_to_head(scratch_url)
+        assert await migration_status(db) == (True, True, None)
+    finally:
+        await db.dispose()

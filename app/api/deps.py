@@ -17,7 +17,9 @@ from app.storage.keys import find_active_key
 _bearer = HTTPBearer(auto_error=False, description="An API key created with `news-ingest keys create`")
 
 
-def get_runtime(request: Request) -> Runtime:
+# async, though they do not await: FastAPI runs a plain `def` dependency in a worker thread,
+# a thread hop on every request for a dictionary lookup.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -25,7 +27,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 

@@ -30,9 +30,11 @@ router = APIRouter(prefix="/v1", tags=["feeds"], responses=problem_responses(401
 
 @router.post("/feeds", operation_id="createFeed", status_code=201, response_model=FeedOut,
              dependencies=[AdminAccess], responses=problem_responses(409))
-async def create_feed(body: FeedCreate, runtime: RuntimeDep, session: SessionDep) -> FeedOut:
-    """Register a feed. A site's home page is accepted too: its feed is discovered."""
-    feed = await service.register_feed(runtime, session, url=str(body.url), title=body.title,
+async def create_feed(body: FeedCreate, runtime: RuntimeDep) -> FeedOut:
+    """Register a feed. A site's home page is accepted too: its feed is discovered (a few
+    candidate URLs, within `NEWS_INGEST_DISCOVERY_DEADLINE_S`)."""
+    # No SessionDep: the service writes only after the network work (see register_feed).
+    feed = await service.register_feed(runtime, url=str(body.url), title=body.title,
                                        interval_override_s=body.poll_interval_s)
     return FeedOut.model_validate(feed)
 
@@ -60,10 +62,10 @@ async def export_opml(session: SessionDep) -> Response:
 @router.post("/feeds:import", operation_id="importFeedsOpml", response_model=OpmlImportResult,
              dependencies=[AdminAccess])
 async def import_opml(
-    runtime: RuntimeDep, session: SessionDep,
+    runtime: RuntimeDep,
     document: Annotated[str, Body(media_type="text/x-opml", description="An OPML document")],
 ) -> OpmlImportResult:
-    created, existing, invalid = await service.import_opml(runtime, session, document.encode())
+    created, existing, invalid = await service.import_opml(runtime, document.encode())
     return OpmlImportResult(created=created, existing=existing, invalid=invalid)
 
 

@@ -18,7 +18,10 @@ from starlette.routing import compile_path
 
 from app.domain.errors import (
     AuthError,
+    BusyError,
     ConflictError,
+    CpuBudgetError,
+    CpuStepError,
     FetchError,
     ForbiddenError,
     GoneError,
@@ -42,6 +45,17 @@ STATUS_BY_ERROR: list[tuple[type[NewsIngestError], int, str]] = [
     (PayloadTooLargeError, 413, "Content Too Large"),
     (InvalidRequestError, 422, "Unprocessable Content"),
     (FetchError, 422, "Unprocessable Content"),
+    (CpuBudgetError, 422, "Too Costly To Process"),
+    (CpuStepError, 422, "Could Not Be Processed"),
+    (BusyError, 503, "Service Busy"),
+]
+
+# Problem types of our own (RFC 9457 §3.1.1), documented in the README under "Problem types".
+PROBLEM_DOCS = "https://github.com/news-ingest/news-ingest#problem-types"
+TYPE_BY_ERROR: list[tuple[type[NewsIngestError], str]] = [
+    (CpuBudgetError, f"{PROBLEM_DOCS}-cpu-budget-exceeded"),
+    (CpuStepError, f"{PROBLEM_DOCS}-cpu-step-failed"),
+    (BusyError, f"{PROBLEM_DOCS}-busy"),
 ]
 
 
@@ -66,7 +80,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {400: "Bad request", 401: "Missing or invalid API key", 403: "The API key lacks the scope",
             404: "Not found", 409: "Conflict with stored state", 410: "Gone", 413: "Content too large",
             422: "Invalid request",
-            429: "Too many requests"}
+            429: "Too many requests", 503: "Busy: try again after Retry-After seconds"}
     return {s: _problem_content(text.get(s, "Error")) for s in statuses}
 
 
@@ -119,9 +133,11 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(NewsIngestError)
     async def _domain_error(request: Request, exc: NewsIngestError) -> JSONResponse:
+        type_ = next((t for cls, t in TYPE_BY_ERROR if isinstance(exc, cls)), "about:blank")
+        headers = {"Retry-After": str(round(exc.retry_after_s))} if isinstance(exc, BusyError) else None
         for cls, status, title in STATUS_BY_ERROR:
             if isinstance(exc, cls):
-                return problem(status, title, str(exc), request)
+                return problem(status, title, str(exc), request, type=type_, headers=headers)
         return problem(500, "Internal Server Error", str(exc), request)
 
     @app.exception_handler(RequestValidationError)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ReadAccess, SessionDep
+from app.api.deps import ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
     CursorIn,
@@ -22,7 +22,7 @@ from app.api.schemas import (
     QuoteOut,
     SpeakerOut,
 )
-from app.pipeline.quotes import find_quotes
+from app.pipeline.analyse import quotes_of
 from app.storage import quotes as store
 
 router = APIRouter(prefix="/v1", tags=["quotes"], dependencies=[ReadAccess],
@@ -47,10 +47,16 @@ async def list_quotes(
     return Page[QuoteOut](items=[QuoteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.post("/quotes:extract", operation_id="extractQuotes", response_model=ExtractResponse)
-async def extract_quotes(body: ExtractRequest) -> ExtractResponse:
-    """Find the quotes in a text without storing anything."""
-    found = find_quotes(body.text, body.title)
+@router.post("/quotes:extract", operation_id="extractQuotes", response_model=ExtractResponse,
+             responses=problem_responses(503))
+async def extract_quotes(body: ExtractRequest, runtime: RuntimeDep) -> ExtractResponse:
+    """Find the quotes in a text without storing anything.
+
+    Runs in a worker of its own within the quotes budget (`NEWS_INGEST_QUOTES_BUDGET_S`): a text
+    that takes longer is refused with 422 (type `...#problem-types-cpu-budget-exceeded`); when
+    every worker stays busy that long, 503 with Retry-After."""
+    budget = runtime.settings.quotes_budget_s
+    found = await runtime.api_cpu.run("quotes", quotes_of, body.text, body.title, wait_s=budget)
     return ExtractResponse(quotes=[ExtractedQuote(**q.to_dict()) for q in found])
 
 

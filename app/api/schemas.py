@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StringConstraints,
     UrlConstraints,
+    field_validator,
 )
 
 from app.domain.limits import (
@@ -173,6 +174,16 @@ class OpmlImportResult(BaseModel):
     invalid: list[str] = Field(description="Outline URLs that were refused, with the reason")
 
 
+PipelineStep = Literal["extract", "quotes"]
+
+
+class SkippedStepOut(BaseModel):
+    step: PipelineStep = Field(description=(
+        "extract: the page's text could not be extracted in time (the feed's content is kept); "
+        "quotes: the text was not searched for quotes"))
+    reason: str = Field(description="Why, e.g. the step ran over its time budget")
+
+
 class ArticleSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -199,8 +210,15 @@ class ArticleSummary(BaseModel):
     quote_count: int
     first_seen_at: datetime | None = Field(None, description=(
         "When the feed document (or hub push) that first carried the article arrived"))
+    skipped: list[SkippedStepOut] = Field(default_factory=list, description=(
+        "Steps of the pipeline that did not run to their end for this article, and why; empty when all ran"))
     snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
     score: float | None = Field(None, description="Search only: relevance (higher is better)")
+
+    @field_validator("skipped", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
 
 
 class ArticleOut(ArticleSummary):

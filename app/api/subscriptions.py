@@ -47,10 +47,9 @@ def _delivery_out(delivery: Delivery, event: Event, attempts: list[DeliveryAttem
 
 @router.post("/subscriptions", operation_id="createSubscription", status_code=201,
              response_model=SubscriptionWithSecret, dependencies=[AdminAccess])
-async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep,
-                              session: SessionDep) -> SubscriptionWithSecret:
+async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep) -> SubscriptionWithSecret:
     """Subscribe a receiver URL to events. The response holds the signing secret, shown once."""
-    sub = await service.create(runtime, session, url=str(body.url), events=list(body.events),
+    sub = await service.create(runtime, url=str(body.url), events=list(body.events),
                                flt=body.filter.model_dump(exclude_none=True) if body.filter else None,
                                description=body.description, include_text=body.include_text)
     return SubscriptionWithSecret.model_validate(sub)
@@ -74,13 +73,13 @@ async def get_subscription(subscription_id: int, session: SessionDep) -> Subscri
 
 @router.patch("/subscriptions/{subscription_id}", operation_id="updateSubscription",
               response_model=SubscriptionOut, dependencies=[AdminAccess], responses=problem_responses(404))
-async def update_subscription(subscription_id: int, body: SubscriptionUpdate, runtime: RuntimeDep,
-                              session: SessionDep) -> SubscriptionOut:
+async def update_subscription(subscription_id: int, body: SubscriptionUpdate,
+                              runtime: RuntimeDep) -> SubscriptionOut:
     """Change the URL, events, filter, description or include_text; pause or resume."""
     changes = body.model_dump(exclude_unset=True)
     if isinstance(changes.get("filter"), dict):
         changes["filter"] = {k: v for k, v in changes["filter"].items() if v is not None}
-    sub = await service.update(runtime, session, subscription_id, changes)
+    sub = await service.update(runtime, subscription_id, changes)
     return SubscriptionOut.model_validate(sub)
 
 

@@ -5,6 +5,9 @@
     │   ├── BlockedAddressError   the target resolves to a private/loopback/... address
     │   └── BodyTooLargeError     the decompressed body exceeds the configured limit
     ├── FeedParseError        the document is not a feed we can read
+    ├── CpuStepError          a CPU step (parse, extract, quotes) could not finish: `step`
+    │   └── CpuBudgetError       it ran over its time budget and was abandoned -> 422
+    ├── BusyError             no capacity right now; try again later          -> 503
     ├── NotFoundError         an object the caller named does not exist        -> 404
     ├── ConflictError         the request clashes with stored state            -> 409
     ├── InvalidRequestError   the request is well-formed JSON but not sensible -> 422
@@ -48,6 +51,31 @@ class BodyTooLargeError(FetchError):
 
 class FeedParseError(NewsIngestError):
     pass
+
+
+class CpuStepError(NewsIngestError):
+    """A CPU-bound step could not finish (its worker process died). `step` names it
+    ("parse", "extract", "quotes"); the message says why."""
+
+    def __init__(self, message: str, *, step: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class CpuBudgetError(CpuStepError):
+    """A CPU-bound step ran longer than its budget (seconds) and was abandoned."""
+
+    def __init__(self, step: str, budget_s: float) -> None:
+        super().__init__(f"{step}: stopped after its time budget of {budget_s:g} s", step=step)
+        self.budget_s = budget_s
+
+
+class BusyError(NewsIngestError):
+    """No capacity for this work now; `retry_after_s` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class NotFoundError(NewsIngestError):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class ParsedFeed:
     language: str | None = None
     hubs: tuple[str, ...] = ()
     self_link: str | None = None
+    omitted: int = 0  # entries of the document left out (beyond the newest that are read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +84,12 @@ class OpmlOutline:
     title: str | None = None
     site_url: str | None = None
     category: str | None = None
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)
+
+
+def newest_first(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
+    """Entries by publication date, newest first; undated ones last. Ties keep document order
+    (feeds without dates list their newest first)."""
+    return sorted(entries, key=lambda e: e.published or _UNDATED, reverse=True)

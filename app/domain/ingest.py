@@ -10,6 +10,15 @@ from app.domain.quotes import Quote
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedStep:
+    """A step of the pipeline that did not run to its end for an article, and why (e.g. quotes
+    not searched because the step ran over its time budget). Shown to API users."""
+
+    step: str  # "extract" | "quotes"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleDraft:
     """A feed entry after fetch, extraction, fingerprinting and quote finding.
 
@@ -37,6 +46,7 @@ class ArticleDraft:
     # the pool), so the storing transaction only writes them.
     search: IndexText | None = None
     extraction_reason: str | None = None
+    skipped: tuple[SkippedStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,10 @@
-"""The CPU-bound part of ingestion for one entry: extract, fingerprint, find quotes.
+"""The CPU-bound part of ingestion for one entry, in two steps with budgets of their own:
 
-Pure and picklable, so the flow can run it in a process pool and keep both cores busy.
+    analyse_entry(...) -> ArticleDraft     extract, fingerprint, search tokens ("extract")
+    quotes_of(text, title) -> quotes       find the quotes ("quotes")
+
+Pure and picklable, so the flow runs them in a process pool and keeps both cores busy. Two
+steps, so an article whose quotes overrun their budget still keeps its text.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ from app.pipeline.quotes import find_quotes
 # cookie walls and paywall stubs are short, but so are news briefs, whose text (and quotes) the
 # feed may not carry at all.
 MIN_TEXT_CHARS = 200
+BARE_TITLE_CHARS = 1000  # of the title indexed by bare_draft, which runs on the event loop
+
+
+def warm_up() -> None:
+    """Run in each new pool worker before its first step: unpickling this function imports this
+    module (trafilatura, the quote finder), so no step's budget pays for the imports."""
+
+
 # Publication dates outside this window are a publisher's mistake (year 9999 pinned an article at
 # the top of every newest-first list for good): the next source is asked, then the poll's time.
 EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
@@ -85,7 +97,8 @@ def _source(*urls: str) -> str | None:
 
 def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
                   now: datetime, tsvector: bool = False) -> ArticleDraft:
-    """`tsvector`: the search index text in PostgreSQL's form, else in SQLite's (FTS5 columns).
+    """Everything but the quotes (`quotes_of`). `html` None: the feed's own content.
+    `tsvector`: the search index text in PostgreSQL's form, else in SQLite's (FTS5 columns).
 
     `url` is the entry's own page; an entry without one (no link, a javascript: link, a GUID
     that is no URL) points at the feed's site (`FeedEntry.home`) and keeps the feed's content."""
@@ -94,7 +107,6 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
     text, extraction = _text(entry, page, fetched_ok)
     canonical = _canonical(entry, page, page_url)
     title = entry.title or (page.title if page else None)
-    quotes = tuple(_storable(q) for q in find_quotes(text, title)) if text else ()
     # The page's own declaration first; else what the feed says (xml:lang, JSON Feed, news sitemap).
     language = (page.language if page else None) or entry.language
     return ArticleDraft(
@@ -111,7 +123,24 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
         body_hash=body_hash(text) if text else None,
         simhash=simhash64(text) if text else None,
         extraction=extraction,
-        quotes=quotes,
         search=index_text(title, text or entry.summary, english=is_english(language), fts5=not tsvector,
                           tsvector=tsvector),
+    )
+
+
+def quotes_of(text: str, title: str | None) -> tuple[Quote, ...]:
+    return tuple(_storable(q) for q in find_quotes(text, title))
+
+
+def bare_draft(entry: FeedEntry, page_url: str | None, now: datetime, tsvector: bool = False) -> ArticleDraft:
+    """The entry with its title and link only: what is stored when even the feed's own content
+    could not be analysed within the budget. Cheap enough for the event loop (the title is cut)."""
+    url = entry.link or entry.home or entry.guid
+    canonical = _canonical(entry, None, page_url)
+    title = entry.title[:BARE_TITLE_CHARS] if entry.title else None
+    return ArticleDraft(
+        guid=entry.guid, url=url, canonical_url=canonical, source=_source(canonical, url),
+        title=title, summary=None, text=None, byline=None, language=entry.language,
+        published_at=_published(entry, None, now), body_hash=None, simhash=None, extraction="feed_only",
+        search=index_text(title, None, english=is_english(entry.language), fts5=not tsvector, tsvector=tsvector),
     )

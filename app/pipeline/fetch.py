@@ -253,10 +253,11 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, allowed: Sequence[IPNetwork], *, limits: httpx.Limits,
                  verify: ssl.SSLContext | bool = True, http2: bool = False) -> None:
+        if not isinstance(verify, ssl.SSLContext):
+            verify = httpx.create_ssl_context(verify=verify, trust_env=False)
         super().__init__(verify=verify, limits=limits, http2=http2, trust_env=False)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
+            ssl_context=verify,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -528,6 +529,10 @@ class Fetcher:
         shards = max(1, math.ceil(max_in_flight / CLIENT_IN_FLIGHT))
         per_client = min(max_in_flight, CLIENT_IN_FLIGHT)
         timeout = httpx.Timeout(total_timeout, connect=connect_timeout)
+        # One TLS context for every client: loading the CA bundle costs ~60 ms of CPU each time,
+        # and this runs on the event loop (16 loads held it for a second at the first poll).
+        if not isinstance(verify, ssl.SSLContext):
+            verify = httpx.create_ssl_context(verify=verify, trust_env=False)
         limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client,
                               keepalive_expiry=30.0)
         self._clients = [

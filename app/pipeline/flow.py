@@ -1,11 +1,15 @@
 """The whole refresh of one feed, top to bottom, without the database:
 
     fetch the feed  ->  stop early if 304 or the body is byte-for-byte unchanged
-    parse           ->  entries (RSS, Atom, JSON Feed, sitemap; bozo feeds keep theirs, with a
-                        warning); a sitemap index: fetch and read its freshest children
+    parse           ->  the newest entries: RSS, Atom, JSON Feed, sitemap (bozo feeds keep theirs,
+                        with a warning); a sitemap index: its freshest children    (in the pool)
     for new or edited entries, concurrently:
-        robots.txt allows? -> fetch the page -> extract main text -> fingerprint -> find quotes
-                                                                          (CPU part in a pool)
+        robots.txt allows? -> fetch the page -> extract main text, fingerprint -> find quotes
+                                                                  (two steps in the pool)
+
+Every CPU step runs in the pool within its time budget. A step over budget is abandoned and the
+article keeps what the steps before it made, with the reason in `skipped`: a page whose
+extraction overruns keeps the feed's own content, a text whose quotes overrun keeps its text.
 
 Storing, indexing and notifying happen in one transaction in app/storage/ingest.py, driven
 by app/workers/ingest.py. Nothing here commits or reads global state.
@@ -15,24 +19,37 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from app.domain.errors import FeedParseError, FetchError
-from app.domain.feeds import FeedEntry, ParsedFeed
+from app.domain.errors import CpuBudgetError, CpuStepError, FeedParseError, FetchError
+from app.domain.feeds import FeedEntry, ParsedFeed, newest_first
 from app.domain.fetching import FetchResult
-from app.domain.ingest import ArticleDraft
-from app.pipeline.analyse import analyse_entry
+from app.domain.ingest import ArticleDraft, SkippedStep
+from app.pipeline.analyse import analyse_entry, bare_draft, quotes_of
 from app.pipeline.fetch import Fetcher
+from app.pipeline.parse import parse_newest
 from app.pipeline.poll import parse_feed
 from app.pipeline.robots import RobotsCache
-from app.pipeline.sitemap import CHILDREN_PER_POLL, merge_sitemaps, newest_first
+from app.pipeline.sitemap import CHILDREN_PER_POLL, merge_sitemaps
 
-RunCpu = Callable[..., Awaitable[Any]]
+log = logging.getLogger("news_ingest.flow")
+# Budget overruns of one step within one poll after which the poll's remaining entries skip the
+# step: a feed of hostile pages costs a few budgets, not one per entry.
+MAX_OVERRUNS_PER_POLL = 2
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 REASON_CHARS = 500  # articles.extraction_reason
+
+
+class RunCpu(Protocol):
+    """CpuPool.run: `fn(*args)` in the pool within the budget of `step`; raises CpuStepError."""
+
+    def __call__(self, step: str, fn: Callable[..., Any], *args: Any,
+                 skip: Callable[[], str | None] | None = None) -> Awaitable[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +71,11 @@ class FeedFetch:
     body_hash: str | None
 
 
-async def fetch_feed(feed: FeedSnapshot, fetcher: Fetcher) -> FeedFetch:
-    """Conditional GET, then parse unless nothing changed. Raises FetchError / FeedParseError."""
+async def fetch_feed(feed: FeedSnapshot, fetcher: Fetcher, run_cpu: RunCpu, *, max_entries: int) -> FeedFetch:
+    """Conditional GET, then parse (in the pool, keeping the newest `max_entries`) unless nothing
+    changed. Raises FetchError / FeedParseError (also for a parse over its budget)."""
     response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-    return await read_feed(feed, response, fetcher)
+    return await read_feed(feed, response, fetcher, run_cpu, max_entries=max_entries)
 
 
 def pushed_response(url: str, body: bytes, content_type: str | None) -> FetchResult:
@@ -67,18 +85,29 @@ def pushed_response(url: str, body: bytes, content_type: str | None) -> FetchRes
                        body=body)
 
 
-async def read_feed(feed: FeedSnapshot, response: FetchResult, fetcher: Fetcher) -> FeedFetch:
-    """Stop early if 304 or the bytes are the ones last seen; otherwise parse (a sitemap index:
-    with its freshest children, fetched). Raises FeedParseError, FetchError."""
+async def _parse(run_cpu: RunCpu, response: FetchResult, max_entries: int) -> ParsedFeed:
+    try:
+        parsed: ParsedFeed = await run_cpu("parse", parse_newest, parse_feed, response.body, response.headers,
+                                           response.url, max_entries)
+    except CpuStepError as exc:
+        raise FeedParseError(f"poll: {response.url}: {exc}") from exc
+    return parsed
+
+
+async def read_feed(feed: FeedSnapshot, response: FetchResult, fetcher: Fetcher, run_cpu: RunCpu, *,
+                    max_entries: int) -> FeedFetch:
+    """Stop early if 304 or the bytes are the ones last seen; otherwise parse in the pool, keeping
+    the newest `max_entries` (a sitemap index: with its freshest children, fetched). Raises
+    FeedParseError (also for a parse over its budget), FetchError."""
     if response.not_modified:
         return FeedFetch("not_modified", response, None, feed.body_hash)
     digest: str | None = hashlib.sha256(response.body).hexdigest()
     if digest == feed.body_hash:
         # Servers without validators still send identical bytes: skip the parse entirely.
         return FeedFetch("unchanged", response, None, digest)
-    parsed = parse_feed(response.body, response.headers, response.url)
+    parsed = await _parse(run_cpu, response, max_entries)
     if parsed.sitemaps:
-        parsed, fresh = await read_sitemap_index(parsed, fetcher)
+        parsed, fresh = await read_sitemap_index(parsed, fetcher, run_cpu, max_entries=max_entries)
         if not fresh:
             # Children without <lastmod> can change while the index stays byte for byte the
             # same: forget the validators so the next poll reads the children again.
@@ -87,15 +116,15 @@ async def read_feed(feed: FeedSnapshot, response: FetchResult, fetcher: Fetcher)
     return FeedFetch("ok", response, parsed, digest)
 
 
-async def read_sitemap_index(index: ParsedFeed, fetcher: Fetcher) -> tuple[ParsedFeed, bool]:
+async def read_sitemap_index(index: ParsedFeed, fetcher: Fetcher, run_cpu: RunCpu, *,
+                             max_entries: int) -> tuple[ParsedFeed, bool]:
     """Fetch the freshest few children of a sitemap index and read them as one feed. Returns it
     and whether an unchanged index will mean unchanged children: every child read, and each
     with a <lastmod>. A child that fails is noted in the warning; all failing is an error."""
     chosen = index.sitemaps[:CHILDREN_PER_POLL]
 
     async def one(url: str) -> ParsedFeed:
-        response = await fetcher.fetch(url)
-        return parse_feed(response.body, response.headers, response.url)
+        return await _parse(run_cpu, await fetcher.fetch(url), max_entries)
 
     results = await asyncio.gather(*(one(ref.url) for ref in chosen), return_exceptions=True)
     children: list[ParsedFeed] = []
@@ -148,6 +177,24 @@ async def fetch_page(fetcher: Fetcher, url: str | None, robots: RobotsCache | No
     return PageFetch(page.body, page.url, True)
 
 
+class _Overruns:
+    """Budget overruns per kind of step within one poll (see MAX_OVERRUNS_PER_POLL)."""
+
+    def __init__(self) -> None:
+        self._count: Counter[str] = Counter()
+
+    def note(self, kind: str, exc: CpuStepError) -> None:
+        if isinstance(exc, CpuBudgetError):
+            self._count[kind] += 1
+
+    def skip(self, kind: str, step: str) -> Callable[[], str | None]:
+        def reason() -> str | None:
+            if self._count[kind] < MAX_OVERRUNS_PER_POLL:
+                return None
+            return f"{step}: skipped, {self._count[kind]} other entries of this poll ran over its time budget"
+        return reason
+
+
 async def build_drafts(
     entries: Sequence[FeedEntry], fetcher: Fetcher, run_cpu: RunCpu, *, now: datetime, fetch_pages: bool,
     tsvector: bool = False, robots: RobotsCache | None = None,
@@ -155,14 +202,42 @@ async def build_drafts(
     """Fetch each entry's page and analyse it; a page that fails, or that robots.txt keeps us
     from (`robots`; None: not consulted), keeps the feed's content and says why.
     `tsvector`: the search index text in PostgreSQL's form (see analyse_entry)."""
+    overruns = _Overruns()
+
+    async def extract(entry: FeedEntry, html: bytes | None, page_url: str | None, ok: bool,
+                      skipped: list[SkippedStep]) -> ArticleDraft:
+        # The page first, then the feed's own content, then the title alone.
+        for kind, source in (("page", html), ("feed", None)) if html is not None else (("feed", None),):
+            try:
+                draft: ArticleDraft = await run_cpu("extract", analyse_entry, entry, source, page_url, ok, now,
+                                                    tsvector, skip=overruns.skip(kind, "extract"))
+                return draft
+            except CpuStepError as exc:
+                overruns.note(kind, exc)
+                if not skipped:
+                    skipped.append(SkippedStep("extract", str(exc)))
+        return bare_draft(entry, page_url, now, tsvector)
 
     async def one(entry: FeedEntry) -> ArticleDraft:
         page = await fetch_page(fetcher, entry.link, robots) if fetch_pages else PageFetch(None, None, True)
-        draft: ArticleDraft = await run_cpu(analyse_entry, entry, page.body, page.url, page.ok, now, tsvector)
+        skipped: list[SkippedStep] = []
+        draft = await extract(entry, page.body, page.url, page.ok, skipped)
         if page.blocked:
-            return replace(draft, extraction="blocked", extraction_reason=page.reason)
-        if draft.extraction == "retry" and page.reason:
-            return replace(draft, extraction_reason=page.reason)
-        return draft
+            draft = replace(draft, extraction="blocked", extraction_reason=page.reason)
+        elif draft.extraction == "retry" and page.reason:
+            draft = replace(draft, extraction_reason=page.reason)
+        if draft.text:
+            try:
+                quotes = await run_cpu("quotes", quotes_of, draft.text, draft.title,
+                                       skip=overruns.skip("quotes", "quotes"))
+                draft = replace(draft, quotes=quotes)
+            except CpuStepError as exc:
+                overruns.note("quotes", exc)
+                skipped.append(SkippedStep("quotes", str(exc)))
+        if not skipped:
+            return draft
+        for step in skipped:
+            log.warning("ingest: step skipped", extra={"url": draft.url, "step": step.step, "reason": step.reason})
+        return replace(draft, skipped=tuple(skipped))
 
     return list(await asyncio.gather(*(one(e) for e in entries)))

@@ -25,13 +25,13 @@ import codecs
 import re
 import xml.parsers.expat
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from app.domain.errors import FeedParseError
-from app.domain.feeds import FeedEntry, ParsedFeed, SitemapRef
+from app.domain.feeds import FeedEntry, ParsedFeed, SitemapRef, newest_first
 from app.pipeline.markup import absolute_url, html_to_text, parse_date
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # sitemaps.org: at most 50 MB (52,428,800 bytes) uncompressed
@@ -66,11 +66,6 @@ def sitemap_root(body: bytes) -> str | None:
 
 def looks_like_sitemap(body: bytes) -> bool:
     return sitemap_root(body) is not None
-
-
-def newest_first(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
-    """Entries by publication date, newest first; undated ones last, in document order."""
-    return sorted(entries, key=lambda e: e.published or _EPOCH, reverse=True)
 
 
 def _refuse(*_args: object) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,13 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import (
     BlockedAddressError,
     ConflictError,
+    CpuStepError,
     FeedParseError,
     FetchError,
     InvalidRequestError,
 )
 from app.domain.feeds import OpmlOutline
 from app.pipeline.fetch import check_url_allowed
-from app.pipeline.poll import candidate_feed_urls, discover_feed_urls, parse_feed, parse_opml, render_opml
+from app.pipeline.parse import Candidate, read_candidate
+from app.pipeline.poll import candidate_feed_urls, parse_opml, render_opml
 from app.runtime import Runtime
 from app.storage import feeds as store
 from app.storage import websub
@@ -23,9 +27,10 @@ from app.storage.freshness import median_lag
 from app.storage.models import Feed, WebSubSubscription
 from app.workers.ingest import IngestWorker, PollReport
 
+IMPORT_CHECKS_AT_ONCE = 16  # address checks (DNS) of an OPML import in flight at once
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
                "text/xml;q=0.9, */*;q=0.5")
-ROBOTS_SITEMAPS_TRIED = 5
+ROBOTS_SITEMAPS_TRIED = 2  # after the feeds: sitemaps its robots.txt lists, news sitemaps first
 
 
 async def check_outgoing_url(runtime: Runtime, url: str) -> None:
@@ -42,13 +47,15 @@ async def check_outgoing_url(runtime: Runtime, url: str) -> None:
             raise InvalidRequestError(str(exc)) from exc
 
 
-async def _is_feed(runtime: Runtime, url: str) -> tuple[bool, bytes, str]:
+async def _inspect(runtime: Runtime, url: str) -> tuple[Candidate, str]:
+    """Fetch `url` and read it in the API's CPU pool: a feed, or the feed links of a page."""
     response = await runtime.fetcher.fetch(url, accept=FEED_ACCEPT)
     try:
-        parse_feed(response.body, response.headers, response.url)
-    except FeedParseError:
-        return False, response.body, response.url
-    return True, response.body, response.url
+        candidate: Candidate = await runtime.api_cpu.run("parse", read_candidate, response.body,
+                                                         response.headers, response.url)
+    except CpuStepError:  # too costly to read: not a feed we want
+        candidate = Candidate(False)
+    return candidate, response.url
 
 
 async def _robots_sitemaps(runtime: Runtime, url: str) -> list[str]:
@@ -61,68 +68,105 @@ async def discover(runtime: Runtime, url: str) -> str:
     """The feed URL for `url`: itself when it is a feed (RSS, Atom, JSON Feed, sitemap), else
     what its page advertises, else a common path (/feed, /rss.xml, ...) that answers with a
     feed, else a sitemap its robots.txt lists (feeds first: they carry summaries and content).
-    Unreachable URLs are kept as given: the poller records the error and retries, which is
-    what a user registering a feed that is down for a moment expects."""
+    At most `discovery_candidates` feeds and ROBOTS_SITEMAPS_TRIED sitemaps are tried, all
+    within one `discovery_deadline_s`.
+
+    Unreachable URLs (and ones that do not answer in time) are kept as given: the poller records
+    the error and retries, which is what a user registering a feed that is down for a moment
+    expects."""
+    settings = runtime.settings
+    deadline = asyncio.get_running_loop().time() + settings.discovery_deadline_s
     try:
-        is_feed, body, final_url = await _is_feed(runtime, url)
+        async with asyncio.timeout_at(deadline):
+            first, final_url = await _inspect(runtime, url)
+    except TimeoutError:
+        return url
     except FetchError as exc:
         if exc.kind == "blocked_address":
             raise InvalidRequestError(str(exc)) from exc
         return url
-    if is_feed:
+    if first.is_feed:
         return url
-    for candidate in discover_feed_urls(body, final_url) + candidate_feed_urls(final_url):
-        if await _answers_with_feed(runtime, candidate):
-            return candidate
-    for candidate in await _robots_sitemaps(runtime, final_url):
-        if await _answers_with_feed(runtime, candidate):
-            return candidate
+    candidates = list(dict.fromkeys(first.links + tuple(candidate_feed_urls(final_url))))
+    try:
+        async with asyncio.timeout_at(deadline):
+            for candidate in candidates[:settings.discovery_candidates]:
+                if await _answers_with_feed(runtime, candidate):
+                    return candidate
+            for candidate in await _robots_sitemaps(runtime, final_url):
+                if await _answers_with_feed(runtime, candidate):
+                    return candidate
+    except TimeoutError:
+        raise InvalidRequestError(f"feeds: {url} is not a feed, and none of the feeds it leads to answered "
+                                  f"within {settings.discovery_deadline_s:g} s") from None
     raise InvalidRequestError(f"feeds: {url} is neither a feed nor a page that links to one")
 
 
 async def _answers_with_feed(runtime: Runtime, url: str) -> bool:
     try:
-        ok, _, _ = await _is_feed(runtime, url)
+        found, _ = await _inspect(runtime, url)
     except FetchError:
         return False
-    return ok
+    return found.is_feed
 
 
-async def register_feed(runtime: Runtime, session: AsyncSession, *, url: str, title: str | None,
-                        interval_override_s: int | None) -> Feed:
+async def _robots_sitemaps(runtime: Runtime, url: str) -> list[str]:
+    """The sitemaps the site's robots.txt lists, news sitemaps (by name) first."""
+    listed = await runtime.robots.sitemaps(url)
+    return sorted(listed, key=lambda u: "news" not in u.lower())[:ROBOTS_SITEMAPS_TRIED]
+
+
+async def register_feed(runtime: Runtime, *, url: str, title: str | None, interval_override_s: int | None) -> Feed:
+    """Check and discover first, then write: no network I/O inside the write transaction (on
+    SQLite it holds the one write lock; anywhere it holds a connection idle in transaction)."""
     await check_outgoing_url(runtime, url)
-    if await store.find_feed_by_url(session, url) is not None:
-        raise ConflictError(f"feeds: {url} is already registered")
+    async with runtime.db.reading() as session:
+        if await store.find_feed_by_url(session, url) is not None:
+            raise ConflictError(f"feeds: {url} is already registered")
     feed_url = await discover(runtime, url)
-    return await store.create_feed(session, url=feed_url, title=title, interval_override_s=interval_override_s,
-                                   now=runtime.clock())
+    async with runtime.db.transaction() as session:
+        return await store.create_feed(session, url=feed_url, title=title,
+                                       interval_override_s=interval_override_s, now=runtime.clock())
 
 
-async def import_opml(runtime: Runtime, session: AsyncSession, document: bytes,
-                      progress: object | None = None) -> tuple[int, int, list[str]]:
-    """Register every feed of an OPML document. Imports trust the listed URLs as feeds (no
-    discovery round-trip per feed) but still refuse blocked addresses."""
-    try:
-        outlines = parse_opml(document)
-    except FeedParseError as exc:
-        raise InvalidRequestError(str(exc)) from exc
-    created = existing = 0
-    invalid: list[str] = []
-    for outline in outlines:
-        if await store.find_feed_by_url(session, outline.url) is not None:
-            existing += 1
-            continue
+async def _refusal(runtime: Runtime, url: str, checks: asyncio.Semaphore) -> str | None:
+    async with checks:
         try:
-            await check_outgoing_url(runtime, outline.url)
+            await check_outgoing_url(runtime, url)
         except InvalidRequestError as exc:
-            invalid.append(f"{outline.url}: {exc}")
-            continue
-        await store.create_feed(session, url=outline.url, title=outline.title, interval_override_s=None,
-                                now=runtime.clock())
-        created += 1
-        if callable(progress):
-            progress(1)
-    return created, existing, invalid
+            return f"{url}: {exc}"
+    return None
+
+
+async def import_opml(runtime: Runtime, document: bytes,
+                      progress: Callable[[int], object] | None = None) -> tuple[int, int, list[str]]:
+    """Register every feed of an OPML document. Imports trust the listed URLs as feeds (no
+    discovery round-trip per feed) but still refuse blocked addresses. The document is read in
+    the CPU pool and the addresses checked before the one write transaction."""
+    try:
+        outlines: list[OpmlOutline] = await runtime.api_cpu.run("parse", parse_opml, document)
+    except (FeedParseError, CpuStepError) as exc:
+        raise InvalidRequestError(str(exc)) from exc
+    async with runtime.db.reading() as session:
+        known = await store.registered_urls(session, [o.url for o in outlines])
+    fresh = [o for o in outlines if o.url not in known]
+    checks = asyncio.Semaphore(IMPORT_CHECKS_AT_ONCE)
+    refusals = await asyncio.gather(*(_refusal(runtime, o.url, checks) for o in fresh))
+    invalid = [r for r in refusals if r is not None]
+    created = 0
+    async with runtime.db.transaction() as session:
+        for outline, refused in zip(fresh, refusals, strict=True):
+            if refused is not None:
+                continue
+            try:
+                await store.create_feed(session, url=outline.url, title=outline.title, interval_override_s=None,
+                                        now=runtime.clock())
+            except ConflictError:  # registered meanwhile
+                continue
+            created += 1
+            if progress is not None:
+                progress(1)
+    return created, len(outlines) - len(fresh), invalid
 
 
 async def export_opml(session: AsyncSession) -> bytes:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.domain.errors import InvalidRequestError
 from app.pipeline.notify import validate_filter
 from app.runtime import Runtime
@@ -31,19 +29,19 @@ def _clean_filter(flt: dict[str, Any] | None) -> dict[str, Any]:
     return cleaned
 
 
-async def create(runtime: Runtime, session: AsyncSession, *, url: str, events: list[str],
-                 flt: dict[str, Any] | None, description: str | None, include_text: bool) -> Subscription:
+# Both check the receiver's address (DNS) before they open the write transaction: no network
+# I/O inside it (on SQLite it holds the one write lock).
+async def create(runtime: Runtime, *, url: str, events: list[str], flt: dict[str, Any] | None,
+                 description: str | None, include_text: bool) -> Subscription:
+    cleaned = _clean_filter(flt)
     await check_receiver_url(runtime, url)
-    return await store.create_subscription(session, url=url, events=list(dict.fromkeys(events)),
-                                           flt=_clean_filter(flt), description=description,
-                                           include_text=include_text, now=runtime.clock())
+    async with runtime.db.transaction() as session:
+        return await store.create_subscription(session, url=url, events=list(dict.fromkeys(events)),
+                                               flt=cleaned, description=description,
+                                               include_text=include_text, now=runtime.clock())
 
 
-async def update(runtime: Runtime, session: AsyncSession, subscription_id: int,
-                 changes: dict[str, Any]) -> Subscription:
-    if changes.get("url") is not None:
-        changes["url"] = str(changes["url"])
-        await check_receiver_url(runtime, changes["url"])
+async def update(runtime: Runtime, subscription_id: int, changes: dict[str, Any]) -> Subscription:
     if "include_text" in changes and changes["include_text"] is None:
         changes["include_text"] = False  # null: back to the default, as documented
     for key in ("url", "events", "paused"):
@@ -53,4 +51,8 @@ async def update(runtime: Runtime, session: AsyncSession, subscription_id: int,
         changes["events"] = list(dict.fromkeys(changes["events"]))
     if "filter" in changes:
         changes["filter"] = _clean_filter(changes["filter"])
-    return await store.update_subscription(session, subscription_id, changes, now=runtime.clock())
+    if changes.get("url") is not None:
+        changes["url"] = str(changes["url"])
+        await check_receiver_url(runtime, changes["url"])
+    async with runtime.db.transaction() as session:
+        return await store.update_subscription(session, subscription_id, changes, now=runtime.clock())

@@ -45,6 +45,16 @@ async def find_feed_by_url(session: AsyncSession, url: str) -> Feed | None:
     return (await session.execute(select(Feed).where(Feed.url == url))).scalar_one_or_none()
 
 
+async def registered_urls(session: AsyncSession, urls: list[str]) -> set[str]:
+    """Those of `urls` that are registered feeds."""
+    found: set[str] = set()
+    distinct = list(dict.fromkeys(urls))
+    for start in range(0, len(distinct), 500):
+        chunk = distinct[start:start + 500]
+        found.update((await session.execute(select(Feed.url).where(Feed.url.in_(chunk)))).scalars())
+    return found
+
+
 async def list_feeds(
     session: AsyncSession, *, state: str | None, paused: bool | None, cursor: str | None, limit: int
 ) -> tuple[list[Feed], str | None]:

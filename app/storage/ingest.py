@@ -200,6 +200,7 @@ def _apply(article: Article, draft: ArticleDraft) -> None:
     article.extraction = draft.extraction
     article.extraction_reason = draft.extraction_reason
     article.quote_count = len(draft.quotes)
+    article.skipped = [{"step": s.step, "reason": s.reason} for s in draft.skipped] or None
 
 
 def _mentions(stored: Sequence[tuple[Article, ArticleDraft]]) -> list[SpeakerMention]:
@@ -298,7 +299,7 @@ _ARTICLE_COLUMNS = ("feed_id", "guid", "url", "canonical_url", "source", "title"
                     "language", "published_at", "created_at", "updated_at", "body_hash", "simhash", "simhash_b0",
                     "simhash_b1", "simhash_b2", "simhash_b3", "story_id", "duplicate_of", "revision",
                     "extraction", "extraction_reason", "extraction_attempts", "quote_count",
-                    "first_seen_at")
+                    "first_seen_at", "skipped")
 
 
 async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Sequence[ArticleDraft],

@@ -157,6 +157,9 @@ class Article(Base):
     # When the document carrying the entry reached us (poll answer or hub push); null for
     # articles stored before migration 0008 (their created_at is the closest figure).
     first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Steps that did not run to their end, e.g. [{"step": "quotes", "reason": "quotes: stopped
+    # after its time budget of 5 s"}]; null when every step ran.
+    skipped: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class Speaker(Base):

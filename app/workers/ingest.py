@@ -112,7 +112,8 @@ class IngestWorker:
     async def refresh(self, feed: Feed) -> PollReport:
         metrics = self.runtime.metrics
         try:
-            fetched = await fetch_feed(_snapshot(feed), self.runtime.fetcher)
+            fetched = await fetch_feed(_snapshot(feed), self.runtime.fetcher, self.runtime.cpu.run,
+                                       max_entries=self.settings.max_feed_entries)
             report = await self._store(feed, fetched)
         except (FetchError, FeedParseError) as exc:
             report = await self._record_failure(feed, exc)
@@ -196,8 +197,10 @@ class IngestWorker:
             "body_hash": fetched.body_hash,
         }
         if deferred:
-            # Entries are waiting: the next poll must read the document again, not get a 304.
-            values.update(etag=None, last_modified=None, body_hash=None)
+            # Entries are waiting: the next poll comes soon and must read the document again,
+            # not get a 304.
+            values.update(etag=None, last_modified=None, body_hash=None,
+                          next_poll_at=min(next_at, now + timedelta(seconds=self.settings.min_poll_interval_s)))
         if parsed is not None:
             values["parse_warning"] = parsed.warning
             if parsed.title and not feed.title:
@@ -207,7 +210,8 @@ class IngestWorker:
         values.update(self._redirect_values(feed, fetched))
         hub_change = self._hub_change(feed, fetched, values, now) if parsed is not None else None
         stored = await self._commit(feed, drafts, values, now=now, seen_at=now, via="poll", also=hub_change)
-        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+        total = len(entries) + (parsed.omitted if parsed else 0)
+        return PollReport(feed.id, fetched.outcome, total, len(stored.created), len(stored.updated))
 
     async def store_pushed(self, feed: Feed, fetched: FeedFetch, *, seen_at: datetime,
                            also: InTransaction) -> PollReport:

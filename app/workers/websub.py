@@ -118,7 +118,8 @@ class WebSubWorker:
             snapshot = FeedSnapshot(id=feed.id, url=feed.websub_topic or feed.url, etag=None, last_modified=None,
                                     body_hash=feed.body_hash)
             fetched = await read_feed(snapshot, pushed_response(snapshot.url, first.body, first.content_type),
-                                      self.runtime.fetcher)
+                                      self.runtime.fetcher, self.runtime.cpu.run,
+                                      max_entries=self.settings.max_feed_entries)
             report = await self.ingest.store_pushed(feed, fetched, seen_at=first.received_at,
                                                     also=functools.partial(store.finish_push, push_id=first.id))
         except FeedParseError as exc:

@@ -1,0 +1,39 @@
+"""Steps for the CPU pool tests. A module of its own so that spawned pool workers can import
+them; each stands for an input that makes a real step run on and on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+
+from app.domain.feeds import FeedEntry, ParsedFeed
+from app.domain.ingest import ArticleDraft
+from app.pipeline.analyse import analyse_entry
+
+
+def spin(*_args: object) -> None:
+    while True:
+        pass
+
+
+def worker_pid() -> int:
+    return os.getpid()
+
+
+def spin_quotes(text: str, title: str | None) -> tuple[()]:
+    spin()
+    return ()
+
+
+def spin_on_pages(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
+                  now: datetime, tsvector: bool = False) -> ArticleDraft:
+    """Extraction that never ends on a fetched page; the feed's own content is analysed as usual."""
+    if html is not None:
+        spin()
+    return analyse_entry(entry, html, page_url, fetched_ok, now, tsvector)
+
+
+def spin_parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    spin()
+    raise AssertionError("unreachable")
