@@ -202,11 +202,10 @@ def feeds_export() -> None:
 
 
 def _seed_opml() -> bytes | None:
-    # A source checkout has seeds/ beside app/; the Docker image copies it to the working directory.
-    for folder in (Path(__file__).resolve().parents[1] / "seeds", Path.cwd() / "seeds"):
-        if (folder / "news-feeds.opml").exists():
-            return (folder / "news-feeds.opml").read_bytes()
-    return None
+    from app.resources import seed_opml
+
+    path = seed_opml()
+    return path.read_bytes() if path else None
 
 
 async def _seed_if_empty(settings: Settings, opml: bytes | None) -> None:
