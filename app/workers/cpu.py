@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
+
+from app.cpus import usable_cpus
 
 T = TypeVar("T")
 
@@ -19,7 +20,7 @@ T = TypeVar("T")
 class CpuPool:
     def __init__(self, processes: int) -> None:
         if processes < 0:
-            processes = os.cpu_count() or 1
+            processes = usable_cpus()  # affinity and cgroup quota, not the host's count
         self.processes = processes
         self._executor: ProcessPoolExecutor | None = None
 
