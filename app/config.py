@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port of the HTTP API")
     log_format: Literal["text", "json"] = Field("text", description="Log line format")
     log_level: str = Field("INFO", description="Python log level")
+    log_summary_s: float = Field(60.0, gt=0, description=(
+        "Workers log one INFO line of what they did (polls, errors, articles, deliveries) this often"))
 
     # Outgoing requests (feeds, article pages, webhooks).
     allowed_networks: Annotated[list[str], NoDecode] = Field(
