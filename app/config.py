@@ -7,6 +7,7 @@ also reads the conventional plain ``DATABASE_URL``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -61,7 +62,6 @@ class Settings(BaseSettings):
     # API.
     open_read: bool = Field(False, description="Serve read endpoints without an API key")
     metrics_enabled: bool = Field(True, description="Serve /metrics")
-    workers_in_api: bool = Field(True, description="`serve` runs workers in the API process")
 
     # Webhooks (issue 6).
     webhook_timeout_s: float = Field(10.0, description="Total timeout of one webhook delivery attempt")
@@ -110,3 +110,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """NEWS_INGEST_* variables that are no setting (a typo, or one that was removed): they would
+    otherwise be ignored without a word."""
+    known = {f"NEWS_INGEST_{name}".upper() for name in Settings.model_fields}
+    return sorted(k for k in environ if k.upper().startswith("NEWS_INGEST_") and k.upper() not in known)
