@@ -67,15 +67,22 @@ def test_migrate_and_serve_seed_from_anywhere(installed: Path, tmp_path: Path) -
     assert "newest schema" in migrated.stderr
     key = _run(installed / "news-ingest", "keys", "create", "--scope", "read", cwd=tmp_path, env=env).stdout.strip()
 
+    # The port as a container sets it (the image's NEWS_INGEST_PORT), for the server and for
+    # `news-ingest healthcheck`, the image's HEALTHCHECK.
     port = free_port()
-    server = subprocess.Popen([str(installed / "news-ingest"), "serve", "--seed", "--port", str(port)], cwd=tmp_path,
+    env["NEWS_INGEST_PORT"] = str(port)
+    healthcheck = [installed / "news-ingest", "healthcheck"]
+    server = subprocess.Popen([str(installed / "news-ingest"), "serve", "--seed"], cwd=tmp_path,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_ready(f"http://127.0.0.1:{port}", server)
         feeds = httpx.get(f"http://127.0.0.1:{port}/v1/feeds", params={"limit": 200},
                           headers={"Authorization": f"Bearer {key}"}).json()["items"]
+        _run(*healthcheck, cwd=tmp_path, env=env)
     finally:
         output = stop(server)
     seeded = parse_opml((ROOT / "seeds" / "news-feeds.opml").read_bytes())
     assert {f["url"] for f in feeds} == {o.url for o in seeded}, output
     assert f"seeded {len(seeded)} feeds" in output
+    down = subprocess.run([str(a) for a in healthcheck], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert down.returncode == 1 and f"127.0.0.1:{port}/readyz" in down.stderr
