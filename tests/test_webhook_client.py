@@ -90,17 +90,25 @@ async def test_large_answer_keeps_only_the_excerpt_and_drops_the_connection(serv
 
 
 async def test_idle_connection_closed_by_the_server_is_retried_on_a_fresh_one(serve) -> None:  # type: ignore[no-untyped-def]
+    closed = asyncio.Event()
+    connections = 0
+
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
         await _read_request(reader)
         writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")  # keep-alive, then close while idle
         await writer.drain()
         writer.close()
+        await writer.wait_closed()
+        closed.set()
 
     url = await serve(handler)
     client = WebhookClient(allowed_networks=LOCAL)
     assert (await client.post(url, {}, b"{}")).status == 204
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(closed.wait(), timeout=5)  # the kept-alive connection is gone now
     assert (await client.post(url, {}, b"{}")).status == 204
+    assert connections == 2
     await client.aclose()
 
 
@@ -118,7 +126,7 @@ async def test_loopback_is_refused_unless_allowed(serve) -> None:  # type: ignor
 
 async def test_silent_receiver_times_out_and_redirect_is_an_answer(serve) -> None:  # type: ignore[no-untyped-def]
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(1)
+        await reader.read()  # reads the request, never answers, until the client gives up and closes
 
     async def moved(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
