@@ -18,7 +18,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./news-ingest.db",
