@@ -43,13 +43,16 @@ def wait_ready(base: str, process: subprocess.Popen[str], timeout_s: float = 60.
         time.sleep(0.2)
 
 
-def stop(process: subprocess.Popen[str], timeout_s: float = 30.0) -> str:
-    """SIGTERM (to its process group when it has one of its own), then its output."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM) if os.getpgid(process.pid) == process.pid else process.terminate()
-        except ProcessLookupError:
-            pass
+def stop(process: subprocess.Popen[str], timeout_s: float = 30.0, *, group: bool = False) -> str:
+    """SIGTERM, then its output. `group`: the process was started with start_new_session, and
+    whatever it started in the background (still running after it exited) is stopped too."""
+    try:
+        if group:
+            os.killpg(process.pid, signal.SIGTERM)
+        elif process.poll() is None:
+            process.terminate()
+    except ProcessLookupError:
+        pass
     try:
         output, _ = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:

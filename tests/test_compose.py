@@ -23,7 +23,7 @@ def services() -> dict[str, dict[str, Any]]:
 
 def role(service: dict[str, Any]) -> str:
     command = service.get("command") or []
-    return command[1] if command[:1] == ["news-ingest"] else service.get("image", "?").split(":")[0]
+    return str(command[1]) if command[:1] == ["news-ingest"] else str(service.get("image", "?")).split(":")[0]
 
 
 def test_the_compose_specification_schema_accepts_it() -> None:

@@ -55,9 +55,17 @@ def test_quick_start_runs_top_to_bottom(tmp_path: Path) -> None:
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, f"the Quick start failed ({run.returncode}):\n{out}\n{err}"
+        # Its last line, `kill $SERVER`, stops the server: the port is released.
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            assert time.monotonic() < deadline, "the server still listens after the Quick start's kill"
+            time.sleep(0.2)
     finally:
-        stop(run)
-    assert run.returncode == 0, f"the Quick start failed ({run.returncode}):\n{out}\n{err}"
+        stop(run, group=True)  # whatever it left running, should a step above have failed
 
     feeds, created, articles, extracted = documents(out)
     seeded = parse_opml((ROOT / "seeds" / "news-feeds.opml").read_bytes())
@@ -71,11 +79,3 @@ def test_quick_start_runs_top_to_bottom(tmp_path: Path) -> None:
     # The server's own log: plain text lines, no colour codes for a terminal, no clash on the port.
     assert "\x1b[" not in err and "color_message" not in err, err[-2000:]
     assert "address already in use" not in err and "Traceback" not in err, err[-4000:]
-    # `kill $SERVER` stops it: the port is released.
-    deadline = time.monotonic() + 30
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                break
-        assert time.monotonic() < deadline, "the server still listens after the Quick start's kill"
-        time.sleep(0.2)

@@ -29,8 +29,9 @@ LEFT_OUT = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info
                                   ".*_cache", ".hypothesis", "bench", "tests")
 
 
-def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=300, **kwargs)  # type: ignore[call-overload]
+def _run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
     assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -71,7 +72,7 @@ def test_migrate_and_serve_seed_from_anywhere(installed: Path, tmp_path: Path) -
     # `news-ingest healthcheck`, the image's HEALTHCHECK.
     port = free_port()
     env["NEWS_INGEST_PORT"] = str(port)
-    healthcheck = [installed / "news-ingest", "healthcheck"]
+    healthcheck: list[str | Path] = [installed / "news-ingest", "healthcheck"]
     server = subprocess.Popen([str(installed / "news-ingest"), "serve", "--seed"], cwd=tmp_path,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -22,7 +22,7 @@ BUNDLE = [
 ]
 
 
-class BuildPy(build_py):
+class BuildPy(build_py):  # type: ignore[misc]  # setuptools is untyped here
     def run(self) -> None:
         super().run()
         if getattr(self, "editable_mode", False):
