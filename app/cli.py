@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
 
 import click
 
-from app.config import Settings
+from app.config import Settings, unknown_variables
 from app.logging import configure_logging
 
 
 def _settings() -> Settings:
+    for name in unknown_variables(os.environ):
+        click.echo(f"configuration: {name} is not a setting of news-ingest; ignored "
+                   "(see the Configuration section of the README)", err=True)
     try:
         return Settings()
     except Exception as exc:  # pydantic's message names the variable and what is wrong with it
@@ -86,6 +90,34 @@ def worker() -> None:
             await runtime.close()
 
     asyncio.run(run())
+
+
+@main.command()
+@click.option("--host", default=None, help="Address of the API (default: NEWS_INGEST_HOST; 127.0.0.1 if that is a "
+                                           "wildcard such as 0.0.0.0)")
+@click.option("--port", type=int, default=None, help="Port of the API (default: NEWS_INGEST_PORT or 8000)")
+@click.option("--path", default="/readyz", show_default=True, help="/readyz (database reachable, schema current) "
+                                                                   "or /healthz (process alive)")
+def healthcheck(host: str | None, port: int | None, path: str) -> None:
+    """Exit 0 when the API on this machine answers 200, else 1: the container health check.
+    Reads the same settings as `serve`/`api`, so it asks the port the API was configured with."""
+    import urllib.error
+    import urllib.request
+
+    settings = _settings()
+    host = host or settings.host
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    url = f"http://{host}:{port or settings.port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"healthcheck: {url}: {exc}") from exc
+    if status != 200:
+        raise click.ClickException(f"healthcheck: {url} answered {status}")
 
 
 @main.command()
@@ -207,11 +239,10 @@ def feeds_export() -> None:
 
 
 def _seed_opml() -> bytes | None:
-    # A source checkout has seeds/ beside app/; the Docker image copies it to the working directory.
-    for folder in (Path(__file__).resolve().parents[1] / "seeds", Path.cwd() / "seeds"):
-        if (folder / "news-feeds.opml").exists():
-            return (folder / "news-feeds.opml").read_bytes()
-    return None
+    from app.resources import seed_opml
+
+    path = seed_opml()
+    return path.read_bytes() if path else None
 
 
 async def _seed_if_empty(settings: Settings, opml: bytes | None) -> None:

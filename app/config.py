@@ -7,6 +7,7 @@ also reads the conventional plain ``DATABASE_URL``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./news-ingest.db",
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port of the HTTP API")
     log_format: Literal["text", "json"] = Field("text", description="Log line format")
     log_level: str = Field("INFO", description="Python log level")
+    log_summary_s: float = Field(60.0, gt=0, description=(
+        "Workers log one INFO line of what they did (polls, errors, articles, deliveries) this often"))
 
     # Outgoing requests (feeds, article pages, webhooks).
     allowed_networks: Annotated[list[str], NoDecode] = Field(
@@ -83,7 +86,6 @@ class Settings(BaseSettings):
     # API.
     open_read: bool = Field(False, description="Serve read endpoints without an API key")
     metrics_enabled: bool = Field(True, description="Serve /metrics")
-    workers_in_api: bool = Field(True, description="`serve` runs workers in the API process")
 
     # Webhooks (issue 6).
     webhook_timeout_s: float = Field(10.0, description="Total timeout of one webhook delivery attempt")
@@ -154,3 +156,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """NEWS_INGEST_* variables that are no setting (a typo, or one that was removed): they would
+    otherwise be ignored without a word."""
+    known = {f"NEWS_INGEST_{name}".upper() for name in Settings.model_fields}
+    return sorted(k for k in environ if k.upper().startswith("NEWS_INGEST_") and k.upper() not in known)

@@ -34,10 +34,26 @@ class TextFormatter(logging.Formatter):
         return f"{base} {extras}" if extras else base
 
 
+class DropColour(logging.Filter):
+    """uvicorn attaches `color_message` (its message with ANSI colour codes, for its own
+    formatter) to some records; as an extra it would print escape codes into every log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        return True
+
+
+# Libraries that log every request at INFO (httpx: one line per fetched page) or below.
+QUIET_LIBRARIES = ("httpx", "httpcore")
+
+
 def configure_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(DropColour())
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

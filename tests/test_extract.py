@@ -71,12 +71,24 @@ def test_metadata_from_json_ld_and_og() -> None:
     assert result.canonical_url == "https://news.example/canonical"
 
 
-def test_unsafe_canonical_ignored_and_dates_optional() -> None:
+def test_unsafe_canonical_ignored_and_unreadable_dates_dropped() -> None:
     head = '<link rel="canonical" href="javascript:alert(1)"><meta property="article:published_time" content="soon">'
     result = extract_page(page(head, html_attrs='lang="not a language!"'), "https://news.example/a")
     assert result is not None
     assert result.canonical_url is None and result.language is None
-    assert result.published is None or result.published.tzinfo is not None
+    assert result.published is None  # "soon" is no date, and the page gives no other
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("2024-03-05", datetime(2024, 3, 5, tzinfo=UTC)),
+    ("2024-03-05T10:20:00", datetime(2024, 3, 5, 10, 20, tzinfo=UTC)),  # no offset given: UTC
+    ("2024-03-05T10:20:00-05:00", datetime(2024, 3, 5, 15, 20, tzinfo=UTC)),
+])
+def test_published_dates_are_timezone_aware(content: str, expected: datetime) -> None:
+    result = extract_page(page(f'<meta property="article:published_time" content="{content}">'),
+                          "https://news.example/a")
+    assert result is not None and result.published == expected
+    assert result.published.utcoffset() is not None
 
 
 def test_bytes_with_declared_charset() -> None:

@@ -181,7 +181,7 @@ GZ_FEED = Path(__file__).resolve().parents[2] / "shared/corpus/feeds/encodings/n
 GZ_BYTES = GZ_FEED.read_bytes() if GZ_FEED.exists() else None
 
 
-@pytest.mark.skipif(GZ_BYTES is None, reason="corpus not present")
+@pytest.mark.skipif(GZ_BYTES is None, reason="../shared corpus not present")
 async def test_corpus_gzip_feed(feed_server: FeedServer) -> None:
     assert GZ_BYTES is not None
     feed_server.route("/gz", body=GZ_BYTES, headers={"Content-Encoding": "gzip"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,9 @@ from pathlib import Path
 import httpx
 
 from tests.feedserver import FeedServer
+from tests.processes import free_port, stop, wait_ready
 
 BIN = Path(sys.executable).with_name("news-ingest")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -41,21 +35,12 @@ def test_serve_creates_key_registers_feed_and_ingests(database_url: str, tmp_pat
     # Its own SQLite file (or the PostgreSQL test database): the server migrates on start.
     url = database_url if "postgresql" in database_url else f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}"
     env = _env(url)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else "server exited"
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+        wait_ready(base, server)
 
         key = subprocess.run([str(BIN), "keys", "create", "--scope", "admin"], env=env, cwd=tmp_path,
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -81,8 +66,4 @@ def test_serve_creates_key_registers_feed_and_ingests(database_url: str, tmp_pat
         quotes = httpx.get(f"{base}/v1/articles/{ferry['id']}/quotes", headers=headers).json()["items"]
         assert any(q["speaker"] == "Margaret Ellison" for q in quotes), quotes
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)

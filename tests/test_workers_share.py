@@ -53,18 +53,24 @@ async def test_two_workers_share_feeds_without_double_polls(runtime: Runtime, da
                 break
             assert time.monotonic() < deadline, f"only {done} of {n_feeds} feeds polled"
             await asyncio.sleep(0.2)
-        await asyncio.sleep(1.0)  # any double poll would have happened by now: intervals are >= 5 minutes
     finally:
+        # SIGTERM: a worker stops claiming and finishes what it holds, then exits. Once both
+        # have exited, every request either made has reached the server.
         for w in workers:
             w.send_signal(signal.SIGTERM)
         for w in workers:
             w.wait(timeout=30)
+    assert [w.returncode for w in workers] == [0, 0]
     hits = collections.Counter(r.path for r in feed_server.requests if r.path.startswith("/feed/"))
     assert len(hits) == n_feeds
     assert max(hits.values()) == 1, [p for p, c in hits.items() if c > 1][:5]
     async with runtime.db.sessions() as session:
-        owners = set((await session.execute(select(Feed.lease_owner))).scalars())
-    assert owners == {None}  # every lease released
+        feeds = (await session.execute(select(Feed))).scalars().all()
+    assert {f.lease_owner for f in feeds} == {None}  # every lease released
+    assert {f.polls for f in feeds} == {1}
+    # ... and none was due again while the workers ran: the next poll is minutes away.
+    soonest = min(f.next_poll_at.replace(tzinfo=f.next_poll_at.tzinfo or UTC) for f in feeds)
+    assert soonest > datetime.now(UTC) + timedelta(minutes=4)
 
 
 async def test_a_dead_workers_lease_expires_and_the_feed_is_polled(runtime: Runtime, database_url: str,

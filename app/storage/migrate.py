@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -14,25 +13,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from app.resources import migrations_dir
 from app.storage.database import Database
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def migrations_dir() -> Path:
-    # A source checkout (editable install) has migrations/ beside app/; an installed wheel
-    # (the Docker image) finds them in the working directory, where the image copies them.
-    for candidate in (PROJECT_ROOT / "migrations", Path.cwd() / "migrations"):
-        if (candidate / "env.py").exists():
-            return candidate
-    raise RuntimeError("migrate: cannot find the migrations/ folder beside app/ or in the working directory")
-
 
 # Readiness probes ask for the schema revision often; alembic's INFO lines would flood the log.
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def alembic_config(database_url: str) -> Config:
+    # Configured in code, not from alembic.ini: an installed package has no ini file, and its
+    # migrations sit inside the package (app.resources). alembic.ini serves a checkout's CLI.
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cpus import usable_cpus
 from app.storage.models import Article
 from app.storage.search import IndexDocument, index_document, write_index
 
@@ -41,7 +41,7 @@ def analyse_rows(rows: Sequence[SourceRow], postgres: bool) -> list[IndexDocumen
 def default_processes() -> int:
     """One per CPU but one: this process needs a core of its own to read and write (SQLite's FTS5
     tokenizer runs here), and it is the slower side of the pipeline."""
-    return max(1, (os.cpu_count() or 1) - 1)
+    return max(1, usable_cpus() - 1)
 
 
 def make_executor(processes: int) -> ProcessPoolExecutor:

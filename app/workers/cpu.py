@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from app.cpus import usable_cpus
 from app.domain.errors import BusyError, CpuBudgetError, CpuStepError
 
 T = TypeVar("T")
@@ -57,7 +58,7 @@ class CpuPool:
                  slots_per_process: int = SLOTS_PER_PROCESS,
                  warm_up: Callable[[], None] | None = None) -> None:
         if processes < 0:
-            processes = os.cpu_count() or 1
+            processes = usable_cpus()  # affinity and cgroup quota, not the host's count
         self.processes = processes
         self.budgets = dict(budgets or {})
         self.slots = processes * max(1, slots_per_process) if processes else IN_PROCESS_THREADS

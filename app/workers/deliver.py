@@ -239,9 +239,9 @@ class DeliveryWorker:
         for record, metric in done:
             counter.labels(metric).inc()
             if metric != "delivered":
-                log.info("deliver: attempt", extra={"delivery_id": record.delivery_id, "state": record.state,
-                                                    "attempt": record.attempts, "status": record.status_code,
-                                                    "error": record.error})
+                log.debug("deliver: attempt", extra={"delivery_id": record.delivery_id, "state": record.state,
+                                                     "attempt": record.attempts, "status": record.status_code,
+                                                     "error": record.error})
         for sub_id in disabled:
             log.warning("deliver: subscription disabled after failing too long", extra={"subscription_id": sub_id})
 

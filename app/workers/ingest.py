@@ -123,9 +123,8 @@ class IngestWorker:
         metrics.polls.labels(report.outcome).inc()
         metrics.articles.labels("created").inc(report.created)
         metrics.articles.labels("updated").inc(report.updated)
-        log.info("ingest: polled", extra={"feed_id": feed.id, "url": feed.url, "outcome": report.outcome,
-                                          "articles_created": report.created,
-                                          "articles_updated": report.updated})
+        log.debug("ingest: polled", extra={"feed_id": feed.id, "url": feed.url, "outcome": report.outcome,
+                                           "articles_created": report.created, "articles_updated": report.updated})
         return report
 
     def _next_poll(self, feed: Feed, now: datetime, fetched: FeedFetch) -> tuple[datetime, int]:

@@ -14,6 +14,7 @@ from typing import Any
 from app.runtime import Runtime
 from app.workers.deliver import DeliveryWorker
 from app.workers.ingest import IngestWorker
+from app.workers.summary import ActivitySummary
 from app.workers.websub import WebSubWorker
 
 log = logging.getLogger("news_ingest.workers")
@@ -26,8 +27,9 @@ class Supervisor:
         self.tasks: list[asyncio.Task[None]] = []
 
     def loops(self) -> list[tuple[str, Callable[[asyncio.Event], Coroutine[Any, Any, None]]]]:
+        summary = ActivitySummary(self.runtime.metrics, self.runtime.settings.log_summary_s)
         return [("ingest", IngestWorker(self.runtime).run), ("deliver", DeliveryWorker(self.runtime).run),
-                ("websub", WebSubWorker(self.runtime).run)]
+                ("websub", WebSubWorker(self.runtime).run), ("summary", summary.run)]
 
     async def start(self) -> None:
         for name, run in self.loops():
