@@ -270,9 +270,12 @@ def quotes() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def quotes_extract(jsonl: bool, files: tuple[str, ...]) -> None:
     """Print the quotes of each text FILE as JSON: {"file": ..., "quotes": [...]}."""
-    from app.pipeline.quotes import extract_files
+    from app.pipeline.quotes import find_quotes
 
-    for result in extract_files(list(files)):
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        result = {"file": path, "quotes": [q.to_dict() for q in find_quotes(text)]}
         click.echo(json.dumps(result, ensure_ascii=False) if jsonl
                    else json.dumps(result, ensure_ascii=False, indent=2))
 

@@ -1,7 +1,13 @@
-"""Benchmark find_quotes on 5,000-character article texts.
+"""Benchmark find_quotes on 5,000-character article texts, and on hostile texts.
 
-Uses ../shared/corpus (PolNeAR and news-text articles) when present, else text built from
-our own sentences. Last line: median_ms_per_5k_chars=<x> p95_ms_per_5k_chars=<y>.
+Typical: ../shared/corpus (PolNeAR and news-text articles) when present, else text built from
+our own sentences, cut into 5,000-character pieces; CPU time per piece on one core.
+Hostile: texts built to defeat the extractor (alternating marks, one huge paragraph, thousands
+of quotes, no sentence ends, long runs of capitalised words, one surname for thousands of
+people), at 50 KB and 200 KB: CPU seconds each, and the ratio, which stays near 4 when the work
+is linear in the text.
+
+Last line: median_ms_per_5k_chars=<x> p95_ms_per_5k_chars=<y> worst_hostile_s_per_200kb=<z>
 """
 
 from __future__ import annotations
@@ -43,6 +49,37 @@ def samples(limit: int = 400) -> list[str]:
     return texts[:limit]
 
 
+HOSTILE = {
+    "alternating straight marks": '"a" ',
+    "alternating curly marks": "“a” ",
+    "curly and single marks": "“a” 'b' ",
+    "thousands of attributed quotes": "“The quay is shut,” said Orla Vennick. ",
+    "one paragraph, no sentence end": "“word here” said Orla Vennick and ",
+    "capitalised words, no end": "Alpha Beta Gamma Delta ",
+    "paragraphs opening with a mark": "“Still going on\n\n",
+    "transcript turns": "ROE: yes we will.\n\nDOE: no you will not.\n\nRoe and Doe spoke.\n\n",
+}
+
+
+def hostile(size: int, unit: str) -> str:
+    if unit == "one surname":
+        return "".join(f"Name{i} Vennick said “yes {i}” and " for i in range(size // 25))[:size]
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def hostile_seconds() -> list[tuple[str, float, float]]:
+    rows = []
+    for name, unit in [*HOSTILE.items(), ("thousands of people, one surname", "one surname")]:
+        secs = []
+        for size in (50_000, 200_000):
+            text = hostile(size, unit)
+            t0 = time.process_time()
+            find_quotes(text)
+            secs.append(time.process_time() - t0)
+        rows.append((name, secs[0], secs[1]))
+    return rows
+
+
 def main() -> None:
     texts = samples()
     for t in texts[:20]:  # warm up regex caches
@@ -50,15 +87,19 @@ def main() -> None:
     times: list[float] = []
     n_quotes = 0
     for t in texts:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         n_quotes += len(find_quotes(t))
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((time.process_time() - t0) * 1000)
     times.sort()
     med = statistics.median(times)
     p95 = times[int(0.95 * (len(times) - 1))]
     print(f"texts={len(texts)} chars_each={CHUNK} quotes={n_quotes} source={'shared corpus' if SHARED.is_dir() else 'generated'}")
     print(f"min={times[0]:.2f} ms  median={med:.2f} ms  p95={p95:.2f} ms  max={times[-1]:.2f} ms")
-    print(f"median_ms_per_5k_chars={med:.2f} p95_ms_per_5k_chars={p95:.2f}")
+    worst = 0.0
+    for name, s50, s200 in hostile_seconds():
+        worst = max(worst, s200)
+        print(f"hostile {name:34s} 50 KB {s50:6.2f} s  200 KB {s200:6.2f} s  ratio {s200 / max(s50, 1e-6):4.1f}")
+    print(f"median_ms_per_5k_chars={med:.2f} p95_ms_per_5k_chars={p95:.2f} worst_hostile_s_per_200kb={worst:.2f}")
 
 
 if __name__ == "__main__":

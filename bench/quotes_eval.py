@@ -8,8 +8,10 @@ The split was fixed on 2026-11-29, before anyone read the new full-name gold:
 - tune: everything else.
 
 Only `--split tune` may be read in detail (`--details`); the held-out part is for one figure.
+`--calibration` prints, per confidence bucket, how often the speaker is right (aggregate figures
+only, so it may be run on the held-out part).
 
-    python bench/quotes_eval.py [--split tune|heldout|all] [--details]
+    python bench/quotes_eval.py [--split tune|heldout|all] [--details | --calibration]
 
 Last line: e2e_f1=… extract_f1=… attribution=… split=…
 """
@@ -17,11 +19,14 @@ Last line: e2e_f1=… extract_f1=… attribution=… split=…
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,6 +49,65 @@ def split_docs() -> dict[str, set[str]]:
     rest = [d for d in docs if d not in held and d not in first]
     held.update(rest[4::5])
     return {"heldout": held, "tune": set(docs) - held}
+
+
+def _scorer() -> Any:
+    spec = importlib.util.spec_from_file_location("score_quotes", SHARED / "eval" / "score_quotes.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def judged_attributions(split: str) -> Iterator[tuple[float, dict[str, float], bool]]:
+    """(confidence, features, speaker right?) for every predicted quote with a speaker that matches
+    a gold quote whose speaker the gold names, matched as the scorer matches them."""
+    from app.pipeline.quotes import annotated_quotes
+
+    sc = _scorer()
+    wanted = None if split == "all" else split_docs()[split]
+    for line in GOLD.read_text().splitlines():
+        if not line.strip():
+            continue
+        doc = json.loads(line)
+        if wanted is not None and doc["doc"] not in wanted:
+            continue
+        text = (SHARED / doc["doc"]).read_text(encoding="utf-8")
+        preds = [qf for qf in annotated_quotes(text) if qf[0].kind != "post"]
+        used: set[int] = set()
+        for g in doc["quotes"]:
+            if g.get("kind") == "post":
+                continue
+            best, best_ov = -1, 0
+            for i, (q, _) in enumerate(preds):
+                ov = sc.overlap(g["start"], g["end"], q.start, q.end)
+                if i not in used and ov > best_ov and ov >= 0.5 * (g["end"] - g["start"]) \
+                        and ov >= 0.5 * max(1, q.end - q.start):
+                    best, best_ov = i, ov
+            if best < 0:
+                continue
+            used.add(best)
+            q, feats = preds[best]
+            if feats is None or not g.get("speaker"):
+                continue
+            yield q.confidence, feats, sc.norm_name(q.speaker) == sc.norm_name(g["speaker"])
+
+
+def calibration(split: str) -> str:
+    buckets = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01)]
+    counts = [[0, 0] for _ in buckets]
+    for conf, _, right in judged_attributions(split):
+        for k, (lo, hi) in enumerate(buckets):
+            if lo <= conf < hi:
+                counts[k][0] += 1
+                counts[k][1] += int(right)
+    lines = [f"confidence     quotes  speaker right   (split={split}, named speakers matched to gold)"]
+    for (lo, hi), (n, right) in zip(buckets, counts, strict=True):
+        lines.append(f"[{lo:.2f}, {min(hi, 1.0):.2f}{')' if hi <= 1 else ']'}  {n:7d}  {right / n if n else 0:.3f}")
+    hi_n = sum(n for (lo, _), (n, _) in zip(buckets, counts, strict=True) if lo >= 0.9)
+    hi_r = sum(r for (lo, _), (_, r) in zip(buckets, counts, strict=True) if lo >= 0.9)
+    lines.append(f"confidence>=0.9: {hi_n} quotes, speaker right {hi_r / hi_n if hi_n else 0:.3f}")
+    return "\n".join(lines)
 
 
 def score(split: str, details: bool = False) -> str:
@@ -72,11 +136,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=["tune", "heldout", "all"], default="tune")
     parser.add_argument("--details", action="store_true", help="list misses (tune split only)")
+    parser.add_argument("--calibration", action="store_true", help="share of right speakers per confidence bucket")
     args = parser.parse_args()
     if args.details and args.split != "tune":
         parser.error("--details is for the tuning split only; the held-out part is read as one figure")
     if not GOLD.is_file():
         sys.exit(f"{GOLD} not found")
+    if args.calibration:
+        print(calibration(args.split))
+        return
     out = score(args.split, args.details)
     if args.details:
         print(out.rstrip())

@@ -1,4 +1,7 @@
-"""Quote extraction: table-driven cases over sentences written for these tests."""
+"""Quote extraction: table-driven cases over sentences written for these tests.
+
+Every person, organisation and place below is invented; none comes from an evaluation article.
+"""
 
 from __future__ import annotations
 
@@ -13,45 +16,44 @@ from app.pipeline.quotes.marks import ALL_MARKS
 
 # (text, [(quoted words, speaker, kind)])
 CASES: list[tuple[str, list[tuple[str, str | None, str]]]] = [
-    # direct quote, trailing attribution with a title
-    ("Fisheries Minister Clara Vognsen arrived late.\n\n“The quota stays as it is,” Vognsen told reporters.",
-     [("The quota stays as it is,", "Clara Vognsen", "direct")]),
+    # direct quote, trailing attribution, surname resolved to the full name given earlier
+    ("Ferry Commissioner Idunn Vasskog visited the quay.\n\n“The timetable stays,” Vasskog told reporters.",
+     [("The timetable stays,", "Idunn Vasskog", "direct")]),
     # inverted verb and speaker
-    ("“We will appeal the ruling,” said Tomas Ekwueme, a lawyer for the union.",
-     [("We will appeal the ruling,", "Tomas Ekwueme", "direct")]),
-    # partial quote inside reported speech, surname resolved to the full name
-    ("Port director Helga Brandvold spoke on Monday.\n\nBrandvold said the delay was “entirely avoidable” and"
-     " called the contractor’s plan “a fantasy”.",
-     [("entirely avoidable", "Helga Brandvold", "partial"), ("a fantasy", "Helga Brandvold", "partial")]),
+    ("“We will appeal the fine,” said Orrin Tabbersley, a lawyer for the guild.",
+     [("We will appeal the fine,", "Orrin Tabbersley", "direct")]),
+    # partial quotes inside reported speech
+    ("Canal warden Mirela Quistgaard spoke on Tuesday.\n\nQuistgaard said the leak was “plainly foreseeable” and"
+     " called the repair plan “wishful thinking”.",
+     [("plainly foreseeable", "Mirela Quistgaard", "partial"), ("wishful thinking", "Mirela Quistgaard", "partial")]),
     # split quote around the attribution
-    ("“The bridge is safe,” said engineer Rosa Tamminen, “but the ramps are not.”",
-     [("The bridge is safe,", "Rosa Tamminen", "direct"), ("but the ramps are not.", "Rosa Tamminen", "partial")]),
-    # pronoun resolution and a second quote in the same paragraph
-    ("Mayor Oskar Lindqvist opened the session.\n\n“Nobody will lose their home,” he said. “Not one family.”",
-     [("Nobody will lose their home,", "Oskar Lindqvist", "direct"), ("Not one family.", "Oskar Lindqvist", "direct")]),
-    # multi-paragraph quote: opening mark repeated, no closing mark at the first paragraph end
-    ("Senator Maria Okafor read a statement:\n\n“We asked for the records in March.\n\n“We are still waiting.”",
-     [("We asked for the records in March.", "Maria Okafor", "direct"),
-      ("We are still waiting.", "Maria Okafor", "direct")]),
+    ("“The lock gates are sound,” said surveyor Ottoline Brack, “but the towpath is not.”",
+     [("The lock gates are sound,", "Ottoline Brack", "direct"), ("but the towpath is not.", "Ottoline Brack",
+                                                                  "partial")]),
+    # pronoun and a second quote in the same paragraph
+    ("Provost Anselm Tidemark opened the meeting.\n\n“No student will pay more,” he said. “Not one.”",
+     [("No student will pay more,", "Anselm Tidemark", "direct"), ("Not one.", "Anselm Tidemark", "direct")]),
+    # multi-paragraph quote: opening mark repeated, no closing mark at the first paragraph's end
+    ("Councillor Brisa Underholt read a statement:\n\n“We asked for the ledgers in spring.\n\n“We are still"
+     " waiting.”",
+     [("We asked for the ledgers in spring.", "Brisa Underholt", "direct"),
+      ("We are still waiting.", "Brisa Underholt", "direct")]),
     # nested single quotes stay inside the outer quote
-    ("“He told me, ‘Sign it today,’ and I refused,” said Petra Nowak.",
-     [("He told me, ‘Sign it today,’ and I refused,", "Petra Nowak", "direct")]),
+    ("“She told me, ‘Sign it by noon,’ and I refused,” said Pelle Virtanovski.",
+     [("She told me, ‘Sign it by noon,’ and I refused,", "Pelle Virtanovski", "direct")]),
     # straight marks
-    ('"Prices will fall next year," said economist Ivo Marsh.',
-     [("Prices will fall next year,", "Ivo Marsh", "direct")]),
-    # organisations speak
-    ("The Kremlin dismissed the report as “pure invention”.",
-     [("pure invention", "Kremlin", "partial")]),
-    # a post quoted from social media with a channel
-    ("Deputy Mayor Lena Fiske was unmoved. “We will not pay,” Fiske wrote on X.",
-     [("We will not pay,", "Lena Fiske", "direct")]),
+    ('"Freight rates will ease next year," said economist Dagny Holmquaid.',
+     [("Freight rates will ease next year,", "Dagny Holmquaid", "direct")]),
+    # an organisation speaks
+    ("The Tideway Pilots Association dismissed the claim as “pure invention”.",
+     [("pure invention", "Tideway Pilots Association", "partial")]),
     # an embedded post: "— Name (@handle) date"
-    ("Markets were calm.\n\nRates stay on hold this quarter. — Arne Solberg (@arnesolberg) March 3, 2024\n",
-     [("Rates stay on hold this quarter.", "Arne Solberg", "post")]),
+    ("Markets were calm.\n\nRates stay on hold this quarter. — Jorun Ellefsrud (@jorunell) March 3, 2024\n",
+     [("Rates stay on hold this quarter.", "Jorun Ellefsrud", "post")]),
     # apostrophes and plural possessives are not quotes
-    ("The allies’ plans changed after the ministers’ meeting, and the farmers' union didn't object.", []),
+    ("The pilots’ plans changed after the wardens’ meeting, and the ferrymen's guild didn't object.", []),
     # titles of works and nicknames are not quotes
-    ("She reviewed the novel “The Salt Road” and met Jimmy “The Hammer” Doyle.", []),
+    ("She reviewed the novel “The Copper Estuary” and met Tobbe “The Anchor” Vallgren.", []),
     # scare quotes nobody is reported saying
     ("The so-called “reform” passed quietly.", []),
     # no quotes at all, and empty text
@@ -68,24 +70,31 @@ def test_cases(text: str, expected: list[tuple[str, str | None, str]]) -> None:
         assert text[q.start:q.end] == q.text
 
 
-def test_title_and_channel_and_type() -> None:
-    text = ("NATO Deputy Secretary-General Ilse Varga met the delegation.\n\n"
-            "“This is a serious breach,” Varga said in a statement.")
+def test_title_channel_and_type() -> None:
+    text = ("Harbour Board Deputy Secretary-General Wilma Oddvarsen met the delegation.\n\n"
+            "“This is a serious breach,” Oddvarsen said in a statement.")
     (q,) = find_quotes(text)
-    assert q.speaker == "Ilse Varga"
-    assert q.speaker_title == "NATO Deputy Secretary-General"
+    assert q.speaker == "Wilma Oddvarsen"
+    assert q.speaker_title == "Harbour Board Deputy Secretary-General"
     assert q.speaker_type == "person"
     assert q.channel == "in a statement"
     assert 0.0 < q.confidence <= 1.0
 
 
+def test_platform_channel_is_any_capitalised_name_but_a_date() -> None:
+    (q,) = find_quotes("Deputy Mayor Sunniva Kvalheim was unmoved. “We will not pay,” Kvalheim wrote on Chirper.")
+    assert (q.speaker, q.channel) == ("Sunniva Kvalheim", "on Chirper")
+    (q,) = find_quotes("“We will not pay,” Sunniva Kvalheim said on Tuesday.")
+    assert q.channel is None
+
+
 def test_organisation_type() -> None:
-    (q,) = find_quotes("The Kremlin dismissed the report as “pure invention”.")
+    (q,) = find_quotes("The Tideway Pilots Association dismissed the claim as “pure invention”.")
     assert q.speaker_type == "organisation"
 
 
 def test_to_dict_has_all_fields() -> None:
-    (q,) = find_quotes('"Prices will fall next year," said economist Ivo Marsh.')
+    (q,) = find_quotes('"Freight rates will ease next year," said economist Dagny Holmquaid.')
     assert set(q.to_dict()) == {"text", "start", "end", "kind", "speaker", "speaker_title", "speaker_type",
                                 "verb", "channel", "confidence"}
 
@@ -99,16 +108,7 @@ def test_never_crashes_and_offsets_hold(text: str) -> None:
     for q in find_quotes(text):
         assert 0 <= q.start <= q.end <= len(text)
         assert text[q.start:q.end] == q.text
-
-
-def test_one_megabyte_finishes() -> None:
-    para = ("“The harbour will reopen in May,” said port director Helga Brandvold. She called the delay "
-            "“avoidable”, and the union’s chair, Tomas Ekwueme, said: “We expect wages paid.”\n\n")
-    text = para * (1_000_000 // len(para) + 1)
-    t0 = time.perf_counter()
-    quotes = find_quotes(text)
-    assert time.perf_counter() - t0 < 30
-    assert len(quotes) >= 3 * (len(text) // len(para))
+        assert 0.0 <= q.confidence <= 1.0
 
 
 def test_unbalanced_marks() -> None:
@@ -117,161 +117,230 @@ def test_unbalanced_marks() -> None:
         assert text[q.start:q.end] == q.text
 
 
-# Attribution rules: (text, speakers of the quotes in order). Sentences written for these tests.
+def test_one_megabyte_of_news_finishes() -> None:
+    para = ("“The quay reopens in spring,” said harbourmaster Idunn Vasskog. She called the delay "
+            "“avoidable”, and the guild’s chair, Orrin Tabbersley, said: “We expect wages paid.”\n\n")
+    text = para * (1_000_000 // len(para) + 1)
+    t0 = time.process_time()
+    quotes = find_quotes(text)
+    assert time.process_time() - t0 < 30
+    assert len(quotes) >= 3 * (len(text) // len(para))
+
+
+# Hostile texts of 200,000 characters: each finished in well under a second per 8 KB before the
+# extractor was made linear only for the tame ones; alternating marks took 10 s per 8 KB.
+_HOSTILE = {
+    "alternating straight marks": '"a" ' * 50_000,
+    "alternating curly marks": "“a” " * 50_000,
+    "single marks": "'a' " * 50_000,
+    "one paragraph of quotes with no sentence end": "“word here” said Orla Vennick and " * 6_000,
+    "capitalised words without end": "Alpha Beta Gamma Delta " * 9_000 + "said “x y z w q”",
+    "many people sharing one surname": "".join(f"Name{i} Vennick said “yes {i}” and " for i in range(8_000)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_HOSTILE))
+def test_hostile_text_is_linear(name: str) -> None:
+    text = _HOSTILE[name][:200_000]
+    t0 = time.process_time()
+    quotes = find_quotes(text)
+    assert time.process_time() - t0 < 20, name  # was minutes before; now ~1-3 s on a busy core
+    for q in quotes[:50]:
+        assert text[q.start:q.end] == q.text
+
+
+# Attribution: (text, speakers of the quotes in order).
 SPEAKER_CASES: list[tuple[str, list[str | None]]] = [
-    # a possessive before a name is a separate phrase: "Radio Nord’s Petra Lind"
-    ("“The tide is turning,” Radio Nord’s Petra Lind said.", ["Petra Lind"]),
-    # "X’s been" is a contraction, so X is the subject the pronoun refers back to
-    ("Chris Karlsson’s been arguing for weeks that Ben Dunmore is not ready.\n\n“He has never run anything,” he"
-     " said.", ["Chris Karlsson"]),
-    # a title word before an organisation word names the body: "the Harbour Department"
-    ("The Harbour Department said the pier was “structurally unsound.”", ["Harbour Department"]),
-    # a title word that is also a surname ends a name: "Billie Rae King"
-    ("Tennis great Billie Rae King remembered the match.\n\n“It was the best day of my life,” she said.",
-     ["Billie Rae King"]),
-    # a known gender barely counts: the recent subject of unknown gender wins over a known man
-    ("Mayor Donald Pell opened the bridge in May.\n\nThe engineer Ruiz Okonkwo, 58, told reporters the bridge was unsafe."
-     "\n\n“We cannot wait another year,” he said.", ["Ruiz Okonkwo"]),
+    # a possessive before a name is a separate phrase
+    ("“The tide is turning,” the Weekly Lantern’s Petrine Saxegaard said.", ["Petrine Saxegaard"]),
+    # "X’s been" is a contraction, so X is the subject a later pronoun refers back to
+    ("Corvin Aldersey’s been saying for weeks that Bram Ottesund is not ready.\n\n“He has never led anything,” he"
+     " said.", ["Corvin Aldersey"]),
+    # a title word before an organisation word names the body
+    ("The Canals Department said the towpath was “structurally unsound.”", ["Canals Department"]),
+    # a title word that is also a surname ends a name
+    ("Rower Haldis Mae King remembered the race.\n\n“It was the best day of my life,” she said.",
+     ["Haldis Mae King"]),
     # the subject of a speech verb beats a person named inside the reported clause
-    ("Later, Tomas Wren claimed that Governor Barack Ilves is to blame.\n\n“It is a fiction,” he said.",
-     ["Tomas Wren"]),
-    # a name after a preposition is no subject: "went after Peter Holm"
-    ("Karl Brandt went after Peter Holm on Monday.\n\nHe says, “The man cannot lead a choir.”", ["Karl Brandt"]),
-    # a named subject in the pronoun's own sentence wins over the previous speaker
-    ("“Rates will rise,” said Ivo Marsh.\n\nOla Brenner, head of the dock workers, said in a statement that the"
-     " plan, which he added “is deeply unfair,” must go.", ["Ivo Marsh", "Ola Brenner"]),
+    ("Later, Sten Harrowgate claimed that Provost Anselm Tidemark is to blame.\n\n“It is a fiction,” he said.",
+     ["Sten Harrowgate"]),
+    # a name after a preposition is no subject
+    ("Ebbe Lindqvarn went after Ottar Bruvik on Monday.\n\nHe says, “The man cannot run a ferry.”",
+     ["Ebbe Lindqvarn"]),
     # a noun-like verb form used as a noun: "press secretary"
-    ("“Nothing has changed,” Town Hall press secretary Lena Ortiz told reporters.", ["Lena Ortiz"]),
+    ("“Nothing has changed,” Guild Hall press secretary Ragna Vikestad told reporters.", ["Ragna Vikestad"]),
     # documents speak for whoever issued them
-    ("The Nora Vale campaign is releasing a new ad on Monday.\n\nThe ad claims “Vale is the one you can trust.”",
-     ["Nora Vale campaign"]),
-    ("A March letter from the Teachers Union warns that “strikes will follow.”", ["Teachers Union"]),
-    ("Oskar Pim’s campaign manager spoke on Monday.\n\nThe campaign’s statement declares “the matter is closed.”",
-     ["Pim campaign"]),
-    ("“We will win this county,” the Ivo Kral campaign said.", ["Ivo Kral campaign"]),
-    # a quote opening its sentence continues the speaker of the sentence before ("X agreed.")
-    ("Harbour economist Ada Quist agreed. “The data are clear and the trend is real.”", ["Ada Quist"]),
+    ("The Sölvi Brann campaign is releasing a new ad on Monday.\n\nThe ad claims “Brann is the one to trust.”",
+     ["Sölvi Brann campaign"]),
+    ("A spring letter from the Ferry Workers Guild warns that “strikes will follow.”", ["Ferry Workers Guild"]),
+    # a quote opening its sentence continues the speaker of the sentence before
+    ("Harbour economist Dagny Holmquaid agreed. “The data are clear and the trend is real.”", ["Dagny Holmquaid"]),
     # a name inside a quoted title does not widen a surname given outside quotes
-    ("Arne Falk opened the fair. Critics reviewed the biography “Inside the Real Arne Falk,” which sold well."
-     "\n\n“I never read it,” Falk said.", ["Arne Falk"]),
-    # a shorter form widens to the full name that ends with it
-    ("Justin Ki Hong was adopted as a baby.\n\n“We are really stateless,” Ki Hong said.", ["Justin Ki Hong"]),
-    # an auxiliary opening a sentence is not part of a name: "Had Carl Dunmore stayed"
-    ("Had Carl Dunmore stayed, the plan would have passed.\n\nHe vowed to “fight on and win.”", ["Carl Dunmore"]),
-    # pronouns: the subject of the sentence just before beats a more salient speaker further back,
-    # however long that sentence (distance counts in sentences, not characters)
-    ("Mayor Ivo Marsh said on Monday that the budget would not be cut, and he repeated it twice.\n\nTomas Wren,"
-     " who has represented the northern harbour district for eleven years and who chairs the roads committee, rose"
-     " next and spoke about the state of the bridges in the valley.\n\n“The numbers do not add up,” he said.",
-     ["Tomas Wren"]),
-    # the speaker of an inverted verb ("said Ada Quist") is the subject a later pronoun refers to
-    ("Hanna Lind opened the debate for the union.\n\nThe harbour will survive, said economist Ada Quist, head of the"
-     " dock board. Others are “having to be leaner,” she said.", ["Ada Quist"]),
-    # a description "the <modifier> <role>" resolves through a title or an appositive given earlier
-    ("Olga Brenn, the Nordland senator, arrived late. Governor Petra Lind spoke first.\n\n"
-     "“It is a difficult issue,” said the Nordland senator, “because both rights matter.”",
-     ["Olga Brenn", "Olga Brenn"]),
-    ("Nordland Sen. Olga Brenn and Governor Petra Lind met on Monday.\n\n“We agree,” the Nordland senator said.",
-     ["Olga Brenn"]),
+    ("Oddny Larrabee opened the fair. Critics reviewed the memoir “Inside the Real Oddny Larrabee,” which sold"
+     " well.\n\n“I never read it,” Larrabee said.", ["Oddny Larrabee"]),
+    # an auxiliary opening a sentence is no part of a name
+    ("Had Torvid Mossberg stayed, the plan would have passed.\n\nHe vowed to “fight on and win.”",
+     ["Torvid Mossberg"]),
+    # pronouns: the subject of the sentence just before beats a speaker further back
+    ("Provost Anselm Tidemark said on Monday that fees would not rise, and he repeated it twice.\n\nSten"
+     " Harrowgate, who has chaired the canal committee for eleven years and who sits on the ferry board, rose"
+     " next and spoke about the locks.\n\n“The numbers do not add up,” he said.", ["Sten Harrowgate"]),
+    # a description "the <modifier> <role>" resolves through an appositive given earlier
+    ("Wendeline Sparre, the Nordmark senator, arrived late. Governor Ottar Bruvik spoke first.\n\n"
+     "“It is a difficult question,” said the Nordmark senator, “because both rights matter.”",
+     ["Wendeline Sparre", "Wendeline Sparre"]),
     # "said of": the subject before it still speaks
-    ("“They are very open to new things,” Jenna Golde, the port’s director of planning, said of the plan.",
-     ["Jenna Golde"]),
-    # a clause after a comma is no appositive: the verb's own subject speaks
-    ("Karl Brandt, a former mayor, issued a statement after contender Ivo Marsh told a crowd that the fee was"
-     " “peanuts.”", ["Ivo Marsh"]),
-    # a quote opening its sentence continues the speaker, or else the subject, of the sentence before
-    ("Lena Fiske recalled how the river rose in a single night. “We lost everything in an hour.”", ["Lena Fiske"]),
-    # a participle's subject is the name a verb follows, not a place in the opening phrase
-    ("Speaking at a hall in Salem, New Hampshire, Ivo Marsh went after Petra Lind, calling her “a total stiff.”",
-     ["Ivo Marsh"]),
-    # a pronoun resolves from where it stands, so its own sentence's subject counts
-    ("Karl Brandt spoke first.\n\nTomas Wren paused on Monday, when he told Ola Brenner that the plan was “dead.”",
-     ["Tomas Wren"]),
+    ("“They are open to new things,” Ylva Granstedt, the port’s planning director, said of the pilots.",
+     ["Ylva Granstedt"]),
     # the period of a title or an initial does not end the speaker's name
-    ("“We will comply,” said Sen. Amy Vogt (D-Nord.), who sponsored the act.", ["Amy Vogt"]),
-    ("“We will comply,” Harbour General Counsel James A. Baker wrote in a letter.", ["James A. Baker"]),
+    ("“We will comply,” said Sen. Maren Ulvestad, who sponsored the act.", ["Maren Ulvestad"]),
+    ("“We will comply,” Guild General Counsel Eirik P. Sandvold wrote in a letter.", ["Eirik P. Sandvold"]),
     # "hours after X said": a clause opener before the name, not a preposition
-    ("Petra Lind weighed in on Tuesday, hours after Ivo Marsh said he was “encouraged” by the plan.", ["Ivo Marsh"]),
-    # an opening phrase naming someone else, then the subject with a lower-case title
-    ("On the trail for his wife, front-runner Hanna Vogt, former mayor Erik Vogt said she was “ready to lead.”",
-     ["Erik Vogt"]),
+    ("Ottar Bruvik weighed in on Tuesday, hours after Sten Harrowgate said he was “encouraged” by the plan.",
+     ["Sten Harrowgate"]),
     # a nickname between first name and surname is neither a quote nor part of the name
-    ('Juan "Chico" Marquez of Oakland carried a photo. "I cried the whole parade," he said.', ["Juan Marquez"]),
-    # "upon saying": the participle's subject is the sentence's
-    ("Comedian Sara Holm spoke late.\n\nHolm, herself a Lind supporter, drew boos upon saying, “Lind heard the people.”",
-     ["Sara Holm"]),
-    # a quote ending with a full stop ends its sentence for the pronoun's distances
-    ("Judge Ola Berg called it “distasteful.”\n\nKarl Brandt, the defence lawyer, argued that his client was a"
-     " “shock jock.” Berg saw it differently: “I do not take that as a joke,” he said.",
-     ["Ola Berg", "Karl Brandt", "Ola Berg"]),
-    # the name in apposition after a possessive description: "said X’s campaign manager, Y"
-    ("“We are gratified,” said Ivo Marsh’s campaign manager, Petra Lind.", ["Petra Lind"]),
-    # a description owned by someone ("X’s campaign manager", "a top X adviser") is named in the next sentence
-    ("Ivo Marsh spoke on Monday.\n\nA top Ivo Marsh adviser says the campaign is on a “glide path” to victory."
-     " Petra Lind told reporters the count was close.", ["Petra Lind"]),
+    ('Tobbe "Anchor" Vallgren of Nordmark carried a banner. "I cried the whole way," he said.',
+     ["Tobbe Vallgren"]),
+    # the name in apposition after a possessive description
+    ("“We are gratified,” said Ebbe Lindqvarn’s campaign manager, Ragna Vikestad.", ["Ragna Vikestad"]),
     # a poll speaks for its respondents
-    ("Most voters say the plan is “too expensive,” according to a Harbour Institute poll released Thursday.",
-     ["Harbour Institute poll"]),
-    ("Wednesday’s Nordland University poll has Lind ahead. The NU poll finds that 37 percent of voters say Marsh"
-     " is “very responsible” for the delay.", ["Nordland University poll"]),
+    ("Most voters say the bridge is “too expensive,” according to a Tideway Institute poll released Thursday.",
+     ["Tideway Institute poll"]),
     # a relative pronoun subject speaks for the name before it
-    ("Ivo Marsh spoke. Contrast that with Tomas Wren, who has called the plan “insanity,” and Petra Lind, who says"
-     " it is “a disaster.”", ["Tomas Wren", "Petra Lind"]),
+    ("Ebbe Lindqvarn spoke. Contrast that with Sten Harrowgate, who has called the toll “madness,” and Ottar"
+     " Bruvik, who says it is “a disaster.”", ["Sten Harrowgate", "Ottar Bruvik"]),
     # "Name:" and "From Name’s post:" introduce a quote
-    ("Ivo Marsh spoke.\n\nEconomists agree - Carl Bialik: “Keep on contacting voters as late as you can.”",
-     ["Carl Bialik"]),
-    ("Karl Brandt spoke.\n\nAides say the governor plans to help Ivo Marsh. From Brandt’s Facebook post: “We must"
-     " move on together.”", ["Karl Brandt"]),
-    # "X’s wife, Melania,": a first name takes the family's surname
-    ("Ivo Marsh’s wife, Elin, was in the crowd.\n\n“He has always been kind,” Elin said.", ["Elin Marsh"]),
-    # a subject relative clause is skipped, an object one is not
-    ("Petra Lind, who backs Marsh, warned of a “ferocious” fight.", ["Petra Lind"]),
-    # a possessive's response introduces a quote; an addressee before a colon does not speak
-    ("Hanna Vogt read the note.\n\nVogt’s response was: “Is the ferry running on Sunday?”", ["Hanna Vogt"]),
-    ("Ivo Marsh sent a letter.\n\nIn response, Karl Brandt wrote to Marsh: “Only a fool would send such a letter.”",
-     ["Karl Brandt"]),
-    # "the network" / "the group": a broadcaster or the organisation last named as a subject; the
-    # determiner nearest the head decides ("In a statement, the network" is definite)
-    ("CNN was quick to push back after Ivo Marsh blamed the network for the report.\nIn a statement, the network"
-     " said that the claim was “false.”", ["CNN"]),
-    # "X’s campaign" as a participle's subject speaks as the campaign
-    ("Hanna Vogt spoke. In responding Friday, Vogt’s campaign took the unusual step of criticizing the agencies,"
-     " accusing them of “overclassification run amok” and worse.", ["Vogt campaign"]),
-    # a generational suffix ends a person's name, it is no acronym of an organisation
-    ("During the service, assistant pastor Tobias Lund III asked the choir to stand. In his tribute, Lund said"
-     " “no one did more for this town.”", ["Tobias Lund III"]),
-    # "Norwegian-born X": the modifier is no part of the name, and a later "said X, 44" finds X
-    ("Norwegian-born Sigrid Halvorsen moved here in 1990.\n\n“I was, like, stunned,” said Halvorsen, 44.",
-     ["Sigrid Halvorsen"]),
-    # a passive speech verb: the agent after "by" asks, not the subject
-    ("Mayor Ivo Marsh came on the show. Marsh was asked by host Petra Lind, who opposes the plan, “Why now?”",
-     ["Petra Lind"]),
-    # a definite description heading the sentence stands for the person the article gave that role
-    ("Tomas Wren, a billionaire businessman, toured the plant.\n\nThe billionaire businessman began by praising"
-     " the staff, saying the plant was “cheaper than any rival.”", ["Tomas Wren"]),
-    # "the man"/"the woman" keeps an unnamed bystander unnamed, not the last named speaker
-    ("“The ferry is late again,” said Karl Brandt.\n\nAnother passenger did not want to be named. “We are tired"
-     " of waiting for it every single day,” the woman said.", ["Karl Brandt", None]),
-    # a noun-like verb form ("state") followed by a real verb: the real one attributes
-    ("“The boundaries did not match the deeds,” state prosecutor Elin Moe told Reuters.", ["Elin Moe"]),
-    # an appositive with a relative clause is skipped to find the subject before it
-    ("Ann Falk, an Oslo University student who led one of the studies, said “the glue holds under water.”",
-     ["Ann Falk"]),
-    # movement names ending in "Matter"/"Watch" are organisations "the group" may stand for
-    ("Tenants Lives Matter, the grand marshal of the parade, withdrew. Tenants Lives Matter issued a statement.\n\n"
-     "“For us, marching this year meant choosing sides,” the group said.", ["Tenants Lives Matter"]),
-    # a name after "the anti-X" modifier follows a preposition: "of the anti-Marsh Harbour Review"
-    ("Columnist Jonas Berg of the anti-Marsh Harbour Review imagined the mayor was thinking: “What have I done?”",
-     ["Jonas Berg"]),
-    # "Mister" is an honorific
-    ("Fredrik Holm hosted the show for years.\n\nIn one episode Mister Holm said “what matters is being kind.”",
-     ["Fredrik Holm"]),
-    # "as the Liberal nominee": the role a subject acts in resolves a later description
-    ("On Thursday Hanna Vogt gave her acceptance speech as the Liberal nominee, mocking her rival, Ivo Marsh.\n\n"
-     "“A man you can bait with a post cannot run the harbour,” said the Liberal nominee.", ["Hanna Vogt"]),
+    ("Ebbe Lindqvarn spoke.\n\nPilots agree - Ragna Vikestad: “Keep the channel open as late as you can.”",
+     ["Ragna Vikestad"]),
+    # "X’s wife, Y,": a first name takes the family's surname
+    ("Ebbe Lindqvarn’s wife, Solvor, was in the crowd.\n\n“He has always been kind,” Solvor said.",
+     ["Solvor Lindqvarn"]),
+    # an addressee before a colon does not speak
+    ("Ebbe Lindqvarn sent a letter.\n\nIn response, Torvid Mossberg wrote to Lindqvarn: “Only a fool would send"
+     " this.”", ["Torvid Mossberg"]),
+    # "the group" / "the agency": the organisation last named as a subject
+    ("The Nordmark Ferry Agency was quick to answer after Ebbe Lindqvarn blamed it for the delays.\nIn a"
+     " statement, the agency said that the claim was “false.”", ["Nordmark Ferry Agency"]),
+    # a generational suffix ends a person's name; it is no acronym of an organisation
+    ("At the service, deacon Halvard Brekke III asked the choir to stand. In his tribute, Brekke said"
+     " “no one did more for this town.”", ["Halvard Brekke III"]),
+    # "Nordmark-born X": the modifier is no part of the name
+    ("Nordmark-born Sigvor Tannhaug moved here in 1990.\n\n“I was, frankly, stunned,” said Tannhaug, 44.",
+     ["Sigvor Tannhaug"]),
+    # a passive speech verb: the agent after "by" asks
+    ("Provost Anselm Tidemark came on the programme. Tidemark was asked by host Ragna Vikestad, “Why now?”",
+     ["Ragna Vikestad"]),
+    # "the woman" keeps an unnamed bystander unnamed
+    ("“The ferry is late again,” said Torvid Mossberg.\n\nAnother passenger did not want to be named. “We are"
+     " tired of waiting for it every single day,” the woman said.", ["Torvid Mossberg", None]),
+    # surname particles joined by a hyphen or standing apart stay in the name
+    ("“The quay is closed,” said Karim al-Wazzeni, the port director.", ["Karim al-Wazzeni"]),
+    ("“The quay is closed,” said Lotte van der Vosselen, the port director.", ["Lotte van der Vosselen"]),
+    # a place before a name is no part of it
+    ("“The quay is closed,” said Norway harbourmaster Idunn Vasskog.", ["Idunn Vasskog"]),
 ]
 
 
 @pytest.mark.parametrize(("text", "speakers"), SPEAKER_CASES)
 def test_speaker_rules(text: str, speakers: list[str | None]) -> None:
     assert [q.speaker for q in find_quotes(text)] == speakers
+
+
+# General classes from issue 13: (text, speakers of the quotes in order).
+CLASS_CASES: list[tuple[str, list[str | None]]] = [
+    # a quotation signed on the line under it
+    ("“Ferries must run all winter, whatever the cost.”\n\n— Idunn Vasskog.\n\nThe board met later.",
+     ["Idunn Vasskog"]),
+    # the subject after a clause tacked onto the quote
+    ("“The toll has been raised twice” and against the wardens’ advice, Ottar Bruvik said.", ["Ottar Bruvik"]),
+    # a name in apposition after lower-case role words
+    ("“It is about time,” said the mayor’s guest, retired pilot Haldor Skjeggestad.", ["Haldor Skjeggestad"]),
+    # "the company" stands for the one-word organisation named just before
+    ("Local firms such as Brakkvik, which opposed the toll, spoke up. “We call on others to join us,” the company"
+     " wrote.", ["Brakkvik"]),
+    # a sentence-opening adverb is no part of the name after it
+    ("Ottar Bruvik spoke first. Interestingly Tidemark agreed. “The fee is fair,” Tidemark said.", ["Tidemark"]),
+    # organisation names keep their inner joiners
+    ("“Fares will not rise,” the Department of Ports and Harbours said.", ["Department of Ports and Harbours"]),
+    ("“Fares will not rise,” the Commission on Inland Waterways said.", ["Commission on Inland Waterways"]),
+    # post-nominal and parliamentary titles are no part of a name
+    ("“The ferry must stay,” said Brisa Underholt MP.", ["Brisa Underholt"]),
+    # two people share a surname: the bare surname is the one last named in full as the subject
+    ("Tove Brenmark, sister of yard owner Olaf Brenmark, disagreed.\n\n“We lied to nobody,” Brenmark said.",
+     ["Tove Brenmark"]),
+    ("Olaf Brenmark, brother of the mayor, Tove Brenmark, disagreed.\n\n“We lied to nobody,” Brenmark said.",
+     ["Olaf Brenmark"]),
+    # a first name that is only "mostly" one gender is still a first name
+    ("“We are on fire,” said Carol Signe Tollefsrud, president of the Ferry Workers Guild.", ["Carol Signe Tollefsrud"]),
+    # an infinitive's or a gerund's speaker is the subject of the sentence
+    ("Ottar Bruvik said the mayor was right to urge the pilots “to stand up and be heard.”", ["Ottar Bruvik"]),
+    ("Sten Harrowgate scolded the provost for suggesting that fares should “rise every year.”", ["Sten Harrowgate"]),
+    # a sentence-opening preposition or a role noun is no part of the name
+    ("Like Harrowgate, the guild chair thinks the toll is “far too high,” Provost Anselm Tidemark said.",
+     ["Anselm Tidemark"]),
+    ("“The ferry must stay,” said rival Sunniva Kvalheim.", ["Sunniva Kvalheim"]),
+    # a passive without its agent names nobody; a name in parentheses is no subject
+    ("At 14:30 (1330 UTC) on Tuesday a fire was reported in the “eastern section of the old terminal building”.",
+     [None]),
+    # an acronym stands for the body's name the article spells out; apostrophe variants are one name
+    ("The Harbour Pilots Association met on Monday. “We will strike,” the HPA said.", ["Harbour Pilots Association"]),
+    ("Ciaran O’Tierney chairs the board.\n\n“The fees stay,” O'Tierney said.", ["Ciaran O’Tierney"]),
+    # a sentence opened by someone's document introduces the quote after its colon
+    ("Petrine Saxegaard chairs the pilots.\n\nSaxegaard’s letter makes a blunt case: “The ferry must run every"
+     " single day of the winter.”", ["Petrine Saxegaard"]),
+    # a body named after a place is no place
+    ("“Fares will rise,” the North Harbour Times reported.", ["North Harbour Times"]),
+    # laws, plans and events say nothing themselves
+    ("The Harbour Act says ferries must “run at least twice a day” all year.", [None]),
+    # a name before a role noun modifies it: the speaker is the person named after it
+    ("“It was a better game than last week,” Nordmark coach Eskil Brun said.", ["Eskil Brun"]),
+    # ages and plural titles are no part of a name
+    ("Fourteen-year-old Tuva Saetre was on the quay. “The ferry hit the pier,” Tuva Saetre said.", ["Tuva Saetre"]),
+    # a bare body noun is a description of the body named before, not a name
+    ("The Nordmark Ferry Board met on Friday.\n\nBoard members left early. The Board said the channel was “unsafe"
+     " at night.”", ["Nordmark Ferry Board"]),
+]
+
+
+@pytest.mark.parametrize(("text", "speakers"), CLASS_CASES)
+def test_issue_classes(text: str, speakers: list[str | None]) -> None:
+    assert [q.speaker for q in find_quotes(text)] == speakers
+
+
+def test_transcript_turns_belong_to_the_named_speaker() -> None:
+    text = ("Presenter Jorund Aavik spoke with Governor Ragna Vikestad about the ferry. Vikestad has run the"
+            " province since 2019.\n\nAAVIK: Will the ferry run this winter?\n\nVIKESTAD: It will run every day"
+            " of the winter.\n\nQ: And the toll?\n\nA: The toll stays where it is.")
+    got = [(q.text, q.speaker) for q in find_quotes(text)]
+    assert got == [("Will the ferry run this winter?", "Jorund Aavik"),
+                   ("It will run every day of the winter.", "Ragna Vikestad"),
+                   ("And the toll?", None), ("The toll stays where it is.", "Ragna Vikestad")]
+
+
+def test_a_capitalised_label_is_no_transcript() -> None:
+    # one label line, and a name the article never writes in ordinary case
+    assert find_quotes("BREAKING: The ferry is late.\n\nUPDATE: The ferry has arrived.") == []
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("“We will not pay the toll,’’ said Ottar Bruvik.", "We will not pay the toll,"),
+    ("‘‘We will not pay the toll,’’ said Ottar Bruvik.", "We will not pay the toll,"),
+    ("'We will not pay the toll,' said Ottar Bruvik, the guild chair.", "We will not pay the toll,"),
+    ("«We will not pay the toll», said Ottar Bruvik.", "We will not pay the toll"),
+])
+def test_other_quotation_marks(text: str, quoted: str) -> None:
+    (q,) = find_quotes(text)
+    assert (q.text, q.speaker) == (quoted, "Ottar Bruvik")
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("«Wir zahlen die Maut nicht», sagte Ottar Bruvik, der Vorsitzende.", "Wir zahlen die Maut nicht"),
+    ("Der Hafenmeister sagte: „Die Fähre fährt im Winter nicht.“ Die Stadtverwaltung widersprach heute.",
+     "Die Fähre fährt im Winter nicht."),
+    ("Le maire a déclaré : « Le bac ne circulera pas cet hiver. » La Mairie a refusé de commenter.",
+     "Le bac ne circulera pas cet hiver."),
+    ("「冬はフェリーが運航しない」と港長は述べた。", "冬はフェリーが運航しない"),
+])
+def test_other_languages_find_quotes_and_invent_no_speaker(text: str, quoted: str) -> None:
+    (q,) = find_quotes(text)
+    assert (q.text, q.speaker) == (quoted, None)

@@ -96,3 +96,18 @@ async def store(runtime: Runtime, *drafts: ArticleDraft) -> None:
 
 async def speaker_counts(client: httpx.AsyncClient) -> dict[str, int]:
     return {s["name"]: s["quote_count"] for s in (await client.get("/v1/speakers")).json()["items"]}
+
+
+async def test_min_confidence_filters_and_is_bounded(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    text = ('“The quay reopens on Monday after the repairs are done,” said harbour master Olga Petrenko. '
+            'Nobody could say whether “the boats will be allowed to dock before the storm season begins.”')
+    await store(runtime, draft(text))
+    every = (await client.get("/v1/quotes")).json()["items"]
+    assert len(every) == 2 and min(q["confidence"] for q in every) < 0.9 <= max(q["confidence"] for q in every)
+    sure = (await client.get("/v1/quotes", params={"min_confidence": 0.9})).json()["items"]
+    assert [q["speaker"] for q in sure] == ["Olga Petrenko"]
+    assert all(q["confidence"] >= 0.9 for q in sure)
+    assert len((await client.get("/v1/quotes", params={"min_confidence": 0})).json()["items"]) == 2
+    for bad in ("1.5", "-0.1", "high"):
+        response = await client.get("/v1/quotes", params={"min_confidence": bad})
+        assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")

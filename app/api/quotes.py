@@ -38,12 +38,16 @@ async def list_quotes(
     since: InstantIn | None = None,
     until: InstantIn | None = None,
     feed_id: IdIn | None = None,
+    min_confidence: Annotated[float | None, Query(ge=0.0, le=1.0, description=(
+        "Only quotes whose speaker attribution has at least this confidence (0..1): the estimated "
+        "probability that the speaker is right (README, Quoted statements, for how it is calibrated)"))] = None,
     cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
 ) -> Page[QuoteOut]:
     """Quotes, newest article first."""
     rows, next_cursor = await store.list_quotes(session, speaker=speaker, q=q, since=since, until=until,
-                                                feed_id=feed_id, speaker_id=None, cursor=cursor, limit=limit)
+                                                feed_id=feed_id, speaker_id=None, cursor=cursor, limit=limit,
+                                                min_confidence=min_confidence)
     return Page[QuoteOut](items=[QuoteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 

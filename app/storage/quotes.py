@@ -30,8 +30,11 @@ def _aware(value: datetime) -> datetime:
 async def list_quotes(
     session: AsyncSession, *, speaker: str | None, q: str | None, since: datetime | None,
     until: datetime | None, feed_id: int | None, speaker_id: int | None, cursor: str | None, limit: int,
+    min_confidence: float | None = None,
 ) -> tuple[list[Quote], str | None]:
     stmt = select(Quote).order_by(Quote.published_at.desc(), Quote.id.desc())
+    if min_confidence is not None:
+        stmt = stmt.where(Quote.confidence >= min_confidence)
     if speaker:
         sid = select(Speaker.id).where(Speaker.normalized_name == normalize_name(speaker)).scalar_subquery()
         stmt = stmt.where(Quote.speaker_id == sid)

@@ -2,29 +2,61 @@
 
     find_quotes(text) -> [Quote, ...]   sorted by start; offsets index `text`
 
-Pure domain logic (no I/O, no models): `marks` pairs quotation marks, `posts` finds
-embedded social posts, `names` clusters the article's names, `attribution` applies the
-ordered speech-verb rules of `verbs`.
+Pure domain logic (no I/O, no network, no models loaded from outside the package). The steps,
+one module each:
+
+  marks      pair quotation marks into spans;          posts     embedded social posts;
+  mentions   candidate people and organisations;        entities  surnames to the fullest name;
+  context    masked text, sentence/paragraph bounds;    clauses   subjects and salience;
+  coref      pronouns, descriptions, short forms;       slots     subject/object slot -> speaker;
+  rules      the attribution patterns;                  assign    patterns in order, then neighbours;
+  filters    titles of works and nicknames;             confidence  the calibrated confidence;
+  transcripts  "ROE: …" and "Q:"/"A:" turns, statements without quotation marks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from app.domain.quotes import Quote, QuoteKind, SpeakerType
 
-from .attribution import NO_ATTRIBUTION, Attribution, Attributor, is_nickname, is_title_of_work
+from .assign import attribute
+from .confidence import TRANSCRIPT, UNNAMED, features, probability, weights
+from .context import NO_ATTRIBUTION, Attribution, Context, can_speak
+from .entities import NameIndex
+from .filters import is_nickname, is_title_of_work
 from .marks import Span, find_spans
-from .names import NameIndex
 from .posts import find_posts
-from .verbs import VERB_RE
+from .transcripts import Turn, find_turns
 
-__all__ = ["Quote", "extract_files", "find_quotes"]
+__all__ = ["Quote", "annotated_quotes", "find_quotes"]
 
 # An unattributed quote this short is a scare quote or a label, not a statement.
 _MIN_UNATTRIBUTED_WORDS = 6
+# In a text that is not English the rules cannot attribute, so any quotation this long is kept.
+_MIN_FOREIGN_CHARS = 12
+# The commonest words of English and of the other languages news comes in most often; a text
+# whose words are more often the others' is not English.
+_ENGLISH = frozenset("the and of to a in is that for on was with he she it as at by said are be this have not has"
+                     " told says were from they".split())
+_OTHER = frozenset("""der die das und nicht ist sagte ein eine im von zu mit auf dem den des sich
+le la les et est des une du pas dans que pour qui sur au avec il elle a déclaré dit
+el los las y es del una por para dijo con se lo su al como o
+il di che non della per una sono ha detto
+de het een en van niet zei op met""".split()) - _ENGLISH
+_WORDS_RE = re.compile(r"\w+")
+
+
+def is_english(text: str) -> bool:
+    """Are the first 400 words more often the commonest English words than those of German,
+    French, Spanish, Italian or Dutch? A text with neither is English unless it is written in
+    a script such as Chinese or Japanese."""
+    words = [w.lower() for w in _WORDS_RE.findall(text[:4000])[:400]]
+    english = sum(1 for w in words if w in _ENGLISH)
+    other = sum(1 for w in words if w in _OTHER)
+    if english or other:
+        return english >= other
+    return not any(ord(c) > 0x2FFF for c in text[:400])
 
 
 def _kind(text: str, masked_prefix: str, sp: Span) -> QuoteKind:
@@ -35,141 +67,80 @@ def _kind(text: str, masked_prefix: str, sp: Span) -> QuoteKind:
     return "partial"
 
 
-def _split_continues(att: Attributor, prev: Span, sp: Span, prev_att: Attribution) -> bool:
-    """The second half of a quote split by its attribution: `“…,” said X, “…”`."""
-    if prev_att.rule != "trailing" or prev.para_start != sp.para_start or prev_att.speaker is None:
-        return False
-    gap = att.masked[prev.close_at:sp.open_at]
-    if len(VERB_RE.findall(gap)) != 1 or re.search(r"\b(?:who|which|whom)\b", gap):
-        return False  # "…,” Bundy says to Santilli, who responds: “…”: someone else answers
-    return (len(gap) < 120 and gap.rstrip().endswith((",", ":")) and ";" not in gap
-            and att.sentence_end(prev.close_at, sp.open_at) >= sp.open_at)
-
-
-def _attribute(att: Attributor, spans: list[Span], skip: list[bool]) -> list[Attribution]:
-    text, masked = att.text, att.masked
-    results: list[Attribution] = [NO_ATTRIBUTION] * len(spans)
-    for i, sp in enumerate(spans):
-        if skip[i]:
-            continue
-        nxt = spans[i + 1].open_at if i + 1 < len(spans) and spans[i + 1].para_start == sp.para_start else sp.para_end
-        sent_s = att.sentence_start(sp.open_at, sp.para_start)
-        limit = min(att.sentence_end(sp.close_at, nxt), nxt)
-        prefix = masked[sent_s:sp.open_at].strip()
-        # a quote that ends its clause ("…,” she said) looks for its speaker after it first
-        ends_clause = text[sp.end - 1] in ",!?—–-…" or masked[sp.close_at:limit].lstrip().startswith(",")
-        a: Attribution | None = None
-        if i and _split_continues(att, spans[i - 1], sp, results[i - 1]):
-            # “The bridge is safe,” said the engineer, “but the ramps are not.”
-            p = results[i - 1]
-            results[i] = Attribution(p.speaker, p.title, p.speaker_type, p.verb, p.channel, p.confidence,
-                                     "split", True)
-            continue
-        if not prefix or ends_clause or prefix.endswith(("x”,", 'x",', "x’,")):
-            a = att.trailing(sp, limit)
-        if a is None:
-            a = att.colon_name(sp, sent_s)
-        if a is None:
-            a = att.leading(sp, sent_s)
-        if a is None and not sp.single:
-            a = att.trailing(sp, limit)
-        if a is None and not sp.single:
-            a = att.colon_intro(sp)
-        if a is not None:
-            results[i] = a
-            att.remember(sp.close_at, a)
-    # second pass, in order: split, run-on and multi-paragraph quotes share a speaker
-    by_para: dict[int, list[int]] = {}
-    for j, sp in enumerate(spans):
-        by_para.setdefault(sp.para_start, []).append(j)
-    last_para_att: dict[int, Attribution] = {}
-    prev_para_start = -1
-    para_order: list[int] = []
-    for i, sp in enumerate(spans):
-        if sp.para_start != prev_para_start:
-            para_order.append(sp.para_start)
-            prev_para_start = sp.para_start
-        if skip[i] or results[i].found or sp.single:
-            if results[i].found:
-                last_para_att[sp.para_start] = results[i]
-            continue
-        para = by_para[sp.para_start]
-        same = [results[j] for j in para if j != i and results[j].found and not skip[j]]
-        before = [results[j] for j in reversed(para) if j < i and results[j].found and not skip[j]]
-        a = None
-        if before:
-            a = before[0]
-        elif same:
-            a = same[0]
-        else:
-            prev_i = i - 1
-            if prev_i >= 0 and spans[prev_i].continued and spans[prev_i].para_end < sp.para_start:
-                a = results[prev_i] if results[prev_i].found else None
-            lead_empty = not masked[sp.para_start:sp.open_at].strip()
-            if a is None and lead_empty and len(para_order) >= 2:
-                prev_para = para_order[-2]
-                gap = text[spans[i - 1].para_end:sp.para_start] if i else ""
-                if prev_para in last_para_att and gap.count("\n") <= 2:
-                    a = last_para_att[prev_para]
-        if a is not None:
-            results[i] = Attribution(a.speaker, a.title, a.speaker_type, a.verb, a.channel,
-                                     round(a.confidence * 0.8, 2), "neighbour", True)
-            last_para_att[sp.para_start] = results[i]
-            continue
-        a = att.previous_sentence(sp)
-        if a is not None:
-            results[i] = a
-            last_para_att[sp.para_start] = a
-            continue
-        # last resort, no speech verb seen: the subject of the quote's sentence
-        # ("Bolton thought the deal “a disaster”"); not counted as an attribution
-        sent_s = att.sentence_start(sp.open_at, sp.para_start)
-        subj = att.sentence_subject(sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
-        if subj is not None:
-            name, title, kind, conf = subj
-            results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
-    return results
+def _turn_quote(cx: Context, t: Turn) -> Quote:
+    """A transcript turn: the named speaker, the interviewee for "A:", nobody named for "Q:"
+    (the interviewer is rarely named at each question)."""
+    text = cx.text
+    speaker: str | None = None
+    title: str | None = None
+    if t.who == "A":
+        # the interviewee: the person the article names most often
+        people = [e for e in cx.names.entities.values() if not e.org and e.full]
+        if people:
+            top = max(people, key=lambda e: (len(e.positions), -e.first_pos))
+            speaker, title = top.name, top.title
+    elif t.who != "Q":
+        proper = " ".join(w[:1] + w[1:].lower() for w in t.who.split())
+        speaker = cx.names.full_name(proper, t.start)
+        ent = cx.names.entity(speaker)
+        title = ent.title if ent is not None else None
+    kind: QuoteKind = "direct"
+    return Quote(text[t.start:t.end], t.start, t.end, kind, speaker, title, "person" if speaker else None,
+                 None, "in a transcript", TRANSCRIPT if speaker else UNNAMED)
 
 
 def find_quotes(text: str, title: str | None = None) -> list[Quote]:
     """Every quotation in `text` with its speaker; `title` only adds name evidence."""
+    return [q for q, _ in annotated_quotes(text, title)]
+
+
+def annotated_quotes(text: str, title: str | None = None) -> list[tuple[Quote, dict[str, float] | None]]:
+    """`find_quotes` with the features its confidence was computed from (None where no model
+    was used: unnamed speakers and posts), for training and calibrating that model."""
     if not text:
         return []
     posts = find_posts(text)
-    spans = [sp for sp in find_spans(text) if not any(p.start <= sp.start < p.end for p in posts)]
+    spans = find_spans(text)
+    if posts:
+        spans = [sp for sp in spans if not any(p.start <= sp.start < p.end for p in posts)]
     names = NameIndex(text, extra=title, quoted=[(sp.start, sp.end) for sp in spans])
-    att = Attributor(text, spans, names)
+    cx = Context(text, spans, names)
     skip = [is_title_of_work(text, sp) or is_nickname(text, sp) for sp in spans]
-    results = _attribute(att, spans, skip)
-    quotes: list[Quote] = []
+    english = is_english(text)
+    results = attribute(cx, spans, skip) if english else [NO_ATTRIBUTION] * len(spans)
+    out: list[tuple[Quote, dict[str, float] | None]] = []
+    w = weights()
     for sp, a, sk in zip(spans, results, skip, strict=True):
         if sk:
             continue
-        if not a.found:
+        if a.speaker is not None and not can_speak(a.speaker, a.speaker_type == "organisation"):
+            a = Attribution(None, None, None, a.verb, a.channel, a.confidence, a.rule, a.found)
+        if not a.found and english:
             # keep a short unattributed quote only when its sentence has a subject who may
             # have said it; otherwise it is a scare quote or a label
             if sp.single or (a.speaker is None and len(text[sp.start:sp.end].split()) < _MIN_UNATTRIBUTED_WORDS):
                 continue
-        sent_s = att.sentence_start(sp.open_at, sp.para_start)
-        kind = _kind(text, att.masked[sent_s:sp.open_at], sp)
+        if not english and (sp.single or sp.end - sp.start < _MIN_FOREIGN_CHARS):
+            continue  # in other languages: every quotation of some length, nobody named
+        sent_s = cx.sentence_start(sp.open_at, sp.para_start)
+        kind = _kind(text, cx.masked[sent_s:sp.open_at], sp)
         speaker_type: SpeakerType | None = "organisation" if a.speaker_type == "organisation" else (
             "person" if a.speaker_type == "person" else None)
-        conf = a.confidence if a.found else 0.3
-        quotes.append(Quote(text[sp.start:sp.end], sp.start, sp.end, kind, a.speaker, a.title, speaker_type,
-                            a.verb, a.channel, conf))
+        feats = features(cx, sp, a) if a.speaker is not None else None
+        conf = probability(feats, w) if feats is not None else UNNAMED
+        if not a.found:  # the sentence's subject, no speech verb seen: never above an unnamed quote
+            conf = min(conf, UNNAMED)
+        out.append((Quote(text[sp.start:sp.end], sp.start, sp.end, kind, a.speaker, a.title, speaker_type,
+                          a.verb, a.channel, round(conf, 2)), feats))
+    for t in find_turns(text):
+        if any(sp.start < t.end and t.start < sp.end and sp.end - sp.start > (t.end - t.start) // 2 for sp in spans):
+            continue  # the turn is one quotation already found
+        out.append((_turn_quote(cx, t), None))
     for p in posts:
         full = names.full_name(p.author, p.start) if p.author else None
         ent = names.entity(full) if full else None
-        quotes.append(Quote(text[p.start:p.end], p.start, p.end, "post", full or p.handle,
-                            ent.title if ent else None, "organisation" if ent and ent.org else "person",
-                            "posted", None, 0.9))
-    quotes.sort(key=lambda q: (q.start, q.end))
-    return quotes
-
-
-def extract_files(paths: list[str]) -> Iterator[dict[str, Any]]:
-    """Yield {"file": path, "quotes": [...]} for each UTF-8 text file."""
-    for path in paths:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        yield {"file": path, "quotes": [q.to_dict() for q in find_quotes(text)]}
+        out.append((Quote(text[p.start:p.end], p.start, p.end, "post", full or p.handle,
+                          ent.title if ent else None, "organisation" if ent and ent.org else "person",
+                          "posted", None, 0.9), None))
+    out.sort(key=lambda qf: (qf[0].start, qf[0].end))
+    return out

@@ -109,7 +109,8 @@ def _double_spans(text: str, line: str, base: int, para_end: int) -> list[Span]:
             continue
         s, e = _strip(text, base + open_at + 1, base + i)
         if e > s:
-            spans.append(Span(s, e, base + open_at, base + i + 1, base, para_end))
+            close = base + i + (2 if text.startswith("’’", base + i) else 1)
+            spans.append(Span(s, e, base + open_at, close, base, para_end))
         open_at = -1
     if open_at >= 0:
         s, e = _strip(text, base + open_at + 1, base + n)
@@ -124,10 +125,13 @@ def _single_spans(text: str, line: str, base: int, para_end: int, taken: list[Sp
     spans: list[Span] = []
     open_at = -1
     n = len(line)
+    t = 0  # the double quotes before the mark (marks come in order: one pointer, no rescans)
     for m in _SINGLE_RE.finditer(line):
         i = m.start()
         g = base + i
-        if any(sp.open_at <= g < sp.close_at for sp in taken):
+        while t < len(taken) and taken[t].close_at <= g:
+            t += 1
+        if t < len(taken) and taken[t].open_at <= g:
             continue  # nested single quotes belong to the double quote around them
         ch = line[i]
         prev = line[i - 1] if i else " "
@@ -167,7 +171,8 @@ def find_spans(text: str) -> list[Span]:
             nl = n
         raw = text[pos:nl]
         if raw.strip():
-            line = _masked_tags(raw)
+            # doubled single marks close or open like one double mark: “…’’ (same length)
+            line = _masked_tags(raw).replace("’’", "””").replace("‘‘", "““")
             doubles = _double_spans(text, line, pos, nl) if _DOUBLE_RE.search(line) else []
             spans.extend(doubles)
             if _SINGLE_RE.search(line):

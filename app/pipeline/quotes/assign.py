@@ -1,0 +1,122 @@
+"""Attribute every quoted span of a document: the patterns of `rules` in order, then a pass
+that carries speakers to the quotes that name none (split, run-on and multi-paragraph quotes).
+
+Each step reads only a bounded window around its quote (see `context`), and the second pass
+walks the quotes once, so the work is linear in the number of quotes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .context import NO_ATTRIBUTION, Attribution, Context
+from .coref import sentence_subject
+from .marks import Span
+from .rules import colon_intro, colon_name, leading, previous_sentence, signature, trailing
+from .verbs import VERB_RE
+
+_WHO_RE = re.compile(r"\b(?:who|which|whom)\b")
+
+
+def _split_continues(cx: Context, prev: Span, sp: Span, prev_att: Attribution) -> bool:
+    """The second half of a quote split by its attribution: `“…,” said X, “…”`."""
+    if prev_att.rule != "trailing" or prev.para_start != sp.para_start or prev_att.speaker is None:
+        return False
+    if sp.open_at - prev.close_at >= 120:
+        return False
+    gap = cx.masked[prev.close_at:sp.open_at]
+    if len(VERB_RE.findall(gap)) != 1 or _WHO_RE.search(gap):
+        return False  # "…,” Roe says to Doe, who responds: “…”: someone else answers
+    return (gap.rstrip().endswith((",", ":")) and ";" not in gap
+            and cx.sentence_end(prev.close_at, sp.open_at) >= sp.open_at)
+
+
+def _first_pass(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attribution]:
+    text, masked = cx.text, cx.masked
+    results: list[Attribution] = [NO_ATTRIBUTION] * len(spans)
+    for i, sp in enumerate(spans):
+        if skip[i]:
+            continue
+        nxt = spans[i + 1].open_at if i + 1 < len(spans) and spans[i + 1].para_start == sp.para_start else sp.para_end
+        sent_s = cx.sentence_start(sp.open_at, sp.para_start)
+        limit = min(cx.sentence_end(sp.close_at, nxt), nxt)
+        prefix = masked[sent_s:sp.open_at].strip()
+        # a quote that ends its clause ("…,” she said) looks for its speaker after it first
+        ends_clause = text[sp.end - 1] in ",!?—–-…" or masked[sp.close_at:limit].lstrip().startswith(",")
+        if i and _split_continues(cx, spans[i - 1], sp, results[i - 1]):
+            # “The bridge is safe,” said the engineer, “but the ramps are not.”
+            results[i] = results[i - 1].moved("split", 1.0)
+            continue
+        a: Attribution | None = None
+        if not prefix or ends_clause or prefix.endswith(("x”,", 'x",', "x’,")):
+            a = trailing(cx, sp, limit)
+        if a is None:
+            a = colon_name(cx, sp, sent_s)
+        if a is None:
+            a = leading(cx, sp, sent_s)
+        if a is None and not sp.single:
+            a = trailing(cx, sp, limit)
+        if a is None and not sp.single:
+            a = colon_intro(cx, sp)
+        if a is None and not sp.single:
+            a = signature(cx, sp)
+        if a is not None:
+            results[i] = a
+            cx.remember(sp.close_at, a.speaker, a.title, a.speaker_type)
+    return results
+
+
+def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list[Attribution]) -> None:
+    """Quotes with no attribution of their own take a neighbour's: an earlier attributed quote of
+    the paragraph, else a later one, else the quote running on from the previous paragraph or
+    that paragraph's speaker; failing those, the sentence before or the sentence's subject."""
+    text, masked = cx.text, cx.masked
+    # the first attributed quote of each paragraph (first pass), for quotes before it
+    first_in_para: dict[int, Attribution] = {}
+    for j, sp in enumerate(spans):
+        if results[j].found and not skip[j]:
+            first_in_para.setdefault(sp.para_start, results[j])
+    last_in_para: dict[int, Attribution] = {}  # latest attribution of each paragraph so far
+    last_found: dict[int, Attribution] = {}  # latest first-pass attribution before i, per paragraph
+    para_order: list[int] = []
+    for i, sp in enumerate(spans):
+        if not para_order or para_order[-1] != sp.para_start:
+            para_order.append(sp.para_start)
+        if skip[i] or results[i].found or sp.single:
+            if results[i].found:
+                last_in_para[sp.para_start] = results[i]
+                if not skip[i]:
+                    last_found[sp.para_start] = results[i]
+            continue
+        a = last_found.get(sp.para_start) or first_in_para.get(sp.para_start)
+        if a is None:
+            prev_i = i - 1
+            if prev_i >= 0 and spans[prev_i].continued and spans[prev_i].para_end < sp.para_start:
+                a = results[prev_i] if results[prev_i].found else None
+            lead_empty = not masked[sp.para_start:sp.open_at].strip()
+            if a is None and lead_empty and len(para_order) >= 2:
+                prev_para = para_order[-2]
+                gap = text[spans[i - 1].para_end:sp.para_start] if i else ""
+                if prev_para in last_in_para and gap.count("\n") <= 2:
+                    a = last_in_para[prev_para]
+        if a is None:
+            a = previous_sentence(cx, sp)
+        else:
+            a = a.moved("neighbour", 0.8)
+        if a is not None:
+            results[i] = last_in_para[sp.para_start] = last_found[sp.para_start] = a
+            continue
+        # last resort, no speech verb seen: the subject of the quote's sentence
+        # ("Roe thought the deal “a disaster”"); not counted as an attribution
+        sent_s = cx.sentence_start(sp.open_at, sp.para_start)
+        subj = sentence_subject(cx, sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
+        if subj is not None:
+            name, title, kind, conf = subj
+            results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
+
+
+def attribute(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attribution]:
+    """One attribution per span (NO_ATTRIBUTION where nobody is found or the span is skipped)."""
+    results = _first_pass(cx, spans, skip)
+    _second_pass(cx, spans, skip, results)
+    return results

@@ -1,0 +1,382 @@
+"""Coreference within one article: pronouns, descriptions and short forms to the speaker they stand for.
+
+- a pronoun goes to the most salient compatible person before it: near in sentences, a clause
+  subject or a recent speaker, of the pronoun's gender when the article tells it;
+- "the governor", "the Harbour senator" to the latest person the article gave that role;
+- "the agency", "the group", "the network" to the organisation named earlier;
+- "the ad says" to whoever was last said to release it; "most voters say" to the poll.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from . import pronouns
+from .clauses import (
+    WORD_RE,
+    description_mods,
+    is_subject,
+    mention_salience,
+    resolved,
+    role_word,
+    verb_follows,
+)
+from .context import Context, Resolved
+from .lexicon import (
+    CONJ_START,
+    GENERIC_HEADS,
+    PREPOSITIONS,
+    PRONOUN_GENDER,
+    STOP_ROLE,
+    SUBORDINATORS,
+    TITLE_ABBREVIATIONS,
+    TITLE_ALIASES,
+    is_first_name,
+    place_names,
+)
+from .mentions import Mention
+
+# A known gender agreeing with the pronoun counts for little: most people's gender is unknown.
+# ", the Harbour senator," / ", a party strategist." after a name: its appositive
+_APPOSITIVE_RE = re.compile(
+    r",[ \t\xa0]+(?:the|a|an|[A-Z][\w.]*[’']s)[ \t\xa0]+([^,.;:()“”\"\n]{2,60}?)(?=[,.;:)]|[ \t\xa0]+(?:who|which|said|says)\b)")
+# A role the subject acts in: "… as the party's nominee", "… as a senator"
+_AS_ROLE_RE = re.compile(
+    r"[^.;:!?“”\"\n]*?\bas[ \t\xa0]+(?:the|a|an|its|his|her|their)[ \t\xa0]+"
+    r"(?P<mods>(?:[\w-]+[ \t\xa0]+){0,3}?)(?P<head>[a-z][\w-]+)\b")
+# "[In an interview, ]the [Harbour] senator": a sentence opening with a definite description
+_DESC_SUBJECT_RE = re.compile(
+    r"[ \t\xa0]*(?:(?:In|At|On|During|After|Before|Speaking|Asked)\b[^,.;:“”\"\n]{0,80},[ \t\xa0]+)?"
+    r"(?P<det>[Tt]he)[ \t\xa0]")
+_POLL_RE = re.compile(r"((?:[A-Z][\w&.’'/-]*[ \t-])*[A-Z][\w&.’'/-]*)[ \t]+(poll|survey)\b")
+_POLL_STOP = frozenset("the a an new latest recent fresh this that".split())
+# Organisation descriptions that may stand for the organisation last named as a subject.
+_ORG_KIND_HEADS = frozenset("group organization organisation network union company firm coalition agency"
+                            " broadcaster station".split())
+
+
+def is_place_name(name: str) -> bool:
+    return name.lower() in place_names() or name.split()[0].lower() in ("new", "north", "south", "east", "west")
+
+
+def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | None:
+    """The best-scoring compatible person before `pos` (see `pronouns`): near in sentences, a
+    clause subject or a speaker, and of the pronoun's gender when the article tells it."""
+    floor = max(0, pos - 2500)
+    cands: list[tuple[dict[str, float], Resolved]] = []
+    j = bisect.bisect_left(cx.speaker_pos, pos) - 1
+    while j >= 0 and cx.speaker_pos[j] >= floor:
+        name, title, kind = cx.speaker_names[j]
+        if kind == "person" and compatible(cx, name, gender):
+            f = _distance_features(cx, pos, cx.speaker_pos[j])
+            f.update(_entity_features(cx, name, gender))
+            f["last_speaker"] = 1.0
+            cands.append((f, (name, title, "person", 0.75)))
+            break
+        j -= 1
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    sent_s = cx.clause_start(pos)
+    prev_s = cx.clause_start(sent_s - 1) if sent_s > 0 else 0
+    seen = 0
+    while i >= 0 and cx.names.mentions[i].start >= floor and seen < 12:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org or not cx.person_like(m):
+            continue
+        full = cx.names.full_name(m.name, m.start)
+        if not compatible(cx, full, gender):
+            continue
+        seen += 1
+        f = _distance_features(cx, pos, m.start)
+        f.update(_entity_features(cx, full, gender))
+        subj = is_subject(cx, m)
+        if subj:
+            f["subject"] = 1.0
+            f["salience"] = mention_salience(cx, m)
+            if sent_s <= m.start:
+                f["same_sentence_subject"] = 1.0  # a named subject in the pronoun's own sentence
+            elif prev_s <= m.start:
+                f["previous_sentence_subject"] = 1.0  # the subject of the sentence just before
+        if m.possessive:
+            f["possessive"] = 1.0
+        prev = cx.text[max(0, m.start - 20):m.start].split()
+        while prev and prev[-1].lower() in ("the", "a", "an"):
+            prev.pop()
+        if prev and prev[-1].lower() in SUBORDINATORS:
+            f["subordinate"] = 1.0  # the subject of a reported clause ("… claimed that Roe is …")
+        elif prev and prev[-1].lower().strip(",") in PREPOSITIONS:
+            f["preposition"] = 1.0  # "Roe went after Doe": Doe is no subject
+        cands.append((f, resolved(cx, m, 0.7)))
+    if pronouns.RECORD is not None:
+        pronouns.RECORD.append((pos, [(r[0], f) for f, r in cands]))
+    if not cands:
+        return None
+    w = pronouns.weights()
+    best = max(range(len(cands)), key=lambda k: (pronouns.score(cands[k][0], w), -k))
+    return cands[best][1]
+
+
+def _distance_features(cx: Context, pos: int, cand: int) -> dict[str, float]:
+    sents, paras = cx.separation(pos, cand)
+    return {"sents": float(min(sents, 12)), "paras": float(min(paras, 6)), "chars": (pos - cand) / 2000}
+
+
+def _entity_features(cx: Context, name: str, gender: str | None) -> dict[str, float]:
+    ent = cx.names.entity(name)
+    f: dict[str, float] = {}
+    if gender is not None and ent is not None and ent.gender == gender:
+        f["gender_match"] = 1.0
+    if ent is not None:
+        f["mentions"] = pronouns.mentions_feature(len(ent.positions))
+        f["full_form"] = float(ent.full)
+        f["titled"] = float(ent.title is not None)
+    return f
+
+
+def compatible(cx: Context, name: str, gender: str | None) -> bool:
+    if gender is None:
+        return True
+    g = cx.gender(name)
+    return g is None or g == gender
+
+
+def role_table(cx: Context) -> dict[str, set[str]]:
+    """Role words the document gives each entity, from titles ("Harbour Sen. X"), lower-case
+    words before a name ("digital consultant X") and appositives ("X, the Harbour senator,",
+    "the Courier, the newspaper,")."""
+    if cx.role_words is not None:
+        return cx.role_words
+    roles: dict[str, set[str]] = {}
+    text = cx.text
+    for m in cx.names.mentions:
+        if cx.masked[m.start] == "x" or m.possessive:
+            continue
+        words: list[str] = []
+        if m.title:
+            words += m.title.lower().replace(".", "").replace("-", " ").split()
+        pre = text[max(0, m.start - 60):m.start].split()
+        k = len(pre)
+        while k > 0 and len(pre) - k < 4 and role_word(pre[k - 1]):
+            k -= 1
+        words += pre[k:]
+        ap = _APPOSITIVE_RE.match(text, m.end)
+        if ap:
+            words += [w for w in ap.group(1).lower().replace("-", " ").split() if w not in STOP_ROLE]
+        elif not m.org:
+            # "Roe delivered her acceptance speech as the party's nominee"
+            asr = _AS_ROLE_RE.match(cx.masked, m.end, min(len(text), m.end + 90))
+            if asr and asr.group("head") in TITLE_ALIASES and asr.group("head") not in GENERIC_HEADS \
+                    and not cx.names.mentions_in(m.end, asr.start()) and is_subject(cx, m):
+                words += [w for w in asr.group("mods").lower().split() if w not in STOP_ROLE]
+                words.append(asr.group("head"))
+        if not words:
+            continue
+        expanded = {TITLE_ABBREVIATIONS.get(w, w) for w in words} | set(words)
+        roles.setdefault(cx.entity_key(m), set()).update(expanded)
+    cx.role_words = roles
+    return roles
+
+
+def resolve_role(cx: Context, head: str, mods: list[str], pos: int) -> Resolved | None:
+    """ "the Harbour senator", "the network": the latest entity before `pos` the document
+    described with that role noun, preferring one that also has the modifiers."""
+    roles = role_table(cx)
+    if head in GENERIC_HEADS or not any(head in r for r in roles.values()):
+        return None
+    proper = [w for w in mods if w[:1].isupper()]
+    mods = [w.lower() for w in mods]
+    floor = max(0, pos - 6000)
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    first: Resolved | None = None
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if cx.masked[m.start] == "x" or not cx.person_like(m):
+            continue
+        r = roles.get(cx.entity_key(m))
+        if not r or head not in r:
+            continue
+        if all(w in r for w in mods):
+            return resolved(cx, m, 0.7)
+        if all(w.lower() in r for w in proper):
+            first = first or resolved(cx, m, 0.6)  # "the Harbour senator" must be from Harbour
+    return first
+
+
+def resolve_description(cx: Context, head: str, pos: int, mods: list[str] | None = None,
+                        fallback: bool = True) -> Resolved | None:
+    """ "the governor" -> the most recent person whose title fits, else the last speaker."""
+    res = resolve_role(cx, head, mods or [], pos)
+    if res is not None:
+        return res
+    aliases = TITLE_ALIASES.get(head, ())
+    floor = max(0, pos - 4000)
+    if aliases:
+        i = bisect.bisect_left(cx.names.starts, pos) - 1
+        while i >= 0 and cx.names.mentions[i].start >= floor:
+            m = cx.names.mentions[i]
+            i -= 1
+            if m.org:
+                continue
+            full = cx.names.full_name(m.name, m.start)
+            ent = cx.names.entity(full)
+            titles = " ".join(filter(None, (m.title, ent.title if ent else None))).lower().replace(".", "")
+            if any(a in titles.replace("-", " ").split() for a in aliases):
+                return resolved(cx, m, 0.7)
+    if not fallback:
+        return None
+    gender = "f" if head in ("woman", "spokeswoman", "chairwoman", "congresswoman", "queen") else (
+        "m" if head in ("man", "spokesman", "chairman", "congressman", "king", "businessman") else None)
+    return resolve_pronoun(cx, pos, gender)
+
+
+def recent_poll(cx: Context, start: int, end: int) -> str | None:
+    """The named poll of the sentence at `start`, else the nearest one named before it:
+    "a Harbour Institute poll", "Wednesday’s Roe poll"."""
+    s = cx.sentence_start(start, 0)
+    e = cx.sentence_end(end, len(cx.text))
+    best: str | None = None
+    for m in _POLL_RE.finditer(cx.masked, max(0, s - 1500), e):
+        words = m.group(1).split()
+        k = max((i + 1 for i, w in enumerate(words) if w.endswith(("’s", "'s")) or w.lower() in _POLL_STOP),
+                default=0)
+        words = words[k:]
+        if words and (len(" ".join(words)) > 2 or best is None):  # "the Q poll" abbreviates a named one
+            best = f"{' '.join(words)} {m.group(2).lower()}"
+            if m.start() >= s:
+                break
+    return best
+
+
+def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | None:
+    """The subject of a sentence: a leading pronoun, or its first name not after a preposition."""
+    words = cx.masked[sent_start:limit].split()
+    if words and words[0].lower() in PRONOUN_GENDER:
+        return resolve_pronoun(cx, sent_start, PRONOUN_GENDER[words[0].lower()])
+    first: Mention | None = None
+    for m in cx.names.mentions_in(sent_start, limit):
+        if not cx.person_like(m) or cx.text.rfind("(", sent_start, m.start) > cx.text.rfind(")", sent_start, m.start):
+            continue  # a name in parentheses is no subject
+        before = cx.words_before(m, sent_start)
+        if before and before[-1].lower().strip(",") in PREPOSITIONS:
+            continue
+        if m.possessive:
+            camp = cx.text.find("campaign", m.end, m.end + 14)
+            if camp > 0 and verb_follows(cx.masked, camp + 8, limit):
+                return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6  # "Roe’s campaign took"
+            continue
+        if not verb_follows(cx.masked, m.end, limit) or (before and before[-1].lower() in SUBORDINATORS):
+            # "Speaking in Harbourton, Ruritania, Roe went after Doe": the name a verb
+            # follows is the subject; an earlier name in an opening phrase is not
+            first = first or m
+            continue
+        return resolved(cx, m, 0.7)
+    if first is not None:
+        return resolved(cx, first, 0.7)
+    return description_subject(cx, sent_start, limit)
+
+
+def description_subject(cx: Context, sent_start: int, limit: int) -> Resolved | None:
+    """A definite description heading the sentence ("The retired engineer began …",
+    "In an interview, the Harbour Liberal said …"): the person it stands for."""
+    m = _DESC_SUBJECT_RE.match(cx.masked, sent_start, limit)
+    if m is None:
+        return None
+    end = -1
+    for w in WORD_RE.finditer(cx.masked, m.end("det"), min(limit, m.end("det") + 50)):
+        lw = w.group().lower()
+        if w.group().islower() and lw not in GENERIC_HEADS and (
+                lw in TITLE_ALIASES or (role_word(lw) and any(lw in r for r in role_table(cx).values()))):
+            end = w.end()  # a role noun: the head, unless another follows ("campaign manager")
+            continue
+        if end >= 0 or (w.group().islower() and not role_word(lw)) or lw in PREPOSITIONS:
+            break
+    nxt = WORD_RE.match(cx.masked, end + 1) if end >= 0 else None
+    if nxt is None or not (verb_follows(cx.masked, end, limit) or (
+            nxt.group().islower() and nxt.group() not in CONJ_START and nxt.group() not in PREPOSITIONS)):
+        return None
+    words = cx.masked[m.start("det"):end].split()
+    mods = description_mods(words, [w.lower() for w in words], words[-1].lower(), True) or []
+    res = resolve_description(cx, words[-1].lower(), m.start("det"), mods, fallback=False)
+    if res is None or res[2] != "person":
+        return None
+    return res
+
+
+def recent_campaign(cx: Context, pos: int) -> Resolved | None:
+    """The campaign last named before `pos`: "the Jane Roe campaign", "Roe’s campaign"."""
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 3000)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and m.name.lower().endswith(" campaign"):
+            return m.name, None, "organisation", 0.6
+        nxt = cx.text[m.end:m.end + 14].lstrip("’'s ").lower()
+        if not m.org and nxt.startswith("campaign"):
+            return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6
+    return None
+
+
+def recent_subject(cx: Context, pos: int) -> Resolved | None:
+    """The last sentence-initial subject (person or organisation) before `pos`."""
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 800)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.possessive or cx.masked[m.start] == "x":
+            continue
+        if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:
+            if cx.text[m.end:m.end + 10].startswith((" campaign", " camp ")):
+                return f"{m.name} campaign", None, "organisation", 0.6
+            return resolved(cx, m, 0.6)
+    return None
+
+
+def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 3000)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and head in m.name.lower() and cx.speakable(m):
+            return m.name, None, "organisation", 0.6
+    if head not in _ORG_KIND_HEADS:
+        return None
+    # "the group said": the organisation last named as a clause subject, nearby, else one
+    # named in the sentence before ("Norsk, which opposed the bill. … the company said")
+    fallback: Resolved | None = None
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 1500)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.possessive or not cx.speakable(m) or is_place_name(m.name):
+            continue
+        if not m.org and not _org_like(cx, m):
+            continue
+        if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:
+            return m.name, None, "organisation", 0.5
+        if fallback is None and cx.sentence_start(m.start, 0) >= cx.sentence_start(
+                cx.sentence_start(pos, 0) - 1, 0):
+            fallback = (m.name, None, "organisation", 0.45)  # named in this or the previous sentence
+    return fallback
+
+
+def _org_like(cx: Context, m: Mention) -> bool:
+    """A one-word name the article never gives as a person's ("Norsk said"; "Norsk, which …")."""
+    if " " in m.name or m.title or is_first_name(m.name):
+        return False
+    ent = cx.names.entity(cx.names.full_name(m.name, m.start))
+    return ent is None or (not ent.full and ent.gender is None and " " not in ent.name)
+
+
+def resolve_plural(cx: Context, pos: int) -> Resolved | None:
+    j = bisect.bisect_left(cx.speaker_pos, pos) - 1
+    if j >= 0 and pos - cx.speaker_pos[j] < 600:
+        name, title, kind = cx.speaker_names[j]
+        if kind == "organisation":
+            return name, title, kind, 0.5
+    return None

@@ -1,0 +1,187 @@
+"""In-document coreference of names: cluster the mentions of one article by surname and give
+each the fullest form the article uses ("Roe" -> "Jane Roe", "Roe" after "John Roe" and
+"Jane Roe" -> the nearest one before it).
+
+A clustering of names only; pronouns and descriptions are resolved in `coref`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from .lexicon import FEMALE_HONORIFICS, MALE_HONORIFICS, NAME_SUFFIXES, first_name_gender
+from .mentions import UPPER, Mention, blank_nicknames, find_mentions, word_key
+
+
+@dataclass(slots=True)
+class Entity:
+    """All mentions that share a resolved full name (persons) or a name (organisations)."""
+
+    name: str
+    org: bool
+    title: str | None = None
+    gender: str | None = None  # "m", "f" or None
+    first_pos: int = 0
+    full: bool = False  # has a first name + surname form
+    positions: list[int] = field(default_factory=list)
+
+
+# "Roe’s wife, Mara," / "his son, Ole,": a first name takes the family's surname
+_FAMILY_RE = re.compile(
+    rf"[’']s[ \t]+(?:wife|husband|son|daughter|brother|sister|mother|father|widow|widower),[ \t]+([{UPPER}][a-z]+),")
+# Words written in lower case (a word starting lower case with no capital after it).
+_LOWER_WORD_RE = re.compile(r"(?<![\w’'-])[a-z][a-z0-9’'-]*(?![\w’'-])")
+# Small words an acronym leaves out: "Harbour Pilots Association" -> "HPA".
+_ACRONYM_SKIP = frozenset("of for and the on in at to & de la du des del".split())
+
+
+def _fold(name: str) -> str:
+    """The key of a name: lower case, one apostrophe (O’Neill = O'Neill)."""
+    return name.lower().replace("’", "'")
+
+
+# A surname with this many distinct full forms is not widened further (bounds the work per lookup).
+_MAX_FORMS = 40
+
+
+class NameIndex:
+    """Surname clusters of one document, with the positions of every mention."""
+
+    def __init__(self, text: str, extra: str | None = None, quoted: list[tuple[int, int]] | None = None) -> None:
+        self.text = text
+        # names inside quoted words ("the book “The Real Jane Roe”") widen a surname only
+        # when the article gives no form outside quotes
+        self._quoted = sorted(quoted or [])
+        self._quoted_starts = [q[0] for q in self._quoted]
+        self._by_surname_quoted: dict[str, tuple[list[int], list[str]]] = {}
+        self.mentions = find_mentions(blank_nicknames(text), cache(lambda: frozenset(_LOWER_WORD_RE.findall(text))))
+        self.starts = [m.start for m in self.mentions]
+        self.entities: dict[str, Entity] = {}
+        # full-name forms by surname key, in order of appearance: positions and names side
+        # by side (for bisect), plus the distinct forms, so lookups stay fast on long texts
+        self._by_surname: dict[str, tuple[list[int], list[str]]] = {}
+        self._distinct: dict[str, list[str]] = {}
+        self._acronyms: dict[str, str] = {}
+        self._by_first: dict[str, set[str]] = {}
+        for fm in _FAMILY_RE.finditer(text):
+            owner = text[max(0, fm.start() - 30):fm.start()].split()[-1:]
+            if owner and owner[0][:1].isupper() and owner[0].isalpha():
+                first = fm.group(1)
+                self._by_first.setdefault(first.lower(), set()).add(f"{first} {owner[0]}")
+        if extra:
+            # names in the headline count as given before the body (position -1)
+            for m in find_mentions(extra):
+                if not m.org and len(m.name.split()) >= 2:
+                    self._add_form(-1, m.name)
+        for m in self.mentions:
+            self._register(m)
+
+    @staticmethod
+    def key(name: str) -> str:
+        parts = [p for p in name.lower().replace(".", "").replace("’", "'").split() if p not in NAME_SUFFIXES]
+        return parts[-1] if parts else name.lower()
+
+    def _register(self, m: Mention) -> None:
+        if m.org:
+            ent = self.entities.setdefault("org:" + _fold(m.name), Entity(m.name, True, first_pos=m.start))
+            words = [w for w in m.name.split() if w.lower() not in _ACRONYM_SKIP]
+            if len(words) >= 2 and all(w[:1].isupper() for w in words):
+                self._acronyms.setdefault("".join(w[0] for w in words), m.name)
+            ent.positions.append(m.start)
+            return
+        parts = m.name.split()
+        if len(parts) >= 2:
+            self._add_form(m.start, m.name)
+            self._by_first.setdefault(parts[0].lower(), set()).add(m.name)
+        # entities are keyed by the resolved full name, so "Jane Roe" and "John Roe" stay apart
+        full = self.full_name(m.name, m.start)
+        ek = _fold(full)
+        ent = self.entities.get(ek) or self.entities.setdefault(ek, Entity(full, False, first_pos=m.start))
+        ent.positions.append(m.start)
+        fparts = full.split()
+        if len(fparts) >= 2:
+            ent.full = True
+            g = first_name_gender(fparts[0])
+            if g and ent.gender is None:
+                ent.gender = g
+        if m.honorific:
+            if m.honorific in MALE_HONORIFICS:
+                ent.gender = "m"
+            elif m.honorific in FEMALE_HONORIFICS:
+                ent.gender = "f"
+        if m.title and (ent.title is None or len(m.title) > len(ent.title)):
+            if not all(word_key(w) in MALE_HONORIFICS | FEMALE_HONORIFICS | {"dr"} for w in m.title.split()):
+                ent.title = m.title
+
+    def _in_quote(self, pos: int) -> bool:
+        i = bisect.bisect_right(self._quoted_starts, pos) - 1
+        return i >= 0 and pos < self._quoted[i][1]
+
+    def _add_form(self, pos: int, name: str) -> None:
+        k = self.key(name)
+        if pos >= 0 and self._quoted and self._in_quote(pos):
+            qposs, qnames = self._by_surname_quoted.setdefault(k, ([], []))
+            qposs.append(pos)
+            qnames.append(name)
+            return
+        poss, names = self._by_surname.setdefault(k, ([], []))
+        poss.append(pos)
+        names.append(name)
+        distinct = self._distinct.setdefault(k, [])
+        if len(distinct) < _MAX_FORMS and name not in distinct:
+            distinct.append(name)
+
+    def full_name(self, name: str, pos: int) -> str:
+        """The fullest form of `name` the document gives, preferring the nearest one before `pos`."""
+        parts = name.split()
+        k = self.key(name)
+        forms = self._by_surname.get(k) or self._by_surname_quoted.get(k)
+        if len(parts) == 1 and not forms:
+            firsts = self._by_first.get(parts[0].lower())
+            if firsts and len(firsts) == 1:
+                return next(iter(firsts))
+            return name
+        if not forms:
+            return name
+        poss, names = forms
+        if len(parts) >= 2:
+            # a full form already: only widen it when a longer form shares its first name
+            # ("Jo Roe" -> "Joanna Roe") or ends with it ("Li Wen" -> "Jane Li Wen")
+            distinct = self._distinct.get(k, [])
+            longer = [f for f in distinct if len(f) > len(name) and (
+                f.split()[0] == parts[0] or (f.split()[0].startswith(parts[0]) and len(f.split()) == len(parts))
+                or f.endswith(" " + name))]
+            return longer[-1] if longer else name
+        i = bisect.bisect_right(poss, pos) - 1
+        nearest = names[i] if i >= 0 else names[0]
+        return self.full_name(nearest, pos) if " " in nearest else nearest  # "Roe" -> "Jane Roe" -> "Jane Roe III"
+
+    def forms_of(self, surname: str) -> int:
+        """How many distinct full names the article gives with this surname."""
+        return len(self._distinct.get(self.key(surname), ()))
+
+    def entity(self, full: str) -> Entity | None:
+        return self.entities.get(_fold(full)) or self.entities.get("org:" + _fold(full))
+
+    def spelled_out(self, acronym: str) -> str:
+        """ "HPA" -> "Harbour Pilots Association" when the article spells the body's name out."""
+        return self._acronyms.get(acronym, acronym)
+
+    def mentions_in(self, start: int, end: int) -> list[Mention]:
+        i = bisect.bisect_left(self.starts, start)
+        out = []
+        while i < len(self.mentions) and self.mentions[i].start < end:
+            if self.mentions[i].end <= end:
+                out.append(self.mentions[i])
+            i += 1
+        return out
+
+    def is_person_name(self, name: str) -> bool:
+        """Multi-word names, or surnames the document also gives in full or with a title."""
+        ent = self.entities.get(name.lower())
+        if ent is None or ent.org:
+            return False
+        return len(name.split()) >= 2 or ent.full or ent.title is not None

@@ -1,0 +1,395 @@
+"""Candidate mentions: capitalised phrases split into a title and a name (person or organisation).
+
+"Agency Deputy Administrator Jane Roe" is a mention with title "Agency Deputy Administrator"
+and name "Jane Roe"; "the Harbour Board" is an organisation. Titles, particles and suffixes
+come from general tables (`lexicon`, `nameparser`), never from lists of people. Everything
+is computed once per document with precompiled regexes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .lexicon import (
+    FEMALE_HONORIFICS,
+    MALE_HONORIFICS,
+    NAME_SUFFIXES,
+    ORG_WORDS,
+    STOP_CAPS,
+    TITLE_ABBREVIATIONS,
+    TITLE_WORDS,
+    country_names,
+    country_prefix,
+    is_first_name,
+    name_particles,
+    place_names,
+)
+
+# Upper-case letters of the Latin, Greek and Cyrillic blocks (re has no \p{Lu}).
+UPPER = "".join(chr(c) for c in range(0x41, 0x530) if chr(c).isupper())
+_ABBREVS = "(?:" + "|".join(sorted((a.capitalize() for a in TITLE_ABBREVIATIONS), key=len, reverse=True)) + r")\."
+_SPACED, _JOINED = name_particles()
+_JOINED_RE = "|".join(sorted(_JOINED, key=len, reverse=True))
+# A name token: an abbreviation, initials ("H.W."), or a capitalised word, possibly after a
+# joined particle ("al-Rashid", "d’Arcy"); a period ends a word only in the first two forms,
+# so "Roe. That" is two phrases.
+_TOKEN = (rf"(?:{_ABBREVS}|[{UPPER}]\.(?:[{UPPER}]\.)*(?![\w])|(?:(?:{_JOINED_RE})[-’'](?=[{UPPER}]))?"
+          rf"(?:Mc|Mac|O[’'])?[{UPPER}][\w]*(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
+_PARTICLES = "(?:" + "|".join(sorted(_SPACED | {"of", "for", "and", "on", "&"}, key=len, reverse=True)) + ")"
+_GAP = r"[ \t\xa0]+"
+# not after a lower-case prefix and hyphen: "anti-Roe groups" names no Roe
+SEQ_RE = re.compile(rf"(?<![\w@#’'-])(?<![a-z]-){_TOKEN}(?:{_GAP}(?:{_PARTICLES}{_GAP})*{_TOKEN})*")
+_TOKEN_RE = re.compile(_TOKEN)
+
+
+@dataclass(slots=True)
+class Mention:
+    """A capitalised phrase: an optional title and a name (person or organisation)."""
+
+    start: int  # of the name part
+    end: int
+    name: str
+    title: str | None
+    org: bool
+    possessive: bool
+    honorific: str | None = None  # lower-cased, for gender
+
+
+@lru_cache(maxsize=65536)
+def word_key(tok: str) -> str:
+    return tok.lower().rstrip(".").replace("’", "'")
+
+
+@lru_cache(maxsize=65536)
+def _is_title_token(tok: str) -> bool:
+    k = word_key(tok)
+    if k in TITLE_WORDS or (len(k) > 5 and k.endswith("s") and k[:-1] in TITLE_WORDS):
+        return True  # "Senator", "Princes"
+    return "-" in k and any(p in TITLE_WORDS for p in k.split("-"))
+
+
+@lru_cache(maxsize=65536)
+def _is_org_token(tok: str) -> bool:
+    k = word_key(tok)
+    if "-" in k and any(p in ORG_WORDS for p in k.split("-")):
+        return True  # "Courier-Journal"
+    return k in ORG_WORDS or (tok.isupper() and len(tok) >= 2 and tok.isalpha() and k not in TITLE_WORDS
+                              and k not in NAME_SUFFIXES)
+
+
+# "Harbour-born Jane Roe", "Harbour-based analyst": a capitalised word with one of these
+# suffixes modifies the name after it and is no part of it.
+_MODIFIER_SUFFIX_RE = re.compile(
+    r"-(?:born|based|bred|raised|led|backed|owned|run|funded|made|educated|trained|affiliated|aligned|"
+    r"leaning|style|era|area|year-old|years-old|month-old)$")
+# Place names look like "First Last" names; their first or last words give them away.
+_PLACE_FIRST = frozenset("""new north south east west san los las santa saint st grand great puerto costa
+hong united el fort lake mount port upper lower central northern southern eastern western
+""".split())
+_PLACE_LAST = frozenset("""avenue street road boulevard county city state states island islands river
+valley mountains mountain park square beach bay republic kingdom coast village hall airport arena
+stadium center centre plaza garden gardens heights hills springs falls district province region
+oblast territory strip bank sea ocean gulf peninsula pole junction""".split())
+# A title word that is also a surname ends a name: "Jane Roe King".
+_SURNAME_TITLES = frozenset({"king", "bishop", "major", "judge", "prince", "pope", "cardinal", "dean", "marshal"})
+# Words after "X’s" that show a contraction ("Roe’s been", "Roe’s not") rather than a possessive.
+_CONTRACTION_NEXT = frozenset("""been not never also already going gone got done said told made just still
+a an the very now become always clearly really here there""".split())
+# Title words that name a field or an affiliation, not a person's rank ("National", "Trade").
+_AFFILIATIONS = frozenset("""state staff national security homeland trade finance health education energy justice
+labor labour commerce transportation agriculture treasury veterans affairs federal foreign defense defence
+interior press""".split())
+_POSTNOMINALS = frozenset("mp msp mep mla qc kc obe mbe cbe phd md".split())
+_INNER_FUNCTION = frozenset("a an the is was are were to in with has have it its this that not".split())
+
+
+def is_place(parts: list[str]) -> bool:
+    """A country or region ("Ruritania", "North Harbour", "Lake County")."""
+    if " ".join(parts).lower() in place_names():
+        return True
+    if len(parts) < 2 or any(_is_org_token(p) and not p.isupper() and p.lower() not in _PLACE_LAST
+                             for p in parts[1:]):
+        return False  # "North Harbour Times", "New Port Authority": a body named after a place
+    return parts[0].lower() in _PLACE_FIRST or parts[-1].lower() in _PLACE_LAST
+
+
+@lru_cache(maxsize=65536)
+def _is_stop(tok: str) -> bool:
+    """Sentence-initial function words and dates; "US" is a country, not the pronoun."""
+    if len(tok) > 1 and tok.isupper():
+        return False
+    return word_key(tok) in STOP_CAPS and not _is_title_token(tok)
+
+
+def _demonym(word: str) -> bool:
+    """ "Ruritanian", "Nordmarkish": a word for the people of a country, from the country's name."""
+    low = word.lower()
+    if is_first_name(word):
+        return False
+    for suffix in ("ian", "an", "ese", "ish", "i"):
+        stem = low[:-len(suffix)]
+        if low.endswith(suffix) and len(stem) >= 4 and country_prefix(stem):
+            return True
+    return False
+
+
+def _personal(name_toks: list[tuple[int, int, str]]) -> bool:
+    """Does this look like a person's name: a first name, or two words or more and none of
+    them a body's ("Pilotage Board" is no person)?"""
+    return is_first_name(name_toks[0][2]) or (
+        len(name_toks) >= 2 and not any(_is_org_token(w) for _, _, w in name_toks))
+
+
+def is_title_word(word: str) -> bool:
+    """ "Minister", "Sen.", "Spokeswoman": a word of a person's title."""
+    return _is_title_token(word)
+
+
+def parse_phrase(text: str, start: int, end: int) -> Mention | None:
+    """Split one capitalised phrase into title and name; None when it names nobody."""
+    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text, start, end)]
+    # leading sentence words ("But", "The") and dates are not part of a name
+    i = 0
+    while i < len(toks) and _is_stop(toks[i][2]):
+        i += 1
+    toks = toks[i:]
+    while toks and _is_stop(toks[-1][2]):
+        toks = toks[:-1]
+    # a sentence word inside the phrase ends what came before: "Ruritania. While Roe"
+    inner = [j for j in range(1, len(toks)) if _is_stop(toks[j][2])]
+    if inner:
+        toks = toks[inner[-1] + 1:]
+    # post-nominal titles end no name: "Jane Roe MP", "Jane Roe QC"
+    while len(toks) >= 2 and word_key(toks[-1][2]) in _POSTNOMINALS:
+        toks = toks[:-1]
+    # "Harbour-born Jane Roe": drop everything up to a "-born" modifier
+    for j in range(len(toks) - 2, -1, -1):
+        if _MODIFIER_SUFFIX_RE.search(toks[j][2]):
+            toks = toks[j + 1:]
+            break
+    # a possessive inside the phrase ends the name: "Ruritania’s Harbour province"
+    for j, (_, _, w) in enumerate(toks[:-1]):
+        if w.endswith(("’s", "'s")):
+            toks = toks[: j + 1]
+            break
+    if not toks:
+        return None
+    honorific = None
+    last_title = -1
+    # a title word that is also a surname ends a name: "Jane Ann King"
+    n_title = len(toks)
+    if (len(toks) >= 3 and word_key(toks[-1][2]) in _SURNAME_TITLES
+            and not any(_is_title_token(w) or _is_org_token(w) for _, _, w in toks[-3:-1])):
+        n_title = len(toks) - 1
+    for j, (_, _, w) in enumerate(toks[:n_title]):
+        if _is_title_token(w):
+            last_title = j
+            k = word_key(w)
+            if k in MALE_HONORIFICS or k in FEMALE_HONORIFICS:
+                honorific = k
+    name_toks = toks[last_title + 1:]
+    title_toks = toks[: last_title + 1]
+    org = any(_is_org_token(w) for _, _, w in toks)
+    if not name_toks:
+        if not org:
+            return None
+        name_toks, title_toks = toks, []
+    elif org and title_toks and (_is_org_token(name_toks[0][2]) or all(_is_org_token(w) for _, _, w in name_toks)):
+        # "the State Department", "National Union of Ferrymen": the title word names the body
+        name_toks, title_toks = toks, []
+    elif title_toks and (not _personal(name_toks) or " and " in text[title_toks[-1][1]:name_toks[0][0]]) and (
+            (org and any(_is_org_token(w) for _, _, w in title_toks))
+            or all(word_key(w) in _AFFILIATIONS for _, _, w in title_toks)):
+        # "Department for Ports and Harbours", "National Harbourer": the words read as a
+        # title belong to a body's name, as no person's name follows them
+        name_toks, title_toks, org = toks, [], True
+    elif org and not any(_is_org_token(w) for _, _, w in name_toks) and len(name_toks) >= 1:
+        org = False  # "Harbour Board Deputy Press Secretary Jane Roe": the org is in the title
+    if not org and len(name_toks) >= 3:
+        # "Rival Jane Roe", "Ruritania Jane Roe": a word that is no first name before one that is
+        # (by the first-name table) describes the person and is no part of the name
+        w0, w1 = name_toks[0][2], name_toks[1][2]
+        if w0.isalpha() and (w0.lower() in country_names() or _demonym(w0) or (
+                (not is_first_name(w0) or w0.lower() in place_names()) and (
+                    is_first_name(w1) != is_first_name(w0) or w0.lower() in place_names() and not is_first_name(w1)))):
+            if not w0.lower().endswith(("ing", "ed")):
+                title_toks = title_toks + name_toks[:1]
+            name_toks = name_toks[1:]
+    # the possessive "’s" belongs to the phrase, not the name
+    s0 = name_toks[0][0]
+    e0 = name_toks[-1][1]
+    last = text[e0 - 2:e0]
+    possessive = False
+    if last in ("’s", "'s"):
+        e0 -= 2
+        nxt = text[e0 + 2:e0 + 40].split()
+        # "Roe’s been saying": a contraction of "has"/"is", not a possessive
+        possessive = not (nxt and nxt[0].lower().strip(",") in _CONTRACTION_NEXT)
+    elif text[e0 - 1:e0] in ("’", "'"):
+        e0 -= 1
+        possessive = True
+    if text[e0 - 1:e0] == "." and e0 - s0 > 2:
+        w = text[s0:e0].split()[-1]
+        # keep the period of initials ("H.W.") and abbreviations ("Jr."); drop a sentence's
+        if not (len(w) <= 3 or w.count(".") > 1):
+            e0 -= 1
+    name = " ".join(text[s0:e0].split())
+    # strip particles the phrase regex let in at the edges ("of", "and")
+    parts = name.split()
+    while parts and parts[-1].lower() in ("of", "for", "and", "on", "the"):
+        parts.pop()
+    if not parts:
+        return None
+    name = " ".join(parts)
+    if not org and is_place(parts):
+        org = True  # places speak only as their governments ("North Ruritania said")
+    if len(parts) >= 3 and all(p.isupper() for p in parts):
+        return None  # an all-caps headline, not a name
+    if any(p.lower() in _INNER_FUNCTION for p in parts[1:]):
+        return None  # a title-cased headline ("Roe Is The One To Watch")
+    title = " ".join(text[title_toks[0][0]:title_toks[-1][1]].split()) if title_toks else None
+    return Mention(s0, e0, name, title, org, possessive, honorific)
+
+
+_JOINER_RE = re.compile(rf"[ \t\xa0]+({_PARTICLES})[ \t\xa0]+")
+
+
+def _binds_after_org(text: str, cur: int, at: int, nxt: str) -> bool:
+    """ "Commission on Rivers", "Department of Ports and Harbours": a joiner inside an
+    organisation's name (the phrase so far names a body; no date or sentence word follows)."""
+    prev = text[cur:at].split()
+    return bool(prev) and any(_is_org_token(w) for w in prev) and word_key(nxt) not in STOP_CAPS \
+        and not is_first_name(nxt)
+
+
+def _sub_phrases(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a phrase at joiners that do not bind: "Roe and Doe", "Jane Roe of Harbourton".
+
+    "of"/"for" bind after a title or organisation word ("Secretary of State", "Center for
+    Public Affairs"); "on" and "and" only inside an organisation's name ("Commission on Rivers",
+    "Department of Ports and Harbours"); "&" and name particles ("van der Roe") always bind.
+    """
+    out: list[tuple[int, int]] = []
+    cur = start
+    for j in _JOINER_RE.finditer(text, start, end):
+        word = j.group(1)
+        nxt = text[j.end():end].split(None, 1)[0] if text[j.end():end].strip() else ""
+        if word == "and":
+            # "Department of Ports and Harbours", but not "University of Harbourton and NRU"
+            bind = (" of " in text[cur:j.start()] or " for " in text[cur:j.start()]) and not nxt.isupper() \
+                and nxt.lower() not in place_names() and _binds_after_org(text, cur, j.start(), nxt)
+        elif word == "on":
+            bind = _binds_after_org(text, cur, j.start(), nxt)
+        elif word in ("of", "for"):
+            prev = text[cur:j.start()].split()
+            bind = bool(prev) and (_is_title_token(prev[-1]) or _is_org_token(prev[-1]))
+        else:
+            bind = True
+        if not bind:
+            out.append((cur, j.start()))
+            cur = j.end()
+    out.append((cur, end))
+    return out
+
+
+_INNER_POSSESSIVE_RE = re.compile(r"[’']s[ \t\xa0]+")
+
+
+def _possessive_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """ "the Courier’s Jane Roe" is two phrases: the possessor and the name after it."""
+    out: list[tuple[int, int]] = []
+    cur = start
+    for p in _INNER_POSSESSIVE_RE.finditer(text, start, end):
+        out.append((cur, p.start() + 2))
+        cur = p.end()
+    out.append((cur, end))
+    return out
+
+
+def _opening_word_end(text: str, start: int, end: int, common: Callable[[], frozenset[str]]) -> int:
+    """Where a phrase's name may start: after a first word that is capitalised only because it
+    opens the sentence ("Interestingly Roe", "Praising Roe") — a word the article also writes in
+    lower case, or an adverb in -ly or a participle in -ing that is no first name."""
+    sp = text.find(" ", start, end)
+    if sp < 0:
+        return start
+    word = text[start:sp]
+    before = text[max(0, start - 3):start].rstrip(" \t\xa0")
+    if before and before[-1] not in ".!?\n“\"‘'—:":
+        return start
+    low = word.lower()
+    if _is_title_token(word) or is_first_name(word):
+        return start
+    if (low.endswith(("ly", "ing")) and len(low) > 4) or low in common():
+        return sp + 1
+    return start
+
+
+def find_mentions(text: str, common: Callable[[], frozenset[str]] | None = None) -> list[Mention]:
+    """Every mention in `text`; `common()` gives the words the text writes in lower case."""
+    out: list[Mention] = []
+    for m in SEQ_RE.finditer(text):
+        if " " not in m.group():
+            if _is_stop(m.group()):
+                continue  # "The", "But": the commonest phrase, and never a name
+        for s, e in _sub_phrases(text, m.start(), m.end()) if " " in m.group() else ((m.start(), m.end()),):
+            if common is not None and " " in text[s:e]:
+                s = _opening_word_end(text, s, e, common)
+            parts = _possessive_split(text, s, e) if ("’s " in text[s:e] or "'s " in text[s:e]) else ((s, e),)
+            if len(parts) == 2 and common is not None and " " not in text[parts[0][0]:parts[0][1]] \
+                    and text[parts[0][0]:parts[0][1] - 2].lower() in common():
+                parts = ((s, e),)  # "Ferrymen’s Voice": a common word's possessive inside a body's name
+            for ps, pe in parts:
+                phrase = text[ps:pe]
+                # the words after matter only to tell "Roe’s been" from "Roe’s plan"
+                after = text[pe:pe + 40].split(None, 1)[0] if phrase.endswith(("’s", "'s")) and pe < len(text) \
+                    and text[pe:pe + 40].strip() else ""
+                parsed = _parse_cached(phrase, " " + after if after else "")
+                if parsed is not None:
+                    rs, re_, name, title, org, possessive, honorific = parsed
+                    out.append(Mention(ps + rs, ps + re_, name, title, org, possessive, honorific))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(phrase: str, after: str) -> tuple[int, int, str, str | None, bool, bool, str | None] | None:
+    """`parse_phrase` of one phrase, which reads nothing but the phrase and the words after it;
+    names repeat within and across articles, so most phrases are parsed once per process."""
+    m = parse_phrase(phrase + after, 0, len(phrase))
+    return None if m is None else (m.start, m.end, m.name, m.title, m.org, m.possessive, m.honorific)
+
+
+# Jan “Spike” Roe: a quoted capitalised word or two between a first name and a surname.
+_NICK_OPEN_RE = re.compile(r"[ \t\xa0][“\"‘']")
+_NICKNAME_RE = re.compile(
+    rf"[“\"‘'][{UPPER}][\w.’'-]*(?:[ \t\xa0][{UPPER}][\w.’'-]*)?[”\"’'](?=[ \t\xa0]+[{UPPER}][\w’'-]+)")
+
+
+def blank_nicknames(text: str) -> str:
+    """The text with nicknames blanked (same length), so "Jan “Spike” Roe" reads as the
+    name "Jan Roe"."""
+    if "“" not in text and '"' not in text and "‘" not in text and "'" not in text:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for q in _NICK_OPEN_RE.finditer(text):
+        if q.start() < pos or not text[q.start() - 1:q.start()].isalpha():
+            continue
+        m = _NICKNAME_RE.match(text, q.start() + 1)
+        if m is None:
+            continue
+        before = text[max(0, m.start() - 30):m.start()].split()
+        if not before or not before[-1][:1].isupper() or not before[-1].isalpha():
+            continue  # the word before must be a capitalised first name
+        parts.append(text[pos:m.start()])
+        parts.append(" " * (m.end() - m.start()))
+        pos = m.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+

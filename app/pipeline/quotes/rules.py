@@ -1,0 +1,306 @@
+"""The attribution patterns, each a function from one quoted span to an `Attribution` or None:
+
+  trailing           right after the closing mark: `…,” Roe told reporters`, `…,” said Sen. Jane Roe`;
+  leading            the nearest speech verb before the quote in its sentence:
+                     `Roe said on Monday that the move was “…”`, `the agency dismissed reports as “…”`;
+  colon_name         a name (or a name's document) right before the colon: `Jane Roe: “…”`;
+  colon_intro        an introduction closing the previous paragraph: `Dr. Roe stated:`;
+  previous_sentence  the speaker or subject of the sentence before a quote that opens its own.
+
+The words in the subject or object slot are read by `slots`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .clauses import noun_follows, resolved, verb_before_quote
+from .context import Attribution, Context, ends_sentence
+from .coref import resolve_pronoun, sentence_subject
+from .lexicon import BE_FORMS, COLON_DOCS, CONJ_START, PREPOSITIONS
+from .marks import Span
+from .mentions import Mention
+from .slots import appositive_name, resolve_np
+from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
+
+_PASSIVE_BY_RE = re.compile(r"[ \t\xa0]+(?:\w+ly[ \t\xa0]+)?by[ \t\xa0]+")
+_TRAIL_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|when|as|in|on|at)\s")
+_LEAD_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s")
+# A signature line under a quotation: "— Jane Roe." or "- Jane Roe, Harbour Board chair"
+_SIGNATURE_RE = re.compile(r"[ \t\xa0]*\n\s*[-—–―][ \t\xa0]*(?=[A-Z])([^\n]{2,120})")
+_PARTICIPLE_OPENERS = frozenset("by while after before in when upon on without for of from about".split())
+
+
+def _has_break(text: str) -> bool:
+    """A sentence break inside a would-be subject: a full stop (not an abbreviation's), ; ! ? or a mark."""
+    if any(c in text for c in ";!?“”\""):
+        return True
+    dot = text.find(".")
+    while dot >= 0:
+        if ends_sentence(text, dot):
+            return True
+        dot = text.find(".", dot + 1)
+    return False
+
+
+def verb_text(cx: Context, m: re.Match[str]) -> tuple[str, str | None]:
+    verb = m.group()
+    rest = cx.text[m.end():m.end() + 80]
+    if verb in ("told", "tells", "tell", "telling"):
+        o = re.match(r"\s+(reporters|journalists|the press|[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})", rest)
+        if o:
+            obj = o.group(1)
+            verb = f"{verb} {obj[:-1] if obj.endswith('.') and len(obj.split()[-1]) > 4 else obj}"
+            rest = rest[o.end():]
+    c = CHANNEL_RE.match(rest)
+    channel = c.group("channel") if c else None
+    if channel and channel.startswith("to "):
+        verb = f"{verb} {channel}"
+        channel = None
+    return verb, channel
+
+
+def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
+    """`…,” Roe told reporters` / `…,” said Sen. Jane Roe` right after the quote."""
+    after = cx.masked[sp.close_at:limit]
+    lead = len(after) - len(after.lstrip(" \t\xa0,—–-:"))
+    m = VERB_RE.search(after, lead, min(len(after), lead + 90))
+    # a noun-like form used as a noun: "Harbour Board press secretary John Doe told"
+    while m is not None and VERB_FORMS[m.group()].trailing_only and noun_follows(after, m.end()):
+        m = VERB_RE.search(after, m.end(), min(len(after), lead + 90))
+    if m is not None and VERB_FORMS[m.group()].trailing_only:
+        # "…" state prosecutor Jane Roe told the Courier: a noun-like form with a real verb after it
+        later = VERB_RE.search(after, m.end(), min(len(after), lead + 90))
+        if later is not None and not VERB_FORMS[later.group()].trailing_only \
+                and not any(c in after[m.end():later.start()] for c in ",.;:!?“”\"") \
+                and cx.names.mentions_in(sp.close_at + m.end(), sp.close_at + later.start()):
+            m = later
+    if m is None:
+        return None
+    verb = VERB_FORMS[m.group()]
+    np_text = after[lead:m.start()]
+    if verb.object_only and not (m.group().endswith(" of") and np_text.strip()):
+        return None  # "…,” Jane Roe said of the campaign: the subject still speaks
+    if _has_break(np_text) or len(np_text.split()) > 12:
+        return None
+    base = sp.close_at
+    if np_text.strip():
+        first = np_text.split()[0].lower()
+        if first in CONJ_START and first not in ("the", "a", "an", "one"):
+            # "…” and against the plan, Roe said: the subject after the clause's last comma
+            comma = np_text.rfind(",")
+            if comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip():
+                return None
+            lead += comma + 1
+        res, found = resolve_np(cx, base + lead, base + m.start(), subject=True)
+    else:
+        # verb first: the speaker follows up to the next punctuation
+        stop = object_stop(_TRAIL_STOP_RE, after, m.end())
+        obj_end = m.end() + (stop if stop is not None else len(after) - m.end())
+        if after[m.end():obj_end].strip() == "" and stop is not None and after[m.end() + stop] == ",":
+            # "said, according to ..." - rare; skip the comma
+            obj_end = m.end() + stop
+        res, found = resolve_np(cx, base + m.end(), base + obj_end, subject=False)
+        if res is None and after[obj_end:obj_end + 1] == ",":
+            # "…,” said Roe’s campaign manager, John Doe: the name in apposition
+            named = appositive_name(cx, base + obj_end + 1, base + len(after))
+            if named is not None:
+                res, found = named, True
+    if not found:
+        return None
+    vtext, channel = verb_text(cx, _shift(m, base, cx.text))
+    if res is None:
+        return Attribution(None, None, None, vtext, channel, 0.6, "trailing", True)
+    name, title, kind, conf = res
+    return Attribution(name, title, kind, vtext, channel, conf, "trailing", True)
+
+
+def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
+    """The nearest speech verb before the quote in its sentence, with its subject."""
+    pre = cx.masked[sent_start:sp.open_at]
+    verbs = list(VERB_RE.finditer(pre))
+    unnamed: Attribution | None = None
+    for m in reversed(verbs):
+        if VERB_FORMS[m.group()].trailing_only and not verb_before_quote(pre, m):
+            continue
+        vstart = sent_start + m.start()
+        vend = sent_start + m.end()
+        before = pre[:m.start()].rstrip()
+        res, found = None, False
+        by = _PASSIVE_BY_RE.match(cx.masked, vend) if before.split()[-1:] and \
+            before.split()[-1].lower() in BE_FORMS else None
+        if by is None and before.split()[-1:] and before.split()[-1].lower() in BE_FORMS and m.group().endswith("ed"):
+            continue  # "a fire was reported": a passive without its agent names no speaker
+        if m.group() == "according to":
+            pass  # its speaker follows it: read as an object below
+        elif by is not None:
+            # "Roe was asked by host John Doe, “…”": the agent speaks, not the subject
+            stop = object_stop(_LEAD_STOP_RE, cx.masked[by.end():sp.open_at], 0)
+            obj_end = by.end() + (stop if stop is not None else sp.open_at - by.end())
+            res, found = resolve_np(cx, by.end(), obj_end, subject=False)
+            if not found:
+                continue
+        elif (m.group().endswith("ing") and (before.endswith(",") or (
+                before.split()[-1:] and before.split()[-1] in _PARTICIPLE_OPENERS))) or before.split()[-1:] == ["to"]:
+            # "…, calling him a “loser”", "went on to call him “…”", "scolded Doe for suggesting “…”":
+            # the participle's or infinitive's subject is the sentence's
+            res = sentence_subject(cx, sent_start, vstart)
+            found = res is not None
+        else:
+            prev_q = pre.rfind("x\u201d", 0, m.start())
+            subj_start = sent_start if prev_q < 0 else sent_start + prev_q + 2
+            res, found = resolve_np(cx, subj_start, vstart, subject=True)
+            if not found and before.split()[-1:] and before.split()[-1].lower() in ("and", "but", "or", "then"):
+                res = sentence_subject(cx, sent_start, vstart)
+                found = res is not None
+        if not found:
+            stop = object_stop(_LEAD_STOP_RE, cx.masked[vend:sp.open_at], 0)
+            obj_end = vend + (stop if stop is not None else sp.open_at - vend)
+            if obj_end > vend:
+                res, found = resolve_np(cx, vend, obj_end, subject=False)
+        if not found:
+            continue
+        vtext, channel = verb_text(cx, _shift(m, sent_start, cx.text))
+        dist = sp.open_at - vend
+        conf_scale = 1.0 if dist < 150 else 0.8
+        if res is None:
+            unnamed = unnamed or Attribution(None, None, None, vtext, channel, 0.5, "leading", True)
+            continue  # an earlier verb may name the speaker ("He said that …, which some argued, …")
+        name, title, kind, conf = res
+        return Attribution(name, title, kind, vtext, channel, round(conf * conf_scale, 2), "leading", True)
+    return unnamed
+
+
+def colon_name(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
+    """`Pollsters agree - Jane Roe: “…”`, `From Roe’s campaign page: “…”`: a name (or a
+    name’s document) right before the colon that introduces the quote."""
+    pre = cx.masked[sent_start:sp.open_at].rstrip()
+    if not pre.endswith(":") or sp.single or sp.para_start == 0:
+        return None  # a headline's "Roe: ‘We Will Win …’" is a label, not a report
+    head = pre[:-1].rstrip()
+    if head.endswith((" was", " is")):
+        head = head.rsplit(None, 1)[0]  # "Roe’s response was:"
+    colon = sent_start + len(head)
+    opening = _document_opening(cx, sent_start, colon)
+    if opening is not None:  # "Roe’s letter makes a blunt case: “…”"
+        name, title, kind, conf = resolved(cx, opening, 0.7)
+        return Attribution(name, title, kind, None, None, conf, "colon", True)
+    ms = cx.names.mentions_in(max(sent_start, colon - 80), colon)
+    if not ms:
+        return None
+    m = ms[-1]
+    if len(ms) >= 2 and ms[-2].possessive and (m.org or not cx.person_like(m)):
+        m = ms[-2]  # "From Roe’s campaign page:"
+    tail = cx.text[m.end:colon].split()
+    if m.possessive:
+        tail = tail[1:] if tail and tail[0] in ("’s", "'s") else tail
+        if not tail or tail[-1].lower().rstrip(":") not in COLON_DOCS:
+            return None
+    elif tail or not cx.person_like(m) or m.org:
+        return None
+    before = cx.text[max(sent_start, m.start - 20):m.start].split()
+    if not m.possessive and before and before[-1].lower() in PREPOSITIONS:
+        return None  # "Roe wrote to Doe:": the addressee, not the writer
+    name, title, kind, conf = resolved(cx, m, 0.7)
+    return Attribution(name, title, kind, None, None, conf, "colon", True)
+
+
+def _document_opening(cx: Context, sent_start: int, colon: int) -> Mention | None:
+    """The owner of the document that opens a sentence: "Roe’s letter …", "The Roe campaign’s memo …"."""
+    ms = cx.names.mentions_in(sent_start, min(colon, sent_start + 80))
+    if not ms or not ms[0].possessive or cx.text[sent_start:ms[0].start].strip().lower() not in ("", "the"):
+        return None
+    nxt = cx.text[ms[0].end:ms[0].end + 30].split()
+    nxt = nxt[1:] if nxt and nxt[0] in ("’s", "'s") else nxt
+    return ms[0] if nxt and nxt[0].lower().strip(",") in COLON_DOCS and cx.person_like(ms[0]) else None
+
+
+def colon_intro(cx: Context, sp: Span) -> Attribution | None:
+    """`Dr. Roe stated:` closing the previous paragraph introduces a quote paragraph."""
+    if cx.text[sp.para_start:sp.open_at].strip():
+        return None
+    prev_end = sp.para_start - 1
+    while prev_end > 0 and cx.text[prev_end - 1].isspace():
+        prev_end -= 1
+    if prev_end <= 0 or cx.text[prev_end - 1] != ":":
+        return None
+    ps = cx.text.rfind("\n", 0, prev_end) + 1
+    s = cx.sentence_start(prev_end - 1, ps)
+    fake = Span(prev_end, prev_end, prev_end, prev_end, ps, prev_end)
+    a = leading(cx, fake, s)
+    if a is None:
+        # "Transcript as follows:" names nobody: the last speaker is still talking
+        subj = sentence_subject(cx, s, prev_end) or resolve_pronoun(cx, s, None)
+        if subj is not None:
+            name, title, kind, conf = subj
+            a = Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
+    return a
+
+
+def previous_sentence(cx: Context, sp: Span) -> Attribution | None:
+    """A quote opening its sentence after "Roe agreed." or "Roe recalled how …": the
+    speaker (or, failing one, the person subject) of the sentence before goes on. At the start
+    of a paragraph, the last sentence of the previous paragraph counts when it holds no quote."""
+    s = cx.sentence_start(sp.open_at, sp.para_start)
+    if cx.masked[s:sp.open_at].strip():
+        return None
+    floor = sp.para_start
+    if s <= sp.para_start:
+        floor = cx.text.rfind("\n", 0, max(0, sp.para_start - 1))
+        floor = floor + 1 if floor >= 0 else 0
+        while floor < sp.para_start and cx.text[floor].isspace():
+            floor += 1
+        if floor >= sp.para_start:
+            return None
+    end = s
+    while end > floor and cx.text[end - 1].isspace():
+        end -= 1
+    if end <= floor:
+        return None
+    prev_s = cx.sentence_start(end - 1, floor)
+    tail = cx.masked[prev_s:end]
+    if "x" * 3 in tail or (s <= sp.para_start and any(c in cx.text[prev_s:end] for c in "“”\"")):
+        return None
+    fake = Span(end, end, end, end, floor, end)
+    a = leading(cx, fake, prev_s)
+    if a is not None and a.speaker is not None:
+        return a.moved("previous", 0.7)
+    subj = sentence_subject(cx, prev_s, end)
+    if subj is None or subj[2] != "person":
+        return None
+    name, title, kind, conf = subj
+    return Attribution(name, title, kind, None, None, round(conf * 0.6, 2), "previous", True)
+
+
+def object_stop(rx: re.Pattern[str], text: str, pos: int) -> int | None:
+    """Offset from `pos` where the object after a verb ends, or None; the period of "Sen." or of
+    an initial ("Jane A. Roe") does not end it."""
+    start = pos
+    while True:
+        m = rx.search(text, start)
+        if m is None:
+            return None
+        if m.group() == "." and not ends_sentence(text, m.start()):
+            start = m.end()
+            continue
+        return m.start() - pos
+
+
+def _shift(m: re.Match[str], base: int, text: str) -> re.Match[str]:
+    """Re-match a verb found in a slice at its absolute offset (for the text after it)."""
+    shifted = VERB_RE.match(text, base + m.start())
+    return shifted if shifted is not None else m
+
+
+def signature(cx: Context, sp: Span) -> Attribution | None:
+    """A quote that fills its paragraph, signed on the next line: `“…”` / `— Jane Roe.`"""
+    if cx.text[sp.para_start:sp.open_at].strip() or cx.text[sp.close_at:sp.para_end].strip(" \t\xa0.,"):
+        return None
+    m = _SIGNATURE_RE.match(cx.text, sp.para_end)
+    if m is None:
+        return None
+    ms = cx.names.mentions_in(m.start(1), m.end(1))
+    if not ms or ms[0].start != m.start(1) or ms[0].possessive or not cx.person_like(ms[0]):
+        return None
+    name, title, kind, conf = resolved(cx, ms[0], 0.8)
+    return Attribution(name, title, kind, None, None, conf, "signature", True)

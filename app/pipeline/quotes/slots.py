@@ -1,0 +1,233 @@
+"""The words in a verb's subject slot (before it) or object slot (after it), read as a speaker.
+
+A name resolves to its fullest form; a pronoun, a description ("the governor", "the agency")
+or a document ("the ad says") goes to `coref`; an indefinite ("a spokesman", "one person")
+names nobody but still counts as an attribution.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .clauses import description_mods, is_subject, modifier_slot, noun_phrase, resolved
+from .context import Context, Resolved
+from .coref import (
+    recent_campaign,
+    recent_org,
+    recent_poll,
+    recent_subject,
+    resolve_description,
+    resolve_plural,
+    resolve_pronoun,
+    resolve_role,
+)
+from .lexicon import (
+    AUX,
+    CLAUSE_CONJ,
+    CONJ_START,
+    DOC_NOUNS,
+    GENERIC_HEADS,
+    INDEFINITE,
+    ISSUED_NOUNS,
+    ORG_DESCRIPTIONS,
+    PLURAL_PRONOUNS,
+    POLL_SUBJECTS,
+    PREPOSITIONS,
+    PRONOUN_GENDER,
+    TITLE_ALIASES,
+)
+from .mentions import is_title_word
+from .verbs import VERB_FORMS
+
+_TIME_TAIL_RE = re.compile(
+    r"(?:,?\s+(?:on|last|this|late|early|earlier|on\s+late)?\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening)(?:\s+(?:night|morning|afternoon|evening))?,?)+\s*$"
+)
+_RELATIVE_RE = re.compile(r"\s(?:who|which|that)\s")
+
+
+def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | None, bool]:
+    """Resolve the words of a subject (before the verb) or object (after it) slot.
+
+    Returns (speaker or None, found): found is False when the slot holds nothing that
+    can speak (so another rule may try).
+    """
+    region = cx.text[start:end]
+    if subject:
+        # drop adverbs, auxiliaries and times between the subject and the verb
+        region = _TIME_TAIL_RE.sub("", region)
+        words = region.split()
+        while words and words[-1].lower().strip(",") in AUX:
+            words.pop()
+        cut = region.rfind(words[-1]) + len(words[-1]) if words else 0
+        region = region[:cut].rstrip(" ,")
+        end = start + len(region)
+        if words and words[-1].lower() == "who" and region[:-3].rstrip().endswith(","):
+            # "Contrast that with Roe, who has called …": the relative pronoun's antecedent
+            ante = [m for m in cx.names.mentions_in(start, end - 3)
+                    if cx.person_like(m) and not m.possessive and not cx.text[m.end:end - 3].strip(" ,")]
+            if ante:
+                return resolved(cx, ante[-1], 0.8), True
+        # an appositive between subject and verb: "Jane Roe, the board's secretary, said"
+        comma = region.rfind(",")
+        if comma > 0:
+            appos = region[comma + 1:].strip()
+            rel = _RELATIVE_RE.search(appos)
+            if rel and appos.split()[0].lower() in ("the", "a", "an") and rel.start() > 0:
+                appos = appos[:rel.start()]  # ", an undergraduate who led the study, said"
+            if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
+                          or "’s " in appos or "'s " in appos or is_title_word(appos.split()[0])) \
+                    and noun_phrase(appos) \
+                    and not names_person(cx, start + comma + 1, end):
+                head_end = start + comma
+                res, found = np_at(cx, start, head_end, True)
+                if found and res is not None:
+                    return res, found
+    return np_at(cx, start, end, subject)
+
+
+def appositive_name(cx: Context, start: int, end: int) -> Resolved | None:
+    """A person named right at `start` (after at most a few lower-case role words) and closing
+    the phrase: ", Jane Roe.", ", actress Jane Roe." """
+    for m in cx.names.mentions_in(start, min(end, start + 60)):
+        lead = cx.text[start:m.start].strip(" ,").split()
+        if m.org or m.possessive or not cx.person_like(m) or len(lead) > 3 \
+                or not all(w.isalpha() and w.islower() and w not in VERB_FORMS and w not in CONJ_START for w in lead):
+            return None
+        if cx.text[m.end:m.end + 2].strip()[:1] in ("", ",", ".", ";"):
+            return resolved(cx, m, 0.8)
+        return None
+    return None
+
+
+def next_sentence_subject(cx: Context, pos: int) -> Resolved | None:
+    """A person named in full opening the sentence after the one at `pos`."""
+    e = cx.sentence_end(pos, len(cx.text))
+    for m in cx.names.mentions_in(e, min(len(cx.text), e + 120)):
+        lead = cx.text[e:m.start].split()
+        if m.org or m.possessive or len(m.name.split()) < 2 or len(lead) > 2 or cx.masked[m.start] == "x":
+            return None
+        return resolved(cx, m, 0.6) if is_subject(cx, m) else None
+    return None
+
+
+def names_person(cx: Context, start: int, end: int) -> bool:
+    """A person named in full (not a possessive) in [start, end): "…, former mayor Jane Roe"
+    is the subject after an opening phrase, not an appositive."""
+    return any(not m.org and not m.possessive and len(m.name.split()) >= 2 and cx.masked[m.start] != "x"
+               for m in cx.names.mentions_in(start, end))
+
+
+def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | None, bool]:
+    region = cx.text[start:end]
+    words = region.split()
+    if not words:
+        return None, False
+    low = [w.lower().strip(",;:()“”\"") for w in words]
+    key = low[-1] if subject else low[0]
+    if key in PRONOUN_GENDER or key in PLURAL_PRONOUNS:
+        if key in PLURAL_PRONOUNS:
+            return resolve_plural(cx, start), True
+        # resolve from where the pronoun stands: "Roe paused, when he told …" finds
+        # Roe earlier in the same sentence
+        at = start + region.rfind(words[-1]) if subject else start
+        return resolve_pronoun(cx, at, PRONOUN_GENDER[key]), True
+    mentions = [m for m in cx.names.mentions_in(start, end) if cx.person_like(m)]
+    if subject:
+        if cx.has_poll and (any(w in POLL_SUBJECTS for w in low) or " in 10 " in f" {' '.join(low)} "):
+            # "37 percent of voters say …": the poll that asked them speaks
+            poll = recent_poll(cx, start, end)
+            if poll is not None:
+                return (poll, None, "organisation", 0.6), True
+        if low[-1] in ("and", "but", "or", "then"):
+            return None, False  # a coordinated verb: its subject is the clause's
+        doc = next((k for k, w in enumerate(low[:5]) if w in DOC_NOUNS), -1)
+        if doc >= 0 and not any(w in VERB_FORMS for w in low[:doc]):
+            res = document_source(cx, start, end, low)
+            if res is not None:
+                return res, True
+        for m in reversed(mentions):
+            before = cx.words_before(m, start)
+            if before and before[-1].lower().strip(",") in PREPOSITIONS and not (
+                    before[-1].lower() in CLAUSE_CONJ and not cx.text[m.end:end].strip(" ,")):
+                continue  # "a spokesman for Roe said"; but "hours after Roe said"
+            if m.possessive:
+                tail = cx.text[m.end:end].split()
+                if tail and tail[-1].lower().strip(",") in ("campaign", "team", "camp"):
+                    return (f"{m.name.split()[-1]} campaign", None, "organisation", 0.6), True
+                continue
+            if cx.text[m.end:m.end + 10].startswith((" campaign", " camp ")):
+                return (f"{m.name} campaign", None, "organisation", 0.7), True  # "the Roe campaign said"
+            if modifier_slot(cx.text, m, end):
+                continue  # "the Harbour senator said"
+            return resolved(cx, m, 0.9), True
+        # a lone surname right before the verb speaks even when never given in full ("Roe said")
+        last = [m for m in cx.names.mentions_in(start, end) if not m.possessive and not m.org]
+        if last and not cx.text[last[-1].end:end].strip(" ,") and cx.speakable(last[-1]):
+            return resolved(cx, last[-1], 0.7), True
+    else:
+        for k, m in enumerate(mentions):
+            if m.possessive or m.start - start > 60:
+                continue
+            # "said Roe campaign spokesman John Doe": a name used as a modifier
+            nxt = cx.text[m.end:m.end + 2]
+            if k + 1 < len(mentions) and nxt[:1] == " " and nxt[1:2].islower() and \
+                    cx.text[m.end:end].split()[0] not in PREPOSITIONS:
+                continue
+            if nxt[:1] == " " and nxt[1:2].islower() and modifier_slot(cx.text, m, end):
+                continue  # "said the Harbour senator": a description, resolved below
+            if cx.text[m.end:m.end + 8].split()[:1] in (["poll"], ["survey"], ["poll,"], ["poll."]):
+                return (f"{m.name} {cx.text[m.end:m.end + 8].split()[0].strip(',.')}", None,
+                        "organisation", 0.8), True  # "according to a Harbour Institute poll"
+            return resolved(cx, m, 0.9), True
+    # descriptions: "the governor", "a spokesman for the campaign", "one person"
+    seq = low if subject else low[:6]
+    if subject:
+        tail = seq[-5:]
+        head = tail[-1]
+        # the determiner nearest the head: "In a statement, the network" is definite
+        det = next((w for w in reversed(tail) if w in ("the", "a", "an", "one", "another", "this", "that", "his",
+                                                        "her", "their", "its", "some")), "")
+    else:
+        head = next((w for w in seq[1:5] if w in TITLE_ALIASES or w in ORG_DESCRIPTIONS), seq[-1])
+        det = seq[0]
+    owned = det in ("his", "her", "their", "its") or any(w.endswith(("’s", "'s")) for w in seq[:-1])
+    if subject and head in TITLE_ALIASES and (
+            owned or (seq[0] in ("a", "an") and head not in GENERIC_HEADS)):
+        # "Roe’s campaign manager says …. John Doe told reporters": named next
+        named = next_sentence_subject(cx, end)
+        if named is not None:
+            return named, True
+    if det in INDEFINITE or seq[0] in INDEFINITE or head in INDEFINITE:
+        return None, True
+    if det in ("his", "her", "their", "its") and (head in TITLE_ALIASES or head in ORG_DESCRIPTIONS):
+        return None, True  # "his spokesman": someone else, unnamed
+    mods = description_mods(words, seq, head, subject)
+    if det == "the" and mods is not None:
+        res = resolve_role(cx, head, mods, start)
+        if res is not None:
+            return res, True
+    if head in ORG_DESCRIPTIONS:
+        return recent_org(cx, start, head), True
+    if head in GENERIC_HEADS and det == "the":
+        return None, True  # "the woman said": an unnamed bystander, or someone the text keeps unnamed
+    if head in TITLE_ALIASES:
+        return resolve_description(cx, head, start, mods), True
+    return None, False
+
+
+def document_source(cx: Context, start: int, end: int, low: list[str]) -> Resolved | None:
+    """Who stands behind "The ad says", "A letter from X warns", "The campaign’s statement declares"."""
+    for m in cx.names.mentions_in(start, end):
+        before = cx.text[max(start, m.start - 30):m.start].split()
+        while before and before[-1].lower() in ("the", "a", "an"):
+            before.pop()
+        if before and before[-1].lower() in ("from", "by"):
+            return resolved(cx, m, 0.7)
+        if m.possessive:
+            return resolved(cx, m, 0.7)
+    if any(w in ("campaign’s", "campaign's") for w in low):
+        return recent_campaign(cx, start)
+    if low[0] in ("the", "this", "that") and any(w in ISSUED_NOUNS for w in low[:4]):
+        return recent_subject(cx, start)
+    return None

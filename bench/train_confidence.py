@@ -1,0 +1,92 @@
+"""Fit the quote-confidence model on the tuning part of the PolNeAR train gold and write
+app/pipeline/quotes/confidence.json.
+
+A logistic regression over the features of `app.pipeline.quotes.confidence.features`, fitted by
+Newton's method with a small L2 penalty, in pure Python and deterministic, so the shipped
+file can be checked against a fresh run (tests/test_quotes_gold.py does). Only the `tune`
+split is read; the held-out part is for `bench/quotes_eval.py --calibration --split heldout`.
+
+    python bench/train_confidence.py [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "app" / "pipeline" / "quotes" / "confidence.json"
+L2 = 1.0
+ITERATIONS = 25
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the system is small and positive definite)."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(c + 1, n):
+            f = m[r][c] / m[c][c]
+            for k in range(c, n + 1):
+                m[r][k] -= f * m[c][k]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (m[r][n] - sum(m[r][k] * x[k] for k in range(r + 1, n))) / m[r][r]
+    return x
+
+
+def fit(rows: list[tuple[dict[str, float], bool]]) -> dict[str, float]:
+    names = sorted({k for feats, _ in rows for k in feats})
+    idx = {k: i for i, k in enumerate(names)}
+    xs = [[(idx[k], v) for k, v in sorted(feats.items())] for feats, _ in rows]
+    ys = [1.0 if right else 0.0 for _, right in rows]
+    w = [0.0] * len(names)
+    for _ in range(ITERATIONS):
+        grad = [L2 * wi if names[i] != "bias" else 0.0 for i, wi in enumerate(w)]
+        hess = [[(L2 if i == j and names[i] != "bias" else 0.0) for j in range(len(w))] for i in range(len(w))]
+        for x, y in zip(xs, ys, strict=True):
+            z = sum(w[i] * v for i, v in x)
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            for i, v in x:
+                grad[i] += (p - y) * v
+                for j, u in x:
+                    hess[i][j] += p * (1 - p) * v * u
+        step = _solve(hess, grad)
+        w = [wi - si for wi, si in zip(w, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-9:
+            break
+    return {k: round(w[i], 6) for k, i in idx.items()}
+
+
+def train() -> dict[str, object]:
+    from bench.quotes_eval import judged_attributions
+
+    rows = [(feats, right) for _, feats, right in judged_attributions("tune")]
+    weights = fit(rows)
+    return {"trained_on": "polnear-train-gold tune split", "examples": len(rows),
+            "right": sum(1 for _, r in rows if r), "weights": weights}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with the shipped file, write nothing")
+    args = parser.parse_args()
+    model = train()
+    if args.check:
+        shipped = json.loads(OUT.read_text(encoding="utf-8"))
+        same = shipped == json.loads(json.dumps(model))
+        print("shipped model matches" if same else "shipped model differs: rerun without --check")
+        sys.exit(0 if same else 1)
+    OUT.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}: {model['examples']} examples, {model['right']} right")
+
+
+if __name__ == "__main__":
+    main()
