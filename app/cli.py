@@ -64,9 +64,22 @@ def serve(host: str | None, port: int | None, seed: bool) -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address")
 @click.option("--port", type=int, default=None, help="Port")
-def api(host: str | None, port: int | None) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes sharing the port (one per core serves the most reads)")
+def api(host: str | None, port: int | None, processes: int) -> None:
     """The HTTP API only (scale-out: run workers separately; run `migrate` first)."""
-    _run_uvicorn(_settings(), host, port, workers=False)
+    settings = _settings()
+    if processes == 1:
+        _run_uvicorn(settings, host, port, workers=False)
+        return
+    import uvicorn
+
+    # uvicorn starts each process from an import string; each builds its app from the same
+    # environment (app.main.app_from_environment), so they share the settings read here.
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run("app.main:app_from_environment", factory=True, workers=processes,
+                host=host or settings.host, port=port or settings.port, log_config=None,
+                proxy_headers=True, lifespan="on")
 
 
 @main.command()
