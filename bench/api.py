@@ -74,11 +74,7 @@ async def count_articles(url: str) -> int:
         await db.dispose()
 
 
-async def build(backend: str, url: str, articles: int) -> None:
-    """Ingests FEEDS x 20 synthetic articles with the real pipeline (quotes, speakers, index)."""
-    import ingest as bench_ingest  # bench/ingest.py: the synthetic site and the ingest loop
-
-    from app.runtime import Runtime
+def reset(backend: str, url: str) -> None:
     from app.storage.migrate import upgrade_to_head
 
     if backend == "sqlite":
@@ -88,6 +84,14 @@ async def build(backend: str, url: str, articles: int) -> None:
         for sql in (f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True)
     upgrade_to_head(url)
+
+
+async def build(backend: str, url: str, articles: int) -> None:
+    """Ingests ARTICLES / 20 feeds of synthetic articles with the real pipeline (quotes, speakers, index)."""
+    import ingest as bench_ingest  # bench/ingest.py: the synthetic site and the ingest loop
+
+    from app.runtime import Runtime
+
     site, base = bench_ingest.start_site()
     try:
         runtime = Runtime.from_settings(bench_ingest.settings_for(url))
@@ -116,7 +120,7 @@ async def read_key(url: str) -> str:
 
 
 # ---------------------------------------------------------------- the mix
-def request_mix(articles: int, n: int = 4000) -> list[str]:
+def request_mix(articles: int, n: int = 4000, only: str | None = None) -> list[str]:
     rnd = random.Random(SEED)
     words = [w for w in " ".join(article_text(f, e)[1] for f in range(3) for e in range(3)).split()
              if w.isalpha() and len(w) > 3]
@@ -138,7 +142,7 @@ def request_mix(articles: int, n: int = 4000) -> list[str]:
             paths.append("/v1/speakers?limit=20")
         else:
             paths.append("/v1/feeds?limit=20")
-    return paths
+    return [p for p in paths if only is None or only in p]
 
 
 # ---------------------------------------------------------------- the loader (its own process)
@@ -218,7 +222,7 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         cpu0 = tree_cpu_s(server.pid)
         out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
                               "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
-                              "--warmup", str(args.warmup)],
+                              "--warmup", str(args.warmup)] + (["--only", args.only] if args.only else []),
                              check=True, capture_output=True, text=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
         # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
@@ -240,11 +244,12 @@ def line(r: dict) -> str:
             f"server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}")
 
 
-async def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
+def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
     url = database_url(backend)
-    if args.fresh or await count_articles(url) < args.articles:
-        await build(backend, url, args.articles)
-    key = await read_key(url)
+    if args.fresh or asyncio.run(count_articles(url)) < args.articles:
+        reset(backend, url)
+        asyncio.run(build(backend, url, args.articles))
+    key = asyncio.run(read_key(url))
     sources = {"after": ROOT}
     if args.before:
         sources = {"before": Path(args.before).resolve(), "after": ROOT}
@@ -272,18 +277,19 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="news-ingest api --processes")
     parser.add_argument("--before", help="source tree of the code to compare with (same database)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
+    parser.add_argument("--only", help="only the requests whose path holds this text (for profiling)")
     parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the loader process
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
-        result = asyncio.run(load(args.load, args.key, request_mix(args.articles), args.concurrency,
+        result = asyncio.run(load(args.load, args.key, request_mix(args.articles, only=args.only), args.concurrency,
                                   args.seconds, args.warmup))
         print(json.dumps(result))
         return
     calibration = [cpu_loop_ms()]
     lines = []
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-        lines += asyncio.run(run_backend("postgresql" if backend == "postgres" else backend, args))
+        lines += run_backend("postgresql" if backend == "postgres" else backend, args)
     calibration.append(cpu_loop_ms())
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
           f"{os.getloadavg()[0]:.1f}")
