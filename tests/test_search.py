@@ -152,6 +152,12 @@ def test_snippet_of_long_text_with_curly_quotes_is_the_plain_quotes_one(query: s
     assert back == out_plain
 
 
+def test_snippet_of_a_phrase_whose_first_word_comes_earlier_alone() -> None:
+    text = "Carbon prices fell. " + "filler words here " * 80 + "Then the carbon  tax rose. " + "closing " * 80
+    out = snippet(parse_query('"carbon tax"'), None, text)
+    assert out is not None and "<mark>carbon  tax</mark>" in out and "prices" not in out
+
+
 def test_snippet_of_long_text_with_accents_marks_the_folded_match() -> None:
     text = "Opening words. " + "filler words here " * 80 + "They met at the Café Central. " + "closing " * 80
     out = snippet(parse_query("cafe"), None, text)

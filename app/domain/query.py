@@ -497,8 +497,12 @@ def _heads_pattern(terms: Sequence[Term]) -> re.Pattern[str]:
 
 
 def _locator(query: Query) -> re.Pattern[str]:
-    """A cheap case-insensitive search for where a match may start (ASCII text only)."""
-    return _heads_pattern(query.positive_terms)
+    """A cheap case-insensitive search for where a match probably starts (text of ASCII words
+    only): a phrase's words in a row, a word's head. A phrase found by its first word alone would
+    send the search back to the whole text whenever that word comes first elsewhere."""
+    parts = {r"[\W_]+".join(map(re.escape, t.tokens)) if len(t.tokens) > 1 else re.escape(_head(t))
+             for t in query.positive_terms}
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(parts)) + ")", re.IGNORECASE)
 
 
 def prefilter(query: Query) -> Callable[[str], bool]:
@@ -517,13 +521,15 @@ def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int
     if len(text) > 2 * width and _ascii_words(text):
         found = _locator(query).search(text)
         if found is None:
-            return []
-        lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
-        hi = text.find(" ", found.start() + 2 * width)
-        hi = len(text) if hi < 0 else hi
-        hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
-        if hits:
-            return hits
+            if not _heads_pattern(query.positive_terms).search(text):
+                return []  # no term's head anywhere: nothing can match
+        else:
+            lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
+            hi = text.find(" ", found.start() + 2 * width)
+            hi = len(text) if hi < 0 else hi
+            hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
+            if hits:
+                return hits
     return _hit_spans(query, text[:100_000])
 
 
