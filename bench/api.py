@@ -16,7 +16,8 @@ on the same database, interleaved with this one (before, after, after, before), 
 before/after figure from one run on one machine state.
 
 Last lines: `calibration cpu_loop_ms=...`, then one per backend:
-`reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... backend=...`.
+`reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...] backend=...`
+(server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it).
 """
 
 from __future__ import annotations
@@ -181,6 +182,22 @@ async def load(base: str, key: str, paths: list[str], concurrency: int, seconds:
             "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
 
 
+def postgres_cpu_s() -> float:
+    """CPU seconds of all PostgreSQL server processes so far (the backend's share of a read)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            total += (int(fields.split()[11]) + int(fields.split()[12])) / tick
+    return total
+
+
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of a process and its children (uvicorn's worker processes)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -219,7 +236,7 @@ def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Pop
 def measure(url: str, source: Path, key: str, articles: int, args: argparse.Namespace) -> dict:
     server, base = start_server(url, source, args.processes)
     try:
-        cpu0 = tree_cpu_s(server.pid)
+        cpu0, db0 = tree_cpu_s(server.pid), postgres_cpu_s()
         out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
                               "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
                               "--warmup", str(args.warmup)] + (["--only", args.only] if args.only else []),
@@ -227,9 +244,11 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         result = json.loads(out.strip().splitlines()[-1])
         # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
         # estimate, so this is the CPU per read over the whole load.
-        cpu = tree_cpu_s(server.pid) - cpu0
+        cpu, db_cpu = tree_cpu_s(server.pid) - cpu0, postgres_cpu_s() - db0
         total_s = result["seconds"] + args.warmup
-        result["server_cpu_ms_per_read"] = 1000 * cpu / (result["reads"] * total_s / result["seconds"])
+        reads = result["reads"] * total_s / result["seconds"]
+        result["server_cpu_ms_per_read"] = 1000 * cpu / reads
+        result["db_cpu_ms_per_read"] = 1000 * db_cpu / reads if "postgresql" in url else None
         result["reads_per_s"] = result["reads"] / result["seconds"]
         if result["errors"]:
             raise RuntimeError(f"non-200 answers: {result['errors']}")
@@ -241,7 +260,8 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
 
 def line(r: dict) -> str:
     return (f"reads_per_s={r['reads_per_s']:.0f} p50_ms={r['p50_ms']:.1f} p99_ms={r['p99_ms']:.1f} "
-            f"server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}")
+            f"server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}"
+            + (f" postgres_cpu_ms_per_read={r['db_cpu_ms_per_read']:.2f}" if r["db_cpu_ms_per_read"] is not None else ""))
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
