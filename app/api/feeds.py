@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Response
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     CursorIn,
     FeedCreate,
     FeedDetail,
     FeedOut,
     FeedUpdate,
-    LimitField,
+    LimitQuery,
     OpmlImportResult,
     Page,
     PollResult,
@@ -45,7 +46,7 @@ async def list_feeds(
     state: Literal["ok", "degraded", "failing", "gone"] | None = None,
     paused: bool | None = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[FeedOut]:
     rows, next_cursor = await store.list_feeds(session, state=state, paused=paused, cursor=cursor, limit=limit)
     return Page[FeedOut](items=[FeedOut.model_validate(r) for r in rows], next_cursor=next_cursor)
