@@ -192,16 +192,18 @@ def keys_list() -> None:
 @keys.command("revoke")
 @click.argument("key_id", type=int)
 def keys_revoke(key_id: int) -> None:
-    """Revoke a key by id; requests with it get 401 from now on."""
+    """Revoke a key by id; running servers refuse it within NEWS_INGEST_KEY_CACHE_S (default 5 s)."""
     from app.domain.errors import NotFoundError
     from app.storage.keys import revoke_key
 
+    settings = _settings()
     try:
-        asyncio.run(_with_session(_settings(),
+        asyncio.run(_with_session(settings,
                                   lambda runtime, session: revoke_key(session, key_id, now=runtime.clock())))
     except NotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"keys: revoked key {key_id}", err=True)
+    click.echo(f"keys: revoked key {key_id}; running servers refuse it within {settings.key_cache_s:g} s "
+               "(NEWS_INGEST_KEY_CACHE_S)", err=True)
 
 
 # ---------------------------------------------------------------- feeds
