@@ -9,6 +9,7 @@ licence, the error schemas every operation references, 500 on every operation, t
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -56,6 +57,7 @@ def finish(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
                                   "description": "Any event a receiver can get, told apart by `type`"}
     for name in _FASTAPI_ERROR_SCHEMAS:
         components.pop(name, None)
+    _rename_pages(schema)
     _add_any_event_webhook(schema.setdefault("webhooks", {}))
 
     unexpected = problem_responses(500)[500]
@@ -68,6 +70,32 @@ def finish(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
             # validates, which a receiver need not be.
             operation["responses"].pop("422", None)
     return schema
+
+
+_PAGE = re.compile(r"Page_(\w+)_")
+
+
+def _rename_pages(schema: dict[str, Any]) -> None:
+    """`Page_FeedOut_` (pydantic's name for Page[FeedOut]) becomes `FeedOutPage`, the name
+    generated clients then give the type."""
+    components = schema["components"]["schemas"]
+    renames = {name: f"{m.group(1)}Page" for name in components if (m := _PAGE.fullmatch(name))}
+    for old, new in renames.items():
+        components[new] = components.pop(old)
+        components[new]["title"] = new
+    refs = {f"{COMPONENTS}{old}": f"{COMPONENTS}{new}" for old, new in renames.items()}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(ref := node.get("$ref"), str) and ref in refs:
+                node["$ref"] = refs[ref]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
 
 
 def _add_any_event_webhook(hooks: dict[str, Any]) -> None:

@@ -180,11 +180,6 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Opaque cursor of the next page; null on the last page")
 
-    @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
-        # `ArticleSummaryPage` in the OpenAPI document and generated clients, not `Page_ArticleSummary_`.
-        return f"{params[0].__name__}Page"
-
 
 class FeedCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
