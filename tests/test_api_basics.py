@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 
+from app.runtime import Runtime
 from tests.feedserver import FeedServer
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Team feed</title>
@@ -171,7 +172,7 @@ OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>Mine</title></he
 <outline text="One" type="rss" xmlUrl="{one}"/><outline text="Two" type="rss" xmlUrl="{two}"/></body></opml>"""
 
 
-async def test_opml_import_as_upload_json_or_raw_document(client: httpx.AsyncClient,
+async def test_opml_import_as_upload_json_or_raw_document(client: httpx.AsyncClient, runtime: Runtime,
                                                          feed_server: FeedServer) -> None:
     urls = [feed_server.url(f"/o{i}.xml") for i in range(4)]
     upload = await client.post("/v1/feeds:import",
@@ -193,3 +194,10 @@ async def test_opml_import_as_upload_json_or_raw_document(client: httpx.AsyncCli
     not_json = await client.post("/v1/feeds:import", content=b"{", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
     assert not_json.headers["content-type"].startswith("application/problem+json")
+
+    runtime.settings.max_body_bytes = 100  # the limit of every form of the document
+    big = OPML.format(one=urls[0], two=urls[1])
+    for form in ({"files": {"file": ("feeds.opml", big, "text/x-opml")}}, {"json": {"document": big}},
+                 {"content": big, "headers": {"content-type": "text/x-opml"}}):
+        too_big = await client.post("/v1/feeds:import", **form)  # type: ignore[arg-type]
+        assert too_big.status_code == 413 and "exceeds 100 bytes" in too_big.json()["detail"], form
