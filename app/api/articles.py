@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import ReadAccess, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     ArticleCollapse,
     ArticleOut,
     ArticleSort,
@@ -18,7 +19,7 @@ from app.api.schemas import (
     IdIn,
     InstantIn,
     LanguageIn,
-    LimitField,
+    LimitQuery,
     NameIn,
     Page,
     QueryIn,
@@ -51,7 +52,7 @@ async def list_articles(
     published_after: Annotated[InstantIn | None, Query(description="Inclusive lower bound")] = None,
     published_before: Annotated[InstantIn | None, Query(description="Exclusive upper bound")] = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[ArticleSummary]:
     """Articles, newest first; with `q`, a full-text search ranked by relevance within recency tiers."""
     searching = any(v is not None for v in (q, source, language, has_quotes, speaker, collapse, sort))

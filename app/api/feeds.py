@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -12,13 +12,14 @@ from starlette.datastructures import UploadFile
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import duplicate_feed_response, problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     CursorIn,
     FeedCreate,
     FeedDetail,
     FeedOut,
     FeedState,
     FeedUpdate,
-    LimitField,
+    LimitQuery,
     OpmlDocument,
     OpmlImportResult,
     Page,
@@ -52,7 +53,7 @@ async def list_feeds(
     state: FeedState | None = None,
     paused: bool | None = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[FeedOut]:
     """Every registered feed, oldest first, optionally only those in one state or paused."""
     rows, next_cursor = await store.list_feeds(session, state=state.value if state else None, paused=paused,

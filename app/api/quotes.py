@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query
 from app.api.deps import ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     CursorIn,
     ExtractedQuote,
     ExtractRequest,
     ExtractResponse,
     IdIn,
     InstantIn,
-    LimitField,
+    LimitQuery,
     NameIn,
     Page,
     QueryIn,
@@ -44,7 +45,7 @@ async def list_quotes(
         "Only quotes whose speaker attribution has at least this confidence (0..1): the estimated "
         "probability that the speaker is right (README, Quoted statements, for how it is calibrated)"))] = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[QuoteOut]:
     """Quotes, newest article first."""
     rows, next_cursor = await store.list_quotes(session, speaker=speaker, q=q, since=since, until=until,
@@ -74,7 +75,7 @@ async def list_speakers(
         "\"Dr. Viktor Lind\"); it needs a letter or digit"))] = None,
     name: Annotated[NameIn | None, Query(deprecated=True, description="The same as q (its former name)")] = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[SpeakerOut]:
     """Speakers, most quoted first; with `q`, those whose name holds it."""
     if q is not None and name is not None:
@@ -97,7 +98,7 @@ async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
             responses=problem_responses(404))
 async def list_speaker_quotes(
     speaker_id: int, session: SessionDep, cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[QuoteOut]:
     """The speaker's quotes, newest article first."""
     await store.get_speaker(session, speaker_id)

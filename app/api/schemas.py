@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
@@ -32,7 +33,10 @@ from app.domain.query import MAX_QUERY_CHARS
 
 T = TypeVar("T")
 
-LimitField = Field(50, ge=1, le=200, description="Page size (at most 200)")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+# The page-size query parameter of every list operation, bounded in one place.
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size (at most {MAX_PAGE_SIZE})")]
 
 # ---------------------------------------------------------------- input values
 # Every string the API takes is bounded by the column it goes to (app.domain.limits), and text

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Response
 from pydantic import BaseModel
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
-from app.api.schemas import CursorIn, LimitField, Page
+from app.api.schemas import DEFAULT_PAGE_SIZE, CursorIn, LimitQuery, Page
 from app.api.webhook_schemas import (
     ArticleCreatedEvent,
     ArticleUpdatedEvent,
@@ -61,7 +61,7 @@ async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep) -> 
             dependencies=[ReadAccess])
 async def list_subscriptions(
     session: SessionDep, cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,  # type: ignore[attr-defined]
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[SubscriptionOut]:
     """Every webhook subscription, oldest first (without secrets)."""
     rows, next_cursor = await store.list_subscriptions(session, cursor=cursor, limit=limit)
@@ -119,7 +119,7 @@ async def test_subscription(subscription_id: int, runtime: RuntimeDep, session: 
             response_model=Page[DeliveryOut], dependencies=[ReadAccess], responses=problem_responses(404))
 async def list_deliveries(
     subscription_id: int, session: SessionDep, state: DeliveryState | None = None, cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,  # type: ignore[attr-defined]
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[DeliveryOut]:
     """Deliveries newest first, each with its event and every attempt."""
     rows, next_cursor = await deliveries_store.list_deliveries(session, subscription_id,
