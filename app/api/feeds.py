@@ -23,6 +23,7 @@ from app.api.schemas import (
     OpmlDocument,
     OpmlImportResult,
     Page,
+    PollOutcome,
     PollResult,
     WebSubState,
     WebSubStateOut,
@@ -173,5 +174,5 @@ async def delete_feed(feed_id: int, runtime: RuntimeDep, session: SessionDep) ->
 async def poll_feed(feed_id: int, runtime: RuntimeDep) -> PollResult:
     """Poll the feed now, whatever its schedule, and report what the poll found."""
     report, feed = await service.poll_now(runtime, feed_id)
-    return PollResult(feed=FeedOut.model_validate(feed), outcome=report.outcome, entries=report.entries,
+    return PollResult(feed=FeedOut.model_validate(feed), outcome=PollOutcome(report.outcome), entries=report.entries,
                       articles_created=report.created, articles_updated=report.updated, error=report.error)

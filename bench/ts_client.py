@@ -4,7 +4,7 @@ articles with cursors, search, quotes, speakers?q=, a subscription whose ping is
 verified with `standardwebhooks`). Needs Node 20+ and npm; installs the two npm packages into
 the work directory (not the repository).
 
-    .venv/bin/python tools/ts_client.py [--workdir DIR]
+    .venv/bin/python bench/ts_client.py [--workdir DIR]
 
 Last line: `ts round trip: ok (...)` or the first failure.
 """
