@@ -81,7 +81,7 @@ class SubscriptionOut(BaseModel):
 
     id: int
     url: str
-    events: list[str]
+    events: list[EventType]
     filter: SubscriptionFilter
     description: str | None
     include_text: bool
