@@ -9,22 +9,25 @@ from sqlalchemy import Row, and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.errors import ConflictError, NotFoundError
+from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, can_exist
 from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
 
-FEED_STATES = ("ok", "degraded", "failing", "gone")
+FEED_STATES = ("pending", "ok", "degraded", "failing", "gone")
 
 
 async def create_feed(
     session: AsyncSession, *, url: str, title: str | None, interval_override_s: int | None, now: datetime
 ) -> Feed:
-    if (await session.execute(select(Feed.id).where(Feed.url == url))).first() is not None:
-        raise ConflictError(f"feeds: {url} is already registered")
+    existing = (await session.execute(select(Feed.id).where(Feed.url == url))).scalar_one_or_none()
+    if existing is not None:
+        raise DuplicateFeedError(existing, url)
+    # pending until the first poll says how the feed is (the poll sets ok or a failure state).
     feed = Feed(
         url=url, title=title, poll_interval_override_s=interval_override_s, interval_s=interval_override_s or 1800,
-        next_poll_at=now, created_at=now, updated_at=now, paused=False, state="ok", consecutive_failures=0, polls=0,
+        next_poll_at=now, created_at=now, updated_at=now, paused=False, state="pending", consecutive_failures=0,
+        polls=0,
     )
     session.add(feed)
     try:
