@@ -18,6 +18,8 @@ before/after figure from one run on one machine state.
 Last lines: `calibration cpu_loop_ms=...`, then one per backend:
 `reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...] backend=...`
 (server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it).
+
+Needs the bench extra (aiohttp): `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ needs it), then one batched insert per feed into SQLite with an FTS5 index (WAL,
     python bench/bare.py BASE_URL FEEDS [--processes 2]
 
 Prints one JSON line: {"stored": ..., "seconds": ..., "cpu_ms_per_article": ...}.
+
+Needs the bench extra (aiohttp): `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
