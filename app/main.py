@@ -14,6 +14,7 @@ from app import __version__
 from app.api import articles, feeds, health, openapi, quotes, subscriptions, websub
 from app.api.problems import install_problem_handlers
 from app.config import Settings
+from app.logging import configure_logging
 from app.runtime import Runtime
 
 DESCRIPTION = """\
@@ -101,3 +102,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     openapi.install(app, settings)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API alone, settings from the environment: what each `news-ingest api --processes N`
+    process builds (uvicorn starts them from an import string)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -68,8 +68,11 @@ async def list_articles(
                            collapse_story=collapse is ArticleCollapse.STORY,
                            sort=(sort or (ArticleSort.RELEVANCE if query else ArticleSort.PUBLISHED)).value)
     hits, next_cursor = await search.search_articles(session, params, cursor=cursor, limit=limit)
-    items = [ArticleSummary.model_validate(h.article).model_copy(update={"snippet": h.snippet, "score": h.score})
-             for h in hits]
+    items = []
+    for hit in hits:
+        item = ArticleSummary.model_validate(hit.article)
+        item.snippet, item.score = hit.snippet, hit.score  # set, not validated again (model_copy would)
+        items.append(item)
     return Page[ArticleSummary](items=items, next_cursor=next_cursor)
 
 

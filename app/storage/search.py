@@ -40,6 +40,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     String,
     Table,
     TypeDecorator,
@@ -278,7 +279,7 @@ class ArticleSearch:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    article: Article
+    article: Row[Any]
     score: float | None
     snippet: str | None
 
@@ -415,7 +416,7 @@ def _position(mode: str, postgres: bool, a: Any, b: Any) -> tuple[Any, Any]:
         raise _bad_cursor() from exc
 
 
-def _hits(params: ArticleSearch, articles: Sequence[Article], scores: Sequence[float | None]) -> list[Hit]:
+def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None]) -> list[Hit]:
     q = params.query
     return [Hit(a, None if score is None else float(score),
                 snippet(q, a.title, a.text or a.summary) if q else None)
@@ -451,7 +452,7 @@ async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: A
 
 
 async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int, need: int,
-                loaded: dict[int, Article]) -> tuple[list[tuple[int, float]], int, Any]:
+                loaded: dict[int, Row[Any]]) -> tuple[list[tuple[int, float]], int, Any]:
     """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound.
     Articles read on the way go into `loaded`."""
     if s.postgres:
@@ -468,7 +469,7 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, of
 
 
 async def _pg_tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int, need: int,
-                   loaded: dict[int, Article]) -> tuple[list[tuple[int, float]], int, Any]:
+                   loaded: dict[int, Row[Any]]) -> tuple[list[tuple[int, float]], int, Any]:
     """_tier on PostgreSQL: the newest TIER_SIZE matches under the bound, ranked, in one round trip
     whose plan does not rest on the planner's guess of how many articles match (for two ANDed
     words it multiplies their frequencies, and a wrong guess walked ix_articles_published through
@@ -636,11 +637,13 @@ def _occurrences_sql(column: str, needle: str) -> str:
     return f"length({padded}) - length(replace({padded}, :{needle}, ''))"
 
 
-async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Article]:
+async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
     """Articles by id, in the order given."""
     if not ids:
         return []
-    by_id = {a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()}
+    # Plain rows, not ORM objects: a hit is only serialised.
+    rows = await session.execute(select(*Article.__table__.c).where(Article.id.in_(ids)))
+    by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -698,7 +701,7 @@ def _scores(rows: Sequence[Any], terms: Sequence[Term], idf: Sequence[float]) ->
 async def _relevance(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int,
                      limit: int) -> tuple[list[Hit], str | None]:
     found: list[tuple[int, float]] = []
-    loaded: dict[int, Article] = {}
+    loaded: dict[int, Row[Any]] = {}
     nxt: str | None = None
     while True:
         need = limit + 1 - len(found)
