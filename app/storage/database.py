@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.storage.sqlite_driver import dbapi
+
 
 def _sqlite_immediate(engine: AsyncEngine) -> None:
     # A deferred SQLite transaction that reads, then writes, fails at once with "database is
@@ -38,7 +40,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15})
+        # module=: the aiosqlite adapter with one thread hop per statement (sqlite_driver.py)
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15}, module=dbapi())
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
