@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
 from app.storage.models import Article, Quote, can_exist
 from app.storage.pagination import decode_cursor, finish_page, keyset_after, moment, page_of, row_id
+from app.storage.rows import read_rows
 
 # Reads for the API return plain rows (attribute access like the model's), not ORM objects:
 # no identity map or instance state is built for what is only serialised.
@@ -38,14 +39,18 @@ async def list_articles(
     if cursor:
         after, article_id = decode_cursor(cursor, moment, row_id)
         stmt = stmt.where(keyset_after([Article.published_at, Article.id], [after, article_id], descending=True))
-    rows = list((await session.execute(page_of(stmt, limit))).all())
+    rows = await read_rows(session, page_of(stmt, limit))
     return finish_page(rows, limit, lambda r: [r.published_at, r.id])
+
+
+_ONE_ARTICLE = select(*_ARTICLE).where(Article.id == bindparam("article_id"))
 
 
 async def get_article(session: AsyncSession, article_id: int) -> Row[Any]:
     article = None
     if can_exist(article_id):
-        article = (await session.execute(select(*_ARTICLE).where(Article.id == article_id))).one_or_none()
+        found = await read_rows(session, _ONE_ARTICLE, {"article_id": article_id})
+        article = found[0] if found else None
     if article is None:
         raise NotFoundError(f"articles: no article with id {article_id}")
     return article
@@ -54,4 +59,4 @@ async def get_article(session: AsyncSession, article_id: int) -> Row[Any]:
 async def article_quotes(session: AsyncSession, article_id: int) -> list[Row[Any]]:
     await get_article(session, article_id)
     stmt = select(*Quote.__table__.c).where(Quote.article_id == article_id).order_by(Quote.start)
-    return list((await session.execute(stmt)).all())
+    return await read_rows(session, stmt)

@@ -41,7 +41,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         # module=: the aiosqlite adapter with one thread hop per statement (sqlite_driver.py)
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15}, module=dbapi())
+        # A pool as large as a loaded API process uses: a connection opened past the pool is
+        # closed again on return, and opening one (a thread, the file, the pragmas) costs more
+        # than the read it serves. Idle connections are only idle threads.
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15}, module=dbapi(),
+                                     pool_size=16, max_overflow=16)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -13,6 +13,7 @@ from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, can_exist
 from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
+from app.storage.rows import read_rows
 
 FEED_STATES = ("pending", "ok", "degraded", "failing", "gone")
 
@@ -69,7 +70,7 @@ async def list_feeds(
     if cursor:
         (after_id,) = decode_cursor(cursor, row_id)
         stmt = stmt.where(Feed.id > after_id)
-    rows = list((await session.execute(page_of(stmt, limit))).all())
+    rows = await read_rows(session, page_of(stmt, limit))
     return finish_page(rows, limit, lambda r: [r.id])
 
 

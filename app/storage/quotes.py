@@ -21,6 +21,7 @@ from app.storage.pagination import (
     page_of,
     row_id,
 )
+from app.storage.rows import read_rows
 
 
 def _aware(value: datetime) -> datetime:
@@ -52,7 +53,7 @@ async def list_quotes(
         stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [after, quote_id], descending=True))
     if q:
         return await _search_quotes(session, stmt, parse_query(q), limit)
-    rows = list((await session.execute(page_of(stmt, limit))).all())
+    rows = await read_rows(session, page_of(stmt, limit))
     return finish_page(rows, limit, lambda r: [r.published_at, r.id])
 
 
@@ -76,7 +77,7 @@ async def _search_quotes(session: AsyncSession, stmt: Select[Any], query: Query,
         if last is not None:
             batch_stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [last.published_at, last.id],
                                                  descending=True))
-        batch = list((await session.execute(batch_stmt.limit(500))).all())
+        batch = await read_rows(session, batch_stmt.limit(500))
         for row in batch:
             scanned += 1
             last = row
@@ -98,7 +99,7 @@ async def list_speakers(session: AsyncSession, *, name: str | None, cursor: str 
     if cursor:
         count, speaker_id = decode_cursor(cursor, row_id, row_id)  # a count fits where an id does
         stmt = stmt.where(keyset_after([Speaker.quote_count, Speaker.id], [count, speaker_id], descending=True))
-    rows = list((await session.execute(page_of(stmt, limit))).all())
+    rows = await read_rows(session, page_of(stmt, limit))
     return finish_page(rows, limit, lambda r: [r.quote_count, r.id])
 
 
