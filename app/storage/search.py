@@ -88,6 +88,7 @@ from app.storage.pagination import (
     row_id,
     tag,
 )
+from app.storage.rows import read_rows
 
 ID_BITS = 30
 ID_MASK = (1 << ID_BITS) - 1
@@ -632,7 +633,7 @@ async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]
     if not ids:
         return []
     # Plain rows, not ORM objects: a hit is only serialised.
-    rows = await session.execute(select(*Article.__table__.c).where(Article.id.in_(ids)))
+    rows = await read_rows(session, select(*Article.__table__.c).where(Article.id.in_(ids)))
     by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id]
 
