@@ -164,6 +164,24 @@ def test_snippet_of_long_text_with_accents_marks_the_folded_match() -> None:
     assert out is not None and "<mark>Café</mark>" in out
 
 
+def test_snippet_of_long_text_with_an_accented_word_before_the_plain_match_marks_the_accented_one() -> None:
+    text = ("Opening words. The Café Central opened. " + "filler words here " * 80 + "Later the cafe closed. "
+            + "closing " * 80)
+    out = snippet(parse_query("cafe"), None, text)
+    assert out is not None and "<mark>Café</mark>" in out and "closed" not in out
+
+
+def test_snippet_of_long_text_with_accents_only_after_the_match_is_the_plain_text_one() -> None:
+    # Accented words after the first match cannot move it: the text is analysed around the match
+    # (not whole, which costs milliseconds on a long article), with the same marks as without them.
+    head = "Opening words. " + "filler words here " * 80 + "The carbon tax rose; taxes rise. "
+    plain = head + "closing words " * 80 + "tax in the end."
+    accented = head + "closing words " * 30 + "the Zürich café " + "closing words " * 50 + "tax in the end."
+    query = parse_query("tax")
+    assert snippet(query, None, accented) == snippet(query, None, plain)
+    assert "<mark>tax</mark>" in (snippet(query, None, accented) or "")
+
+
 def test_analyze_keeps_names_out_of_stems() -> None:
     doc = analyze(None, "Yesterday Bill Gates opened the door. Protests followed.")
     assert "gat" not in doc.stems and "bill" not in doc.stems

@@ -517,13 +517,14 @@ def prefilter(query: Query) -> Callable[[str], bool]:
 
 
 def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int]]:
-    """Match spans near the first match; long texts of ASCII words are only analysed around it."""
-    if len(text) > 2 * width and _ascii_words(text):
+    """Match spans near the first match; a long text is only analysed around it when the text
+    before it has only ASCII words (no accented word there could fold into an earlier match)."""
+    if len(text) > 2 * width:
         found = _locator(query).search(text)
         if found is None:
-            if not _heads_pattern(query.positive_terms).search(text):
+            if _ascii_words(text) and not _heads_pattern(query.positive_terms).search(text):
                 return []  # no term's head anywhere: nothing can match
-        else:
+        elif _ascii_words(text[:found.start()]):
             lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
             hi = text.find(" ", found.start() + 2 * width)
             hi = len(text) if hi < 0 else hi
