@@ -171,6 +171,13 @@ def test_snippet_of_long_text_with_an_accented_word_before_the_plain_match_marks
     assert out is not None and "<mark>Café</mark>" in out and "closed" not in out
 
 
+def test_snippet_of_a_phrase_with_an_accented_word_before_its_plain_spelling_marks_the_first() -> None:
+    text = ("Opening words. The carbon täx was new. " + "filler words here " * 80 + "Then the carbon tax rose. "
+            + "closing " * 80)
+    out = snippet(parse_query('"carbon tax"'), None, text)
+    assert out is not None and "<mark>carbon täx</mark>" in out and "rose" not in out
+
+
 def test_snippet_of_long_text_with_accents_only_after_the_match_is_the_plain_text_one() -> None:
     # Accented words after the first match cannot move it: the text is analysed around the match
     # (not whole, which costs milliseconds on a long article), with the same marks as without them.

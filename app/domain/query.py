@@ -516,15 +516,27 @@ def prefilter(query: Query) -> Callable[[str], bool]:
     return possible
 
 
+_NON_ASCII_CHUNK = re.compile(r"\S*[^\x00-\x7f]\S*")
+
+
+def _folds_to_a_head(query: Query, text: str) -> bool:
+    """Whether a word of the text with non-ASCII characters, folded, starts like a token of a
+    match (a word's head, see _head, or any word of a phrase): the only places a match can lie
+    that the ASCII patterns do not see."""
+    words = {w for t in query.positive_terms for w in (t.tokens if len(t.tokens) > 1 else (_head(t),))}
+    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, sorted(words))) + ")")
+    return any(pattern.search(fold(chunk)) for chunk in _NON_ASCII_CHUNK.findall(text))
+
+
 def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int]]:
-    """Match spans near the first match; a long text is only analysed around it when the text
-    before it has only ASCII words (no accented word there could fold into an earlier match)."""
+    """Match spans near the first match; a long text is only analysed around it when no word
+    before it with non-ASCII letters could fold into an earlier match."""
     if len(text) > 2 * width:
         found = _locator(query).search(text)
         if found is None:
-            if _ascii_words(text) and not _heads_pattern(query.positive_terms).search(text):
-                return []  # no term's head anywhere: nothing can match
-        elif _ascii_words(text[:found.start()]):
+            if not _heads_pattern(query.positive_terms).search(text) and not _folds_to_a_head(query, text):
+                return []  # no term's head anywhere, accents folded or not: nothing can match
+        elif _ascii_words(text[:found.start()]) or not _folds_to_a_head(query, text[:found.start()]):
             lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
             hi = text.find(" ", found.start() + 2 * width)
             hi = len(text) if hi < 0 else hi
