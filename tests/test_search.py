@@ -434,7 +434,7 @@ def test_prefilter_never_rejects_a_match(text_words: list[str], query_words: lis
 async def test_reindex_rebuilds_the_index(client: httpx.AsyncClient, runtime: Runtime, corpus: None) -> None:
     from sqlalchemy import text
 
-    from app.storage.search import reindex
+    from app.storage.reindex import reindex
 
     async with runtime.db.transaction() as session:
         if runtime.db.dialect == "postgresql":

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.domain.errors import InvalidRequestError
-from app.pipeline.notify import validate_filter
+from app.domain.subscriptions import validate_filter
 from app.runtime import Runtime
 from app.services.feeds import check_outgoing_url
 from app.storage import subscriptions as store

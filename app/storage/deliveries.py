@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
 from app.domain.names import normalize_name
-from app.pipeline.notify import (
+from app.domain.subscriptions import (
     PING,
     EventFacts,
     SubscriptionIndex,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,10 @@ async def list_feeds(
         stmt = stmt.where(Feed.id > after_id)
     rows = list((await session.execute(page_of(stmt, limit))).scalars())
     return finish_page(rows, limit, lambda r: [r.id])
+
+
+async def count_feeds(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Feed.id))) or 0)
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:

@@ -22,7 +22,8 @@ from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
 from app.domain.limits import MAX_URL_CHARS
 from app.domain.names import normalize_name
-from app.pipeline.dedup import hamming, same_site, simhash_bands
+from app.domain.simhash import hamming, simhash_bands
+from app.domain.sites import same_site
 from app.storage.dialects import SpeakerMention, insert_new, upsert_speakers
 from app.storage.models import Article, Feed, Quote, Speaker
 from app.storage.outbox import article_event, quote_event, record_events

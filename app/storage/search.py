@@ -250,17 +250,6 @@ async def _fts_insert(driver: Any, rows: list[tuple[Any, ...]]) -> None:
     await cursor.close()
 
 
-async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None,
-                  processes: int | None = None) -> int:
-    """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch.
-
-    The analysis runs in a process pool (`processes`, None: one per CPU but one, 0: in this process); see
-    app.storage.reindex. The result is what indexing each article one by one gives."""
-    from app.storage.reindex import rebuild
-
-    return await rebuild(session, batch=batch, progress=progress, processes=processes)
-
-
 # ---------------------------------------------------------------- the query
 @dataclass(frozen=True, slots=True)
 class ArticleSearch:
