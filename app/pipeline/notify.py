@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 from app.domain.errors import FetchError
 from app.domain.subscriptions import SECRET_PREFIX
-from app.pipeline.fetch import HostGate, IPNetwork, _host_port, parse_retry_after
+from app.pipeline.guard import IPNetwork, host_port
+from app.pipeline.hostgate import HostGate, parse_retry_after
 from app.pipeline.webhook_client import WebhookClient
 
 # Standard Webhooks' recommended schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
@@ -151,7 +152,7 @@ class WebhookSender:
         not send; return a deferred result (the caller's lease is about to run out)."""
         started = time.perf_counter()
         try:
-            host, _ = _host_port(url)
+            host, _ = host_port(url)
             async with self.gate.slot(host):
                 if start_by is not None and time.monotonic() > start_by:
                     return SendResult(None, 0.0, deferred=True, retry_after=0.0,

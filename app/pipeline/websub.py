@@ -27,7 +27,7 @@ import httpx
 from app.domain.errors import FetchError
 from app.domain.feeds import ParsedFeed
 from app.domain.websub import PushVerdict, WebSubLinks
-from app.pipeline.fetch import GuardedTransport, IPNetwork
+from app.pipeline.guard import GuardedTransport, IPNetwork
 
 MAX_HUB_REDIRECTS = 3
 ANSWER_EXCERPT_BYTES = 300

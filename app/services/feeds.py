@@ -15,7 +15,7 @@ from app.domain.errors import (
     InvalidRequestError,
 )
 from app.domain.feeds import OpmlOutline
-from app.pipeline.fetch import check_url_allowed
+from app.pipeline.guard import check_url_allowed
 from app.pipeline.parse import Candidate, read_candidate
 from app.pipeline.poll import candidate_feed_urls, parse_opml, render_opml
 from app.runtime import Runtime
