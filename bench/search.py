@@ -40,7 +40,8 @@ from app.domain.query import parse_query  # noqa: E402
 from app.storage.database import Database  # noqa: E402
 from app.storage.migrate import upgrade_to_head  # noqa: E402
 from app.storage.reindex import reindex  # noqa: E402
-from app.storage.search import ArticleSearch, search_articles  # noqa: E402
+from app.storage.search import search_articles  # noqa: E402
+from app.storage.search_plan import ArticleSearch  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 25, tzinfo=UTC)

@@ -33,7 +33,7 @@ from app.domain.query import (
 from app.domain.quotes import Quote
 from app.runtime import Runtime
 from app.storage.ingest import store_drafts
-from app.storage.search import index_document
+from app.storage.search_index import index_document
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

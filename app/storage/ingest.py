@@ -27,7 +27,7 @@ from app.domain.sites import same_site
 from app.storage.dialects import SpeakerMention, insert_new, upsert_speakers
 from app.storage.models import Article, Feed, Quote, Speaker
 from app.storage.outbox import article_event, quote_event, record_events
-from app.storage.search import article_document, indexed_on_insert, insert_target, write_index
+from app.storage.search_index import article_document, indexed_on_insert, insert_target, write_index
 
 NEAR_DUPLICATE_BITS = 3
 # More work for the transaction that stores a feed's articles (e.g. deleting the WebSub push they came in).

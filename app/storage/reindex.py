@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cpus import usable_cpus
 from app.storage.models import Article
-from app.storage.search import IndexDocument, index_document, write_index
+from app.storage.search_index import IndexDocument, index_document, write_index
 
 # (id, published_at, title, body, source, language, quote_count, feed_id)
 SourceRow = tuple[int, datetime, str | None, str | None, str | None, str | None, int, int | None]

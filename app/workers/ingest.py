@@ -29,7 +29,7 @@ from app.storage.feeds import claim_due_feeds, claim_feed
 from app.storage.ingest import InTransaction, known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
 from app.storage.outbox import record_events
-from app.storage.search import uses_tsvector
+from app.storage.search_index import uses_tsvector
 
 log = logging.getLogger("news_ingest.ingest")
 
