@@ -13,18 +13,20 @@ import pytest
 from app.domain.errors import FeedParseError
 from app.domain.feeds import OpmlOutline
 from app.pipeline.poll import (
+    candidate_feed_urls,
+    discover_feed_urls,
+    html_to_text,
+    parse_feed,
+    parse_opml,
+    render_opml,
+)
+from app.pipeline.schedule import (
     MAX_INTERVAL_S,
     MIN_INTERVAL_S,
     backoff_delay,
-    candidate_feed_urls,
-    discover_feed_urls,
     feed_health,
-    html_to_text,
     next_poll_at,
-    parse_feed,
-    parse_opml,
     poll_interval_s,
-    render_opml,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 
@@ -20,6 +20,7 @@ from app.api.schemas import (
     PollResult,
     WebSubStateOut,
 )
+from app.domain.refresh import FeedHealth
 from app.runtime import Runtime
 from app.services import feeds as service
 from app.storage import feeds as store
@@ -42,7 +43,7 @@ async def create_feed(body: FeedCreate, runtime: RuntimeDep) -> FeedOut:
 @router.get("/feeds", operation_id="listFeeds", response_model=Page[FeedOut], dependencies=[ReadAccess])
 async def list_feeds(
     session: SessionDep,
-    state: Literal["ok", "degraded", "failing", "gone"] | None = None,
+    state: FeedHealth | None = None,
     paused: bool | None = None,
     cursor: CursorIn | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,

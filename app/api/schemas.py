@@ -28,6 +28,7 @@ from app.domain.limits import (
     has_control_characters,
 )
 from app.domain.query import MAX_QUERY_CHARS
+from app.domain.refresh import FeedHealth
 
 T = TypeVar("T")
 
@@ -120,7 +121,7 @@ class FeedOut(BaseModel):
     title: str | None
     site_url: str | None
     paused: bool
-    state: Literal["ok", "degraded", "failing", "gone"] = Field(description="Health of the feed")
+    state: FeedHealth = Field(description="Health of the feed")
     poll_interval_override_s: int | None
     interval_s: int = Field(description="Current poll interval (adaptive unless overridden)")
     next_poll_at: datetime

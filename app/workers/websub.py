@@ -22,9 +22,10 @@ import time
 from datetime import timedelta
 
 from app.domain.errors import ConflictError, FeedParseError, NotFoundError
+from app.domain.refresh import FeedUpdate
 from app.domain.websub import next_step
 from app.pipeline.flow import FeedSnapshot, pushed_response, read_feed
-from app.pipeline.poll import backoff_delay
+from app.pipeline.schedule import backoff_delay
 from app.pipeline.websub import HubClient, callback_url, subscription_form
 from app.runtime import Runtime
 from app.storage import websub as store
@@ -140,7 +141,7 @@ class WebSubWorker:
     async def _push_failed(self, feed: Feed, job: store.PushJob, error: str, *, final: bool) -> None:
         async with self.runtime.db.transaction() as session:
             dropped = await store.push_failed(session, job, error, now=self.runtime.clock(), final=final)
-            await save_feed_state(session, feed.id, {})  # releases the feed's lease
+            await save_feed_state(session, feed.id, FeedUpdate())  # releases the feed's lease
         if dropped:
             log.warning("websub: pushed document dropped", extra={"feed_id": feed.id, "error": error[:300]})
 
