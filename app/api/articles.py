@@ -16,12 +16,13 @@ from app.api.schemas import (
     IdIn,
     InstantIn,
     LanguageIn,
-    LimitField,
+    LimitQuery,
     NameIn,
     Page,
     QueryIn,
     QuoteOut,
 )
+from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.domain.query import parse_query
 from app.storage import articles as store
 from app.storage import search
@@ -49,7 +50,7 @@ async def list_articles(
     published_after: Annotated[InstantIn | None, Query(description="Inclusive lower bound")] = None,
     published_before: Annotated[InstantIn | None, Query(description="Exclusive upper bound")] = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[ArticleSummary]:
     """Articles, newest first; with `q`, a full-text search ranked by relevance within recency tiers."""
     searching = any(v is not None for v in (q, source, language, has_quotes, speaker, collapse, sort))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Response
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
@@ -14,12 +14,13 @@ from app.api.schemas import (
     FeedDetail,
     FeedOut,
     FeedUpdate,
-    LimitField,
+    LimitQuery,
     OpmlImportResult,
     Page,
     PollResult,
     WebSubStateOut,
 )
+from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.domain.refresh import FeedHealth
 from app.runtime import Runtime
 from app.services import feeds as service
@@ -46,7 +47,7 @@ async def list_feeds(
     state: FeedHealth | None = None,
     paused: bool | None = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[FeedOut]:
     rows, next_cursor = await store.list_feeds(session, state=state, paused=paused, cursor=cursor, limit=limit)
     return Page[FeedOut](items=[FeedOut.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -15,13 +15,14 @@ from app.api.schemas import (
     ExtractResponse,
     IdIn,
     InstantIn,
-    LimitField,
+    LimitQuery,
     NameIn,
     Page,
     QueryIn,
     QuoteOut,
     SpeakerOut,
 )
+from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.pipeline.analyse import quotes_of
 from app.storage import quotes as store
 
@@ -42,7 +43,7 @@ async def list_quotes(
         "Only quotes whose speaker attribution has at least this confidence (0..1): the estimated "
         "probability that the speaker is right (README, Quoted statements, for how it is calibrated)"))] = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[QuoteOut]:
     """Quotes, newest article first."""
     rows, next_cursor = await store.list_quotes(session, speaker=speaker, q=q, since=since, until=until,
@@ -69,7 +70,7 @@ async def list_speakers(
     session: SessionDep,
     name: Annotated[NameIn | None, Query(description="Part of the speaker's name")] = None,
     cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[SpeakerOut]:
     """Speakers, most quoted first."""
     rows, next_cursor = await store.list_speakers(session, name=name, cursor=cursor, limit=limit)
@@ -86,7 +87,7 @@ async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
             responses=problem_responses(404))
 async def list_speaker_quotes(
     speaker_id: int, session: SessionDep, cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[QuoteOut]:
     await store.get_speaker(session, speaker_id)
     rows, next_cursor = await store.list_quotes(session, speaker=None, q=None, since=None, until=None,

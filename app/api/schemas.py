@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
@@ -22,6 +23,7 @@ from app.domain.limits import (
     MAX_HOST_CHARS,
     MAX_LANGUAGE_CHARS,
     MAX_NAME_CHARS,
+    MAX_PAGE_SIZE,
     MAX_ROW_ID,
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
@@ -32,7 +34,8 @@ from app.domain.refresh import FeedHealth
 
 T = TypeVar("T")
 
-LimitField = Field(50, ge=1, le=200, description="Page size (at most 200)")
+# Page size of a listing (`limit`), as a query parameter.
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 # ---------------------------------------------------------------- input values
 # Every string the API takes is bounded by the column it goes to (app.domain.limits), and text

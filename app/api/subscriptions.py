@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Response
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
-from app.api.schemas import CursorIn, LimitField, Page
+from app.api.schemas import CursorIn, LimitQuery, Page
 from app.api.webhook_schemas import (
     ArticleCreatedEvent,
     ArticleUpdatedEvent,
@@ -26,6 +26,7 @@ from app.api.webhook_schemas import (
     SubscriptionUpdate,
     SubscriptionWithSecret,
 )
+from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.services import subscriptions as service
 from app.storage import deliveries as deliveries_store
 from app.storage import subscriptions as store
@@ -59,7 +60,7 @@ async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep) -> 
             dependencies=[ReadAccess])
 async def list_subscriptions(
     session: SessionDep, cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,  # type: ignore[attr-defined]
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[SubscriptionOut]:
     rows, next_cursor = await store.list_subscriptions(session, cursor=cursor, limit=limit)
     return Page[SubscriptionOut](items=[SubscriptionOut.model_validate(r) for r in rows], next_cursor=next_cursor)
@@ -113,7 +114,7 @@ async def test_subscription(subscription_id: int, runtime: RuntimeDep, session: 
             response_model=Page[DeliveryOut], dependencies=[ReadAccess], responses=problem_responses(404))
 async def list_deliveries(
     subscription_id: int, session: SessionDep, state: DeliveryState | None = None, cursor: CursorIn | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = LimitField.default,  # type: ignore[attr-defined]
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[DeliveryOut]:
     """Deliveries newest first, each with its event and every attempt."""
     rows, next_cursor = await deliveries_store.list_deliveries(session, subscription_id, state=state,

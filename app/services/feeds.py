@@ -109,12 +109,6 @@ async def _answers_with_feed(runtime: Runtime, url: str) -> bool:
     return found.is_feed
 
 
-async def _robots_sitemaps(runtime: Runtime, url: str) -> list[str]:
-    """The sitemaps the site's robots.txt lists, news sitemaps (by name) first."""
-    listed = await runtime.robots.sitemaps(url)
-    return sorted(listed, key=lambda u: "news" not in u.lower())[:ROBOTS_SITEMAPS_TRIED]
-
-
 async def register_feed(runtime: Runtime, *, url: str, title: str | None, interval_override_s: int | None) -> Feed:
     """Check and discover first, then write: no network I/O inside the write transaction (on
     SQLite it holds the one write lock; anywhere it holds a connection idle in transaction)."""

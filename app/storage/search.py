@@ -45,13 +45,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import InvalidQueryError, InvalidRequestError
+from app.domain.limits import MAX_PAGE_SIZE
 from app.domain.names import normalize_name
 from app.domain.query import (
     snippet,
 )
 from app.storage.models import Article
 from app.storage.pagination import (
-    MAX_LIMIT,
     anything,
     decode_cursor,
     encode_cursor,
@@ -88,7 +88,7 @@ def _bad_cursor() -> InvalidRequestError:
 async def search_articles(session: AsyncSession, params: ArticleSearch, *, cursor: str | None,
                           limit: int) -> tuple[list[Hit], str | None]:
     """One page of articles matching `params`, and the cursor of the next page."""
-    limit = min(limit, MAX_LIMIT)
+    limit = min(limit, MAX_PAGE_SIZE)
     if params.query is None and params.sort == "relevance":
         raise InvalidQueryError("search: sort=relevance needs a query (q)")
     s = SearchPlan(session, params)
