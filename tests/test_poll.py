@@ -25,7 +25,6 @@ from app.pipeline.schedule import (
     MIN_INTERVAL_S,
     backoff_delay,
     feed_health,
-    next_poll_at,
     poll_interval_s,
 )
 
@@ -173,9 +172,8 @@ def hourly(n: int, *, start: datetime = NOW) -> list[datetime]:
     ({"entry_times": hourly(10), "min_interval_s": 2 * H}, 2 * H),
     ({"entry_times": [NOW - timedelta(days=3 * i) for i in range(5)], "max_interval_s": 6 * H}, 6 * H),
 ])
-def test_next_poll_at(kwargs: dict[str, object], expected_s: float) -> None:
+def test_poll_interval(kwargs: dict[str, object], expected_s: float) -> None:
     assert poll_interval_s(NOW, **kwargs) == pytest.approx(expected_s)  # type: ignore[arg-type]
-    assert next_poll_at(NOW, **kwargs) == NOW + timedelta(seconds=expected_s)  # type: ignore[arg-type]
 
 
 class FixedRandom(random.Random):

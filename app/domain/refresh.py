@@ -6,23 +6,13 @@ stores. No I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
-from typing import Literal
+from typing import Literal, TypedDict
 
 FeedHealth = Literal["ok", "degraded", "failing", "gone"]
 # A feed in these states has had feed.failing sent; its next good poll sends feed.recovered.
 ALARMED_STATES: tuple[FeedHealth, ...] = ("failing", "gone")
-
-
-class Keep(Enum):
-    """A column a refresh leaves as it is (None would clear it)."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,30 +48,26 @@ class KnownEntry:
     extraction_attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class FeedUpdate:
-    """The feed's columns after a refresh; KEEP leaves one as it is. Storing it releases the lease."""
+class FeedUpdate(TypedDict, total=False):
+    """The feed's columns a refresh changes; a column not named is left as it is. Storing it
+    releases the lease."""
 
-    state: FeedHealth | Keep = KEEP
-    next_poll_at: datetime | Keep = KEEP
-    interval_s: int | Keep = KEEP
-    polls: int | Keep = KEEP
-    consecutive_failures: int | Keep = KEEP
-    last_polled_at: datetime | Keep = KEEP
-    last_success_at: datetime | Keep = KEEP
-    last_error: str | Keep = KEEP
-    last_error_at: datetime | Keep = KEEP
-    etag: str | None | Keep = KEEP
-    last_modified: str | None | Keep = KEEP
-    body_hash: str | None | Keep = KEEP
-    parse_warning: str | None | Keep = KEEP
-    title: str | Keep = KEEP
-    site_url: str | Keep = KEEP
-    url: str | Keep = KEEP
-    redirect_candidate: str | None | Keep = KEEP
-    websub_hub: str | None | Keep = KEEP
-    websub_topic: str | None | Keep = KEEP
-
-    def columns(self) -> dict[str, object]:
-        """The changed columns by name."""
-        return {f.name: value for f in fields(self) if (value := getattr(self, f.name)) is not KEEP}
+    state: FeedHealth
+    next_poll_at: datetime
+    interval_s: int
+    polls: int
+    consecutive_failures: int
+    last_polled_at: datetime
+    last_success_at: datetime
+    last_error: str
+    last_error_at: datetime
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    parse_warning: str | None
+    title: str
+    site_url: str
+    url: str
+    redirect_candidate: str | None
+    websub_hub: str | None
+    websub_topic: str | None

@@ -22,7 +22,7 @@ from app.domain.errors import FeedParseError, FetchError, NewsIngestError
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft
 from app.domain.limits import clean_text
-from app.domain.refresh import ALARMED_STATES, KEEP, FeedUpdate, FeedView, KnownEntry
+from app.domain.refresh import ALARMED_STATES, FeedUpdate, FeedView, KnownEntry
 from app.domain.websub import WebSubLinks
 from app.pipeline.fetch import Fetcher
 from app.pipeline.flow import FeedFetch, FeedSnapshot, RunCpu, build_drafts, fetch_feed, newest_entries
@@ -143,16 +143,18 @@ def polled(feed: FeedView, fetched: FeedFetch, drafts: Sequence[ArticleDraft], *
         found = (links.hub, links.topic) if links else (None, None)
         if found != (feed.websub_hub, feed.websub_topic):
             hub = HubChange(links)
-    update = FeedUpdate(
-        state="ok", last_polled_at=now, last_success_at=now, next_poll_at=next_at, interval_s=interval,
-        consecutive_failures=0, polls=feed.polls + 1, etag=etag, last_modified=last_modified, body_hash=body_hash,
-        parse_warning=parsed.warning if parsed is not None else KEEP,
-        title=parsed.title if parsed is not None and parsed.title and not feed.title else KEEP,
-        site_url=parsed.site_link if parsed is not None and parsed.site_link and not feed.site_url else KEEP,
-        websub_hub=hub.links.hub if hub and hub.links else (None if hub else KEEP),
-        websub_topic=hub.links.topic if hub and hub.links else (None if hub else KEEP),
-        **_redirect(feed, response.permanent_redirect),
-    )
+    update = FeedUpdate(state="ok", last_polled_at=now, last_success_at=now, next_poll_at=next_at,
+                        interval_s=interval, consecutive_failures=0, polls=feed.polls + 1, etag=etag,
+                        last_modified=last_modified, body_hash=body_hash)
+    if parsed is not None:
+        update["parse_warning"] = parsed.warning
+        if parsed.title and not feed.title:
+            update["title"] = parsed.title
+        if parsed.site_link and not feed.site_url:
+            update["site_url"] = parsed.site_link
+    if hub is not None:
+        update["websub_hub"], update["websub_topic"] = (hub.links.hub, hub.links.topic) if hub.links else (None, None)
+    update.update(_redirect(feed, response.permanent_redirect))
     events: tuple[Event, ...] = ()
     if feed.state in ALARMED_STATES:
         events = (("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}}),)
@@ -160,14 +162,14 @@ def polled(feed: FeedView, fetched: FeedFetch, drafts: Sequence[ArticleDraft], *
     return Refresh(fetched.outcome, now, update, tuple(drafts), entries, events, hub)
 
 
-def _redirect(feed: FeedView, target: str | None) -> dict[str, Any]:
+def _redirect(feed: FeedView, target: str | None) -> FeedUpdate:
     # A permanent redirect moves the feed only when seen on two consecutive polls, so a
     # misconfigured server for a few minutes does not rewrite the stored URL for good.
     if not target or target == feed.url:
-        return {"redirect_candidate": None}
+        return FeedUpdate(redirect_candidate=None)
     if feed.redirect_candidate == target:
-        return {"url": target, "redirect_candidate": None}
-    return {"redirect_candidate": target}
+        return FeedUpdate(url=target, redirect_candidate=None)
+    return FeedUpdate(redirect_candidate=target)
 
 
 async def refresh_pushed(feed: FeedView, fetched: FeedFetch, known_of: KnownOf, fetcher: Fetcher,
@@ -180,8 +182,8 @@ async def refresh_pushed(feed: FeedView, fetched: FeedFetch, known_of: KnownOf, 
     parsed = fetched.parsed
     entries = list(parsed.entries) if parsed else []
     drafts, _ = await drafts_for(entries, known_of, fetcher, run_cpu, now=seen_at, policy=policy, robots=robots)
-    title = parsed.title if parsed is not None and parsed.title and not feed.title else KEEP
-    return Refresh(fetched.outcome, seen_at, FeedUpdate(title=title), tuple(drafts), len(entries))
+    update = FeedUpdate(title=parsed.title) if parsed is not None and parsed.title and not feed.title else FeedUpdate()
+    return Refresh(fetched.outcome, seen_at, update, tuple(drafts), len(entries))
 
 
 def failed(feed: FeedView, now: datetime, policy: SchedulePolicy, *, message: str, kind: str | None = None,

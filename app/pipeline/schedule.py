@@ -1,8 +1,7 @@
 """Schedule: when to poll a feed again, and how healthy it is. Pure functions of their arguments.
 
-    next_poll_at(now, ...) -> datetime                    adaptive interval, hints, bounds
-    poll_interval_s(now, ...) -> float                    the same, as seconds
-    next_poll(feed, now, ...) -> datetime                 next_poll_at for one feed after a poll that
+    poll_interval_s(now, ...) -> float                    adaptive interval, hints, bounds
+    next_poll(feed, now, ...) -> datetime                 when to poll one feed after a poll that
                                                           answered: 304s, overrides, WebSub pushes
     backoff_delay(failures, base, cap, rng) -> float      exponential with jitter, capped
     feed_health(failures) -> "ok" | "degraded" | "failing"
@@ -85,7 +84,15 @@ def poll_interval_s(
     min_interval_s: float = MIN_INTERVAL_S,
     max_interval_s: float = MAX_INTERVAL_S,
 ) -> float:
-    """Seconds until the next poll. See `next_poll_at`."""
+    """Seconds until the next poll of a feed, after a successful poll at `now` (aware).
+
+    1. Adaptive: the mean gap between the newest (up to 20) entry timestamps, or half the time
+       since the newest entry if the feed has gone quiet; 1 h when entries carry no dates.
+    2. Raised to the publisher's hints: `ttl_s` (RSS ttl, sy:updatePeriod — `ParsedFeed.ttl_s`)
+       and the response's freshness (Cache-Control max-age/s-maxage minus Age, else Expires).
+    3. Clamped to [min_interval_s, max_interval_s] (default 5 min .. 24 h).
+    A positive per-feed `override_s` wins over all of this.
+    """
     if override_s is not None and override_s > 0:
         return float(override_s)
     interval = _publish_interval_s(entry_times, now)
@@ -95,31 +102,6 @@ def poll_interval_s(
         if hint is not None:
             interval = max(interval, float(hint))
     return min(max(interval, min_interval_s), max_interval_s)
-
-
-def next_poll_at(
-    now: datetime,
-    *,
-    entry_times: Iterable[datetime | None] = (),
-    ttl_s: float | None = None,
-    headers: Mapping[str, str] | None = None,
-    override_s: float | None = None,
-    min_interval_s: float = MIN_INTERVAL_S,
-    max_interval_s: float = MAX_INTERVAL_S,
-) -> datetime:
-    """When to poll a feed next, after a successful poll at `now` (aware).
-
-    1. Adaptive: the mean gap between the newest (up to 20) entry timestamps, or half the time
-       since the newest entry if the feed has gone quiet; 1 h when entries carry no dates.
-    2. Raised to the publisher's hints: `ttl_s` (RSS ttl, sy:updatePeriod — `ParsedFeed.ttl_s`)
-       and the response's freshness (Cache-Control max-age/s-maxage minus Age, else Expires).
-    3. Clamped to [min_interval_s, max_interval_s] (default 5 min .. 24 h).
-    A positive per-feed `override_s` wins over all of this.
-    """
-    seconds = poll_interval_s(now, entry_times=entry_times, ttl_s=ttl_s, headers=headers,
-                              override_s=override_s, min_interval_s=min_interval_s,
-                              max_interval_s=max_interval_s)
-    return now + timedelta(seconds=seconds)
 
 
 def backoff_delay(consecutive_failures: int, base: float = 60.0, cap: float = MAX_INTERVAL_S,
@@ -165,7 +147,7 @@ def next_poll(feed: FeedView, now: datetime, *, parsed: ParsedFeed | None, heade
     """When to poll `feed` again after a poll at `now` that answered (`parsed` is None when the
     document was not modified: a 304, or the same body)."""
     override = feed.poll_interval_override_s
-    at = next_poll_at(
+    at = now + timedelta(seconds=poll_interval_s(
         now,
         entry_times=[e.published for e in parsed.entries] if parsed else (),
         ttl_s=parsed.ttl_s if parsed else None,
@@ -173,7 +155,7 @@ def next_poll(feed: FeedView, now: datetime, *, parsed: ParsedFeed | None, heade
         override_s=override,
         min_interval_s=policy.min_interval_s,
         max_interval_s=policy.max_interval_s,
-    )
+    ))
     if override:
         return at
     if parsed is None and feed.interval_s:

@@ -418,4 +418,4 @@ async def _insert_articles(session: AsyncSession, created: list[tuple[Article, A
 async def save_feed_state(session: AsyncSession, feed_id: int, changes: FeedUpdate) -> None:
     """Write the poll's outcome and release the lease, in the same transaction as the articles."""
     await session.execute(update(Feed).where(Feed.id == feed_id).values(lease_until=None, lease_owner=None,
-                                                                        **changes.columns()))
+                                                                        **changes))
