@@ -27,7 +27,7 @@ HOSTILE_QUOTES = ('"a ' * 2800)[:8192]
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, api_extract_processes=1, quotes_budget_s=1.0)
+    return make_settings(database_url, api_extract_processes=1, quotes_budget_s=3.0)  # room for a loaded machine: workers run niced
 
 
 def _alive(pid: int) -> bool:
@@ -80,7 +80,7 @@ async def test_extraction_over_budget_answers_a_problem_while_the_service_keeps_
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["type"].endswith("#problem-types-cpu-budget-exceeded")
-    assert "time budget of 1 s" in problem["detail"]
+    assert "time budget of 3 s" in problem["detail"]
     assert latencies and max(latencies) < STALL_S
     # the wedged worker was replaced: the next text is served
     monkeypatch.setattr(quotes_api, "quotes_of", quotes_of)

@@ -31,10 +31,15 @@ class Server:
         self.connections = 0
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def start(self, ssl_context: ssl.SSLContext | None = None) -> Server:
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.connections += 1
+            task = asyncio.current_task()
+            assert task is not None
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
             try:
                 await self.handler(reader, writer)
             finally:
@@ -47,9 +52,13 @@ class Server:
     def url(self, host: str = "127.0.0.1", scheme: str = "http") -> str:
         return f"{scheme}://{host}:{self.port}/hook?x=1"
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop listening and end the handlers still running, so none outlives the test's loop."""
         if self._server is not None:
             self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
@@ -82,7 +91,7 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
 
     yield start
     for server in servers:
-        server.close()
+        await server.close()
 
 
 @pytest.fixture

@@ -167,7 +167,13 @@ async def test_links_in_the_document_and_a_hub_that_verifies_after_answering(
                 return sub if sub is not None and sub.state == "active" else None
 
             active = await eventually(verified)
-            assert active.requested_at is None and hub.callbacks(publisher.topic)
+            assert active.requested_at is None
+
+            async def hub_recorded() -> list[tuple[str, str]]:
+                return hub.callbacks(publisher.topic)
+
+            # The hub stores the subscription only after our callback has answered its check.
+            assert await eventually(hub_recorded)
     finally:
         hub.stop()
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import ReadAccess, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     ArticleOut,
     ArticleSummary,
     CursorIn,
@@ -22,7 +23,6 @@ from app.api.schemas import (
     QueryIn,
     QuoteOut,
 )
-from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.domain.query import parse_query
 from app.storage import articles as store
 from app.storage import search

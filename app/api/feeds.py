@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Response
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     CursorIn,
     FeedCreate,
     FeedDetail,
@@ -20,7 +21,6 @@ from app.api.schemas import (
     PollResult,
     WebSubStateOut,
 )
-from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.domain.refresh import FeedHealth
 from app.runtime import Runtime
 from app.services import feeds as service

@@ -106,11 +106,13 @@ def _unreadable_body(exc: StarletteHTTPException) -> str | None:
 
 
 def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    cleaned = []
+    cleaned: list[dict[str, Any]] = []
+    parts: list[str] = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ())]
         cleaned.append({"loc": loc, "msg": err.get("msg"), "type": err.get("type")})
-    parts = [f"{'.'.join(e['loc']) or 'request'}: {e['msg']}" for e in cleaned[:5]]
+        if len(parts) < 5:
+            parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg')}")
     return "; ".join(parts), cleaned
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
+    DEFAULT_PAGE_SIZE,
     CursorIn,
     ExtractedQuote,
     ExtractRequest,
@@ -22,7 +23,6 @@ from app.api.schemas import (
     QuoteOut,
     SpeakerOut,
 )
-from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.pipeline.analyse import quotes_of
 from app.storage import quotes as store
 

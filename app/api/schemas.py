@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.domain.limits import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
 from app.domain.limits import (
     MAX_HOST_CHARS,
     MAX_LANGUAGE_CHARS,
@@ -34,8 +35,9 @@ from app.domain.refresh import FeedHealth
 
 T = TypeVar("T")
 
-# Page size of a listing (`limit`), as a query parameter.
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+# The page-size query parameter of every list operation, bounded in one place (app.domain.limits;
+# DEFAULT_PAGE_SIZE is imported from here by the routers).
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size (at most {MAX_PAGE_SIZE})")]
 
 # ---------------------------------------------------------------- input values
 # Every string the API takes is bounded by the column it goes to (app.domain.limits), and text

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header, Response
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
-from app.api.schemas import CursorIn, LimitQuery, Page
+from app.api.schemas import DEFAULT_PAGE_SIZE, CursorIn, LimitQuery, Page
 from app.api.webhook_schemas import (
     ArticleCreatedEvent,
     ArticleUpdatedEvent,
@@ -26,7 +26,6 @@ from app.api.webhook_schemas import (
     SubscriptionUpdate,
     SubscriptionWithSecret,
 )
-from app.domain.limits import DEFAULT_PAGE_SIZE
 from app.services import subscriptions as service
 from app.storage import deliveries as deliveries_store
 from app.storage import subscriptions as store

@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
@@ -190,7 +190,7 @@ async def record_attempts(session: AsyncSession, records: Sequence[AttemptRecord
     leases are updated. Returns ids of subscriptions disabled for failing too long."""
     if not records:
         return []
-    table = cast(Table, Delivery.__table__)
+    table = Delivery.__table__
     stmt = (update(table)
             .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
             .values(state=bindparam("b_state"), attempts=bindparam("b_attempts"),

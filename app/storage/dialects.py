@@ -30,7 +30,7 @@ async def claim_rows(
 ) -> list[int]:
     """Lease up to `limit` rows matching `due`; returns their ids. Rows need lease_until/lease_owner."""
     candidates = select(model.id).where(due).order_by(order_by).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     stmt = (
         update(model)
@@ -45,7 +45,7 @@ async def claim_rows(
 
 def dialect_insert(session: AsyncSession) -> Any:
     """`insert` of the session's dialect, for ON CONFLICT clauses (both databases spell them alike)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
@@ -85,7 +85,7 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention])
     if not mentions:
         return {}
     insert = dialect_insert(session)
-    latest = func.greatest if session.bind.dialect.name == "postgresql" else func.max
+    latest = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     ordered = sorted(mentions, key=lambda m: m.normalized)
     stmt = insert(Speaker)
     stmt = stmt.on_conflict_do_update(

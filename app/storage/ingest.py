@@ -44,7 +44,8 @@ async def known_entries(session: AsyncSession, feed_id: int, entries: Sequence[F
         stmt = select(Article.guid, Article.id, Article.title, Article.summary, Article.extraction,
                       Article.extraction_attempts).where(Article.feed_id == feed_id, Article.guid.in_(chunk))
         for guid, article_id, title, summary, extraction, attempts in (await session.execute(stmt)).all():
-            found[guid] = KnownEntry(article_id, title, summary, extraction, attempts)
+            if guid is not None:  # matched by GUID, so never None; the column type allows it
+                found[guid] = KnownEntry(article_id, title, summary, extraction, attempts)
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -80,6 +81,9 @@ def can_exist(row_id: int) -> bool:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model here maps one Table (no joined or select-based mappings), so Core statements
+    # can take `Model.__table__` as the Table it is.
+    __table__: ClassVar[Table]
 
 
 class Feed(Base):

@@ -51,10 +51,11 @@ def quote_event(quote: Quote | Row[Any], article: Article) -> tuple[str, dict[st
 async def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], *,
                         now: datetime) -> list[str]:
     """Add events to the outbox in one statement, inside the caller's transaction; their ids."""
-    rows = [{"id": new_event_id(), "type": t, "payload": p, "created_at": now} for t, p in events]
+    ids = [new_event_id() for _ in events]
+    rows = [{"id": i, "type": t, "payload": p, "created_at": now} for i, (t, p) in zip(ids, events, strict=True)]
     if rows:
         await session.execute(insert(Event.__table__), rows)
-    return [r["id"] for r in rows]
+    return ids
 
 
 async def prune_events(session: AsyncSession, *, dispatched_before: datetime, limit: int) -> int:
