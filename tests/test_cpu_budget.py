@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from app.api import quotes as quotes_api
+from app.services import quotes as quotes_api
 from app.config import Settings
 from app.cpu_pool import WORKER_NICENESS, CpuPool
 from app.domain.errors import BusyError, CpuBudgetError
