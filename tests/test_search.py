@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.errors import InvalidQueryError
+from app.domain.fulltext import to_fts5, to_tsquery
 from app.domain.ingest import ArticleDraft
 from app.domain.query import (
     IndexText,
@@ -26,8 +27,6 @@ from app.domain.query import (
     parse_query,
     snippet,
     stem,
-    to_fts5,
-    to_tsquery,
     tokens,
 )
 from app.domain.quotes import Quote

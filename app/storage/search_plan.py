@@ -14,8 +14,9 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.domain.fulltext import fts5_string, to_fts5, to_tsquery
 from app.domain.names import normalize_name
-from app.domain.query import Query, fts5_string, to_fts5, to_tsquery
+from app.domain.query import Query
 from app.storage.models import Article, Quote, Speaker
 from app.storage.search_index import aware, meta_tokens
 

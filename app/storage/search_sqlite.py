@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.fulltext import fts5_term
 from app.domain.names import normalize_name
-from app.domain.query import Term, fts5_term
+from app.domain.query import Term
 from app.storage.search_index import ID_BITS, ID_MASK, aware, second_key
 from app.storage.search_plan import SearchPlan
 
