@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from app.domain.errors import NewsIngestError
+from app.domain.errors import FeedParseError, FetchError, NewsIngestError
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import StoredBatch
 from app.domain.refresh import FeedView, KnownEntry
@@ -123,8 +123,10 @@ class IngestWorker:
                                         policy=self.policy, robots=robots)
             report = await self._store(view, result, via="poll")
         except Exception as exc:  # a bug or the database must not stop the loop; record it on the feed
-            log.exception("ingest: unexpected error", extra={"feed_id": feed.id, "url": feed.url})
-            result = failed(view, self.runtime.clock(), self.policy.schedule, message=_failure_message(exc))
+            if not isinstance(exc, FetchError | FeedParseError):
+                log.exception("ingest: unexpected error", extra={"feed_id": feed.id, "url": feed.url})
+            result = failed(view, self.runtime.clock(), self.policy.schedule, message=_failure_message(exc),
+                            kind=getattr(exc, "kind", None), retry_after=getattr(exc, "retry_after", None))
             report = await self._store(view, result, via="poll")
         metrics = self.runtime.metrics
         metrics.polls.labels(report.outcome).inc()
