@@ -340,7 +340,7 @@ def parse_query(q: str) -> Query:
 
 
 # ---------------------------------------------------------------- PostgreSQL tsvector
-# Weights in the stored tsvector: A title, B body, D stem keys (see app/storage/search.py); the
+# Weights in the stored tsvector: A title, B body, D stem keys (see app/storage/search_index.py); the
 # query side is app.domain.fulltext.
 def lexeme(token: str) -> str:
     if "'" not in token and "\\" not in token:
