@@ -64,9 +64,22 @@ def serve(host: str | None, port: int | None, seed: bool) -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address")
 @click.option("--port", type=int, default=None, help="Port")
-def api(host: str | None, port: int | None) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes sharing the port (one per core serves the most reads)")
+def api(host: str | None, port: int | None, processes: int) -> None:
     """The HTTP API only (scale-out: run workers separately; run `migrate` first)."""
-    _run_uvicorn(_settings(), host, port, workers=False)
+    settings = _settings()
+    if processes == 1:
+        _run_uvicorn(settings, host, port, workers=False)
+        return
+    import uvicorn
+
+    # uvicorn starts each process from an import string; each builds its app from the same
+    # environment (app.main.app_from_environment), so they share the settings read here.
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run("app.main:app_from_environment", factory=True, workers=processes,
+                host=host or settings.host, port=port or settings.port, log_config=None,
+                proxy_headers=True, lifespan="on")
 
 
 @main.command()
@@ -179,16 +192,18 @@ def keys_list() -> None:
 @keys.command("revoke")
 @click.argument("key_id", type=int)
 def keys_revoke(key_id: int) -> None:
-    """Revoke a key by id; requests with it get 401 from now on."""
+    """Revoke a key by id; running servers refuse it within NEWS_INGEST_KEY_CACHE_S (default 5 s)."""
     from app.domain.errors import NotFoundError
     from app.storage.keys import revoke_key
 
+    settings = _settings()
     try:
-        asyncio.run(_with_session(_settings(),
+        asyncio.run(_with_session(settings,
                                   lambda runtime, session: revoke_key(session, key_id, now=runtime.clock())))
     except NotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"keys: revoked key {key_id}", err=True)
+    click.echo(f"keys: revoked key {key_id}; running servers refuse it within {settings.key_cache_s:g} s "
+               "(NEWS_INGEST_KEY_CACHE_S)", err=True)
 
 
 # ---------------------------------------------------------------- feeds

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
 
     # API.
     open_read: bool = Field(False, description="Serve read endpoints without an API key")
+    key_cache_s: float = Field(5.0, ge=0, le=300, description=(
+        "How long a server process trusts an API key it has checked; a revoked key is refused by "
+        "every process within this time (0: look the key up on every request)"))
     metrics_enabled: bool = Field(True, description="Serve /metrics")
 
     # Webhooks (issue 6).

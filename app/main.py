@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.api import articles, feeds, health, quotes, subscriptions, websub
-from app.api.problems import Problem, install_problem_handlers
+from app.api import articles, feeds, health, openapi, quotes, subscriptions, websub
+from app.api.problems import install_problem_handlers
 from app.config import Settings
+from app.logging import configure_logging
 from app.runtime import Runtime
 
 DESCRIPTION = """\
@@ -99,16 +100,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.webhooks.include_router(subscriptions.webhooks)
     app.add_middleware(MetricsMiddleware, runtime=runtime)
 
-    # Register the Problem schema so every error response can reference it.
-    original_openapi = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original_openapi()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    openapi.install(app, settings)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API alone, settings from the environment: what each `news-ingest api --processes N`
+    process builds (uvicorn starts them from an import string)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

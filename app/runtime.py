@@ -15,6 +15,7 @@ from app.pipeline.analyse import warm_up
 from app.pipeline.fetch import Fetcher
 from app.pipeline.robots import RobotsCache
 from app.storage.database import Database
+from app.storage.keys import KeyScopes
 from app.wakeups import Wakeups
 
 
@@ -52,10 +53,18 @@ class Runtime:
     _cpu: CpuPool | None = None
     _robots: RobotsCache | None = None
     _api_cpu: CpuPool | None = None
+    _keys: KeyScopes | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         return cls(settings=settings, db=Database(settings.database_url))
+
+    @property
+    def keys(self) -> KeyScopes:
+        """API keys' scopes, remembered for `key_cache_s` (app/storage/keys.py)."""
+        if self._keys is None:
+            self._keys = KeyScopes(self.db.sessions, ttl_s=self.settings.key_cache_s)
+        return self._keys
 
     @property
     def fetcher(self) -> Fetcher:

@@ -5,7 +5,13 @@ uvicorn in a separate process. Then the time to poll 10,000 feeds of which 80% a
 
     python bench/ingest.py [--backend sqlite|postgres|both] [--feeds 1000] [--poll-feeds 10000]
 
-Last lines, one per backend: articles_per_s=... cpu_ms_per_article=... poll_10000_feeds_s=... backend=...
+Beside the service, the same run times a bare reference pipeline on the same site (bench/bare.py:
+two processes, aiohttp, feedparser, trafilatura fast, one batched SQLite+FTS5 insert per feed),
+before and after the service's runs, and splits the service's CPU per article by stage (each
+stage's function timed alone on 100 of the site's pages, in this process).
+
+Last lines: `calibration cpu_loop_ms=...`, `bare articles_per_s=...`, then one per backend:
+articles_per_s=... ratio_to_bare=... cpu_ms_per_article=... poll_10000_feeds_s=... backend=...
 
     python bench/ingest.py --index-cost PAIRS [--backend ...] [--feeds N]
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -28,12 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from calibrate import cpu_loop_ms  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app.config import Settings  # noqa: E402
@@ -256,6 +265,56 @@ async def index_cost(backend: str, base: str, feeds: int, pairs: int) -> str:
     return f"index_cost_median_pct={statistics.median(costs):.1f} pairs={pairs}"
 
 
+def bare_run(base: str, feeds: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "bare.py"), base, str(feeds)], check=True,
+                         capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    rate = result["stored"] / result["seconds"]
+    print(f"[bare] {feeds} feeds, {result['stored']} articles in {result['seconds']:.1f} s: {rate:.1f} articles/s, "
+          f"{result['cpu_ms_per_article']:.1f} ms CPU per article", flush=True)
+    return {**result, "rate": rate}
+
+
+def stage_split(base: str, pages: int = 100) -> str:
+    """CPU ms per article of each CPU step, each timed alone in this process on the site's pages."""
+    import httpx
+
+    from app.domain.query import index_text
+    from app.pipeline.analyse import analyse_entry, quotes_of
+    from app.pipeline.dedup import body_hash, simhash64
+    from app.pipeline.extract import extract_page
+    from app.pipeline.poll import parse_feed
+
+    feeds = max(1, pages // 20)
+    with httpx.Client() as client:
+        bodies = [client.get(f"{base}/feed/{f}").content for f in range(feeds)]
+        parsed = [parse_feed(b, {}, f"{base}/feed/{f}") for f, b in enumerate(bodies)]
+        entries = [e for p in parsed for e in p.entries][:pages]
+        htmls = [client.get(e.link).content for e in entries]
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Any, items: list[Any], per: int) -> list[Any]:
+        started = time.process_time()
+        out = [fn(item) for item in items]
+        timings[name] = (time.process_time() - started) * 1000 / per
+        return out
+
+    now = datetime.now(UTC)
+    timed("parse", lambda b: parse_feed(b, {}, base), bodies, len(entries))
+    drafts = timed("analyse", lambda eh: analyse_entry(eh[0], eh[1], eh[0].link, True, now),
+                   list(zip(entries, htmls, strict=True)), len(entries))
+    timed("extract", lambda eh: extract_page(eh[1], eh[0].link), list(zip(entries, htmls, strict=True)),
+          len(entries))
+    texts = [d.text or "" for d in drafts]
+    timed("dedup", lambda t: (body_hash(t), simhash64(t)), texts, len(texts))
+    timed("index", lambda d: index_text(d.title, d.text, english=True, fts5=True), drafts, len(drafts))
+    timed("quotes", lambda d: quotes_of(d.text or "", d.title), drafts, len(drafts))
+    other = timings["analyse"] - timings["extract"] - timings["dedup"] - timings["index"]
+    return (f"pool steps per article (alone, {len(entries)} pages): parse {timings['parse']:.2f}, extract "
+            f"{timings['extract']:.2f}, dedup fingerprints {timings['dedup']:.2f}, search tokens "
+            f"{timings['index']:.2f}, other analysis {max(other, 0):.2f}, quotes {timings['quotes']:.2f} ms")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -265,6 +324,7 @@ async def main() -> None:
                         help="skip the full-text index (to measure what keeping it costs)")
     parser.add_argument("--index-cost", type=int, default=0, metavar="PAIRS",
                         help="instead: PAIRS interleaved pairs of runs with and without the index")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare reference pipeline")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a setting for the ingest run, e.g. --set worker_concurrency=48")
     args = parser.parse_args()
@@ -274,7 +334,15 @@ async def main() -> None:
     site, base = start_site()
     SITE[0] = site
     lines = []
+    calibration = [cpu_loop_ms()]
+    bare: list[float] = []
+    bare_cpu_ms: list[float] = []
     try:
+        if not args.index_cost and not args.no_bare:
+            result = bare_run(base, args.feeds)
+            bare.append(result["rate"])
+            bare_cpu_ms.append(result["cpu_ms_per_article"])
+            print(stage_split(base), flush=True)
         for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
             if args.index_cost:
                 lines.append(await index_cost(backend, base, args.feeds, args.index_cost))
@@ -283,9 +351,30 @@ async def main() -> None:
             if args.poll_feeds:
                 line += " " + await not_modified_run(backend, base, args.poll_feeds)
             lines.append(f"{line} backend={backend}")
+        if bare:
+            result = bare_run(base, args.feeds)
+            bare.append(result["rate"])
+            bare_cpu_ms.append(result["cpu_ms_per_article"])
     finally:
         site.terminate()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    calibration.append(cpu_loop_ms())
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+    print(f"calibration cpu_loop_ms={statistics.mean(calibration):.0f} (fixed pure-Python loop, before and after)")
+    if bare:
+        reference = statistics.mean(bare)
+        print(f"bare articles_per_s={reference:.1f} cpu_ms_per_article={statistics.mean(bare_cpu_ms):.1f} "
+              f"(runs: {', '.join(f'{b:.1f}' for b in bare)})")
+        bare_cpu = statistics.mean(bare_cpu_ms)
+
+        def ratios(line: str) -> str:
+            fields = dict(f.split("=", 1) for f in line.split())
+            # On a busy machine the rates are bounded by the share of the cores each run gets;
+            # the CPU ratio says what an idle machine's rates would tend to.
+            return line.replace(" cpu_ms_per_article", f" ratio_to_bare={float(fields['articles_per_s']) / reference:.2f}"
+                                f" cpu_ratio_to_bare={bare_cpu / float(fields['cpu_ms_per_article']):.2f}"
+                                " cpu_ms_per_article", 1)
+
+        lines = [ratios(line) if "articles_per_s" in line else line for line in lines]
     for line in lines:
         print(line)
 

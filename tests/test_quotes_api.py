@@ -111,3 +111,32 @@ async def test_min_confidence_filters_and_is_bounded(client: httpx.AsyncClient, 
     for bad in ("1.5", "-0.1", "high"):
         response = await client.get("/v1/quotes", params={"min_confidence": bad})
         assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_speakers_are_found_by_part_of_a_name(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    text = ('Harbour master Žofia Ørsted-Lind said “the quay reopens Monday.” '
+            'Tomas Novak, an engineer, said “the cranes are ready.”')
+    await store(runtime, draft(text))
+
+    async def found(**params: str) -> list[str]:
+        response = await client.get("/v1/speakers", params=params)
+        assert response.status_code == 200, response.text
+        return [s["name"] for s in response.json()["items"]]
+
+    everyone = await found()
+    assert "Tomas Novak" in everyone and any("Ørsted" in name for name in everyone)
+    # any case, accents and punctuation ignored, any part of the name
+    assert await found(q="NOV") == ["Tomas Novak"]
+    assert await found(q="zofia") == await found(q="ŽOFIA") == await found(q="ØRSTED lind") != []
+    assert await found(q="as no") == ["Tomas Novak"]  # across the space between first and last name
+    assert await found(q="quay") == []
+    assert await found(q="n_v") == []  # a LIKE wildcard is a plain character (else it would find Novak)
+    assert await found(q="") == everyone  # blank: no filter
+    assert await found(name="novak") == ["Tomas Novak"]  # the deprecated former name of q
+
+    for params, why in (({"q": "n" * 256}, "at most 255"), ({"q": "no\x00vak"}, "control characters"),
+                        ({"q": "?!"}, "letter or digit"), ({"q": "nov", "name": "nov"}, "not both")):
+        refused = await client.get("/v1/speakers", params=params)
+        assert refused.status_code == 422, params
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert why in refused.json()["detail"], refused.json()

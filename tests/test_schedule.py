@@ -159,3 +159,10 @@ def test_entries_worth_a_page_fetch(known: KnownEntry | None, fetch: bool) -> No
 
 def test_an_untitled_entry_titled_from_its_page_is_no_edit() -> None:
     assert entries_to_fetch([entry("g", title=None)], {"g": KnownEntry(1, "From the page", None, "ok", 1)}) == []
+
+
+def test_the_api_names_every_feed_state() -> None:
+    from app.api.schemas import FeedState
+    from app.domain.refresh import FEED_STATES
+
+    assert [s.value for s in FeedState] == list(FEED_STATES)

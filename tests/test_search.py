@@ -138,6 +138,31 @@ def test_snippet_marks_matches_and_escapes() -> None:
     assert out.startswith("…") and out.endswith("…")
 
 
+@pytest.mark.parametrize("query", ["tax", '"carbon tax"', "tax*", "rise"])
+def test_snippet_of_long_text_with_curly_quotes_is_the_plain_quotes_one(query: str) -> None:
+    # Curly quotes and dashes only separate words: the snippet is found near the first match as
+    # on plain-ASCII text (not by analysing the whole text), with the same marks.
+    plain = ("Opening words. " + "filler words here " * 80 + '"The carbon tax rose," she said - taxes rise. '
+             + "closing words " * 80 + "tax at the end.")
+    curly = plain.replace('"The', "\u201cThe").replace('rose,"', "rose,\u201d").replace(" - ", " \u2014 ")
+    out_plain, out_curly = snippet(parse_query(query), None, plain), snippet(parse_query(query), None, curly)
+    assert out_plain is not None and out_curly is not None and "<mark>" in out_curly
+    back = out_curly.replace("\u201c", "&quot;").replace("\u201d", "&quot;").replace(" \u2014 ", " - ")
+    assert back == out_plain
+
+
+def test_snippet_of_a_phrase_whose_first_word_comes_earlier_alone() -> None:
+    text = "Carbon prices fell. " + "filler words here " * 80 + "Then the carbon  tax rose. " + "closing " * 80
+    out = snippet(parse_query('"carbon tax"'), None, text)
+    assert out is not None and "<mark>carbon  tax</mark>" in out and "prices" not in out
+
+
+def test_snippet_of_long_text_with_accents_marks_the_folded_match() -> None:
+    text = "Opening words. " + "filler words here " * 80 + "They met at the Café Central. " + "closing " * 80
+    out = snippet(parse_query("cafe"), None, text)
+    assert out is not None and "<mark>Café</mark>" in out
+
+
 def test_analyze_keeps_names_out_of_stems() -> None:
     doc = analyze(None, "Yesterday Bill Gates opened the door. Protests followed.")
     assert "gat" not in doc.stems and "bill" not in doc.stems

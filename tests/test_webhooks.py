@@ -263,9 +263,18 @@ async def test_openapi_describes_every_event_payload(client: httpx.AsyncClient) 
     schema = (await client.get("/openapi.json")).json()
     hooks = schema["webhooks"]
     assert set(hooks) == {"article.created", "article.updated", "quote.created", "feed.failing", "feed.recovered",
-                          "ping"}
+                          "ping", "event"}
     ref = hooks["quote.created"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.endswith("/QuoteCreatedEvent")
+    assert hooks["quote.created"]["post"]["operationId"] == "onQuoteCreated"
+    assert hooks["feed.recovered"]["post"]["operationId"] == "onFeedRecovered"
+    assert all(hook["post"]["security"] == [] for hook in hooks.values())  # signed, not keyed
+    # One receiver URL gets every event it subscribed to: WebhookEvent parses any, by `type`.
+    any_event = hooks["event"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    union = schema["components"]["schemas"][any_event.rsplit("/", 1)[1]]
+    assert union["discriminator"]["propertyName"] == "type"
+    assert union["discriminator"]["mapping"]["quote.created"].endswith("/QuoteCreatedEvent")
+    assert len(union["oneOf"]) == 6
     ops = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {"createSubscription", "listSubscriptions", "getSubscription", "updateSubscription",
             "deleteSubscription", "rotateSubscriptionSecret", "testSubscription", "listSubscriptionDeliveries",

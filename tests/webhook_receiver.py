@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +28,8 @@ class Received:
     data: dict[str, Any]
     signature: str
     at: float
+    body: bytes = b""  # as sent, for a parser of the whole event
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class _Server(ThreadingHTTPServer):
@@ -142,5 +144,5 @@ class WebhookReceiver:
         assert set(envelope) == {"type", "timestamp", "data"}, envelope
         with self.lock:
             self.received.append(Received(name, lowered["webhook-id"], envelope["type"], envelope["data"],
-                                          lowered["webhook-signature"], time.time()))
+                                          lowered["webhook-signature"], time.time(), body, lowered))
         return 204 if script is None else script[0], {} if script is None else script[1], b""

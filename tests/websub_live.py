@@ -10,6 +10,7 @@ publisher whose feed advertises the hub, and helpers to drive the workers one ro
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,6 +52,9 @@ async def live_service(database_url: str, **overrides: Any) -> AsyncIterator[Ser
     async with runtime.db.transaction() as session:
         _, admin = await create_key(session, scope="admin", name="websub-test", now=runtime.clock())
     app = create_app(runtime=runtime)
+    # uvicorn.Config sets its loggers' levels for the whole process; tests that run later (their
+    # order is alphabetical) expect them as they were.
+    levels = {name: logging.getLogger(name).level for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", ws="none", log_config=None, log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await eventually(lambda: _started(server), timeout_s=10)
@@ -62,6 +66,8 @@ async def live_service(database_url: str, **overrides: Any) -> AsyncIterator[Ser
         await task
         sock.close()
         await runtime.close()
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 async def _started(server: uvicorn.Server) -> bool:

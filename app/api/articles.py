@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -10,7 +10,9 @@ from app.api.deps import ReadAccess, SessionDep
 from app.api.problems import problem_responses
 from app.api.schemas import (
     DEFAULT_PAGE_SIZE,
+    ArticleCollapse,
     ArticleOut,
+    ArticleSort,
     ArticleSummary,
     CursorIn,
     HostIn,
@@ -43,9 +45,9 @@ async def list_articles(
     language: Annotated[LanguageIn | None, Query(description="Language code; 'en' also matches en-GB")] = None,
     has_quotes: Annotated[bool | None, Query(description="Only articles with (true) or without quotes")] = None,
     speaker: Annotated[NameIn | None, Query(description="Only articles quoting this person")] = None,
-    collapse: Annotated[Literal["story"] | None, Query(
+    collapse: Annotated[ArticleCollapse | None, Query(
         description="story: one article per story (its newest match)")] = None,
-    sort: Annotated[Literal["relevance", "published"] | None, Query(
+    sort: Annotated[ArticleSort | None, Query(
         description="relevance (default with q) or published (newest first)")] = None,
     published_after: Annotated[InstantIn | None, Query(description="Inclusive lower bound")] = None,
     published_before: Annotated[InstantIn | None, Query(description="Exclusive upper bound")] = None,
@@ -63,17 +65,21 @@ async def list_articles(
     query = parse_query(q) if q is not None and q.strip() else None
     params = ArticleSearch(query=query, feed_id=feed_id, source=source, language=language, has_quotes=has_quotes,
                            speaker=speaker, published_after=published_after, published_before=published_before,
-                           collapse_story=collapse == "story",
-                           sort=sort or ("relevance" if query else "published"))
+                           collapse_story=collapse is ArticleCollapse.STORY,
+                           sort=(sort or (ArticleSort.RELEVANCE if query else ArticleSort.PUBLISHED)).value)
     hits, next_cursor = await search.search_articles(session, params, cursor=cursor, limit=limit)
-    items = [ArticleSummary.model_validate(h.article).model_copy(update={"snippet": h.snippet, "score": h.score})
-             for h in hits]
+    items = []
+    for hit in hits:
+        item = ArticleSummary.model_validate(hit.article)
+        item.snippet, item.score = hit.snippet, hit.score  # set, not validated again (model_copy would)
+        items.append(item)
     return Page[ArticleSummary](items=items, next_cursor=next_cursor)
 
 
 @router.get("/articles/{article_id}", operation_id="getArticle", response_model=ArticleOut,
             responses=problem_responses(404))
 async def get_article(article_id: int, session: SessionDep) -> ArticleOut:
+    """One article with its main text (its quotes: listArticleQuotes)."""
     return ArticleOut.model_validate(await store.get_article(session, article_id))
 
 

@@ -12,7 +12,6 @@ from app.config import Settings
 from app.domain.errors import AuthError, ForbiddenError
 from app.runtime import Runtime
 from app.storage.database import Session
-from app.storage.keys import find_active_key
 
 _bearer = HTTPBearer(auto_error=False, description="An API key created with `news-ingest keys create`")
 
@@ -50,11 +49,10 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 async def _scope_of(runtime: Runtime, credentials: HTTPAuthorizationCredentials | None) -> str | None:
     if credentials is None:
         return None
-    async with runtime.db.sessions() as session:
-        key = await find_active_key(session, credentials.credentials)
-    if key is None:
+    scope = await runtime.keys.scope_of(credentials.credentials)
+    if scope is None:
         raise AuthError("auth: the API key is unknown or revoked")
-    return key.scope
+    return scope
 
 
 async def require_read(runtime: RuntimeDep, credentials: Credentials) -> None:

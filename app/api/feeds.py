@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
-from app.api.problems import problem_responses
+from app.api.problems import duplicate_feed_response, problem_responses
 from app.api.schemas import (
     DEFAULT_PAGE_SIZE,
     CursorIn,
     FeedCreate,
     FeedDetail,
     FeedOut,
+    FeedState,
     FeedUpdate,
     LimitQuery,
+    OpmlDocument,
     OpmlImportResult,
     Page,
+    PollOutcome,
     PollResult,
+    WebSubState,
     WebSubStateOut,
 )
-from app.domain.refresh import FeedHealth
+from app.domain.errors import InvalidRequestError, PayloadTooLargeError
 from app.runtime import Runtime
 from app.services import feeds as service
 from app.storage import feeds as store
@@ -31,7 +38,7 @@ router = APIRouter(prefix="/v1", tags=["feeds"], responses=problem_responses(401
 
 
 @router.post("/feeds", operation_id="createFeed", status_code=201, response_model=FeedOut,
-             dependencies=[AdminAccess], responses=problem_responses(409))
+             dependencies=[AdminAccess], responses=duplicate_feed_response())
 async def create_feed(body: FeedCreate, runtime: RuntimeDep) -> FeedOut:
     """Register a feed. A site's home page is accepted too: its feed is discovered (a few
     candidate URLs, within `NEWS_INGEST_DISCOVERY_DEADLINE_S`)."""
@@ -44,12 +51,14 @@ async def create_feed(body: FeedCreate, runtime: RuntimeDep) -> FeedOut:
 @router.get("/feeds", operation_id="listFeeds", response_model=Page[FeedOut], dependencies=[ReadAccess])
 async def list_feeds(
     session: SessionDep,
-    state: FeedHealth | None = None,
+    state: FeedState | None = None,
     paused: bool | None = None,
     cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[FeedOut]:
-    rows, next_cursor = await store.list_feeds(session, state=state, paused=paused, cursor=cursor, limit=limit)
+    """Every registered feed, oldest first, optionally only those in one state or paused."""
+    rows, next_cursor = await store.list_feeds(session, state=state.value if state else None, paused=paused,
+                                               cursor=cursor, limit=limit)
     return Page[FeedOut](items=[FeedOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -58,17 +67,68 @@ async def list_feeds(
             responses={200: {"content": {"text/x-opml": {"schema": {"type": "string"}}},
                              "description": "OPML 2.0 document of every feed"}})
 async def export_opml(session: SessionDep) -> Response:
+    """Every feed as an OPML 2.0 document, for another reader or a later import."""
     return Response(await service.export_opml(session), media_type="text/x-opml")
 
 
+# `required` is left out, though a request without a document is refused (422): with it,
+# openapi-python-client (0.29) emits a type it does not import for a body of several media types,
+# and the generated module fails to import (openapi-generators/openapi-python-client#1451).
+_OPML_BODY: dict[str, Any] = {"requestBody": {
+    "description": "The OPML document: uploaded as the `file` part of multipart/form-data, as JSON "
+                   "(`{\"document\": \"<opml ...>\"}`), or as the raw bytes (text/x-opml, application/xml, "
+                   "text/xml and application/octet-stream are all read so)",
+    "content": {
+        "multipart/form-data": {"schema": {"$ref": "#/components/schemas/OpmlUpload"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/OpmlDocument"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    }}}
+
+
 @router.post("/feeds:import", operation_id="importFeedsOpml", response_model=OpmlImportResult,
-             dependencies=[AdminAccess])
-async def import_opml(
-    runtime: RuntimeDep,
-    document: Annotated[str, Body(media_type="text/x-opml", description="An OPML document")],
-) -> OpmlImportResult:
-    created, existing, invalid = await service.import_opml(runtime, document.encode())
+             dependencies=[AdminAccess], responses=problem_responses(400, 413), openapi_extra=_OPML_BODY)
+async def import_opml(request: Request, runtime: RuntimeDep) -> OpmlImportResult:
+    """Register every feed of an OPML document (as a file upload, JSON or the raw document).
+    Listed URLs are trusted as feeds, without discovery; blocked addresses are refused and
+    listed in `invalid`; feeds registered already are counted in `existing`."""
+    document = await _opml_of(request, runtime.settings.max_body_bytes)
+    created, existing, invalid = await service.import_opml(runtime, document)
     return OpmlImportResult(created=created, existing=existing, invalid=invalid)
+
+
+async def _opml_of(request: Request, limit: int) -> bytes:
+    """The OPML bytes of an import request, whichever of the three forms it came in."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"feeds: the OPML document exceeds {limit} bytes")
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        async with request.form(max_files=1, max_fields=10) as form:
+            upload = form.get("file")
+            if isinstance(upload, UploadFile):
+                data = await upload.read(limit + 1)
+            elif isinstance(upload, str):
+                data = upload.encode()
+            else:
+                raise InvalidRequestError("feeds: a multipart import needs the OPML document in a part named `file`")
+    else:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    if len(data) > limit:
+        raise PayloadTooLargeError(f"feeds: the OPML document exceeds {limit} bytes")
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            return OpmlDocument.model_validate_json(data).document.encode()
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from None
+    return data
 
 
 def _websub_out(runtime: Runtime, feed: Feed, sub: WebSubSubscription | None) -> WebSubStateOut | None:
@@ -80,7 +140,7 @@ def _websub_out(runtime: Runtime, feed: Feed, sub: WebSubSubscription | None) ->
         return None
     wanted = runtime.settings.public_url is not None and not feed.paused and feed.state != "gone"
     return WebSubStateOut(hub=feed.websub_hub, topic=feed.websub_topic or feed.url,
-                          state="subscribing" if wanted else "disabled", lease_expires_at=None, last_push_at=None,
+                          state=WebSubState.SUBSCRIBING if wanted else WebSubState.DISABLED, lease_expires_at=None, last_push_at=None,
                           pushes=0, last_error=None, last_error_at=None)
 
 
@@ -114,5 +174,5 @@ async def delete_feed(feed_id: int, runtime: RuntimeDep, session: SessionDep) ->
 async def poll_feed(feed_id: int, runtime: RuntimeDep) -> PollResult:
     """Poll the feed now, whatever its schedule, and report what the poll found."""
     report, feed = await service.poll_now(runtime, feed_id)
-    return PollResult(feed=FeedOut.model_validate(feed), outcome=report.outcome, entries=report.entries,
+    return PollResult(feed=FeedOut.model_validate(feed), outcome=PollOutcome(report.outcome), entries=report.entries,
                       articles_created=report.created, articles_updated=report.updated, error=report.error)

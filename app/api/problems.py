@@ -22,6 +22,7 @@ from app.domain.errors import (
     ConflictError,
     CpuBudgetError,
     CpuStepError,
+    DuplicateFeedError,
     FetchError,
     ForbiddenError,
     GoneError,
@@ -59,6 +60,14 @@ TYPE_BY_ERROR: list[tuple[type[NewsIngestError], str]] = [
 ]
 
 
+class FieldError(BaseModel):
+    """One invalid part of the request."""
+
+    loc: list[str] = Field(description='Where: e.g. ["query", "limit"] or ["body", "url"]')
+    msg: str = Field(description="What is wrong with it")
+    type: str = Field(description="A stable token for the kind of error, e.g. `less_than_equal`")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -67,7 +76,18 @@ class Problem(BaseModel):
     status: int = Field(description="HTTP status code")
     detail: str | None = Field(None, description="What went wrong in this occurrence")
     instance: str | None = Field(None, description="The request path")
-    errors: list[dict[str, Any]] | None = Field(None, description="Per-field validation errors")
+    errors: list[FieldError] | None = Field(None, description="422 only: each invalid part of the request")
+
+
+class FeedRef(BaseModel):
+    id: int
+    url: str
+
+
+class DuplicateFeedProblem(Problem):
+    """409 from createFeed: the feed is registered already; `existing_feed` names it."""
+
+    existing_feed: FeedRef = Field(description="The registered feed (GET /v1/feeds/{id})")
 
 
 def _problem_content(description: str) -> dict[str, Any]:
@@ -77,16 +97,23 @@ def _problem_content(description: str) -> dict[str, Any]:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries so generated clients know every error is a Problem."""
-    text = {400: "Bad request", 401: "Missing or invalid API key", 403: "The API key lacks the scope",
+    text = {400: "Bad request (e.g. a multipart body that cannot be parsed)", 401: "Missing or invalid API key", 403: "The API key lacks the scope",
             404: "Not found", 409: "Conflict with stored state", 410: "Gone", 413: "Content too large",
             422: "Invalid request",
-            429: "Too many requests", 503: "Busy: try again after Retry-After seconds"}
+            429: "Too many requests", 500: "Unexpected error (the service log has the details)",
+            503: "Busy: try again after Retry-After seconds"}
     return {s: _problem_content(text.get(s, "Error")) for s in statuses}
+
+
+def duplicate_feed_response() -> dict[int | str, dict[str, Any]]:
+    return {409: {"description": "The feed is registered already (`existing_feed` names it)",
+                  "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/DuplicateFeedProblem"}}}}}
 
 
 def problem(status: int, title: str, detail: str | None, request: Request, *,
             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = Problem(title=title, status=status, detail=detail, instance=request.url.path, **extra)
+    model = DuplicateFeedProblem if "existing_feed" in extra else Problem
+    body = model(title=title, status=status, detail=detail, instance=request.url.path, **extra)
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -137,9 +164,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain_error(request: Request, exc: NewsIngestError) -> JSONResponse:
         type_ = next((t for cls, t in TYPE_BY_ERROR if isinstance(exc, cls)), "about:blank")
         headers = {"Retry-After": str(round(exc.retry_after_s))} if isinstance(exc, BusyError) else None
+        extra: dict[str, Any] = {}
+        if isinstance(exc, DuplicateFeedError):
+            extra["existing_feed"] = FeedRef(id=exc.feed_id, url=exc.url)
         for cls, status, title in STATUS_BY_ERROR:
             if isinstance(exc, cls):
-                return problem(status, title, str(exc), request, type=type_, headers=headers)
+                return problem(status, title, str(exc), request, type=type_, headers=headers, **extra)
         return problem(500, "Internal Server Error", str(exc), request)
 
     @app.exception_handler(RequestValidationError)

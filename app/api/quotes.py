@@ -23,6 +23,8 @@ from app.api.schemas import (
     QuoteOut,
     SpeakerOut,
 )
+from app.domain.errors import InvalidRequestError
+from app.domain.names import normalize_name
 from app.services import quotes as service
 from app.storage import quotes as store
 
@@ -67,18 +69,27 @@ async def extract_quotes(body: ExtractRequest, runtime: RuntimeDep) -> ExtractRe
 @router.get("/speakers", operation_id="listSpeakers", response_model=Page[SpeakerOut])
 async def list_speakers(
     session: SessionDep,
-    name: Annotated[NameIn | None, Query(description="Part of the speaker's name")] = None,
+    q: Annotated[NameIn | None, Query(description=(
+        "Part of a name: any case, accents, punctuation and honorifics ignored (`vik` finds "
+        "\"Dr. Viktor Lind\"); it needs a letter or digit"))] = None,
+    name: Annotated[NameIn | None, Query(deprecated=True, description="The same as q (its former name)")] = None,
     cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[SpeakerOut]:
-    """Speakers, most quoted first."""
-    rows, next_cursor = await store.list_speakers(session, name=name, cursor=cursor, limit=limit)
+    """Speakers, most quoted first; with `q`, those whose name holds it."""
+    if q is not None and name is not None:
+        raise InvalidRequestError("speakers: give q or name, not both")
+    part = q if q is not None else name
+    if part is not None and part.strip() and not normalize_name(part):
+        raise InvalidRequestError("speakers: q needs a letter or digit of a name")
+    rows, next_cursor = await store.list_speakers(session, name=part, cursor=cursor, limit=limit)
     return Page[SpeakerOut](items=[SpeakerOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/speakers/{speaker_id}", operation_id="getSpeaker", response_model=SpeakerOut,
             responses=problem_responses(404))
 async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
+    """One speaker: the name, the titles the articles give, how often and when last quoted."""
     return SpeakerOut.model_validate(await store.get_speaker(session, speaker_id))
 
 
@@ -88,6 +99,7 @@ async def list_speaker_quotes(
     speaker_id: int, session: SessionDep, cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[QuoteOut]:
+    """The speaker's quotes, newest article first."""
     await store.get_speaker(session, speaker_id)
     rows, next_cursor = await store.list_quotes(session, speaker=None, q=None, since=None, until=None,
                                                 feed_id=None, speaker_id=speaker_id, cursor=cursor, limit=limit)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import (
@@ -31,7 +32,6 @@ from app.domain.limits import (
     has_control_characters,
 )
 from app.domain.query import MAX_QUERY_CHARS
-from app.domain.refresh import FeedHealth
 
 T = TypeVar("T")
 
@@ -93,6 +93,92 @@ IdIn = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 QueryIn = Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)]  # parse_query says what else is wrong
 
 
+# ---------------------------------------------------------------- named enumerations
+# Enum classes, not Literal: each becomes one named schema in the OpenAPI document, so generated
+# clients get `FeedState`, not `ListFeedsStateType0` and `FeedOutState` for the same values.
+
+
+class FeedState(StrEnum):
+    """Health of a feed. pending: registered, not polled yet; ok: the last poll succeeded;
+    degraded, failing: that many polls in a row failed; gone: the server answered 410."""
+
+    PENDING = "pending"
+    OK = "ok"
+    DEGRADED = "degraded"
+    FAILING = "failing"
+    GONE = "gone"
+
+
+class PollOutcome(StrEnum):
+    """ok: the feed was read; not_modified: the server answered 304; unchanged: the same bytes
+    as last time; error: the poll failed (see `error`)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+
+class Extraction(StrEnum):
+    """ok: main text extracted from the page; feed_only/retry/blocked: the feed's content is
+    kept (blocked: the site's robots.txt disallows fetching the page)."""
+
+    OK = "ok"
+    FEED_ONLY = "feed_only"
+    RETRY = "retry"
+    BLOCKED = "blocked"
+
+
+class PipelineStep(StrEnum):
+    """extract: the page's text could not be extracted in time (the feed's content is kept);
+    quotes: the text was not searched for quotes."""
+
+    EXTRACT = "extract"
+    QUOTES = "quotes"
+
+
+class ArticleSort(StrEnum):
+    """relevance: best match first, within recency tiers (needs `q`); published: newest first."""
+
+    RELEVANCE = "relevance"
+    PUBLISHED = "published"
+
+
+class ArticleCollapse(StrEnum):
+    """story: one article per story cluster (its newest match)."""
+
+    STORY = "story"
+
+
+class QuoteKind(StrEnum):
+    """direct: a quotation; partial: words quoted inside reported speech; post: an embedded
+    social post followed by its author."""
+
+    DIRECT = "direct"
+    PARTIAL = "partial"
+    POST = "post"
+
+
+class WebSubState(StrEnum):
+    """subscribing: asked the hub, awaiting its verification; active: the hub pushes; failed,
+    denied: the hub refused or never verified; disabled: no subscription is wanted."""
+
+    SUBSCRIBING = "subscribing"
+    ACTIVE = "active"
+    FAILED = "failed"
+    DENIED = "denied"
+    DISABLED = "disabled"
+
+
+class HealthStatus(StrEnum):
+    OK = "ok"
+
+
+class ReadinessStatus(StrEnum):
+    READY = "ready"
+    NOT_READY = "not_ready"
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list. Pass `next_cursor` back as `cursor` to read the next page."""
 
@@ -126,7 +212,7 @@ class FeedOut(BaseModel):
     title: str | None
     site_url: str | None
     paused: bool
-    state: FeedHealth = Field(description="Health of the feed")
+    state: FeedState
     poll_interval_override_s: int | None
     interval_s: int = Field(description="Current poll interval (adaptive unless overridden)")
     next_poll_at: datetime
@@ -138,9 +224,6 @@ class FeedOut(BaseModel):
     parse_warning: str | None
     created_at: datetime
     updated_at: datetime
-
-
-WebSubState = Literal["subscribing", "active", "failed", "denied", "disabled"]
 
 
 class WebSubStateOut(BaseModel):
@@ -167,11 +250,25 @@ class FeedDetail(FeedOut):
 
 class PollResult(BaseModel):
     feed: FeedOut
-    outcome: Literal["ok", "not_modified", "unchanged", "error"]
+    outcome: PollOutcome
     entries: int = Field(description="Entries in the feed document")
     articles_created: int
     articles_updated: int
     error: str | None
+
+
+class OpmlDocument(BaseModel):
+    """An OPML document sent as JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str = Field(description="The OPML 2.0 document (XML text)")
+
+
+class OpmlUpload(BaseModel):
+    """An OPML file uploaded as multipart/form-data."""
+
+    file: bytes = Field(description="The OPML 2.0 file", json_schema_extra={"format": "binary"})
 
 
 class OpmlImportResult(BaseModel):
@@ -180,17 +277,14 @@ class OpmlImportResult(BaseModel):
     invalid: list[str] = Field(description="Outline URLs that were refused, with the reason")
 
 
-PipelineStep = Literal["extract", "quotes"]
-
-
 class SkippedStepOut(BaseModel):
-    step: PipelineStep = Field(description=(
-        "extract: the page's text could not be extracted in time (the feed's content is kept); "
-        "quotes: the text was not searched for quotes"))
+    step: PipelineStep
     reason: str = Field(description="Why, e.g. the step ran over its time budget")
 
 
-class ArticleSummary(BaseModel):
+class ArticleFields(BaseModel):
+    """What every view of an article shows."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -208,9 +302,7 @@ class ArticleSummary(BaseModel):
     story_id: int | None = Field(description="Story cluster: near-duplicates share it")
     duplicate_of: int | None
     revision: int
-    extraction: Literal["ok", "feed_only", "retry", "blocked"] = Field(
-        description="ok: main text extracted from the page; feed_only/retry/blocked: the feed's content is "
-                    "kept (blocked: the site's robots.txt disallows fetching the page)")
+    extraction: Extraction
     extraction_reason: str | None = Field(
         None, description='Why the feed\'s content is kept: "blocked by robots.txt", or the page fetch error')
     quote_count: int
@@ -218,8 +310,6 @@ class ArticleSummary(BaseModel):
         "When the feed document (or hub push) that first carried the article arrived"))
     skipped: list[SkippedStepOut] = Field(default_factory=list, description=(
         "Steps of the pipeline that did not run to their end for this article, and why; empty when all ran"))
-    snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
-    score: float | None = Field(None, description="Search only: relevance (higher is better)")
 
     @field_validator("skipped", mode="before")
     @classmethod
@@ -227,8 +317,20 @@ class ArticleSummary(BaseModel):
         return [] if value is None else value
 
 
-class ArticleOut(ArticleSummary):
-    text: str | None = Field(description="Main text of the article")
+class ArticleSummary(ArticleFields):
+    """An article in a list; with a search (`q`), also its snippet and score."""
+
+    snippet: str | None = Field(None, description="Search only: HTML-escaped excerpt, matches in <mark>")
+    score: float | None = Field(None, description="Search only: relevance (higher is better)")
+
+
+class ArticleOut(ArticleFields):
+    """One article with its main text."""
+
+    # Null only for an article stored bare (title and link) because even the feed's own content
+    # could not be analysed within its time budget; `skipped` then names the step.
+    text: str | None = Field(description="Main text of the article; null only for an article stored bare "
+                                         "(see `skipped`)")
     guid: str | None
 
 
@@ -239,7 +341,7 @@ class QuoteFields(BaseModel):
     text: str
     start: int = Field(description="Offset of the quoted words in the article text")
     end: int
-    kind: Literal["direct", "partial", "post"]
+    kind: QuoteKind
     speaker_id: int | None
     speaker_title: str | None
     speaker_type: str | None
@@ -267,7 +369,7 @@ class ExtractedQuote(BaseModel):
     text: str
     start: int
     end: int
-    kind: Literal["direct", "partial", "post"]
+    kind: QuoteKind
     speaker: str | None
     speaker_title: str | None
     speaker_type: str | None
@@ -292,11 +394,11 @@ class SpeakerOut(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: HealthStatus
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
+    status: ReadinessStatus
     database: bool
     migrations_at_head: bool
     detail: str | None = None

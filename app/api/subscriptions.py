@@ -3,9 +3,11 @@ deliveries and attempts. `webhooks` describes every event payload for the OpenAP
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Response
+from pydantic import BaseModel
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import problem_responses
@@ -49,7 +51,7 @@ def _delivery_out(delivery: Delivery, event: Event, attempts: list[DeliveryAttem
              response_model=SubscriptionWithSecret, dependencies=[AdminAccess])
 async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep) -> SubscriptionWithSecret:
     """Subscribe a receiver URL to events. The response holds the signing secret, shown once."""
-    sub = await service.create(runtime, url=str(body.url), events=list(body.events),
+    sub = await service.create(runtime, url=str(body.url), events=[e.value for e in body.events],
                                flt=body.filter.model_dump(exclude_none=True) if body.filter else None,
                                description=body.description, include_text=body.include_text)
     return SubscriptionWithSecret.model_validate(sub)
@@ -61,6 +63,7 @@ async def list_subscriptions(
     session: SessionDep, cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[SubscriptionOut]:
+    """Every webhook subscription, oldest first (without secrets)."""
     rows, next_cursor = await store.list_subscriptions(session, cursor=cursor, limit=limit)
     return Page[SubscriptionOut](items=[SubscriptionOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -68,6 +71,7 @@ async def list_subscriptions(
 @router.get("/subscriptions/{subscription_id}", operation_id="getSubscription", response_model=SubscriptionOut,
             dependencies=[ReadAccess], responses=problem_responses(404))
 async def get_subscription(subscription_id: int, session: SessionDep) -> SubscriptionOut:
+    """One subscription: its receiver, events, filter and health (without its secret)."""
     return SubscriptionOut.model_validate(await store.get_subscription(session, subscription_id))
 
 
@@ -77,6 +81,8 @@ async def update_subscription(subscription_id: int, body: SubscriptionUpdate,
                               runtime: RuntimeDep) -> SubscriptionOut:
     """Change the URL, events, filter, description or include_text; pause or resume."""
     changes = body.model_dump(exclude_unset=True)
+    if changes.get("events") is not None:
+        changes["events"] = [e.value for e in changes["events"]]
     if isinstance(changes.get("filter"), dict):
         changes["filter"] = {k: v for k, v in changes["filter"].items() if v is not None}
     sub = await service.update(runtime, subscription_id, changes)
@@ -115,7 +121,8 @@ async def list_deliveries(
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> Page[DeliveryOut]:
     """Deliveries newest first, each with its event and every attempt."""
-    rows, next_cursor = await deliveries_store.list_deliveries(session, subscription_id, state=state,
+    rows, next_cursor = await deliveries_store.list_deliveries(session, subscription_id,
+                                                               state=state.value if state else None,
                                                                cursor=cursor, limit=limit)
     return Page[DeliveryOut](items=[_delivery_out(*row) for row in rows], next_cursor=next_cursor)
 
@@ -138,16 +145,25 @@ _HEADERS_DOC = (
     "Answer 2xx within 10 s; other answers are retried (408, 429, 5xx, timeouts) or fail (other 4xx).")
 
 
-def _describe(event_type: str, model: type, summary: str) -> None:
-    async def receive(body, webhook_id, webhook_timestamp, webhook_signature) -> None:  # type: ignore[no-untyped-def]
+def webhook_operation_id(event_type: str) -> str:
+    """`article.created` -> `onArticleCreated`: camelCase like every other operationId, and
+    derived from the event type alone so it stays stable."""
+    return "on" + "".join(part.capitalize() for part in re.split(r"[._]", event_type))
+
+
+def _describe(event_type: str, model: type[BaseModel], summary: str) -> None:
+    async def receive(body: object, webhook_id: str, webhook_timestamp: str, webhook_signature: str) -> None:
         """Placeholder: documents the request news-ingest sends to the receiver."""
 
     # Real objects, not strings: `model` is local, so postponed annotations could not resolve it.
     receive.__annotations__ = {"body": Annotated[model, Body()], "webhook_id": Annotated[str, Header()],
                                "webhook_timestamp": Annotated[str, Header()],
                                "webhook_signature": Annotated[str, Header()], "return": None}
+    # No API key: the receiver authenticates news-ingest by the signature (security: []).
     webhooks.add_api_route(event_type, receive, methods=["POST"], summary=summary, description=_HEADERS_DOC,
-                           operation_id=f"on_{event_type.replace('.', '_')}", status_code=204)
+                           operation_id=webhook_operation_id(event_type), status_code=204,
+                           response_description="Received; any 2xx will do",
+                           openapi_extra={"security": []})
 
 
 _describe("article.created", ArticleCreatedEvent, "A new article was stored")

@@ -8,15 +8,34 @@ typed events.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
 from app.api.schemas import DescriptionIn, HttpUrlIn, IdIn, LanguageIn, NameIn, QueryIn, QuoteFields
 
-EventType = Literal["article.created", "article.updated", "quote.created", "feed.failing", "feed.recovered"]
-DeliveryState = Literal["pending", "delivered", "failed", "dead"]
+
+class EventType(StrEnum):
+    """An event a subscription can receive (`ping` comes only from POST .../test)."""
+
+    ARTICLE_CREATED = "article.created"
+    ARTICLE_UPDATED = "article.updated"
+    QUOTE_CREATED = "quote.created"
+    FEED_FAILING = "feed.failing"
+    FEED_RECOVERED = "feed.recovered"
+
+
+class DeliveryState(StrEnum):
+    """pending: an attempt is due; delivered: the receiver answered 2xx; failed: refused for
+    good (a 4xx other than 408 and 429, or a receiver URL that is not allowed); dead: the
+    retries ran out."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
 
 
 class SubscriptionFilter(BaseModel):
@@ -62,7 +81,7 @@ class SubscriptionOut(BaseModel):
 
     id: int
     url: str
-    events: list[str]
+    events: list[EventType]
     filter: SubscriptionFilter
     description: str | None
     include_text: bool
@@ -188,3 +207,13 @@ class FeedRecoveredEvent(_Envelope):
 class PingEvent(_Envelope):
     type: Literal["ping"]
     data: PingPayload
+
+
+WebhookEvent = Annotated[
+    ArticleCreatedEvent | ArticleUpdatedEvent | QuoteCreatedEvent | FeedFailingEvent | FeedRecoveredEvent
+    | PingEvent,
+    Field(discriminator="type"),
+]
+"""Any event a receiver can get, told apart by `type`: parse a body into this, then match."""
+
+WEBHOOK_EVENT = TypeAdapter[WebhookEvent](WebhookEvent)

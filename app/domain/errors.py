@@ -10,6 +10,7 @@
     ├── BusyError             no capacity right now; try again later          -> 503
     ├── NotFoundError         an object the caller named does not exist        -> 404
     ├── ConflictError         the request clashes with stored state            -> 409
+    │   └── DuplicateFeedError    the feed is registered already: `feed_id`, `url`
     ├── InvalidRequestError   the request is well-formed JSON but not sensible -> 422
     │   ├── InvalidQueryError     a search query that cannot be parsed         -> 422
     │   └── PayloadTooLargeError  a request body over the limit                -> 413
@@ -84,6 +85,15 @@ class NotFoundError(NewsIngestError):
 
 class ConflictError(NewsIngestError):
     pass
+
+
+class DuplicateFeedError(ConflictError):
+    """The feed URL is registered already, as feed `feed_id` at `url` (the API names it)."""
+
+    def __init__(self, feed_id: int, url: str) -> None:
+        super().__init__(f"feeds: {url} is already registered, as feed {feed_id}")
+        self.feed_id = feed_id
+        self.url = url
 
 
 class InvalidRequestError(NewsIngestError):

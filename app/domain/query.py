@@ -158,17 +158,25 @@ def _separates(char: str) -> bool:
     return not char.isalnum() and not _TOKEN.search(fold(char))
 
 
+def _ascii_words(text: str) -> bool:
+    """Every letter and digit in the text is ASCII; other characters (curly quotes, dashes,
+    no-break spaces) only separate words. Then folding is lower-casing, and a case-insensitive
+    search finds what the analysis would: most news text, curly quotes and all."""
+    if text.isascii():
+        return True
+    others = text.encode("utf-8", "surrogatepass").translate(None, _ASCII).decode("utf-8", "surrogatepass")
+    return all(map(_separates, set(others)))
+
+
 def _body_tokens_and_names(body: str) -> tuple[list[str], list[str]]:
     """Folded body tokens in order, and the folded tokens that are names (as a multiset)."""
-    raw = body.encode("utf-8", "surrogatepass")
-    if len(raw) != len(body) and not all(map(_separates, set(raw.translate(None, _ASCII).decode(
-            "utf-8", "surrogatepass")))):
+    if not _ascii_words(body):
         spans = list(_spans(body))
         return [t for _, _, t, _ in spans], [t for _, _, t, name in spans if name]
     # Fast path, taken by most news text (curly quotes and dashes are separators): the tokens are
     # the ASCII letter-and-digit runs, lower-cased, and folding is lower-casing. A name is a
     # capitalised word after white space whose previous word does not end a sentence.
-    found = raw.translate(_ASCII_TOKEN_BYTES).decode("ascii").split()
+    found = body.encode("utf-8", "surrogatepass").translate(_ASCII_TOKEN_BYTES).decode("ascii").split()
     if any(len(t) > MAX_TOKEN_CHARS for t in found):
         found = [t for t in found if len(t) <= MAX_TOKEN_CHARS]
     names = []
@@ -443,33 +451,39 @@ def _heads_pattern(terms: Sequence[Term]) -> re.Pattern[str]:
 
 
 def _locator(query: Query) -> re.Pattern[str]:
-    """A cheap case-insensitive search for where a match may start (ASCII text only)."""
-    return _heads_pattern(query.positive_terms)
+    """A cheap case-insensitive search for where a match probably starts (text of ASCII words
+    only): a phrase's words in a row, a word's head. A phrase found by its first word alone would
+    send the search back to the whole text whenever that word comes first elsewhere."""
+    parts = {r"[\W_]+".join(map(re.escape, t.tokens)) if len(t.tokens) > 1 else re.escape(_head(t))
+             for t in query.positive_terms}
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(parts)) + ")", re.IGNORECASE)
 
 
 def prefilter(query: Query) -> Callable[[str], bool]:
-    """A fast necessary condition for `matches` on one text: on ASCII text, every required
-    clause must have one of its heads somewhere. Non-ASCII text always passes (accents fold)."""
+    """A fast necessary condition for `matches` on one text: when its words are ASCII, every
+    required clause must have one of its heads somewhere. Other text always passes (accents fold)."""
     patterns = [_heads_pattern(c.alternatives) for c in query.required]
 
     def possible(text: str) -> bool:
-        return not text.isascii() or all(p.search(text) for p in patterns)
+        return not _ascii_words(text) or all(p.search(text) for p in patterns)
 
     return possible
 
 
 def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int]]:
-    """Match spans near the first match; long ASCII texts are only analysed around it."""
-    if len(text) > 2 * width and text.isascii():
+    """Match spans near the first match; long texts of ASCII words are only analysed around it."""
+    if len(text) > 2 * width and _ascii_words(text):
         found = _locator(query).search(text)
         if found is None:
-            return []
-        lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
-        hi = text.find(" ", found.start() + 2 * width)
-        hi = len(text) if hi < 0 else hi
-        hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
-        if hits:
-            return hits
+            if not _heads_pattern(query.positive_terms).search(text):
+                return []  # no term's head anywhere: nothing can match
+        else:
+            lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
+            hi = text.find(" ", found.start() + 2 * width)
+            hi = len(text) if hi < 0 else hi
+            hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
+            if hits:
+                return hits
     return _hit_spans(query, text[:100_000])
 
 

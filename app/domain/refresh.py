@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, get_args
 
-FeedHealth = Literal["ok", "degraded", "failing", "gone"]
+# pending: registered, not polled yet (app.storage.feeds.create_feed).
+FeedHealth = Literal["pending", "ok", "degraded", "failing", "gone"]
+FEED_STATES: tuple[FeedHealth, ...] = get_args(FeedHealth)
 # A feed in these states has had feed.failing sent; its next good poll sends feed.recovered.
 ALARMED_STATES: tuple[FeedHealth, ...] = ("failing", "gone")
 

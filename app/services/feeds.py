@@ -10,6 +10,7 @@ from app.domain.errors import (
     BlockedAddressError,
     ConflictError,
     CpuStepError,
+    DuplicateFeedError,
     FeedParseError,
     FetchError,
     InvalidRequestError,
@@ -114,12 +115,21 @@ async def register_feed(runtime: Runtime, *, url: str, title: str | None, interv
     SQLite it holds the one write lock; anywhere it holds a connection idle in transaction)."""
     await check_outgoing_url(runtime, url)
     async with runtime.db.reading() as session:
-        if await store.find_feed_by_url(session, url) is not None:
-            raise ConflictError(f"feeds: {url} is already registered")
+        if (existing := await store.find_feed_by_url(session, url)) is not None:
+            raise DuplicateFeedError(existing.id, existing.url)
     feed_url = await discover(runtime, url)
-    async with runtime.db.transaction() as session:
-        return await store.create_feed(session, url=feed_url, title=title,
-                                       interval_override_s=interval_override_s, now=runtime.clock())
+    try:
+        async with runtime.db.transaction() as session:
+            return await store.create_feed(session, url=feed_url, title=title,
+                                           interval_override_s=interval_override_s, now=runtime.clock())
+    except DuplicateFeedError:
+        raise
+    except ConflictError:
+        # A concurrent registration won the race: name its feed, as for any duplicate.
+        async with runtime.db.reading() as session:
+            if (existing := await store.find_feed_by_url(session, feed_url)) is not None:
+                raise DuplicateFeedError(existing.id, existing.url) from None
+        raise
 
 
 async def _refusal(runtime: Runtime, url: str, checks: asyncio.Semaphore) -> str | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Row, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.errors import ConflictError, NotFoundError
+from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
 from app.domain.refresh import FeedHealth, FeedView
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, can_exist
@@ -19,11 +19,14 @@ from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
 async def create_feed(
     session: AsyncSession, *, url: str, title: str | None, interval_override_s: int | None, now: datetime
 ) -> Feed:
-    if (await session.execute(select(Feed.id).where(Feed.url == url))).first() is not None:
-        raise ConflictError(f"feeds: {url} is already registered")
+    existing = (await session.execute(select(Feed.id).where(Feed.url == url))).scalar_one_or_none()
+    if existing is not None:
+        raise DuplicateFeedError(existing, url)
+    # pending until the first poll says how the feed is (the poll sets ok or a failure state).
     feed = Feed(
         url=url, title=title, poll_interval_override_s=interval_override_s, interval_s=interval_override_s or 1800,
-        next_poll_at=now, created_at=now, updated_at=now, paused=False, state="ok", consecutive_failures=0, polls=0,
+        next_poll_at=now, created_at=now, updated_at=now, paused=False, state="pending", consecutive_failures=0,
+        polls=0,
     )
     session.add(feed)
     try:
@@ -56,8 +59,8 @@ async def registered_urls(session: AsyncSession, urls: list[str]) -> set[str]:
 
 async def list_feeds(
     session: AsyncSession, *, state: str | None, paused: bool | None, cursor: str | None, limit: int
-) -> tuple[list[Feed], str | None]:
-    stmt = select(Feed).order_by(Feed.id)
+) -> tuple[list[Row[Any]], str | None]:
+    stmt = select(*Feed.__table__.c).order_by(Feed.id)  # plain rows: the API only serialises them
     if state is not None:
         stmt = stmt.where(Feed.state == state)
     if paused is not None:
@@ -65,7 +68,7 @@ async def list_feeds(
     if cursor:
         (after_id,) = decode_cursor(cursor, row_id)
         stmt = stmt.where(Feed.id > after_id)
-    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    rows = list((await session.execute(page_of(stmt, limit))).all())
     return finish_page(rows, limit, lambda r: [r.id])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
@@ -31,8 +31,9 @@ async def list_quotes(
     session: AsyncSession, *, speaker: str | None, q: str | None, since: datetime | None,
     until: datetime | None, feed_id: int | None, speaker_id: int | None, cursor: str | None, limit: int,
     min_confidence: float | None = None,
-) -> tuple[list[Quote], str | None]:
-    stmt = select(Quote).order_by(Quote.published_at.desc(), Quote.id.desc())
+) -> tuple[list[Row[Any]], str | None]:
+    # Plain rows, not ORM objects: the API only serialises them.
+    stmt = select(*Quote.__table__.c).order_by(Quote.published_at.desc(), Quote.id.desc())
     if min_confidence is not None:
         stmt = stmt.where(Quote.confidence >= min_confidence)
     if speaker:
@@ -51,7 +52,7 @@ async def list_quotes(
         stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [after, quote_id], descending=True))
     if q:
         return await _search_quotes(session, stmt, parse_query(q), limit)
-    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    rows = list((await session.execute(page_of(stmt, limit))).all())
     return finish_page(rows, limit, lambda r: [r.published_at, r.id])
 
 
@@ -59,7 +60,7 @@ QUOTE_SCAN_ROWS = 1000
 
 
 async def _search_quotes(session: AsyncSession, stmt: Select[Any], query: Query,
-                         limit: int) -> tuple[list[Quote], str | None]:
+                         limit: int) -> tuple[list[Row[Any]], str | None]:
     """Quote search evaluates the query language in Python over a bounded, newest-first window.
 
     Quotes are short and a request usually narrows them (speaker, dates), so no second full-text
@@ -67,15 +68,15 @@ async def _search_quotes(session: AsyncSession, stmt: Select[Any], query: Query,
     before the page is full, the page is short and its cursor continues where the scan stopped.
     """
     possible = prefilter(query)
-    found: list[Quote] = []
+    found: list[Row[Any]] = []
     scanned = 0
-    last: Quote | None = None
+    last: Row[Any] | None = None
     while scanned < QUOTE_SCAN_ROWS:
         batch_stmt = stmt
         if last is not None:
             batch_stmt = stmt.where(keyset_after([Quote.published_at, Quote.id], [last.published_at, last.id],
                                                  descending=True))
-        batch = list((await session.execute(batch_stmt.limit(500))).scalars())
+        batch = list((await session.execute(batch_stmt.limit(500))).all())
         for row in batch:
             scanned += 1
             last = row
@@ -90,14 +91,14 @@ async def _search_quotes(session: AsyncSession, stmt: Select[Any], query: Query,
 
 
 async def list_speakers(session: AsyncSession, *, name: str | None, cursor: str | None,
-                        limit: int) -> tuple[list[Speaker], str | None]:
-    stmt = select(Speaker).order_by(Speaker.quote_count.desc(), Speaker.id.desc())
+                        limit: int) -> tuple[list[Row[Any]], str | None]:
+    stmt = select(*Speaker.__table__.c).order_by(Speaker.quote_count.desc(), Speaker.id.desc())
     if name:
         stmt = stmt.where(Speaker.normalized_name.contains(normalize_name(name), autoescape=True))
     if cursor:
         count, speaker_id = decode_cursor(cursor, row_id, row_id)  # a count fits where an id does
         stmt = stmt.where(keyset_after([Speaker.quote_count, Speaker.id], [count, speaker_id], descending=True))
-    rows = list((await session.execute(page_of(stmt, limit))).scalars())
+    rows = list((await session.execute(page_of(stmt, limit))).all())
     return finish_page(rows, limit, lambda r: [r.quote_count, r.id])
 
 

@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Row,
     bindparam,
     func,
     select,
@@ -142,7 +143,7 @@ def _position(mode: str, postgres: bool, a: Any, b: Any) -> tuple[Any, Any]:
         raise _bad_cursor() from exc
 
 
-def _hits(params: ArticleSearch, articles: Sequence[Article], scores: Sequence[float | None]) -> list[Hit]:
+def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None]) -> list[Hit]:
     q = params.query
     return [Hit(a, None if score is None else float(score),
                 snippet(q, a.title, a.text or a.summary) if q else None)
@@ -178,7 +179,7 @@ async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b
 
 
 async def _tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int, need: int,
-                loaded: dict[int, Article]) -> tuple[list[tuple[int, float]], int, Any]:
+                loaded: dict[int, Row[Any]]) -> tuple[list[tuple[int, float]], int, Any]:
     """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound.
     Articles read on the way go into `loaded`."""
     if s.postgres:
@@ -195,7 +196,7 @@ async def _tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any,
 
 
 async def _pg_tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int, need: int,
-                   loaded: dict[int, Article]) -> tuple[list[tuple[int, float]], int, Any]:
+                   loaded: dict[int, Row[Any]]) -> tuple[list[tuple[int, float]], int, Any]:
     """_tier on PostgreSQL: the newest TIER_SIZE matches under the bound, ranked, in one round trip
     whose plan does not rest on the planner's guess of how many articles match (for two ANDed
     words it multiplies their frequencies, and a wrong guess walked ix_articles_published through
@@ -284,18 +285,20 @@ def _walk_threshold(snapshot: int) -> int:
     return max(1, math.ceil(PG_PROBE_ROWS * math.sqrt(TIER_SIZE / (4 * max(snapshot, TIER_SIZE)))))
 
 
-async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Article]:
+async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
     """Articles by id, in the order given."""
     if not ids:
         return []
-    by_id = {a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()}
+    # Plain rows, not ORM objects: a hit is only serialised.
+    rows = await session.execute(select(*Article.__table__.c).where(Article.id.in_(ids)))
+    by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def _relevance(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int,
                      limit: int) -> tuple[list[Hit], str | None]:
     found: list[tuple[int, float]] = []
-    loaded: dict[int, Article] = {}
+    loaded: dict[int, Row[Any]] = {}
     nxt: str | None = None
     while True:
         need = limit + 1 - len(found)

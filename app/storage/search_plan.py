@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, bindparam, cast, exists, func, literal_column, not_, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -39,7 +51,7 @@ class ArticleSearch:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    article: Article
+    article: Row[Any]
     score: float | None
     snippet: str | None
 

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""API read throughput: `news-ingest api` (uvicorn, one or more processes) over a database of
+ARTICLES articles stored by the real pipeline, loaded by aiohttp clients in a process of their own.
+
+    python bench/api.py [--backend sqlite|postgres|both] [--articles 4000] [--concurrency 32]
+                        [--seconds 15] [--processes 1] [--before DIR] [--fresh]
+
+The mix (fixed seed 17), with a read key: GET /v1/articles?limit=20 plain 25%, with q= one word
+15%, with q= a two-word "phrase" 10%; /v1/articles/{id} 25%; /v1/quotes?limit=20 10%;
+/v1/speakers?limit=20 10%; /v1/feeds?limit=20 5%.
+
+The databases are built once by ingesting a synthetic site (bench/sitegen.py, 20 articles per
+feed) and kept under /tmp (SQLite) and as PostgreSQL database ni_bench_api; --fresh rebuilds.
+--before DIR runs a second server from another source tree (e.g. `git archive main | tar -x -C DIR`)
+on the same database, interleaved with this one (before, after, after, before), for a
+before/after figure from one run on one machine state.
+
+Last lines: `calibration cpu_loop_ms=...`, then one per backend:
+`reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...] backend=...`
+(server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it).
+
+Needs the bench extra (aiohttp): `pip install -e '.[bench]'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from calibrate import cpu_loop_ms  # noqa: E402
+from sitegen import article_text  # noqa: E402
+
+SEED = 17
+PG_NAME = "ni_bench_api"
+SQLITE_DIR = Path("/tmp/ni-bench-api")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database_url(backend: str) -> str:
+    if backend == "sqlite":
+        SQLITE_DIR.mkdir(exist_ok=True)
+        return f"sqlite+aiosqlite:///{SQLITE_DIR}/bench.db"
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_NAME}"
+
+
+# ---------------------------------------------------------------- the database
+async def count_articles(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from app.storage.database import Database
+    from app.storage.models import Article
+
+    db = Database(url)
+    try:
+        async with db.sessions() as session:
+            return int(await session.scalar(select(func.count(Article.id))) or 0)
+    except Exception:  # no database or no tables yet
+        return -1
+    finally:
+        await db.dispose()
+
+
+def reset(backend: str, url: str) -> None:
+    from app.storage.migrate import upgrade_to_head
+
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_DIR}/bench.db{suffix}").unlink(missing_ok=True)
+    else:
+        for sql in (f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True)
+    upgrade_to_head(url)
+
+
+async def build(backend: str, url: str, articles: int) -> None:
+    """Ingests ARTICLES / 20 feeds of synthetic articles with the real pipeline (quotes, speakers, index)."""
+    import ingest as bench_ingest  # bench/ingest.py: the synthetic site and the ingest loop
+
+    from app.runtime import Runtime
+
+    site, base = bench_ingest.start_site()
+    try:
+        runtime = Runtime.from_settings(bench_ingest.settings_for(url))
+        await bench_ingest.add_feeds(runtime, base, articles // 20)
+
+        async def done() -> bool:
+            return await count_articles(url) >= articles
+
+        elapsed = await bench_ingest.run_until(runtime, done)
+        await runtime.close()
+        print(f"[{backend}] built: {articles} articles in {elapsed:.0f} s", flush=True)
+    finally:
+        site.terminate()
+
+
+async def read_key(url: str) -> str:
+    from app.runtime import utcnow
+    from app.storage.database import Database
+    from app.storage.keys import create_key
+
+    db = Database(url)
+    async with db.transaction() as session:
+        _, plain = await create_key(session, scope="read", name="bench", now=utcnow())
+    await db.dispose()
+    return plain
+
+
+# ---------------------------------------------------------------- the mix
+def request_mix(articles: int, n: int = 4000, only: str | None = None) -> list[str]:
+    rnd = random.Random(SEED)
+    words = [w for w in " ".join(article_text(f, e)[1] for f in range(3) for e in range(3)).split()
+             if w.isalpha() and len(w) > 3]
+    paths = []
+    for _ in range(n):
+        pick = rnd.random()
+        if pick < 0.25:
+            paths.append("/v1/articles?limit=20")
+        elif pick < 0.40:
+            paths.append(f"/v1/articles?limit=20&q={rnd.choice(words)}")
+        elif pick < 0.50:
+            i = rnd.randrange(len(words) - 1)
+            paths.append(f"/v1/articles?limit=20&q=%22{words[i]}+{words[i + 1]}%22")
+        elif pick < 0.75:
+            paths.append(f"/v1/articles/{rnd.randint(1, articles)}")
+        elif pick < 0.85:
+            paths.append("/v1/quotes?limit=20")
+        elif pick < 0.95:
+            paths.append("/v1/speakers?limit=20")
+        else:
+            paths.append("/v1/feeds?limit=20")
+    return [p for p in paths if only is None or only in p]
+
+
+# ---------------------------------------------------------------- the loader (its own process)
+async def load(base: str, key: str, paths: list[str], concurrency: int, seconds: float, warmup: float) -> dict:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    counter = iter(range(10**9))
+    measuring = False
+    stop_at = time.perf_counter() + warmup + seconds
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        while (now := time.perf_counter()) < stop_at:
+            path = paths[next(counter) % len(paths)]
+            async with session.get(base + path) as response:
+                await response.read()
+                if response.status != 200:
+                    what = f"{response.status} {path.split('?')[0]}"
+                    errors[what] = errors.get(what, 0) + 1
+            if measuring:
+                latencies.append(time.perf_counter() - now)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        tasks = [asyncio.create_task(client(session)) for _ in range(concurrency)]
+        await asyncio.sleep(warmup)
+        measuring = True
+        started = time.perf_counter()
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"reads": len(latencies), "seconds": elapsed, "errors": errors,
+            "p50_ms": 1000 * latencies[len(latencies) // 2],
+            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of all PostgreSQL server processes so far (the backend's share of a read)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            total += (int(fields.split()[11]) + int(fields.split()[12])) / tick
+    return total
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its children (uvicorn's worker processes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "NEWS_INGEST_DATABASE_URL": url, "NEWS_INGEST_LOG_LEVEL": "INFO",
+           "PYTHONPATH": str(source)}
+    args = ["api", "--port", str(port)] + (["--processes", str(processes)] if processes > 1 else [])
+    proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", *args], cwd=source, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, base
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server from {source} exited with {proc.returncode}") from None
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def measure(url: str, source: Path, key: str, articles: int, args: argparse.Namespace) -> dict:
+    server, base = start_server(url, source, args.processes)
+    try:
+        cpu0, db0 = tree_cpu_s(server.pid), postgres_cpu_s()
+        out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
+                              "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
+                              "--warmup", str(args.warmup)] + (["--only", args.only] if args.only else []),
+                             check=True, capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
+        # estimate, so this is the CPU per read over the whole load.
+        cpu, db_cpu = tree_cpu_s(server.pid) - cpu0, postgres_cpu_s() - db0
+        total_s = result["seconds"] + args.warmup
+        reads = result["reads"] * total_s / result["seconds"]
+        result["server_cpu_ms_per_read"] = 1000 * cpu / reads
+        result["db_cpu_ms_per_read"] = 1000 * db_cpu / reads if "postgresql" in url else None
+        result["reads_per_s"] = result["reads"] / result["seconds"]
+        if result["errors"]:
+            raise RuntimeError(f"non-200 answers: {result['errors']}")
+        return result
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def line(r: dict) -> str:
+    return (f"reads_per_s={r['reads_per_s']:.0f} p50_ms={r['p50_ms']:.1f} p99_ms={r['p99_ms']:.1f} "
+            f"server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}"
+            + (f" postgres_cpu_ms_per_read={r['db_cpu_ms_per_read']:.2f}" if r["db_cpu_ms_per_read"] is not None else ""))
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
+    url = database_url(backend)
+    if args.fresh or asyncio.run(count_articles(url)) < args.articles:
+        reset(backend, url)
+        asyncio.run(build(backend, url, args.articles))
+    key = asyncio.run(read_key(url))
+    sources = {"after": ROOT}
+    if args.before:
+        sources = {"before": Path(args.before).resolve(), "after": ROOT}
+    order = ["before", "after", "after", "before"] if args.before else ["after"]
+    results: dict[str, list[dict]] = {name: [] for name in sources}
+    for name in order:
+        r = measure(url, sources[name], key, args.articles, args)
+        results[name].append(r)
+        print(f"[{backend}] {name}: {line(r)} (concurrency {args.concurrency}, {args.processes} process(es))",
+              flush=True)
+    lines = []
+    for name, runs in results.items():
+        best = max(runs, key=lambda r: r["reads_per_s"])
+        lines.append(f"{line(best)} backend={backend}" + (f" code={name}" if args.before else ""))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--articles", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--processes", type=int, default=1, help="news-ingest api --processes")
+    parser.add_argument("--before", help="source tree of the code to compare with (same database)")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
+    parser.add_argument("--only", help="only the requests whose path holds this text (for profiling)")
+    parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the loader process
+    parser.add_argument("--key", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        result = asyncio.run(load(args.load, args.key, request_mix(args.articles, only=args.only), args.concurrency,
+                                  args.seconds, args.warmup))
+        print(json.dumps(result))
+        return
+    calibration = [cpu_loop_ms()]
+    lines = []
+    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        lines += run_backend("postgresql" if backend == "postgres" else backend, args)
+    calibration.append(cpu_loop_ms())
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"calibration cpu_loop_ms={statistics.mean(calibration):.0f} (fixed pure-Python loop, before and after)")
+    for text in lines:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
