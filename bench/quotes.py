@@ -7,11 +7,17 @@ of quotes, no sentence ends, long runs of capitalised words, one surname for tho
 people), at 50 KB and 200 KB: CPU seconds each, and the ratio, which stays near 4 when the work
 is linear in the text.
 
-Last line: median_ms_per_5k_chars=<x> p95_ms_per_5k_chars=<y> worst_hostile_s_per_200kb=<z>
+Beside the figures it prints a machine calibration: the CPU milliseconds of a fixed pure-Python
+workload (regexes and string work of the kind the extractor does), measured before and after the
+texts, so runs on a loaded or slower machine can be compared (the ratio of two runs' medians
+means little unless their calibrations agree).
+
+Last line: median_ms_per_5k_chars=<x> p95_ms_per_5k_chars=<y> worst_hostile_s_per_200kb=<z> calibration_ms=<c>
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 import time
@@ -80,7 +86,25 @@ def hostile_seconds() -> list[tuple[str, float, float]]:
     return rows
 
 
+_CAL_TEXT = _OWN * 40
+_CAL_RE = re.compile(r"[A-Z][a-z]+(?:[ ][A-Z][a-z]+)*|[“”]")
+
+
+def calibration_ms() -> float:
+    """Median CPU ms of a fixed workload over five runs."""
+    runs = []
+    for _ in range(5):
+        t0 = time.process_time()
+        for _ in range(20):
+            words = _CAL_RE.findall(_CAL_TEXT)
+            "".join(sorted(w.lower() for w in words))
+            _CAL_TEXT.split()
+        runs.append((time.process_time() - t0) * 1000)
+    return statistics.median(runs)
+
+
 def main() -> None:
+    cal_before = calibration_ms()
     texts = samples()
     for t in texts[:20]:  # warm up regex caches
         find_quotes(t)
@@ -99,7 +123,10 @@ def main() -> None:
     for name, s50, s200 in hostile_seconds():
         worst = max(worst, s200)
         print(f"hostile {name:34s} 50 KB {s50:6.2f} s  200 KB {s200:6.2f} s  ratio {s200 / max(s50, 1e-6):4.1f}")
-    print(f"median_ms_per_5k_chars={med:.2f} p95_ms_per_5k_chars={p95:.2f} worst_hostile_s_per_200kb={worst:.2f}")
+    cal = (cal_before + calibration_ms()) / 2
+    print(f"calibration: fixed workload {cal:.1f} ms CPU (before {cal_before:.1f})")
+    print(f"median_ms_per_5k_chars={med:.2f} p95_ms_per_5k_chars={p95:.2f} worst_hostile_s_per_200kb={worst:.2f}"
+          f" calibration_ms={cal:.1f}")
 
 
 if __name__ == "__main__":

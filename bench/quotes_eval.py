@@ -8,8 +8,8 @@ The split was fixed on 2026-11-29, before anyone read the new full-name gold:
 - tune: everything else.
 
 Only `--split tune` may be read in detail (`--details`); the held-out part is for one figure.
-`--calibration` prints, per confidence bucket, how often the speaker is right (aggregate figures
-only, so it may be run on the held-out part).
+`--calibration` prints, per confidence bucket, how often the speaker is right, then the score
+line (aggregate figures only, so one run on the held-out part gives both of its figures).
 
     python bench/quotes_eval.py [--split tune|heldout|all] [--details | --calibration]
 
@@ -62,16 +62,24 @@ def _scorer() -> Any:
 def judged_attributions(split: str) -> Iterator[tuple[float, dict[str, float], bool]]:
     """(confidence, features, speaker right?) for every predicted quote with a speaker that matches
     a gold quote whose speaker the gold names, matched as the scorer matches them."""
+    for rows in judged_by_doc(split).values():
+        yield from rows
+
+
+def judged_by_doc(split: str) -> dict[str, list[tuple[float, dict[str, float], bool]]]:
+    """`judged_attributions` grouped by article (for cross-validation by article)."""
     from app.pipeline.quotes import annotated_quotes
 
     sc = _scorer()
     wanted = None if split == "all" else split_docs()[split]
+    out: dict[str, list[tuple[float, dict[str, float], bool]]] = {}
     for line in GOLD.read_text().splitlines():
         if not line.strip():
             continue
         doc = json.loads(line)
         if wanted is not None and doc["doc"] not in wanted:
             continue
+        rows = out.setdefault(doc["doc"], [])
         text = (SHARED / doc["doc"]).read_text(encoding="utf-8")
         preds = [qf for qf in annotated_quotes(text) if qf[0].kind != "post"]
         used: set[int] = set()
@@ -90,7 +98,8 @@ def judged_attributions(split: str) -> Iterator[tuple[float, dict[str, float], b
             q, feats = preds[best]
             if feats is None or not g.get("speaker"):
                 continue
-            yield q.confidence, feats, sc.norm_name(q.speaker) == sc.norm_name(g["speaker"])
+            rows.append((q.confidence, feats, sc.norm_name(q.speaker) == sc.norm_name(g["speaker"])))
+    return out
 
 
 def calibration(split: str) -> str:
@@ -143,7 +152,9 @@ def main() -> None:
     if not GOLD.is_file():
         sys.exit(f"{GOLD} not found")
     if args.calibration:
+        # the score line too, so one held-out run gives both figures
         print(calibration(args.split))
+        print(f"{score(args.split).strip().splitlines()[-1]} split={args.split}")
         return
     out = score(args.split, args.details)
     if args.details:

@@ -6,6 +6,12 @@ Newton's method with a small L2 penalty, in pure Python and deterministic, so th
 file can be checked against a fresh run (tests/test_quotes_gold.py does). Only the `tune`
 split is read; the held-out part is for `bench/quotes_eval.py --calibration --split heldout`.
 
+News the model was not fitted on is harder than the articles it was fitted on, so the shipped
+model is shifted down by a margin (`offset`, subtracted from the bias): fitted on half of the
+tuning articles and scored on the other half (and the other way round), quotes with confidence
+>= 0.9 must have the right speaker at least `CV_TARGET` of the time. The promise the API makes
+is "confidence >= 0.9: right >= 95%"; the margin above 0.95 is for news further away still.
+
     python bench/train_confidence.py [--check]
 """
 
@@ -23,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "app" / "pipeline" / "quotes" / "confidence.json"
 L2 = 1.0
 ITERATIONS = 25
+HIGH = 0.9
+CV_TARGET = 0.965
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
@@ -65,13 +73,38 @@ def fit(rows: list[tuple[dict[str, float], bool]]) -> dict[str, float]:
     return {k: round(w[i], 6) for k, i in idx.items()}
 
 
-def train() -> dict[str, object]:
-    from bench.quotes_eval import judged_attributions
+def _z(feats: dict[str, float], w: dict[str, float]) -> float:
+    return sum(w.get(k, 0.0) * v for k, v in feats.items())
 
-    rows = [(feats, right) for _, feats, right in judged_attributions("tune")]
+
+def margin(by_doc: dict[str, list[tuple[dict[str, float], bool]]]) -> float:
+    """The smallest bias shift (in steps of 0.05) at which two-fold cross-validation by article
+    gives quotes with confidence >= HIGH the right speaker CV_TARGET of the time."""
+    docs = sorted(by_doc)
+    scored: list[tuple[float, bool]] = []
+    for k in range(2):
+        held = set(docs[k::2])
+        w = fit([row for d in docs if d not in held for row in by_doc[d]])
+        scored += [(_z(f, w), r) for d in sorted(held) for f, r in by_doc[d]]
+    cut = math.log(HIGH / (1 - HIGH))
+    for step in range(0, 61):
+        shift = step * 0.05
+        high = [r for z, r in scored if z - shift >= cut]
+        if not high or sum(high) / len(high) >= CV_TARGET:
+            return round(shift, 2)
+    return 3.0
+
+
+def train() -> dict[str, object]:
+    from bench.quotes_eval import judged_by_doc
+
+    by_doc = {d: [(feats, right) for _, feats, right in rows] for d, rows in judged_by_doc("tune").items()}
+    rows = [row for d in sorted(by_doc) for row in by_doc[d]]
     weights = fit(rows)
+    offset = margin(by_doc)
+    weights["bias"] = round(weights["bias"] - offset, 6)
     return {"trained_on": "polnear-train-gold tune split", "examples": len(rows),
-            "right": sum(1 for _, r in rows if r), "weights": weights}
+            "right": sum(1 for _, r in rows if r), "offset": offset, "weights": weights}
 
 
 def main() -> None:

@@ -118,7 +118,8 @@ def annotated_quotes(text: str, title: str | None = None) -> list[tuple[Quote, d
         if not a.found and english:
             # keep a short unattributed quote only when its sentence has a subject who may
             # have said it; otherwise it is a scare quote or a label
-            if sp.single or (a.speaker is None and len(text[sp.start:sp.end].split()) < _MIN_UNATTRIBUTED_WORDS):
+            if sp.single or (a.speaker is None and a.rule != "subject"
+                              and len(text[sp.start:sp.end].split()) < _MIN_UNATTRIBUTED_WORDS):
                 continue
         if not english and (sp.single or sp.end - sp.start < _MIN_FOREIGN_CHARS):
             continue  # in other languages: every quotation of some length, nobody named

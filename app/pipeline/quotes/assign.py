@@ -112,7 +112,13 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
         subj = sentence_subject(cx, sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
         if subj is not None:
             name, title, kind, conf = subj
-            results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
+            ent = cx.names.entity(name) if kind == "person" else None
+            # the quote is kept, but a subject the article does not name as a person (twice, or
+            # with a title) is no speaker: a programme, an event, a product
+            if ent is None or (len(ent.positions) < 2 and title is None):
+                results[i] = Attribution(None, None, None, None, None, round(conf * 0.5, 2), "subject", False)
+            else:
+                results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
 
 
 def attribute(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attribution]:

@@ -26,7 +26,7 @@ from .lexicon import (
     SUBORDINATORS,
     TITLE_ALIASES,
 )
-from .mentions import Mention
+from .mentions import Mention, is_title_word
 from .verbs import VERB_FORMS
 
 # How far back a bare surname looks for the full name of the person it stands for.
@@ -158,10 +158,12 @@ def noun_phrase(words_text: str) -> bool:
     if len(ws) >= 2 and ws[0].lower() in ("who", "which") and ws[1].islower() and ws[1] not in INDEFINITE \
             and (ws[1] in VERB_FORMS or ws[1] in AUX_VERBS or ws[1] in AUX or ws[1].endswith(("s", "ed"))):
         return True
-    for w in ws:
+    for i, w in enumerate(ws):
         lw = w.lower().strip(",;:()")
         if lw in VERB_FORMS or lw in SUBJECT_PRONOUNS or lw in AUX_VERBS or lw in SUBORDINATORS:
             return False
+        if lw == "and" and 0 < i < len(ws) - 1 and _role_like(ws[i - 1]) and _role_like(ws[i + 1]):
+            continue  # "president and chief executive of …": one role
         if lw in ("after", "when", "while", "before", "because", "as", "although", "though", "and", "but",
                   "which", "who", "whom", "where"):
             return False
@@ -169,6 +171,10 @@ def noun_phrase(words_text: str) -> bool:
             return False
     return True
 
+
+
+def _role_like(w: str) -> bool:
+    return is_title_word(w) or (w.islower() and role_word(w))
 
 
 def role_word(w: str) -> bool:

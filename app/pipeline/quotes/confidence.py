@@ -38,6 +38,7 @@ def features(cx: Context, sp: Span, a: Attribution) -> dict[str, float]:
     f["one_word"] = float(len(words) == 1)
     f["has_title"] = float(a.title is not None)
     f["verb"] = float(a.verb is not None)
+    f["verb_said"] = float(a.verb is not None and a.verb.split()[-1].lower() in ("said", "says", "say"))
     lo, hi = max(0, sp.open_at - _NEAR), min(len(cx.text), sp.close_at + _NEAR)
     window = cx.masked[lo:sp.open_at] + " " + cx.masked[sp.close_at:hi]
     f["named_near"] = float(words[-1] in window)
@@ -50,6 +51,34 @@ def features(cx: Context, sp: Span, a: Attribution) -> dict[str, float]:
     f["first_name_known"] = float(len(words) > 1 and is_first_name(words[0]))
     ent = cx.names.entity(a.speaker)
     f["mentioned_often"] = float(ent is not None and len(ent.positions) >= 3)
+    f.update(_geometry(cx, sp, a, words[-1], band))
+    return f
+
+
+def _geometry(cx: Context, sp: Span, a: Attribution, surname: str, band: str) -> dict[str, float]:
+    """Where the speaker stands relative to the quote: named in its own sentence, or last named
+    far back with other people named in between (where carried speakers go wrong)."""
+    f: dict[str, float] = {f"rule={a.rule}&conf={band}": 1.0}
+    s = cx.sentence_start(sp.open_at, sp.para_start)
+    e = cx.sentence_end(sp.close_at, sp.para_end)
+    f["named_in_sentence"] = float(surname in cx.masked[s:sp.open_at] or surname in cx.masked[sp.close_at:e])
+    if not f["named_in_sentence"]:
+        f[f"rule={a.rule}&unnamed_in_sentence"] = 1.0  # a pronoun or a description
+    before = {m.name.split()[-1] for m in cx.names.mentions_in(s, sp.open_at)
+              if not m.org and not cx.in_quote(m.start)}
+    f["people_in_sentence"] = float(len(before | {surname}) >= 2)
+    # "…,” Roe said, according to the Courier: the gold may credit the reporting source
+    f["according_to"] = float("according to" in cx.masked[s:e])
+    f["opens_paragraph"] = float(not cx.masked[sp.para_start:sp.open_at].strip())
+    last = cx.masked.rfind(surname, max(0, sp.open_at - 3000), sp.open_at)
+    f["last_named_far"] = float(last < 0 or sp.open_at - last > 600)
+    if last >= 0:
+        between = {m.name.split()[-1] for m in cx.names.mentions_in(last + len(surname), sp.open_at)
+                   if not m.org and m.name.split()[-1] != surname and not cx.in_quote(m.start)}
+        f["other_between"] = float(bool(between))
+    top = cx.top_person()
+    if top is not None:
+        f["top_person"] = float(top == a.speaker)
     return f
 
 

@@ -133,6 +133,7 @@ class Context:
         self.has_poll = " poll" in text or " survey" in text
         self._lower: frozenset[str] | None = None
         self.role_words: dict[str, set[str]] | None = None  # entity key -> role words (built on demand)
+        self._top_person: tuple[str | None] | None = None
 
     # ---- geometry ------------------------------------------------------------------------
     def sentence_start(self, pos: int, floor: int) -> int:
@@ -184,8 +185,19 @@ class Context:
             if low in ORG_WORDS or low in TITLE_WORDS or low.rstrip("s") in TITLE_WORDS or low.rstrip("s") in ORG_WORDS:
                 return False  # "Committee", "Senators": a description, resolved as one
             if self.sentence_start(m.start, 0) >= m.start - 2:
+                if low.endswith("s") and not low.endswith("ss") and not m.org and not m.possessive \
+                        and not self.names.is_person_name(self.names.full_name(m.name, m.start)):
+                    return False  # "Boatbuilders rejected it": a plural opening the sentence, no one named
                 return low not in self.lower_words and low not in VERB_FORMS  # "Reports said"
         return True
+
+    def top_person(self) -> str | None:
+        """The person the article names most often (None with fewer than two people)."""
+        if self._top_person is None:
+            people = [e for e in self.names.entities.values() if not e.org]
+            top = max(people, key=lambda e: len(e.positions)).name if len(people) >= 2 else None
+            self._top_person = (top,)
+        return self._top_person[0]
 
     def person_like(self, m: Mention) -> bool:
         if not self.speakable(m):

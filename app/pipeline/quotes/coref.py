@@ -86,7 +86,9 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | Non
             continue
         full = cx.names.full_name(m.name, m.start)
         if not compatible(cx, full, gender):
-            continue
+            full = _other_form(cx, m.name, gender) or ""
+            if not full:
+                continue
         seen += 1
         f = _distance_features(cx, pos, m.start)
         f.update(_entity_features(cx, full, gender))
@@ -107,7 +109,11 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | Non
             f["subordinate"] = 1.0  # the subject of a reported clause ("… claimed that Roe is …")
         elif prev and prev[-1].lower().strip(",") in PREPOSITIONS:
             f["preposition"] = 1.0  # "Roe went after Doe": Doe is no subject
-        cands.append((f, resolved(cx, m, 0.7)))
+        res = resolved(cx, m, 0.7)
+        if res[0] != full and " " not in m.name and not compatible(cx, res[0], gender):
+            ent = cx.names.entity(full)
+            res = (full, ent.title if ent else None, "person", 0.7)  # "Roe … she said": the Roe who is a she
+        cands.append((f, res))
     if pronouns.RECORD is not None:
         pronouns.RECORD.append((pos, [(r[0], f) for f, r in cands]))
     if not cands:
@@ -132,6 +138,15 @@ def _entity_features(cx: Context, name: str, gender: str | None) -> dict[str, fl
         f["full_form"] = float(ent.full)
         f["titled"] = float(ent.title is not None)
     return f
+
+
+def _other_form(cx: Context, surname: str, gender: str | None) -> str | None:
+    """Two people share a bare surname and the nearest is of the other gender: the one full form
+    of the pronoun's gender, if the article gives exactly one."""
+    if " " in surname or gender is None or cx.names.forms_of(surname) < 2:
+        return None
+    fits = [f for f in cx.names.distinct_forms(surname) if cx.gender(f) == gender]
+    return fits[0] if len(fits) == 1 else None
 
 
 def compatible(cx: Context, name: str, gender: str | None) -> bool:

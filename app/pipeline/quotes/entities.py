@@ -43,8 +43,28 @@ def _fold(name: str) -> str:
     return name.lower().replace("’", "'")
 
 
+# A full name this close before a bare surname is the one it means.
+_NEAR_FORM = 300
 # A surname with this many distinct full forms is not widened further (bounds the work per lookup).
 _MAX_FORMS = 40
+
+
+_LINE_RE = re.compile(r"[^\n]+")
+_HEADLINE_WORDS = re.compile(r"[A-Za-z][\w’'-]*")
+
+
+def _title_case_lines(text: str) -> list[tuple[int, int]]:
+    """Headlines: the first line when it has no full stop, and lines written in title case
+    ("Can Roe Win The Harbour Vote?"), where a capitalised word before a name says nothing
+    ("Can Roe" is no full name)."""
+    out = []
+    for n, line in enumerate(_LINE_RE.finditer(text)):
+        words = _HEADLINE_WORDS.findall(line.group())
+        if n == 0 and len(words) <= 25 and not line.group().rstrip().endswith("."):
+            out.append((line.start(), line.end()))  # the first line, with no full stop: a headline
+        elif 4 <= len(words) <= 25 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
+            out.append((line.start(), line.end()))
+    return out
 
 
 class NameIndex:
@@ -76,6 +96,7 @@ class NameIndex:
             for m in find_mentions(extra):
                 if not m.org and len(m.name.split()) >= 2:
                     self._add_form(-1, m.name)
+        self._headlines = _title_case_lines(text)
         for m in self.mentions:
             self._register(m)
 
@@ -122,7 +143,8 @@ class NameIndex:
 
     def _add_form(self, pos: int, name: str) -> None:
         k = self.key(name)
-        if pos >= 0 and self._quoted and self._in_quote(pos):
+        if pos >= 0 and ((self._quoted and self._in_quote(pos)) or any(a <= pos < b for a, b in self._headlines)):
+            # a form inside quoted words or a title-case line counts only when the body gives none
             qposs, qnames = self._by_surname_quoted.setdefault(k, ([], []))
             qposs.append(pos)
             qnames.append(name)
@@ -157,7 +179,16 @@ class NameIndex:
             return longer[-1] if longer else name
         i = bisect.bisect_right(poss, pos) - 1
         nearest = names[i] if i >= 0 else names[0]
+        if i >= 0 and pos - poss[i] > _NEAR_FORM and nearest != names[0]:
+            # two people share the surname and the other was not just named: a bare surname
+            # is the one the article introduced first (relatives and namesakes named in
+            # passing are named in full again)
+            nearest = names[0]
         return self.full_name(nearest, pos) if " " in nearest else nearest  # "Roe" -> "Jane Roe" -> "Jane Roe III"
+
+    def distinct_forms(self, surname: str) -> list[str]:
+        """The distinct full names the article gives with this surname, in order of appearance."""
+        return list(self._distinct.get(self.key(surname), ()))
 
     def forms_of(self, surname: str) -> int:
         """How many distinct full names the article gives with this surname."""

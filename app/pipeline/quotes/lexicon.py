@@ -105,7 +105,9 @@ my your him them us me one some many most more several both each every all no no
 other such mr mrs ms dr today tomorrow yesterday tonight now thus indeed even only just perhaps
 maybe according speaking writing read continued added said says sources source officials
 well yes oh ok okay please thanks sorry hey hello dear like unlike among amid besides following including
-regarding plus again finally
+regarding plus again finally neither either nor few top
+two three four five six seven eight nine ten eleven twelve dozens hundreds thousands millions
+shall cannot won't can't don't doesn't didn't isn't wasn't aren't
 had has have was were is are did does would could should might must
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december feb mar apr jun jul aug sep sept oct nov dec

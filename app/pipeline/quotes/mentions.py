@@ -312,18 +312,23 @@ def _possessive_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _opening_word_end(text: str, start: int, end: int, common: Callable[[], frozenset[str]]) -> int:
     """Where a phrase's name may start: after a first word that is capitalised only because it
     opens the sentence ("Interestingly Roe", "Praising Roe") — a word the article also writes in
-    lower case, or an adverb in -ly or a participle in -ing that is no first name."""
+    lower case, or an adverb in -ly or a participle in -ing or -ed that is no first name."""
     sp = text.find(" ", start, end)
     if sp < 0:
         return start
     word = text[start:sp]
     before = text[max(0, start - 3):start].rstrip(" \t\xa0")
-    if before and before[-1] not in ".!?\n“\"‘'—:":
-        return start
     low = word.lower()
     if _is_title_token(word) or is_first_name(word):
         return start
-    if (low.endswith(("ly", "ing")) and len(low) > 4) or low in common():
+    if before and before[-1] not in ".!?\n“\"‘'—:":
+        # inside a sentence or a title-case headline ("Can Roe Win", "Top Roe aide"): a common
+        # word before a person's name is no part of it; a body's name keeps its words
+        rest = text[sp + 1:end].split()
+        if low in common() and rest and not any(_is_org_token(w) for w in rest) and word.isalpha():
+            return sp + 1
+        return start
+    if (low.endswith(("ly", "ing", "ed")) and len(low) > 4) or low in common():
         return sp + 1
     return start
 
@@ -350,6 +355,8 @@ def find_mentions(text: str, common: Callable[[], frozenset[str]] | None = None)
                 parsed = _parse_cached(phrase, " " + after if after else "")
                 if parsed is not None:
                     rs, re_, name, title, org, possessive, honorific = parsed
+                    if not possessive and ps + re_ == pe and phrase.endswith("s") and text[pe:pe + 2] in ("’ ", "' "):
+                        possessive = True  # "Moss’ adviser": the mark after the phrase makes it possessive
                     out.append(Mention(ps + rs, ps + re_, name, title, org, possessive, honorific))
     return out
 

@@ -28,6 +28,8 @@ _TRAIL_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|wh
 _LEAD_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s")
 # A signature line under a quotation: "— Jane Roe." or "- Jane Roe, Harbour Board chair"
 _SIGNATURE_RE = re.compile(r"[ \t\xa0]*\n\s*[-—–―][ \t\xa0]*(?=[A-Z])([^\n]{2,120})")
+# A short parenthesis right before the verb: a party and state, an age, a constituency.
+_TAIL_PAREN_RE = re.compile(r"[ \t\xa0]*\([^()\n]{1,30}\)[ \t\xa0]*$")
 _PARTICIPLE_OPENERS = frozenset("by while after before in when upon on without for of from about".split())
 
 
@@ -78,7 +80,11 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     if m is None:
         return None
     verb = VERB_FORMS[m.group()]
-    np_text = after[lead:m.start()]
+    np_end = m.start()
+    paren = _TAIL_PAREN_RE.search(after, lead, np_end)
+    if paren is not None:
+        np_end = paren.start()  # "Sen. Jane Roe (D-Harbour) said": the affiliation is no part of the subject
+    np_text = after[lead:np_end]
     if verb.object_only and not (m.group().endswith(" of") and np_text.strip()):
         return None  # "…,” Jane Roe said of the campaign: the subject still speaks
     if _has_break(np_text) or len(np_text.split()) > 12:
@@ -92,7 +98,7 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
             if comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip():
                 return None
             lead += comma + 1
-        res, found = resolve_np(cx, base + lead, base + m.start(), subject=True)
+        res, found = resolve_np(cx, base + lead, base + np_end, subject=True)
     else:
         # verb first: the speaker follows up to the next punctuation
         stop = object_stop(_TRAIL_STOP_RE, after, m.end())
@@ -115,14 +121,31 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     return Attribution(name, title, kind, vtext, channel, conf, "trailing", True)
 
 
+# "Continue" reports speech alone ("she continued, “…”"), not before an infinitive.
+_TO_VERBS = frozenset({"continue"})
+
+
+# Verbs whose object is the one addressed or attacked, never the speaker ("thanked Roe for “…”").
+_TARGET_OBJECT = frozenset("""tell ask urge thank mock deride decry denounce condemn hail caution threaten warn
+praise criticize criticise slam blast attack accuse blame assure reassure inform advise beg plead challenge
+chide scold rebuke taunt tease goad applaud lecture quote cite question remind""".split())
+
+
 def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
     """The nearest speech verb before the quote in its sentence, with its subject."""
     pre = cx.masked[sent_start:sp.open_at]
+    if pre.startswith("According to "):
+        pre = "a" + pre[1:]  # the table's cue, capitalised at the sentence's start
     verbs = list(VERB_RE.finditer(pre))
     unnamed: Attribution | None = None
     for m in reversed(verbs):
         if VERB_FORMS[m.group()].trailing_only and not verb_before_quote(pre, m):
             continue
+        if before_words := pre[max(0, m.start() - 5):m.start()].split():
+            if before_words[-1].lower() in ("a", "an", "the"):
+                continue  # "a written reply", "the reported remarks": an adjective, no verb
+        if VERB_FORMS[m.group()].lemma in _TO_VERBS and pre[m.end():m.end() + 4] == " to ":
+            continue  # "will continue to be “…”": no speech
         vstart = sent_start + m.start()
         vend = sent_start + m.end()
         before = pre[:m.start()].rstrip()
@@ -153,6 +176,8 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
             if not found and before.split()[-1:] and before.split()[-1].lower() in ("and", "but", "or", "then"):
                 res = sentence_subject(cx, sent_start, vstart)
                 found = res is not None
+        if not found and (VERB_FORMS[m.group()].object_only or VERB_FORMS[m.group()].lemma in _TARGET_OBJECT):
+            continue  # "… thanked Roe for “…”": the object is whom the words were aimed at
         if not found:
             stop = object_stop(_LEAD_STOP_RE, cx.masked[vend:sp.open_at], 0)
             obj_end = vend + (stop if stop is not None else sp.open_at - vend)

@@ -78,7 +78,7 @@ def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolv
             if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
                           or "’s " in appos or "'s " in appos or is_title_word(appos.split()[0])) \
                     and noun_phrase(appos) \
-                    and not names_person(cx, start + comma + 1, end):
+                    and not names_person(cx, start + comma + 1, end, subjects_only=True):
                 head_end = start + comma
                 res, found = np_at(cx, start, head_end, True)
                 if found and res is not None:
@@ -111,11 +111,22 @@ def next_sentence_subject(cx: Context, pos: int) -> Resolved | None:
     return None
 
 
-def names_person(cx: Context, start: int, end: int) -> bool:
+def names_person(cx: Context, start: int, end: int, subjects_only: bool = False) -> bool:
     """A person named in full (not a possessive) in [start, end): "…, former mayor Jane Roe"
-    is the subject after an opening phrase, not an appositive."""
-    return any(not m.org and not m.possessive and len(m.name.split()) >= 2 and cx.masked[m.start] != "x"
-               for m in cx.names.mentions_in(start, end))
+    is the subject after an opening phrase, not an appositive. With `subjects_only`, a person
+    after a preposition does not count (", a spokesman for Mayor Jane Roe," is an appositive)."""
+    for m in cx.names.mentions_in(start, end):
+        if m.org or m.possessive or len(m.name.split()) < 2 or cx.masked[m.start] == "x":
+            continue
+        if subjects_only:
+            lead = cx.text[start:m.start]
+            if m.title and lead.rstrip().endswith(m.title):
+                lead = lead.rstrip()[:-len(m.title)]
+            before = [w for w in lead.split() if w.lower() not in ("the", "a", "an")]
+            if before and before[-1].lower().strip(",") in PREPOSITIONS:
+                continue
+        return True
+    return False
 
 
 def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | None, bool]:

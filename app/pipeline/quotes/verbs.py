@@ -47,6 +47,7 @@ predict
 ~pledge
 ~vow
 recall
+remember
 remark
 ~comment
 acknowledge
