@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
@@ -40,6 +40,10 @@ async def list_articles(
         stmt = stmt.where(keyset_after([Article.published_at, Article.id], [after, article_id], descending=True))
     rows = list((await session.execute(page_of(stmt, limit))).all())
     return finish_page(rows, limit, lambda r: [r.published_at, r.id])
+
+
+async def count_articles(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Article.id))) or 0)
 
 
 async def get_article(session: AsyncSession, article_id: int) -> Row[Any]:

@@ -10,6 +10,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# The session type as the layers above storage name it: they hold a session that storage's
+# functions take, and do not import SQLAlchemy themselves (import-linter, pyproject.toml).
+Session = AsyncSession
+
 
 def _sqlite_immediate(engine: AsyncEngine) -> None:
     # A deferred SQLite transaction that reads, then writes, fails at once with "database is

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, and_, delete, or_, select
+from sqlalchemy import Row, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
+from app.domain.refresh import FeedHealth, FeedView
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, can_exist
 from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
-
-FEED_STATES = ("pending", "ok", "degraded", "failing", "gone")
 
 
 async def create_feed(
@@ -71,6 +70,20 @@ async def list_feeds(
         stmt = stmt.where(Feed.id > after_id)
     rows = list((await session.execute(page_of(stmt, limit))).all())
     return finish_page(rows, limit, lambda r: [r.id])
+
+
+def feed_view(feed: Feed) -> FeedView:
+    """What a refresh reads of a stored feed."""
+    return FeedView(id=feed.id, url=feed.url, title=feed.title, site_url=feed.site_url,
+                    state=cast(FeedHealth, feed.state), etag=feed.etag, last_modified=feed.last_modified,
+                    body_hash=feed.body_hash, interval_s=feed.interval_s,
+                    poll_interval_override_s=feed.poll_interval_override_s, push_until=feed.push_until,
+                    redirect_candidate=feed.redirect_candidate, websub_hub=feed.websub_hub,
+                    websub_topic=feed.websub_topic, polls=feed.polls, consecutive_failures=feed.consecutive_failures)
+
+
+async def count_feeds(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Feed.id))) or 0)
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:
