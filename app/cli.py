@@ -261,14 +261,12 @@ def _seed_opml() -> bytes | None:
 
 
 async def _seed_if_empty(settings: Settings, opml: bytes | None) -> None:
-    from sqlalchemy import func, select
-
-    from app.storage.models import Feed
+    from app.storage.feeds import count_feeds
 
     if opml is None:
         click.echo("serve: --seed: seeds/news-feeds.opml not found; nothing imported", err=True)
         return
-    count = await _with_session(settings, lambda runtime, session: session.scalar(select(func.count(Feed.id))))
+    count = await _with_session(settings, lambda runtime, session: count_feeds(session))
     if count == 0:
         created, _, invalid = await _import(settings, opml)
         click.echo(f"serve: seeded {created} feeds ({len(invalid)} refused)", err=True)
@@ -309,16 +307,14 @@ def search() -> None:
 def search_reindex(batch: int, processes: int) -> None:
     """Rebuild the search index from every stored article (one transaction; the text analysis
     runs in a process pool)."""
-    from sqlalchemy import func, select
-
-    from app.storage.models import Article
-    from app.storage.search import reindex
+    from app.storage.articles import count_articles
+    from app.storage.reindex import reindex
 
     settings = _settings()
     _migrate(settings)
 
     async def run(runtime, session):  # type: ignore[no-untyped-def]
-        total = int(await session.scalar(select(func.count(Article.id))) or 0)
+        total = await count_articles(session)
         with click.progressbar(length=total, label="indexing articles", file=sys.stderr) as bar:
             return await reindex(session, batch=batch, progress=bar.update,
                                  processes=None if processes < 0 else processes)

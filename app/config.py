@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     max_backoff_s: int = Field(6 * 3600, description="Cap of the failure backoff")
     worker_concurrency: int = Field(32, description="Feeds polled at once by one worker process")
     poll_batch_size: int = Field(32, description="Feeds claimed per scheduler round")
-    lease_s: int = Field(300, description="Lease on a claimed feed or delivery; expires if a worker dies")
+    lease_s: int = Field(300, description="Lease on a claimed feed (a poll or a pushed document); expires if a worker dies")
     idle_sleep_s: float = Field(1.0, description="Scheduler sleep when no work is due")
     fetch_articles: bool = Field(True, description="Fetch each entry's page and extract its main text")
     obey_robots_txt: bool = Field(True, description=(
@@ -158,10 +158,6 @@ class Settings(BaseSettings):
     @cached_property
     def allowed_ip_networks(self) -> list[IPNetwork]:
         return [ipaddress.ip_network(c, strict=False) for c in self.allowed_networks]
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:

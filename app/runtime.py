@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.config import Settings
+from app.cpu_pool import CpuPool
 from app.metrics import Metrics
 from app.pipeline.analyse import warm_up
 from app.pipeline.fetch import Fetcher
@@ -16,7 +17,6 @@ from app.pipeline.robots import RobotsCache
 from app.storage.database import Database
 from app.storage.keys import KeyScopes
 from app.wakeups import Wakeups
-from app.workers.cpu import CpuPool
 
 
 def utcnow() -> datetime:

@@ -180,10 +180,10 @@ def search_index(on: bool) -> None:
     import app.pipeline.analyse as analyse
     import app.pipeline.flow as flow
     import app.storage.ingest as storing
-    import app.storage.search as search
+    import app.storage.search_index as index
 
     flow.analyse_entry = analyse.analyse_entry if on else analyse_without_index  # type: ignore[assignment]
-    storing.write_index = search.write_index if on else _skip_index  # type: ignore[assignment]
+    storing.write_index = index.write_index if on else _skip_index  # type: ignore[assignment]
 
 
 def settings_for(url: str, **extra: object) -> Settings:

@@ -7,7 +7,7 @@
    with Zipf frequencies (s = 1) plus 600 two-word names; 3% are back-filled (published earlier
    than their id suggests); 200 sources, 90% English; a year of publication times.
 2. Builds the search index the way `news-ingest search reindex` does, by calling the service's
-   own rebuild (app.storage.search.reindex): articles read in batches, analysed in a process
+   own rebuild (app.storage.reindex.reindex): articles read in batches, analysed in a process
    pool (as the product: one process per CPU but one; --processes), written as SQLite FTS5 rows or the PostgreSQL
    tsvector column (GIN index in place). index_build_s is that rebuild's wall time.
 3. Runs a fixed mix of 1-, 2- and 3-word queries drawn from five frequency bands (top 50, 50-500,
@@ -39,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 from app.domain.query import parse_query  # noqa: E402
 from app.storage.database import Database  # noqa: E402
 from app.storage.migrate import upgrade_to_head  # noqa: E402
-from app.storage.search import ArticleSearch, reindex, search_articles  # noqa: E402
+from app.storage.reindex import reindex  # noqa: E402
+from app.storage.search import search_articles  # noqa: E402
+from app.storage.search_plan import ArticleSearch  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 25, tzinfo=UTC)

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
-from app.pipeline.notify import EventFacts, SubscriptionIndex, SubscriptionSpec, naive_match  # noqa: E402
+from app.domain.subscriptions import EventFacts, SubscriptionIndex, SubscriptionSpec, naive_match  # noqa: E402
 
 BIN = Path(sys.executable).with_name("news-ingest")
 

@@ -3,7 +3,7 @@
 A write transaction holds SQLite's one write lock (every other writer waits) and, on either
 database, a connection idle in transaction; a DNS lookup or fetch inside one lets a slow or
 hostile remote host hold them. Every outgoing connection resolves its host through
-`app.pipeline.fetch.resolve_checked` (feeds, pages, webhook receivers, URL checks) and every
+`app.pipeline.guard.resolve_checked` (feeds, pages, webhook receivers, URL checks) and every
 feed or page fetch goes through `Fetcher.fetch`: both fail the test when called while the
 current task is inside `Database.transaction()`.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.pipeline import fetch, webhook_client
+from app.pipeline import fetch, guard, webhook_client
 from app.storage.database import Database
 
 _in_write_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar("in_write_transaction",
@@ -33,7 +33,7 @@ def _refuse_inside_transaction(what: str) -> None:
 @pytest.fixture(autouse=True)
 def no_network_in_write_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
     transaction = Database.transaction
-    resolve_checked = fetch.resolve_checked
+    resolve_checked = guard.resolve_checked
     fetch_url = fetch.Fetcher.fetch
 
     @asynccontextmanager
@@ -54,6 +54,6 @@ def no_network_in_write_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
         return await fetch_url(self, url, **kwargs)
 
     monkeypatch.setattr(Database, "transaction", guarded_transaction)
-    monkeypatch.setattr(fetch, "resolve_checked", guarded_resolve)
+    monkeypatch.setattr(guard, "resolve_checked", guarded_resolve)
     monkeypatch.setattr(webhook_client, "resolve_checked", guarded_resolve)
     monkeypatch.setattr(fetch.Fetcher, "fetch", guarded_fetch)

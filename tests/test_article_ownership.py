@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.pipeline.dedup import same_site, site_of
+from app.domain.sites import same_site, site_of
 from app.runtime import Runtime
 from app.storage.models import Article
 from tests.feedserver import FeedServer

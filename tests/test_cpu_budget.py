@@ -11,12 +11,12 @@ import time
 import httpx
 import pytest
 
-from app.api import quotes as quotes_api
 from app.config import Settings
+from app.cpu_pool import WORKER_NICENESS, CpuPool
 from app.domain.errors import BusyError, CpuBudgetError
 from app.pipeline.analyse import quotes_of
 from app.runtime import Runtime
-from app.workers.cpu import WORKER_NICENESS, CpuPool
+from app.services import quotes as quotes_api
 from tests.conftest import make_settings
 from tests.cpu_steps import spin, spin_quotes, worker_pid
 from tests.probes import STALL_S, probe_while, wait_until

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cpu_pool import CpuPool
 from app.cpus import cgroup_cpu_quota, usable_cpus
-from app.workers.cpu import CpuPool
 
 V2 = "0::{path}\n"
 V1 = "12:pids:/\n4:cpu,cpuacct:{path}\n3:memory:/\n0::/\n"
@@ -71,6 +71,6 @@ def test_without_sched_getaffinity_the_cpu_count_is_the_start(tmp_path: Path, mo
 
 
 def test_extract_processes_minus_one_uses_the_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.workers.cpu.usable_cpus", lambda: 3)
+    monkeypatch.setattr("app.cpu_pool.usable_cpus", lambda: 3)
     assert CpuPool(-1).processes == 3
     assert CpuPool(0).processes == 0 and CpuPool(5).processes == 5

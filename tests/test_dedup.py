@@ -11,16 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.pipeline.dedup import (
-    body_hash,
-    canonical_url,
-    content_text,
-    hamming,
-    is_near_duplicate,
-    normalize_text,
-    simhash64,
-    simhash_bands,
-)
+from app.domain.simhash import hamming, is_near_duplicate, simhash_bands
+from app.pipeline.dedup import body_hash, canonical_url, content_text, normalize_text, simhash64
 
 NEWS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "news-text"
 

@@ -14,13 +14,9 @@ import brotli
 import pytest
 
 from app.domain.errors import BlockedAddressError, BodyTooLargeError, FetchError
-from app.pipeline.fetch import (
-    Fetcher,
-    HostGate,
-    check_url_allowed,
-    is_blocked_ip,
-    parse_retry_after,
-)
+from app.pipeline.fetch import Fetcher
+from app.pipeline.guard import check_url_allowed, is_blocked_ip
+from app.pipeline.hostgate import HostGate, parse_retry_after
 from tests.feedserver import FeedServer, Recorded, Reply
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]

@@ -355,7 +355,8 @@ async def _found_by_search(runtime: Runtime, q: str) -> list[int]:
     """Ids of the articles a search finds, oldest first; on SQLite also checks that the raw index
     has exactly one row per stored article (none left pointing at nothing)."""
     from app.domain.query import parse_query
-    from app.storage.search import ArticleSearch, search_articles
+    from app.storage.search import search_articles
+    from app.storage.search_plan import ArticleSearch
 
     async with runtime.db.reading() as session:
         if runtime.db.dialect == "sqlite":

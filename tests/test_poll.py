@@ -13,18 +13,19 @@ import pytest
 from app.domain.errors import FeedParseError
 from app.domain.feeds import OpmlOutline
 from app.pipeline.poll import (
+    candidate_feed_urls,
+    discover_feed_urls,
+    html_to_text,
+    parse_feed,
+    parse_opml,
+    render_opml,
+)
+from app.pipeline.schedule import (
     MAX_INTERVAL_S,
     MIN_INTERVAL_S,
     backoff_delay,
-    candidate_feed_urls,
-    discover_feed_urls,
     feed_health,
-    html_to_text,
-    next_poll_at,
-    parse_feed,
-    parse_opml,
     poll_interval_s,
-    render_opml,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -171,9 +172,8 @@ def hourly(n: int, *, start: datetime = NOW) -> list[datetime]:
     ({"entry_times": hourly(10), "min_interval_s": 2 * H}, 2 * H),
     ({"entry_times": [NOW - timedelta(days=3 * i) for i in range(5)], "max_interval_s": 6 * H}, 6 * H),
 ])
-def test_next_poll_at(kwargs: dict[str, object], expected_s: float) -> None:
+def test_poll_interval(kwargs: dict[str, object], expected_s: float) -> None:
     assert poll_interval_s(NOW, **kwargs) == pytest.approx(expected_s)  # type: ignore[arg-type]
-    assert next_poll_at(NOW, **kwargs) == NOW + timedelta(seconds=expected_s)  # type: ignore[arg-type]
 
 
 class FixedRandom(random.Random):

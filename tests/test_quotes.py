@@ -54,8 +54,28 @@ CASES: list[tuple[str, list[tuple[str, str | None, str]]]] = [
     ("The pilots’ plans changed after the wardens’ meeting, and the ferrymen's guild didn't object.", []),
     # titles of works and nicknames are not quotes
     ("She reviewed the novel “The Copper Estuary” and met Tobbe “The Anchor” Vallgren.", []),
-    # scare quotes nobody is reported saying
+    # labels the text calls labels are not quotes
     ("The so-called “reform” passed quietly.", []),
+    ("Few of the drivers had heard the term “platform work” before the strike.", []),
+    # but a short quotation nobody is named for is kept, with no speaker
+    ("By noon the queue at the ferry office had become “a small festival of grievances” again.",
+     [("a small festival of grievances", None, "partial")]),
+    # a quote alone in its paragraph, after a blank line: the previous paragraph's subject speaks
+    ("Orchard keeper Tamsin Quillfeather doubts the frost will hold off.\n\n"
+     "“We have covered the young trees twice this week already and the nights are still falling.”",
+     [("We have covered the young trees twice this week already and the nights are still falling.",
+       "Tamsin Quillfeather", "direct")]),
+    # "the newspaper wrote": the newspaper last named as a subject
+    ("The Tollbridge Gazette urged the council to reopen the ferry.\n\n"
+     "“A town that cannot cross its own river has stopped trying,” the weekly newspaper wrote.",
+     [("A town that cannot cross its own river has stopped trying,", "Tollbridge Gazette", "direct")]),
+    # nested reported speech: the one who reports it is the source
+    ("Council member Perpetua Vonderhaar said Mayor Ansel Krogstad described the levy as “a fair bargain”.",
+     [("a fair bargain", "Perpetua Vonderhaar", "partial")]),
+    # but a reporting verb in an opening clause is not the sentence's
+    ("Mayor Ansel Krogstad and council member Perpetua Vonderhaar met on Monday. While much of what Krogstad"
+     " says is popular, Vonderhaar said he is “simply wrong on the levy”.",
+     [("simply wrong on the levy", "Perpetua Vonderhaar", "partial")]),
     # no quotes at all, and empty text
     ("Nothing was said today.", []),
     ("", []),

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.errors import InvalidQueryError
+from app.domain.fulltext import to_fts5, to_tsquery
 from app.domain.ingest import ArticleDraft
 from app.domain.query import (
     IndexText,
@@ -26,14 +27,12 @@ from app.domain.query import (
     parse_query,
     snippet,
     stem,
-    to_fts5,
-    to_tsquery,
     tokens,
 )
 from app.domain.quotes import Quote
 from app.runtime import Runtime
 from app.storage.ingest import store_drafts
-from app.storage.search import index_document
+from app.storage.search_index import index_document
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -484,7 +483,7 @@ def test_prefilter_never_rejects_a_match(text_words: list[str], query_words: lis
 async def test_reindex_rebuilds_the_index(client: httpx.AsyncClient, runtime: Runtime, corpus: None) -> None:
     from sqlalchemy import text
 
-    from app.storage.search import reindex
+    from app.storage.reindex import reindex
 
     async with runtime.db.transaction() as session:
         if runtime.db.dialect == "postgresql":

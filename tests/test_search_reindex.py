@@ -44,7 +44,7 @@ async def _index_rows(runtime: Runtime) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("processes", [0, 2])
 async def test_reindex_equals_the_in_transaction_index(client: httpx.AsyncClient, runtime: Runtime,
                                                        processes: int) -> None:
-    from app.storage.search import reindex
+    from app.storage.reindex import reindex
 
     await _store(runtime, CORPUS)
     await _store(runtime, [_draft(300 + i, f"Ferry {i} crossing", f"The ferry sailed {i} times. Said Olga Ek.",
@@ -63,7 +63,7 @@ async def test_reindex_equals_the_in_transaction_index(client: httpx.AsyncClient
 
 async def test_reindex_drops_rows_of_no_article(client: httpx.AsyncClient, runtime: Runtime) -> None:
     """A stale index row (SQLite's separate table) is gone after a rebuild; the table's options stay."""
-    from app.storage.search import reindex
+    from app.storage.reindex import reindex
 
     await _store(runtime, CORPUS)
     expected = await _index_rows(runtime)

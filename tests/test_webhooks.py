@@ -25,16 +25,9 @@ from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.config import Settings
+from app.domain.subscriptions import EventFacts, SubscriptionIndex, SubscriptionSpec, naive_match
 from app.main import create_app
-from app.pipeline.notify import (
-    EventFacts,
-    SubscriptionIndex,
-    SubscriptionSpec,
-    classify,
-    naive_match,
-    retry_delay,
-    sign,
-)
+from app.pipeline.notify import classify, retry_delay, sign
 from app.runtime import Runtime
 from app.storage.models import Article, Delivery, DeliveryAttempt, Event, Feed
 from app.storage.outbox import article_event, record_events
@@ -141,7 +134,7 @@ async def wait_until(predicate: Any, timeout_s: float = 20.0) -> None:
 
 
 def test_sign_is_verified_by_standardwebhooks_with_each_secret() -> None:
-    from app.pipeline.notify import generate_secret
+    from app.domain.subscriptions import generate_secret
 
     old, new = generate_secret(), generate_secret(32)
     assert old.startswith("whsec_") and new.startswith("whsec_")

@@ -11,18 +11,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.feeds import ParsedFeed
-from app.domain.websub import IntentCheck, PushVerdict, SubscriptionView, WebSubLinks
-from app.pipeline.poll import parse_feed
-from app.pipeline.websub import (
-    HubClient,
-    check_signature,
-    discover,
+from app.domain.websub import (
+    IntentCheck,
+    PushVerdict,
+    SubscriptionView,
+    WebSubLinks,
     hub_request_url,
     intent_verdict,
     next_step,
-    parse_link_header,
     same_topic,
 )
+from app.pipeline.poll import parse_feed
+from app.pipeline.websub import HubClient, check_signature, discover, parse_link_header
 from tests.feedserver import FeedServer
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ from app.api.schemas import (
 from app.domain.query import parse_query
 from app.storage import articles as store
 from app.storage import search
-from app.storage.search import ArticleSearch
+from app.storage.search_plan import ArticleSearch
 
 router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[ReadAccess],
                    responses=problem_responses(401, 403, 422))

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.errors import AuthError, ForbiddenError
 from app.runtime import Runtime
+from app.storage.database import Session
 
 _bearer = HTTPBearer(auto_error=False, description="An API key created with `news-ingest keys create`")
 
@@ -33,7 +33,7 @@ async def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(runtime: RuntimeDep, request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(runtime: RuntimeDep, request: Request) -> AsyncIterator[Session]:
     # The request owns the transaction: it commits once, before the response is sent
     # (scope="function"), so a client never sees success for work that did not commit.
     # Reads use reader sessions, which on SQLite never wait behind ingestion's writes.
@@ -42,7 +42,7 @@ async def get_session(runtime: RuntimeDep, request: Request) -> AsyncIterator[As
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

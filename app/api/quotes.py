@@ -25,7 +25,7 @@ from app.api.schemas import (
 )
 from app.domain.errors import InvalidRequestError
 from app.domain.names import normalize_name
-from app.pipeline.analyse import quotes_of
+from app.services import quotes as service
 from app.storage import quotes as store
 
 router = APIRouter(prefix="/v1", tags=["quotes"], dependencies=[ReadAccess],
@@ -62,8 +62,7 @@ async def extract_quotes(body: ExtractRequest, runtime: RuntimeDep) -> ExtractRe
     Runs in a worker of its own within the quotes budget (`NEWS_INGEST_QUOTES_BUDGET_S`): a text
     that takes longer is refused with 422 (type `...#problem-types-cpu-budget-exceeded`); when
     every worker stays busy that long, 503 with Retry-After."""
-    budget = runtime.settings.quotes_budget_s
-    found = await runtime.api_cpu.run("quotes", quotes_of, body.text, body.title, wait_s=budget)
+    found = await service.extract(runtime, body.text, body.title)
     return ExtractResponse(quotes=[ExtractedQuote(**q.to_dict()) for q in found])
 
 

@@ -20,10 +20,12 @@ from pydantic import (
     field_validator,
 )
 
+from app.domain.limits import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
 from app.domain.limits import (
     MAX_HOST_CHARS,
     MAX_LANGUAGE_CHARS,
     MAX_NAME_CHARS,
+    MAX_PAGE_SIZE,
     MAX_ROW_ID,
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
@@ -33,9 +35,8 @@ from app.domain.query import MAX_QUERY_CHARS
 
 T = TypeVar("T")
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
-# The page-size query parameter of every list operation, bounded in one place.
+# The page-size query parameter of every list operation, bounded in one place (app.domain.limits;
+# DEFAULT_PAGE_SIZE is imported from here by the routers).
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size (at most {MAX_PAGE_SIZE})")]
 
 # ---------------------------------------------------------------- input values

@@ -93,7 +93,7 @@ async def update_subscription(subscription_id: int, body: SubscriptionUpdate,
                response_class=Response, dependencies=[AdminAccess], responses=problem_responses(404))
 async def delete_subscription(subscription_id: int, session: SessionDep) -> Response:
     """Delete the subscription and its delivery history."""
-    await store.delete_subscription(session, subscription_id)
+    await service.delete(session, subscription_id)
     return Response(status_code=204)
 
 
@@ -101,8 +101,7 @@ async def delete_subscription(subscription_id: int, session: SessionDep) -> Resp
              response_model=SecretRotation, dependencies=[AdminAccess], responses=problem_responses(404))
 async def rotate_secret(subscription_id: int, runtime: RuntimeDep, session: SessionDep) -> SecretRotation:
     """New signing secret; for 24 h deliveries carry a signature with the old secret too."""
-    sub = await store.rotate_secret(session, subscription_id, now=runtime.clock(),
-                                    overlap_s=runtime.settings.webhook_secret_overlap_s)
+    sub = await service.rotate_secret(runtime, session, subscription_id)
     assert sub.previous_secret_expires_at is not None
     return SecretRotation(secret=sub.secret, previous_secret_expires_at=sub.previous_secret_expires_at)
 
@@ -111,7 +110,7 @@ async def rotate_secret(subscription_id: int, runtime: RuntimeDep, session: Sess
              response_model=DeliveryOut, dependencies=[AdminAccess], responses=problem_responses(404))
 async def test_subscription(subscription_id: int, runtime: RuntimeDep, session: SessionDep) -> DeliveryOut:
     """Queue a `ping` event for this subscription; follow it in its deliveries."""
-    delivery_id = await deliveries_store.create_ping(session, subscription_id, now=runtime.clock())
+    delivery_id = await service.ping(runtime, session, subscription_id)
     return _delivery_out(*await deliveries_store.get_delivery(session, delivery_id))
 
 
@@ -132,7 +131,7 @@ async def list_deliveries(
              response_model=DeliveryOut, dependencies=[AdminAccess], responses=problem_responses(404))
 async def redeliver(delivery_id: int, runtime: RuntimeDep, session: SessionDep) -> DeliveryOut:
     """Send the delivery again now, with the same webhook-id (also after `dead` or `failed`)."""
-    await deliveries_store.redeliver(session, delivery_id, now=runtime.clock())
+    await service.redeliver(runtime, session, delivery_id)
     return _delivery_out(*await deliveries_store.get_delivery(session, delivery_id))
 
 

@@ -16,6 +16,7 @@ import re
 from typing import overload
 
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER: 32 bits on PostgreSQL; a larger one names no row
+MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 200, 50  # rows of a listing page (`limit`)
 MAX_URL_CHARS = 2048  # every URL and GUID column
 MAX_TITLE_CHARS = 1024  # titles of feeds and articles, bylines
 MAX_ETAG_CHARS = 512
@@ -63,11 +64,6 @@ def clip(value: str | None, limit: int) -> str | None:
     if len(text) > limit:
         text = text[:limit].rstrip()
     return text or None
-
-
-def fits(value: str | None, limit: int) -> bool:
-    """True when `value` is None or at most `limit` characters long."""
-    return value is None or len(value) <= limit
 
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")

@@ -1,5 +1,6 @@
-"""The search query language, pure: parse once, compile to SQLite FTS5, PostgreSQL tsquery, or a
-Python predicate that gives the same answers (webhook subscription filters).
+"""The search query language, pure: parse once, then match with a Python predicate that gives the
+same answers as the databases (webhook subscription filters); app.domain.fulltext writes the
+query for SQLite FTS5 and PostgreSQL tsquery.
 
     climate summit          every word must appear (case and accents ignored)
     "carbon tax"            the exact phrase
@@ -102,7 +103,7 @@ class IndexText:
     to send and to take apart again than one string.
 
     `fts5`: title, body and stem keys, each its tokens joined by two spaces (tokens contain no
-    spaces; relevance counts " word " occurrences with replace(), and a shared single space
+    spaces; relevance counts " word " occurrences with str.count, and a shared single space
     would hide every second one of "word word"). `tsvector`: the PostgreSQL literal (`to_tsvector`).
     """
 
@@ -346,60 +347,13 @@ def parse_query(q: str) -> Query:
     return Query(tuple(Clause(tuple(alts)) for alts in required), tuple(excluded))
 
 
-# ---------------------------------------------------------------- SQLite FTS5
-FTS_EXACT_COLUMNS = "{title body}"
-FTS_STEM_COLUMN = "stems"
-
-
-def fts5_string(text: str) -> str:
-    """An FTS5 string literal: double quotes, inner quotes doubled."""
-    return '"' + text.replace('"', '""') + '"'
-
-
-def fts5_term(term: Term) -> str:
-    """One term as an FTS5 expression over the exact columns (and the stem keys if stemmed)."""
-    exact = f"{FTS_EXACT_COLUMNS} : {fts5_string(' '.join(term.tokens))}" + (" *" if term.prefix else "")
-    if term.stemmed:
-        return f"({exact} OR {FTS_STEM_COLUMN} : {fts5_string(term.key)})"
-    return exact
-
-
-def to_fts5(query: Query) -> str:
-    """An FTS5 MATCH expression. Every token is a quoted string built from analysed tokens (letters
-    and digits only), so no user text ever reaches FTS5 syntax; pass the result as a parameter."""
-    clauses = ["(" + " OR ".join(fts5_term(t) for t in c.alternatives) + ")" for c in query.required]
-    expression = "(" + " AND ".join(clauses) + ")"
-    for term in query.excluded:
-        expression += f" NOT {fts5_term(term)}"
-    return expression
-
-
-# ---------------------------------------------------------------- PostgreSQL tsquery
-# Weights in the stored tsvector: A title, B body, D stem keys (see app/storage/search.py).
-def _lexeme(token: str) -> str:
+# ---------------------------------------------------------------- PostgreSQL tsvector
+# Weights in the stored tsvector: A title, B body, D stem keys (see app/storage/search_index.py); the
+# query side is app.domain.fulltext.
+def lexeme(token: str) -> str:
     if "'" not in token and "\\" not in token:
         return "'" + token + "'"
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _ts_term(term: Term) -> str:
-    parts = [_lexeme(tok) + ":AB" for tok in term.tokens]
-    if term.prefix:
-        parts[-1] = _lexeme(term.tokens[-1]) + ":*AB"
-    exact = parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
-    if term.stemmed:
-        return f"({exact} | {_lexeme(term.key)}:D)"
-    return exact
-
-
-def to_tsquery(query: Query) -> str:
-    """A tsquery in PostgreSQL's input syntax, to bind as a parameter and cast (``CAST(:q AS
-    tsquery)``): no text-search configuration runs, lexemes are our analysed tokens verbatim."""
-    clauses = ["(" + " | ".join(_ts_term(t) for t in c.alternatives) + ")" for c in query.required]
-    expression = " & ".join(clauses)
-    for term in query.excluded:
-        expression += f" & !{_ts_term(term)}"
-    return expression
 
 
 # "1A", "2A", ... per weight, made once: formatting every position was half of to_tsvector's time.
@@ -421,7 +375,7 @@ def to_tsvector(doc: Analyzed) -> str:
                 positions[tok] = [labels[pos if pos < 16383 else 16383]]
             elif len(found) < 256:
                 found.append(labels[pos if pos < 16383 else 16383])
-    return " ".join([f"{_lexeme(tok)}:{','.join(p)}" for tok, p in positions.items()])
+    return " ".join([f"{lexeme(tok)}:{','.join(p)}" for tok, p in positions.items()])
 
 
 # ---------------------------------------------------------------- Python matcher

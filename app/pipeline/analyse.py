@@ -27,7 +27,8 @@ from app.domain.limits import (
 from app.domain.names import normalize_name
 from app.domain.query import index_text, is_english
 from app.domain.quotes import Quote
-from app.pipeline.dedup import body_hash, canonical_url, same_site, simhash64
+from app.domain.sites import same_site
+from app.pipeline.dedup import body_hash, canonical_url, simhash64
 from app.pipeline.extract import extract_page
 from app.pipeline.quotes import find_quotes
 

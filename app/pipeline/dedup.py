@@ -5,18 +5,12 @@
     normalize_text(text) -> str               NFKC, casefold, whitespace collapsed
     body_hash(text) -> str                    hex SHA-256 of normalize_text(text)
     simhash64(text) -> int                    64-bit SimHash over word 3-shingles, as a SIGNED int
-    simhash_bands(h, bands=4) -> list[int]    band values for an exact-match index
-    hamming(a, b) -> int; is_near_duplicate(a, b, max_distance=3) -> bool
-    site_of(url) -> str | None; same_site(a, b) -> bool     registrable domain (eTLD+1)
+
+Comparing the keys (SimHash bands and distance, the site of a URL) is app.domain's: storage
+needs it too.
 
 SimHash values are returned in the signed 64-bit range [-2**63, 2**63) so they fit a BIGINT
-column in PostgreSQL and SQLite as they are; `hamming` masks to 64 bits, so signed and unsigned
-spellings of the same bit pattern compare equal.
-
-Banding: split the 64 bits into `bands` equal slices. Two hashes within `bands - 1` bits of
-each other differ in at most bands-1 slices, so (pigeonhole) at least one slice is identical:
-look up candidates by "any band equal", then confirm with `hamming`. With 4 bands of 16 bits this
-finds every pair within 3 bits.
+column in PostgreSQL and SQLite as they are (app.domain.simhash compares them).
 
 canonical_url is written here rather than taken from courlan: courlan keeps fragments, does not
 resolve dot-segments, and its tracker list also drops ordinary parameters (`source`, `uid`,
@@ -29,12 +23,11 @@ import hashlib
 import posixpath
 import re
 import unicodedata
-from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-import tldextract
+from app.domain.simhash import MASK64
+from app.domain.sites import DEFAULT_PORTS, host_key
 
-MASK64 = (1 << 64) - 1
 # byte -> its 8 bits spread into 32-bit lanes (bit i at position 32*i)
 _BIT = [bytes((b >> j) & 1 for b in range(256)) for j in range(8)]  # translate tables: a byte -> its bit j
 
@@ -49,7 +42,6 @@ TRACKING_PARAMS = frozenset({
     "cid_source", "guccounter", "guce_referrer", "guce_referrer_sig", "rss", "dicbo", "mbid", "cndid",
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "matomo_", "hsa_", "itm_", "_bta_", "ga_", "stm_", "at_")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = re.compile(r"%(2[DdEe]|3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|5[Ff]|6[1-9A-Fa-f]|7[0-9Aa]|7[Ee])")
 _PCT = re.compile(r"%[0-9a-fA-F]{2}")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -66,16 +58,6 @@ def _normalise_percent(component: str, safe: str) -> str:
     component = _UNRESERVED.sub(lambda m: chr(int(m.group(1), 16)), component)
     component = _PCT.sub(lambda m: m.group(0).upper(), component)
     return quote(component, safe=safe + "%")
-
-
-def _host(hostname: str) -> str:
-    host = hostname.rstrip(".").lower()
-    if ":" in host:  # IPv6 literal
-        return f"[{host}]"
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
 
 
 def canonical_url(url: str) -> str:
@@ -96,7 +78,7 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         return url
-    netloc = _host(parts.hostname)
+    netloc = host_key(parts.hostname)
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     path = parts.path or "/"
@@ -196,56 +178,3 @@ def simhash64(text: str, *, shingle: int = 3) -> int:
     return _to_signed(value)
 
 
-def simhash_bands(h: int, bands: int = 4) -> list[int]:
-    """Split the 64 bits of `h` into `bands` slices (most significant first), each an
-    unsigned int of 64/bands bits. `bands` must divide 64."""
-    if bands <= 0 or 64 % bands:
-        raise ValueError("dedup: bands must divide 64")
-    width = 64 // bands
-    value = h & MASK64
-    mask = (1 << width) - 1
-    return [(value >> (width * (bands - 1 - i))) & mask for i in range(bands)]
-
-
-def hamming(a: int, b: int) -> int:
-    """Number of differing bits between two 64-bit hashes (signed or unsigned spelling)."""
-    return ((a ^ b) & MASK64).bit_count()
-
-
-def is_near_duplicate(a: int, b: int, max_distance: int = 3) -> bool:
-    return hamming(a, b) <= max_distance
-
-
-# The Public Suffix List snapshot that tldextract ships, with the private suffixes (github.io,
-# blogspot.com: each user's subdomain is a site of its own); no download, no cache on disk.
-_PSL = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
-
-
-@lru_cache(maxsize=16384)
-def _site_of_host(host: str) -> str:
-    parts = _PSL(host)
-    return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else host
-
-
-def site_of(url: str) -> str | None:
-    """The site of an http(s) URL: its registrable domain (eTLD+1 by the Public Suffix List:
-    "news.example.co.uk" -> "example.co.uk"), or the whole host when it has none (an IP address,
-    "localhost", a name under an unlisted suffix). None for anything else."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme not in DEFAULT_PORTS or not host:
-        return None
-    return _site_of_host(_host(host))
-
-
-def same_site(a: str | None, b: str | None) -> bool:
-    """Whether two URLs belong to one site (see `site_of`): who may speak for an article. Hosts
-    alone would split www.example.com from news.example.com; the last two labels would join
-    every *.co.uk."""
-    if not a or not b:
-        return False
-    site = site_of(a)
-    return site is not None and site == site_of(b)

@@ -8,20 +8,10 @@
              BlockedAddressError                  target resolves to a non-public address
              BodyTooLargeError                    decompressed body over the limit
 
-Safety. Every TCP connection goes through `GuardedBackend`, an httpcore network backend that
-resolves the host itself, checks *every* address it got, and then connects to one of the checked
-IPs. The address that is checked is the address that is dialled, so DNS rebinding (a second,
-different answer between check and connect) cannot slip through; redirect hops and keep-alive
-reconnects take the same path. TLS still uses the URL's host name for SNI and certificate checks
-because httpcore starts TLS with the origin host, not with what connect_tcp dialled. Proxies from
-the environment are ignored (trust_env=False): a proxy would do its own DNS.
-
-Decompression is done here over the raw stream (not by httpx) so the size limit applies to the
-decompressed output while it is produced: zlib and brotli are driven with an output cap, so a
-small bomb never inflates past the limit in memory.
-
-Politeness. `HostGate` admits at most N requests per host at a time, spaces request starts per
-host, and after a 429 refuses the whole host until Retry-After has passed (RFC 9110 §10.2.3).
+Safety: every connection dials through app.pipeline.guard (each resolved address checked, the
+checked address dialled). Proxies from the environment are ignored (trust_env=False): a proxy
+would do its own DNS. Bodies are decoded by app.pipeline.decode under a cap on the decompressed
+size; app.pipeline.hostgate keeps requests to one host few and spaced, and honours 429s.
 
 Pool size. httpcore's pool scans its connection list and request queue on every request and
 every release, so one client with hundreds of requests in flight spends its time in that
@@ -34,36 +24,22 @@ connections.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import math
-import socket
 import ssl
 import time
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-import httpcore
 import httpx
 
-try:  # installed with httpx[brotli]; brotli 1.2+ has output_buffer_limit
-    import brotli
-except ImportError:  # pragma: no cover
-    brotli = None
-
-from app.domain.errors import BlockedAddressError, BodyTooLargeError, FetchError
+from app.domain.errors import BodyTooLargeError, FetchError
 from app.domain.fetching import FetchResult
 from app.domain.limits import MAX_ETAG_CHARS, MAX_HTTP_DATE_CHARS, MAX_URL_CHARS, clean_text
+from app.pipeline.decode import Decoder, MiB, fmt_size
+from app.pipeline.guard import GuardedTransport, IPNetwork, host_port
+from app.pipeline.hostgate import HostGate, parse_retry_after
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-MiB = 1024 * 1024
 DEFAULT_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
@@ -73,398 +49,6 @@ MAX_IN_FLIGHT = 64
 DEFAULT_RATE_LIMIT_S = 60.0  # a 429 without Retry-After still blocks the host this long
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
-
-# Ranges Python's ipaddress does not flag as non-global on every version, listed explicitly.
-_ALWAYS_BLOCKED: tuple[IPNetwork, ...] = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",  # "this network"
-        "100.64.0.0/10",  # carrier-grade NAT (RFC 6598)
-        "192.0.0.0/24",  # IETF protocol assignments
-        "198.18.0.0/15",  # benchmarking
-        "255.255.255.255/32",
-        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
-        "100::/64",  # discard-only
-        "2001:db8::/32",  # documentation
-        "fec0::/10",  # deprecated site-local
-    )
-)
-
-
-# --------------------------------------------------------------------------- address checks
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for (mapped, 6to4, Teredo, NAT64), if any."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    # IPv4-compatible (deprecated) ::a.b.c.d
-    if int(ip) >> 32 == 0 and int(ip) > 1:
-        return ipaddress.IPv4Address(int(ip))
-    return None
-
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _in_any(ip: IPAddress, networks: Iterable[IPNetwork]) -> bool:
-    return any(ip.version == net.version and ip in net for net in networks)
-
-
-def is_blocked_ip(ip: IPAddress | str, allowed: Sequence[IPNetwork] = ()) -> bool:
-    """True when `ip` is not a public unicast address and not inside `allowed`.
-
-    Blocks private, loopback, link-local, multicast, reserved, unspecified, shared (CGNAT) and
-    documentation ranges, IPv4 and IPv6. IPv6 forms that embed an IPv4 address (IPv4-mapped
-    ::ffff:a.b.c.d, 6to4, Teredo, NAT64) are judged by the embedded address as well, so
-    ::ffff:127.0.0.1 is loopback. `allowed` wins (e.g. 127.0.0.0/8 in tests).
-    """
-    if isinstance(ip, str):
-        ip = ipaddress.ip_address(ip.split("%", 1)[0])
-    candidates: list[IPAddress] = [ip]
-    if isinstance(ip, ipaddress.IPv6Address):
-        v4 = _embedded_ipv4(ip)
-        if v4 is not None:
-            if ip.ipv4_mapped is not None or ip in _NAT64:
-                # ::ffff:0:0/96 and 64:ff9b::/96 are flagged reserved as IPv6 ranges; what
-                # gets dialled is the IPv4 address, so judge that alone.
-                candidates = [v4]
-            else:
-                candidates.append(v4)
-    if any(_in_any(c, allowed) for c in [ip, *candidates]):
-        return False
-    for c in candidates:
-        if (
-            c.is_private
-            or c.is_loopback
-            or c.is_link_local
-            or c.is_multicast
-            or c.is_reserved
-            or c.is_unspecified
-            or not c.is_global
-            or _in_any(c, _ALWAYS_BLOCKED)
-        ):
-            return True
-    return False
-
-
-async def resolve_checked(
-    host: str, port: int, allowed: Sequence[IPNetwork], *, dns_timeout_s: float | None = None
-) -> list[str]:
-    """Resolve `host` and return its addresses, refusing if any of them is blocked.
-
-    All answers must pass: a name that mixes public and private answers is refused outright
-    rather than filtered, because it is almost always a rebinding attempt or a misconfiguration.
-    """
-    host = host.strip("[]")
-    try:
-        literal: IPAddress | None = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [str(literal)]
-    else:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(dns_timeout_s):
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except TimeoutError as exc:
-            raise FetchError(f"fetch: DNS lookup for {host} timed out", kind="timeout") from exc
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(f"fetch: cannot resolve {host}: {exc}", kind="dns") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if not addresses:
-            raise FetchError(f"fetch: {host} has no addresses", kind="dns")
-    for address in addresses:
-        if is_blocked_ip(address, allowed):
-            raise BlockedAddressError(f"fetch: {host} resolves to blocked address {address}")
-    return addresses
-
-
-async def check_url_allowed(url: str, allowed_networks: Sequence[IPNetwork] = ()) -> str:
-    """Validate a user-supplied URL up front (feed and webhook registration).
-
-    Checks scheme (http/https), that there is a host, and that every address it resolves to is
-    public (or allowed). Returns the URL; raises FetchError(kind="invalid_url"),
-    FetchError(kind="dns") or BlockedAddressError. The fetch path checks again at connect time.
-    """
-    host, port = _host_port(url)
-    await resolve_checked(host, port, allowed_networks, dns_timeout_s=10.0)
-    return url
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
-    if parts.scheme not in ("http", "https"):
-        raise FetchError(f"fetch: unsupported scheme in {url!r}", kind="invalid_url")
-    if not parts.hostname:
-        raise FetchError(f"fetch: no host in {url!r}", kind="invalid_url")
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore network backend that dials only addresses that passed `is_blocked_ip`."""
-
-    def __init__(self, allowed: Sequence[IPNetwork], inner: httpcore.AsyncNetworkBackend | None = None):
-        self._allowed = tuple(allowed)
-        self._inner = inner or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await resolve_checked(host, port, self._allowed, dns_timeout_s=timeout)
-        last: Exception | None = None
-        for address in addresses:  # try each checked address in resolver order
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddressError("fetch: unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx transport whose connection pool dials through `GuardedBackend`."""
-
-    def __init__(self, allowed: Sequence[IPNetwork], *, limits: httpx.Limits,
-                 verify: ssl.SSLContext | bool = True, http2: bool = False) -> None:
-        if not isinstance(verify, ssl.SSLContext):
-            verify = httpx.create_ssl_context(verify=verify, trust_env=False)
-        super().__init__(verify=verify, limits=limits, http2=http2, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=verify,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=http2,
-            network_backend=GuardedBackend(allowed),
-        )
-
-
-# --------------------------------------------------------------------------- Retry-After
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After value (RFC 9110 §10.2.3): delay-seconds or HTTP-date.
-
-    A date in the past gives 0.0; anything unparseable gives None. `now` must be aware.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:  # "-0000" or obsolete zones: HTTP-dates are always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-# --------------------------------------------------------------------------- politeness
-
-
-@dataclass
-class _HostState:
-    semaphore: asyncio.Semaphore
-    next_start: float = 0.0
-    blocked_until: float = 0.0
-    users: int = 0
-
-
-class HostGate:
-    """Per-host admission: at most `concurrency` at once, starts spaced by `min_spacing_s`,
-    and the whole host refused while blocked (after a 429).
-
-    `clock` is monotonic seconds and `sleep` an awaitable sleep; both injectable for tests.
-    """
-
-    def __init__(self, *, concurrency: int = 2, min_spacing_s: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 max_hosts: int = 10_000) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        self.concurrency = concurrency
-        self.min_spacing_s = min_spacing_s
-        self._clock = clock
-        self._sleep = sleep
-        self._max_hosts = max_hosts
-        self._hosts: dict[str, _HostState] = {}
-
-    def _state(self, host: str) -> _HostState:
-        state = self._hosts.get(host)
-        if state is None:
-            if len(self._hosts) >= self._max_hosts:
-                self._prune()
-            state = self._hosts[host] = _HostState(asyncio.Semaphore(self.concurrency))
-        return state
-
-    def _prune(self) -> None:
-        now = self._clock()
-        for host, st in list(self._hosts.items()):
-            if st.users == 0 and st.next_start <= now and st.blocked_until <= now:
-                del self._hosts[host]
-
-    def blocked_for(self, host: str) -> float:
-        """Seconds until `host` may be contacted again (0.0 when not blocked)."""
-        state = self._hosts.get(host.lower())
-        return max(0.0, state.blocked_until - self._clock()) if state else 0.0
-
-    def block(self, host: str, seconds: float) -> None:
-        state = self._state(host.lower())
-        state.blocked_until = max(state.blocked_until, self._clock() + seconds)
-
-    @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        """Hold one of the host's slots. Raises FetchError(kind="rate_limited") if blocked."""
-        host = host.lower()
-        state = self._state(host)
-        state.users += 1
-        try:
-            async with state.semaphore:
-                while True:
-                    now = self._clock()
-                    if state.blocked_until > now:
-                        wait = state.blocked_until - now
-                        raise FetchError(f"fetch: {host} is rate limited for {wait:.0f}s more",
-                                         kind="rate_limited", status=429, retry_after=wait)
-                    if state.next_start <= now:
-                        break
-                    await self._sleep(state.next_start - now)
-                state.next_start = now + self.min_spacing_s
-                yield
-        finally:
-            state.users -= 1
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-class _Decoder:
-    """Incremental Content-Encoding decoder with a cap on output (gzip, deflate, br, identity).
-
-    Each layer is asked for at most `limit + 1` bytes per call, so a decompression bomb is cut
-    off after at most one byte past the limit instead of being inflated in memory first.
-    """
-
-    def __init__(self, encodings: list[str], limit: int) -> None:
-        self._limit = limit
-        self._size = 0
-        self._steps: list[Callable[[bytes], bytes]] = []
-        # Content-Encoding lists codings in the order applied; undo them in reverse.
-        for coding in reversed(encodings):
-            if coding in ("gzip", "x-gzip"):
-                self._steps.append(self._zlib_step(16 + zlib.MAX_WBITS))
-            elif coding == "deflate":
-                self._steps.append(self._deflate_step())
-            elif coding == "br" and brotli is not None:
-                self._steps.append(self._brotli_step())
-            elif coding != "identity":
-                raise FetchError(f"fetch: unsupported content-encoding {coding!r}", kind="decode")
-
-    def _cap(self, produced: int) -> int:
-        return max(1, self._limit - self._size - produced + 1)
-
-    def _zlib_step(self, wbits: int) -> Callable[[bytes], bytes]:
-        d = zlib.decompressobj(wbits)
-
-        def step(data: bytes) -> bytes:
-            out: list[bytes] = []
-            produced = 0
-            while data and not d.eof:
-                chunk = d.decompress(data, self._cap(produced))
-                out.append(chunk)
-                produced += len(chunk)
-                if self._size + produced > self._limit:
-                    break
-                data = d.unconsumed_tail
-            return b"".join(out)
-
-        return step
-
-    def _deflate_step(self) -> Callable[[bytes], bytes]:
-        # "deflate" means zlib-wrapped (RFC 9110 §8.4.1.2) but some servers send raw deflate;
-        # a zlib stream starts with a CMF byte whose low nibble is 8 and a valid header check.
-        chosen: list[Callable[[bytes], bytes]] = []
-
-        def step(data: bytes) -> bytes:
-            if not chosen:
-                wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-                chosen.append(self._zlib_step(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS))
-            return chosen[0](data)
-
-        return step
-
-    def _brotli_step(self) -> Callable[[bytes], bytes]:
-        assert brotli is not None
-        d = brotli.Decompressor()
-
-        def step(data: bytes) -> bytes:
-            out = [d.process(data, output_buffer_limit=self._cap(0))]
-            produced = len(out[0])
-            # With a capped buffer the decoder may hold more output; drain it (input must be
-            # empty until it can accept more data again).
-            while not d.can_accept_more_data() and self._size + produced <= self._limit:
-                more = d.process(b"", output_buffer_limit=self._cap(produced))
-                if not more:
-                    break
-                out.append(more)
-                produced += len(more)
-            return b"".join(out)
-
-        return step
-
-    def feed(self, data: bytes) -> bytes:
-        try:
-            for step in self._steps:
-                data = step(data)
-        except zlib.error as exc:
-            raise FetchError(f"fetch: cannot decode body: {exc}", kind="decode") from exc
-        except Exception as exc:
-            if brotli is not None and isinstance(exc, brotli.error):
-                raise FetchError(f"fetch: cannot decode body: {exc}", kind="decode") from exc
-            raise
-        self._size += len(data)
-        if self._size > self._limit:
-            raise BodyTooLargeError(f"fetch: body exceeds {_fmt_size(self._limit)}")
-        return data
-
-
-def _fmt_size(n: int) -> str:
-    return f"{n // MiB} MiB" if n % MiB == 0 else f"{n} bytes"
 
 
 # --------------------------------------------------------------------------- the fetcher
@@ -575,7 +159,7 @@ class Fetcher:
         seen = {url}
         current = url
         while True:
-            host, _ = _host_port(current)
+            host, _ = host_port(current)
             hop_started = time.monotonic()
             status, resp_headers, body = await self._one_hop(current, headers, host, budget)
             budget -= time.monotonic() - hop_started
@@ -588,7 +172,7 @@ class Fetcher:
                 if len(redirects) > self.max_redirects:
                     raise FetchError(f"fetch: more than {self.max_redirects} redirects from {url}",
                                      kind="too_many_redirects", status=status)
-                _host_port(target)  # reject non-http(s) targets before going anywhere
+                host_port(target)  # reject non-http(s) targets before going anywhere
                 seen.add(target)
                 current = target
                 continue
@@ -653,9 +237,9 @@ class Fetcher:
                          if c.strip()]
             declared = resp_headers.get("content-length", "")
             if not encodings and declared.isdigit() and int(declared) > self.max_body_bytes:
-                raise BodyTooLargeError(f"fetch: body exceeds {_fmt_size(self.max_body_bytes)} "
+                raise BodyTooLargeError(f"fetch: body exceeds {fmt_size(self.max_body_bytes)} "
                                         f"(content-length {declared})")
-            decoder = _Decoder(encodings, self.max_body_bytes)
+            decoder = Decoder(encodings, self.max_body_bytes)
             chunks: list[bytes] = []
             async for raw in response.aiter_raw():
                 chunks.append(decoder.feed(raw))

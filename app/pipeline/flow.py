@@ -11,8 +11,9 @@ Every CPU step runs in the pool within its time budget. A step over budget is ab
 article keeps what the steps before it made, with the reason in `skipped`: a page whose
 extraction overruns keeps the feed's own content, a text whose quotes overrun keeps its text.
 
-Storing, indexing and notifying happen in one transaction in app/storage/ingest.py, driven
-by app/workers/ingest.py. Nothing here commits or reads global state.
+app/pipeline/refresh.py makes one typed result of these steps (with the feed's new state and
+schedule); storing, indexing and notifying happen in one transaction in app/storage/ingest.py,
+driven by app/workers/ingest.py. Nothing here commits or reads global state.
 """
 
 from __future__ import annotations

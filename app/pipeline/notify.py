@@ -1,10 +1,9 @@
 """Notify: webhook deliveries following the Standard Webhooks specification
 (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).
 
-Pure parts first (no I/O, no clock of their own): secrets and `sign()`, the body of a
-delivery, the retry schedule and the classification of an attempt's outcome, and the
-in-memory `SubscriptionIndex` that finds the subscriptions an event may match without
-scanning every subscription in Python. Last, `WebhookSender`: one POST (app.pipeline.
+Pure parts first (no I/O, no clock of their own): `sign()`, the body of a delivery, the retry
+schedule and the classification of an attempt's outcome. Which subscriptions an event matches,
+and the secrets' format, are app.domain.subscriptions' (storage needs them too). Last, `WebhookSender`: one POST (app.pipeline.
 webhook_client) through the same SSRF check as feed fetching (every dialled address checked),
 no redirects followed, a total timeout, and only the first bytes of the answer kept.
 """
@@ -17,23 +16,18 @@ import hashlib
 import hmac
 import json
 import random
-import secrets as _secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from app.domain.errors import FetchError, InvalidRequestError
-from app.domain.names import normalize_name
-from app.domain.query import compile_matcher
-from app.pipeline.fetch import HostGate, IPNetwork, _host_port, parse_retry_after
+from app.domain.errors import FetchError
+from app.domain.subscriptions import SECRET_PREFIX
+from app.pipeline.guard import IPNetwork, host_port
+from app.pipeline.hostgate import HostGate, parse_retry_after
 from app.pipeline.webhook_client import WebhookClient
 
-EVENT_TYPES: tuple[str, ...] = ("article.created", "article.updated", "quote.created", "feed.failing",
-                                "feed.recovered")
-PING = "ping"
-SECRET_PREFIX = "whsec_"
 # Standard Webhooks' recommended schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 DEFAULT_SCHEDULE_S: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 MAX_RETRY_AFTER_S = 36000.0  # a receiver cannot push a retry further out than the longest step
@@ -42,13 +36,6 @@ Outcome = Literal["delivered", "retry", "failed"]
 
 
 # --------------------------------------------------------------------------- signing
-
-
-def generate_secret(nbytes: int = 24) -> str:
-    """`whsec_` + base64 of 24-32 random bytes (the spec's format)."""
-    if not 24 <= nbytes <= 64:
-        raise ValueError("notify: secrets are 24 to 64 bytes")
-    return SECRET_PREFIX + base64.b64encode(_secrets.token_bytes(nbytes)).decode()
 
 
 def secret_key(secret: str) -> bytes:
@@ -93,10 +80,6 @@ def with_article_text(data: Mapping[str, Any], text: str | None) -> dict[str, An
     return out
 
 
-def ping_data(subscription_id: int) -> dict[str, Any]:
-    return {"subscription_id": subscription_id, "message": "ping from news-ingest"}
-
-
 # --------------------------------------------------------------------------- retries
 
 
@@ -127,155 +110,6 @@ def retry_delay(attempts_made: int, schedule: Sequence[float] = DEFAULT_SCHEDULE
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
     return delay
-
-
-# --------------------------------------------------------------------------- matching
-
-
-def compile_query(q: str) -> Callable[[str], bool]:
-    """A matcher for the search query language: the same semantics as GET /v1/articles?q=.
-
-    Raises InvalidRequestError (InvalidQueryError) for a query that does not parse."""
-    return compile_matcher(q)
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionSpec:
-    """What matching needs to know of one subscription."""
-
-    id: int
-    events: frozenset[str]
-    feed_ids: frozenset[int] | None = None
-    languages: frozenset[str] | None = None
-    speakers: frozenset[str] | None = None  # normalised names
-    q: str | None = None
-    matcher: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def build(cls, id: int, events: Iterable[str], flt: Mapping[str, Any] | None) -> SubscriptionSpec:
-        flt = flt or {}
-        q = flt.get("q") or None
-        return cls(
-            id=id, events=frozenset(events),
-            feed_ids=frozenset(int(f) for f in flt["feed_ids"]) if flt.get("feed_ids") else None,
-            languages=frozenset(lang.lower() for lang in flt["languages"]) if flt.get("languages") else None,
-            speakers=frozenset(normalize_name(s) for s in flt["speakers"]) if flt.get("speakers") else None,
-            q=q, matcher=compile_query(q) if q else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class EventFacts:
-    """What of an event the filters look at. `speakers`/`document` may be loaded only when a
-    candidate subscription needs them (they cost a query)."""
-
-    type: str
-    feed_id: int | None
-    language: str | None
-    speakers: frozenset[str] | None = None
-    document: str | None = None
-
-
-def facts_of(event_type: str, payload: Mapping[str, Any]) -> EventFacts:
-    article = payload.get("article") or {}
-    if event_type.startswith("feed."):
-        return EventFacts(event_type, (payload.get("feed") or {}).get("id"), None)
-    language = (article.get("language") or "").lower() or None
-    speakers = None
-    document = None
-    if event_type == "quote.created":
-        quote = payload.get("quote") or {}
-        speaker = quote.get("speaker")
-        speakers = frozenset({normalize_name(speaker)}) if speaker else frozenset()
-        document = "\n".join(x for x in (quote.get("text"), speaker, article.get("title")) if x)
-    return EventFacts(event_type, article.get("feed_id"), language, speakers, document)
-
-
-def article_document(title: str | None, summary: str | None, text: str | None) -> str:
-    return "\n".join(x for x in (title, summary, text) if x)
-
-
-class SubscriptionIndex:
-    """Subscriptions indexed by event type, then feed_id and language, so an event's candidates
-    come from a few dictionary lookups and set intersections; only candidates are checked for
-    speakers and the (comparatively costly) query `q`.
-
-    Filters: feed_ids applies to every event; languages, speakers and q to article and quote
-    events (an article matches `speakers` when it quotes one of them)."""
-
-    def __init__(self, specs: Iterable[SubscriptionSpec]) -> None:
-        self.specs: dict[int, SubscriptionSpec] = {}
-        # type -> feed_id (None: any feed) -> ids; type -> language (None: any) -> ids
-        self._by_feed: dict[str, dict[int | None, set[int]]] = {}
-        self._by_lang: dict[str, dict[str | None, set[int]]] = {}
-        for spec in specs:
-            self.specs[spec.id] = spec
-            for event_type in spec.events:
-                feeds = self._by_feed.setdefault(event_type, {})
-                for feed_id in spec.feed_ids if spec.feed_ids is not None else (None,):
-                    feeds.setdefault(feed_id, set()).add(spec.id)
-                langs = self._by_lang.setdefault(event_type, {})
-                for lang in spec.languages if spec.languages is not None else (None,):
-                    langs.setdefault(lang, set()).add(spec.id)
-
-    def __len__(self) -> int:
-        return len(self.specs)
-
-    def candidates(self, facts: EventFacts) -> list[SubscriptionSpec]:
-        """Subscriptions whose event type, feed and language filters accept the event."""
-        feeds = self._by_feed.get(facts.type)
-        if not feeds:
-            return []
-        ids = feeds.get(None, set())
-        if facts.feed_id is not None and facts.feed_id in feeds:
-            ids = ids | feeds[facts.feed_id]
-        if ids and not facts.type.startswith("feed."):
-            langs = self._by_lang[facts.type]
-            allowed = langs.get(None, set())
-            if facts.language is not None and facts.language in langs:
-                allowed = allowed | langs[facts.language]
-            ids = ids & allowed
-        return [self.specs[i] for i in sorted(ids)]
-
-    @staticmethod
-    def accepts(spec: SubscriptionSpec, facts: EventFacts) -> bool:
-        """The remaining filters of one candidate (speakers, q) against the event's facts."""
-        if facts.type.startswith("feed.") or facts.type == PING:
-            return True
-        if spec.speakers is not None and not (spec.speakers & (facts.speakers or frozenset())):
-            return False
-        if spec.matcher is not None and not spec.matcher(facts.document or ""):
-            return False
-        return True
-
-    def match(self, facts: EventFacts) -> list[int]:
-        return [s.id for s in self.candidates(facts) if self.accepts(s, facts)]
-
-
-def naive_match(specs: Iterable[SubscriptionSpec], facts: EventFacts) -> list[int]:
-    """The obvious scan, kept for the benchmark and as the index's reference in tests."""
-    out = []
-    for spec in specs:
-        if facts.type not in spec.events:
-            continue
-        if spec.feed_ids is not None and facts.feed_id not in spec.feed_ids:
-            continue
-        if not facts.type.startswith("feed."):
-            if spec.languages is not None and facts.language not in spec.languages:
-                continue
-        if SubscriptionIndex.accepts(spec, facts):
-            out.append(spec.id)
-    return sorted(out)
-
-
-def validate_filter(flt: Mapping[str, Any]) -> None:
-    if flt.get("q"):
-        try:
-            compile_query(str(flt["q"]))
-        except InvalidRequestError:
-            raise
-        except Exception as exc:  # a query parser error of any shape is the caller's mistake
-            raise InvalidRequestError(f"subscriptions: filter.q does not parse: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- sending
@@ -318,7 +152,7 @@ class WebhookSender:
         not send; return a deferred result (the caller's lease is about to run out)."""
         started = time.perf_counter()
         try:
-            host, _ = _host_port(url)
+            host, _ = host_port(url)
             async with self.gate.slot(host):
                 if start_by is not None and time.monotonic() > start_by:
                     return SendResult(None, 0.0, deferred=True, retry_after=0.0,

@@ -1,11 +1,8 @@
-"""Poll: read feed documents and decide when to read them again. Pure functions, no I/O.
+"""Poll: read feed documents (when to read them again is app.pipeline.schedule's). Pure
+functions, no I/O.
 
     parse_feed(body, headers, url) -> ParsedFeed          RSS, Atom, JSON Feed, sitemaps; FeedParseError
                                                           for anything else
-    next_poll_at(now, ...) -> datetime                    adaptive interval, hints, bounds
-    poll_interval_s(now, ...) -> float                    the same, as seconds
-    backoff_delay(failures, base, cap, rng) -> float      exponential with jitter, capped
-    feed_health(failures) -> "ok" | "degraded" | "failing"
     discover_feed_urls(html, base_url) -> list[str]       <link rel=alternate> feeds of a page
     candidate_feed_urls(base_url) -> list[str]            common feed paths to try
     parse_opml(data) -> list[OpmlOutline]; render_opml(feeds) -> bytes
@@ -16,16 +13,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
-import random
 import re
 import xml.parsers.expat
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import quoteattr
 
@@ -40,9 +35,6 @@ from app.pipeline.markup import absolute_url as _absolute
 from app.pipeline.markup import html_to_text
 from app.pipeline.sitemap import gunzip, looks_like_sitemap, parse_sitemap
 
-MIN_INTERVAL_S = 5 * 60
-MAX_INTERVAL_S = 24 * 60 * 60
-DEFAULT_INTERVAL_S = 60 * 60  # a feed whose entries carry no dates
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml")
 FEED_TYPES = frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
@@ -190,133 +182,6 @@ def _websub_links(feed: Mapping[str, Any], base: str) -> tuple[tuple[str, ...], 
         if href and "self" in rels and self_link is None:
             self_link = href
     return tuple(hubs), self_link
-
-
-# --------------------------------------------------------------------------- scheduling
-
-
-def _cache_hint_s(headers: Mapping[str, str] | None, now: datetime) -> float | None:
-    """Freshness lifetime from Cache-Control max-age/s-maxage or Expires (RFC 9111 §4.2.1)."""
-    if not headers:
-        return None
-    h = {k.lower(): v for k, v in headers.items()}
-    cc = h.get("cache-control", "")
-    if re.search(r"(?:^|,)\s*(?:no-store|no-cache)\b", cc, re.I):
-        return None
-    ages = [int(m) for m in re.findall(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", cc, re.I)]
-    if ages:
-        age = float(max(ages))
-        current_age = h.get("age", "").strip()
-        if current_age.isdigit():
-            age -= int(current_age)
-        return max(0.0, age)
-    expires = h.get("expires")
-    if expires:
-        try:
-            when = parsedate_to_datetime(expires)
-        except (TypeError, ValueError, IndexError):
-            return 0.0  # invalid Expires means "already expired" (RFC 9111 §5.3)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        origin = now
-        if h.get("date"):  # measure against the server's clock when it sent one
-            try:
-                origin = parsedate_to_datetime(h["date"])
-                origin = origin if origin.tzinfo else origin.replace(tzinfo=UTC)
-            except (TypeError, ValueError, IndexError):
-                origin = now
-        return max(0.0, (when - origin).total_seconds())
-    return None
-
-
-def _publish_interval_s(entry_times: Iterable[datetime | None], now: datetime) -> float | None:
-    """Mean gap between the newest entries; a feed silent for longer than that slows down."""
-    times = sorted((t for t in entry_times if t is not None and t <= now + timedelta(minutes=5)),
-                   reverse=True)[:20]
-    if not times:
-        return None
-    silence = max(0.0, (now - times[0]).total_seconds())
-    if len(times) < 2:
-        return silence / 2 if silence else None
-    span = (times[0] - times[-1]).total_seconds()
-    mean_gap = span / (len(times) - 1)
-    # Half the silence: a daily feed quiet for a week is polled about every 3.5 days (clamped).
-    return max(mean_gap, silence / 2)
-
-
-def poll_interval_s(
-    now: datetime,
-    *,
-    entry_times: Iterable[datetime | None] = (),
-    ttl_s: float | None = None,
-    headers: Mapping[str, str] | None = None,
-    override_s: float | None = None,
-    min_interval_s: float = MIN_INTERVAL_S,
-    max_interval_s: float = MAX_INTERVAL_S,
-) -> float:
-    """Seconds until the next poll. See `next_poll_at`."""
-    if override_s is not None and override_s > 0:
-        return float(override_s)
-    interval = _publish_interval_s(entry_times, now)
-    if interval is None:
-        interval = DEFAULT_INTERVAL_S
-    for hint in (ttl_s, _cache_hint_s(headers, now)):
-        if hint is not None:
-            interval = max(interval, float(hint))
-    return min(max(interval, min_interval_s), max_interval_s)
-
-
-def next_poll_at(
-    now: datetime,
-    *,
-    entry_times: Iterable[datetime | None] = (),
-    ttl_s: float | None = None,
-    headers: Mapping[str, str] | None = None,
-    override_s: float | None = None,
-    min_interval_s: float = MIN_INTERVAL_S,
-    max_interval_s: float = MAX_INTERVAL_S,
-) -> datetime:
-    """When to poll a feed next, after a successful poll at `now` (aware).
-
-    1. Adaptive: the mean gap between the newest (up to 20) entry timestamps, or half the time
-       since the newest entry if the feed has gone quiet; 1 h when entries carry no dates.
-    2. Raised to the publisher's hints: `ttl_s` (RSS ttl, sy:updatePeriod — `ParsedFeed.ttl_s`)
-       and the response's freshness (Cache-Control max-age/s-maxage minus Age, else Expires).
-    3. Clamped to [min_interval_s, max_interval_s] (default 5 min .. 24 h).
-    A positive per-feed `override_s` wins over all of this.
-    """
-    seconds = poll_interval_s(now, entry_times=entry_times, ttl_s=ttl_s, headers=headers,
-                              override_s=override_s, min_interval_s=min_interval_s,
-                              max_interval_s=max_interval_s)
-    return now + timedelta(seconds=seconds)
-
-
-def backoff_delay(consecutive_failures: int, base: float = 60.0, cap: float = MAX_INTERVAL_S,
-                  rng: random.Random | None = None, *, retry_after: float | None = None) -> float:
-    """Seconds to wait after the n-th consecutive failure: base * 2**(n-1), capped, with
-    "equal jitter" (uniform in [d/2, d]) so failing feeds spread out instead of retrying in step.
-
-    A server's Retry-After (seconds) is honoured as a floor, up to `cap`. 0 failures -> 0.0.
-    """
-    if consecutive_failures <= 0:
-        return max(0.0, min(retry_after or 0.0, cap))
-    rng = rng or random.Random()
-    exponent = min(consecutive_failures - 1, 62)  # avoid float overflow for huge counts
-    delay = min(cap, base * (2.0 ** exponent))
-    delay = delay / 2 + rng.random() * delay / 2
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, cap))
-    return delay
-
-
-def feed_health(consecutive_failures: int, *, degraded_after: int = 3,
-                failing_after: int = 10) -> Literal["ok", "degraded", "failing"]:
-    """"ok" below `degraded_after` consecutive failures, "failing" from `failing_after` on."""
-    if consecutive_failures >= failing_after:
-        return "failing"
-    if consecutive_failures >= degraded_after:
-        return "degraded"
-    return "ok"
 
 
 # --------------------------------------------------------------------------- discovery

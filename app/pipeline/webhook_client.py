@@ -12,7 +12,7 @@ obs-fold and duplicate Content-Length refused) is a kept library's, for the CPU 
 hand-written parser it replaced cost.
 
 Safety is the same as for fetching: every new connection resolves the host with
-`app.pipeline.fetch.resolve_checked`, which refuses the host if any address is private,
+`app.pipeline.guard.resolve_checked`, which refuses the host if any address is private,
 loopback, link-local, ... (unless allowed), and then dials one of the checked addresses, so
 the address checked is the address dialled (no DNS rebinding). TLS verifies the certificate
 against the URL's host name. Redirects are never followed; a 3xx is just an answer.
@@ -37,7 +37,7 @@ from urllib.parse import quote, urlsplit
 import httptools
 
 from app.domain.errors import FetchError
-from app.pipeline.fetch import IPNetwork, resolve_checked
+from app.pipeline.guard import IPNetwork, resolve_checked
 
 IDLE_EXPIRY_S = 30.0
 READ_BYTES = 64 * 1024

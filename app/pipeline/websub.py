@@ -1,12 +1,10 @@
-"""WebSub, the subscriber's side of the protocol (W3C Recommendation 2018-01-23). Pure decisions
-plus the one client that talks to hubs.
+"""WebSub, the subscriber's side of the protocol (W3C Recommendation 2018-01-23): discovery,
+signatures, and the one client that talks to hubs. The decisions about one subscription
+(intent_verdict, next_step, hub_request_url) are app.domain.websub's: storage records them.
 
     parse_link_header(value) -> [(url, rels)]        RFC 8288 Link header
     discover(headers, parsed, url) -> WebSubLinks     §4: Link headers first, then the document
-    hub_request_url(hub, allow_http) -> str           §8.2: favour https for hubs
     check_signature(header, body, secret)             §7.1: X-Hub-Signature, SHA-256 or stronger
-    intent_verdict(subscription, check)               §5.3: echo the challenge or answer 404
-    next_step(subscription, wanted, now)              what the worker does with a due subscription
     HubClient.send(hub, form) -> HubAnswer            §5.1: the (un)subscription request
 
 Why a Link header parser of our own: httpx's `Response.links` keys links by rel, so of two
@@ -21,22 +19,17 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from app.domain.errors import FetchError
 from app.domain.feeds import ParsedFeed
-from app.domain.websub import IntentCheck, PushVerdict, Step, SubscriptionView, Verdict, WebSubLinks
-from app.pipeline.fetch import GuardedTransport, IPNetwork
+from app.domain.websub import PushVerdict, WebSubLinks
+from app.pipeline.guard import GuardedTransport, IPNetwork
 
 MAX_HUB_REDIRECTS = 3
-MAX_UNSUBSCRIBE_ATTEMPTS = 3
-MAX_CHALLENGE_CHARS = 4096
-RENEW_AT_FRACTION = 0.8  # renew when 80% of the lease has passed
-DENIED_RETRY_S = 86400
 ANSWER_EXCERPT_BYTES = 300
 
 # --------------------------------------------------------------------------- discovery
@@ -101,16 +94,6 @@ def discover(headers: Mapping[str, str], parsed: ParsedFeed | None, url: str) ->
     return None
 
 
-def hub_request_url(hub: str, *, allow_http: bool) -> str:
-    """§8.2: subscribers SHOULD favour the https URL of a hub even when it is advertised as http
-    (the request carries hub.secret). Plain http only when NEWS_INGEST_WEBSUB_ALLOW_HTTP_HUBS."""
-    parts = urlsplit(hub)
-    if parts.scheme == "http" and not allow_http:
-        netloc = parts.netloc[:-3] if parts.netloc.endswith(":80") else parts.netloc
-        return urlunsplit(("https", netloc, parts.path, parts.query, ""))
-    return hub
-
-
 def callback_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/websub/{token}"
 
@@ -137,59 +120,6 @@ def check_signature(header: str | None, body: bytes, secret: str) -> PushVerdict
     expected = hmac.new(secret.encode("utf-8"), body, algorithm).hexdigest().encode("ascii")
     given = digest.strip().lower().encode("utf-8", "replace")
     return PushVerdict.ACCEPTED if hmac.compare_digest(expected, given) else PushVerdict.BAD_SIGNATURE
-
-
-# --------------------------------------------------------------------------- decisions
-
-
-_UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])")
-
-
-def same_topic(a: str, b: str) -> bool:
-    """Topics compare as given, except that percent-encoded unreserved characters count as the
-    characters themselves (§5.1.1: hubs decode them)."""
-    def norm(url: str) -> str:
-        return _UNRESERVED_ESCAPE.sub(lambda m: unquote(m.group(0)), url)
-    return a == b or norm(a) == norm(b)
-
-
-def intent_verdict(sub: SubscriptionView | None, check: IntentCheck) -> Verdict:
-    """§5.3.1: confirm only what we asked for. A subscribe verification is ours when the row is
-    being subscribed (the request has gone out) or renewed (active); an unsubscribe verification
-    when the row is being unsubscribed; anything else, or another topic, gets 404. A denial
-    (§5.2) is taken from the hub of a subscription we want."""
-    if sub is None or not same_topic(check.topic, sub.topic):
-        return "refuse"
-    if check.mode == "denied":
-        return "denied" if sub.state in ("subscribing", "active") else "refuse"
-    if not check.challenge or len(check.challenge) > MAX_CHALLENGE_CHARS:
-        return "refuse"
-    if check.mode == "subscribe":
-        asked = sub.state == "active" or (sub.state == "subscribing" and sub.requested_at is not None)
-        return "activate" if asked and (check.lease_s is None or check.lease_s > 0) else "refuse"
-    if check.mode == "unsubscribe":
-        return "unsubscribed" if sub.state == "unsubscribing" and sub.requested_at is not None else "refuse"
-    return "refuse"
-
-
-def next_step(sub: SubscriptionView, *, wanted: bool, now: datetime) -> Step:
-    """What to do with a subscription whose next action is due. `wanted`: its feed exists, is
-    not paused or gone, and subscriptions are enabled (a public URL is set)."""
-    if not wanted or sub.state == "unsubscribing":
-        if sub.state == "unsubscribing":
-            return "drop" if sub.attempts >= MAX_UNSUBSCRIBE_ATTEMPTS else "unsubscribe"
-        # Only a hub that may hold a subscription needs to hear from us.
-        at_hub = sub.state == "active" or (sub.state == "subscribing" and sub.requested_at is not None)
-        return "unsubscribe" if at_hub else "drop"
-    if sub.state == "active" and sub.expires_at is not None and sub.expires_at <= now:
-        return "lapse"
-    if sub.requested_at is not None and sub.state in ("subscribing", "active"):
-        return "verify_timeout"  # the request went out and no verification came in time
-    return "subscribe"
-
-
-def renew_at(verified_at: datetime, lease_s: int) -> datetime:
-    return verified_at + timedelta(seconds=max(1.0, lease_s * RENEW_AT_FRACTION))
 
 
 # --------------------------------------------------------------------------- the hub client

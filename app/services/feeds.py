@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.domain.errors import (
     BlockedAddressError,
     ConflictError,
@@ -18,12 +16,13 @@ from app.domain.errors import (
     InvalidRequestError,
 )
 from app.domain.feeds import OpmlOutline
-from app.pipeline.fetch import check_url_allowed
+from app.pipeline.guard import check_url_allowed
 from app.pipeline.parse import Candidate, read_candidate
 from app.pipeline.poll import candidate_feed_urls, parse_opml, render_opml
 from app.runtime import Runtime
 from app.storage import feeds as store
 from app.storage import websub
+from app.storage.database import Session
 from app.storage.freshness import median_lag
 from app.storage.models import Feed, WebSubSubscription
 from app.workers.ingest import IngestWorker, PollReport
@@ -173,7 +172,7 @@ async def import_opml(runtime: Runtime, document: bytes,
     return created, len(outlines) - len(fresh), invalid
 
 
-async def export_opml(session: AsyncSession) -> bytes:
+async def export_opml(session: Session) -> bytes:
     feeds = await store.all_feeds(session)
     return render_opml([OpmlOutline(url=f.url, title=f.title, site_url=f.site_url) for f in feeds])
 
@@ -182,7 +181,7 @@ async def poll_now(runtime: Runtime, feed_id: int) -> tuple[PollReport, Feed]:
     return await IngestWorker(runtime).poll_now(feed_id)
 
 
-async def update_feed(runtime: Runtime, session: AsyncSession, feed_id: int, changes: dict[str, Any]) -> Feed:
+async def update_feed(runtime: Runtime, session: Session, feed_id: int, changes: dict[str, Any]) -> Feed:
     """Change a feed; pausing it also unsubscribes it from its WebSub hub (resuming subscribes again)."""
     feed = await store.update_feed(session, feed_id, changes, now=runtime.clock())
     if changes.get("paused"):
@@ -190,14 +189,14 @@ async def update_feed(runtime: Runtime, session: AsyncSession, feed_id: int, cha
     return feed
 
 
-async def delete_feed(runtime: Runtime, session: AsyncSession, feed_id: int) -> None:
+async def delete_feed(runtime: Runtime, session: Session, feed_id: int) -> None:
     """Forget a feed (its articles stay); its WebSub hub is told to stop pushing it."""
     await store.get_feed(session, feed_id)  # NotFoundError first, for ids no row can have too
     await websub.retire_feed(session, feed_id, now=runtime.clock())
     await store.delete_feed(session, feed_id)
 
 
-async def feed_detail(runtime: Runtime, session: AsyncSession,
+async def feed_detail(runtime: Runtime, session: Session,
                       feed_id: int) -> tuple[Feed, WebSubSubscription | None, float | None, int]:
     """The feed, its current WebSub subscription and its median lag (seconds, sample size)."""
     feed = await store.get_feed(session, feed_id)

@@ -6,10 +6,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.domain.errors import InvalidRequestError
-from app.pipeline.notify import validate_filter
+from app.domain.subscriptions import validate_filter
 from app.runtime import Runtime
 from app.services.feeds import check_outgoing_url
+from app.storage import deliveries
 from app.storage import subscriptions as store
+from app.storage.database import Session
 from app.storage.models import Subscription
 
 
@@ -56,3 +58,23 @@ async def update(runtime: Runtime, subscription_id: int, changes: dict[str, Any]
         await check_receiver_url(runtime, changes["url"])
     async with runtime.db.transaction() as session:
         return await store.update_subscription(session, subscription_id, changes, now=runtime.clock())
+
+
+# The request's session: its transaction commits once, before the response is sent.
+async def delete(session: Session, subscription_id: int) -> None:
+    await store.delete_subscription(session, subscription_id)
+
+
+async def rotate_secret(runtime: Runtime, session: Session, subscription_id: int) -> Subscription:
+    """A new signing secret; the old one keeps signing for `webhook_secret_overlap_s`."""
+    return await store.rotate_secret(session, subscription_id, now=runtime.clock(),
+                                     overlap_s=runtime.settings.webhook_secret_overlap_s)
+
+
+async def ping(runtime: Runtime, session: Session, subscription_id: int) -> int:
+    """Queue a `ping` event for the subscription; the id of its delivery."""
+    return await deliveries.create_ping(session, subscription_id, now=runtime.clock())
+
+
+async def redeliver(runtime: Runtime, session: Session, delivery_id: int) -> None:
+    await deliveries.redeliver(session, delivery_id, now=runtime.clock())

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
@@ -65,6 +65,10 @@ def _article_page(feed: bool, after: bool, before: bool, cursor: bool) -> Select
 
 
 _ONE_ARTICLE = select(*_ARTICLE).where(Article.id == bindparam("article_id"))
+
+
+async def count_articles(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Article.id))) or 0)
 
 
 async def get_article(session: AsyncSession, article_id: int) -> Row[Any]:

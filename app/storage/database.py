@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.storage.sqlite_driver import dbapi
 
+# The session type as the layers above storage name it: they hold a session that storage's
+# functions take, and do not import SQLAlchemy themselves (import-linter, pyproject.toml).
+Session = AsyncSession
+
 
 def _sqlite_immediate(engine: AsyncEngine) -> None:
     # A deferred SQLite transaction that reads, then writes, fails at once with "database is

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
 from app.domain.names import normalize_name
-from app.pipeline.notify import (
+from app.domain.subscriptions import (
     PING,
     EventFacts,
     SubscriptionIndex,
@@ -301,7 +301,3 @@ async def create_ping(session: AsyncSession, subscription_id: int, *, now: datet
     await session.flush()
     return delivery.id
 
-
-async def delivery_counts(session: AsyncSession) -> dict[str, int]:
-    stmt = select(Delivery.state, func.count()).group_by(Delivery.state)
-    return {state: int(n) for state, n in (await session.execute(stmt)).all()}

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
+from app.domain.refresh import FeedHealth, FeedView
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, can_exist
 from app.storage.pagination import bound_page, decode_cursor, finish_page, page_rows, row_id
 from app.storage.rows import read_rows
-
-FEED_STATES = ("pending", "ok", "degraded", "failing", "gone")
 
 
 async def create_feed(
@@ -82,6 +81,20 @@ async def list_feeds(
     stmt = _feed_page(state is not None, paused is not None, bool(cursor))
     rows = await read_rows(session, stmt, params)
     return finish_page(rows, limit, lambda r: [r.id])
+
+
+def feed_view(feed: Feed) -> FeedView:
+    """What a refresh reads of a stored feed."""
+    return FeedView(id=feed.id, url=feed.url, title=feed.title, site_url=feed.site_url,
+                    state=cast(FeedHealth, feed.state), etag=feed.etag, last_modified=feed.last_modified,
+                    body_hash=feed.body_hash, interval_s=feed.interval_s,
+                    poll_interval_override_s=feed.poll_interval_override_s, push_until=feed.push_until,
+                    redirect_candidate=feed.redirect_candidate, websub_hub=feed.websub_hub,
+                    websub_topic=feed.websub_topic, polls=feed.polls, consecutive_failures=feed.consecutive_failures)
+
+
+async def count_feeds(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Feed.id))) or 0)
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:

@@ -22,24 +22,17 @@ from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
 from app.domain.limits import MAX_URL_CHARS
 from app.domain.names import normalize_name
-from app.pipeline.dedup import hamming, same_site, simhash_bands
+from app.domain.refresh import FeedUpdate, KnownEntry
+from app.domain.simhash import hamming, simhash_bands
+from app.domain.sites import same_site
 from app.storage.dialects import SpeakerMention, insert_new, upsert_speakers
 from app.storage.models import Article, Feed, Quote, Speaker
 from app.storage.outbox import article_event, quote_event, record_events
-from app.storage.search import article_document, indexed_on_insert, insert_target, write_index
+from app.storage.search_index import article_document, indexed_on_insert, insert_target, write_index
 
 NEAR_DUPLICATE_BITS = 3
 # More work for the transaction that stores a feed's articles (e.g. deleting the WebSub push they came in).
 InTransaction = Callable[[AsyncSession], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class KnownEntry:
-    article_id: int
-    title: str | None
-    summary: str | None
-    extraction: str
-    extraction_attempts: int
 
 
 async def known_entries(session: AsyncSession, feed_id: int, entries: Sequence[FeedEntry]) -> dict[str, KnownEntry]:
@@ -423,6 +416,7 @@ async def _insert_articles(session: AsyncSession, created: list[tuple[Article, A
     return kept
 
 
-async def save_feed_state(session: AsyncSession, feed_id: int, values: dict[str, object]) -> None:
+async def save_feed_state(session: AsyncSession, feed_id: int, changes: FeedUpdate) -> None:
     """Write the poll's outcome and release the lease, in the same transaction as the articles."""
-    await session.execute(update(Feed).where(Feed.id == feed_id).values(lease_until=None, lease_owner=None, **values))
+    await session.execute(update(Feed).where(Feed.id == feed_id).values(lease_until=None, lease_owner=None,
+                                                                        **changes))

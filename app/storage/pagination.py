@@ -11,9 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 
 from app.domain.errors import InvalidRequestError
-from app.domain.limits import MAX_ROW_ID
+from app.domain.limits import MAX_PAGE_SIZE, MAX_ROW_ID
 
-MAX_LIMIT = 200
 T = TypeVar("T")
 
 
@@ -83,7 +82,7 @@ def keyset_after(columns: Sequence[Any], values: Sequence[Any], *, descending: b
 
 def page_of(stmt: Select[Any], limit: int) -> Select[Any]:
     """Fetch one row more than asked, to know whether a next page exists."""
-    return stmt.limit(min(limit, MAX_LIMIT) + 1)
+    return stmt.limit(min(limit, MAX_PAGE_SIZE) + 1)
 
 
 def bound_page(stmt: Select[Any]) -> Select[Any]:
@@ -94,7 +93,7 @@ def bound_page(stmt: Select[Any]) -> Select[Any]:
 
 
 def page_rows(limit: int) -> int:
-    return min(limit, MAX_LIMIT) + 1
+    return min(limit, MAX_PAGE_SIZE) + 1
 
 
 def finish_page(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> tuple[list[T], str | None]:

@@ -1,7 +1,7 @@
 """Rebuilding the search index: articles read in batches, analysed in a process pool, written in order.
 
 The analyser (app.domain.query.analyze) is pure Python and most of the cost of a rebuild, so it
-runs in worker processes (spawned, as app.workers.cpu explains) on plain tuples, never ORM
+runs in worker processes (spawned, as app.cpu_pool explains) on plain tuples, never ORM
 objects: a batch goes out as (id, published_at, title, body, source, language, quote_count,
 feed_id) rows and comes back as what the index stores. Each document is made by the same
 `index_document` that ingestion uses, so a rebuilt index is the one indexing each article would
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cpus import usable_cpus
 from app.storage.models import Article
-from app.storage.search import IndexDocument, index_document, write_index
+from app.storage.search_index import IndexDocument, index_document, write_index
 
 # (id, published_at, title, body, source, language, quote_count, feed_id)
 SourceRow = tuple[int, datetime, str | None, str | None, str | None, str | None, int, int | None]
@@ -74,7 +74,7 @@ async def _clear_fts(session: AsyncSession) -> None:
                               {"k": key, "v": value})
 
 
-async def rebuild(session: AsyncSession, *, batch: int = 500, progress: Callable[[int], Any] | None = None,
+async def reindex(session: AsyncSession, *, batch: int = 500, progress: Callable[[int], Any] | None = None,
                   processes: int | None = None) -> int:
     """Clear the index and index every article again, in this session's transaction.
 

@@ -1,4 +1,4 @@
-"""Full-text search over articles: the index (kept in the article's own transaction) and the query.
+"""Full-text search over articles: the query (the index is written by app.storage.search_index).
 
 Both databases store the tokens of app.domain.query.analyze verbatim, so they agree on what
 matches. The differences live here:
@@ -7,9 +7,9 @@ matches. The differences live here:
   ``((2^32 - unix seconds of published_at) << 30) | (2^30 - 1 - article id)``: FTS5 walks a
   term's matches in rowid order, so "newest first" is an index walk that stops after one page,
   and a date window is a rowid range. ``meta`` holds the filter values as tokens (source, language, quotes, feed), so a
-  filter is one more doclist intersected inside FTS5. Score: BM25 computed here (`_scores`) from
-  per-term counts in title (x4), body and stem keys (x0.5) that SQL counts with replace(), and
-  an IDF estimated from a bounded sample (`_idf`): FTS5's own bm25() counts every match of
+  filter is one more doclist intersected inside FTS5. Score: BM25 computed here (`scores`) from
+  per-term counts in title (x4), body and stem keys (x0.5) counted in the tier's index texts, and
+  an IDF estimated from a bounded sample (`estimate_idf`): FTS5's own bm25() counts every match of
   every term on each query, which costs ~100 ms for a common word at a million articles.
 * PostgreSQL: ``articles.search_vector`` (A title, B body, D stem keys) with a GIN index;
   newest first walks ``ix_articles_published``; filter values are lexemes of weight C. Score:
@@ -30,56 +30,29 @@ Story collapsing keeps, for each story, its newest article that matches and pass
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import math
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Row,
-    String,
-    Table,
-    TypeDecorator,
     bindparam,
-    cast,
-    column,
-    exists,
     func,
-    literal_column,
-    not_,
-    or_,
     select,
-    table,
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import TableClause
 
 from app.domain.errors import InvalidQueryError, InvalidRequestError
+from app.domain.limits import MAX_PAGE_SIZE
 from app.domain.names import normalize_name
 from app.domain.query import (
-    IndexText,
-    Query,
-    Term,
-    fts5_string,
-    fts5_term,
-    index_text,
-    is_english,
     snippet,
-    to_fts5,
-    to_tsquery,
-    tokens,
 )
-from app.storage.models import Article, Quote, Speaker
+from app.storage.models import Article
 from app.storage.pagination import (
-    MAX_LIMIT,
     anything,
     decode_cursor,
     encode_cursor,
@@ -89,269 +62,23 @@ from app.storage.pagination import (
     tag,
 )
 from app.storage.rows import read_rows
+from app.storage.search_index import (
+    ID_BITS,
+    MAX_SECONDS,
+    article_id_of,
+    aware,
+)
+from app.storage.search_plan import ArticleSearch, Hit, SearchPlan, pg_match
+from app.storage.search_sqlite import estimate_idf, scores, sqlite_search
 
-ID_BITS = 30
-ID_MASK = (1 << ID_BITS) - 1
-MAX_SECONDS = 1 << 32
 TIER_SIZE = 300
 PG_PROBE_ROWS = 1_000  # see _pg_tier
 PG_WALK_ROWS = 40_000
 PG_RANK_WEIGHTS = "'{0.1, 0.0, 0.4, 1.0}'::float4[]"  # D stems, C filters (unranked), B body, A title
-IDF_SAMPLE = 2000
-BM25_K1, BM25_B = 1.2, 0.75
 
-Sort = Literal["relevance", "published"]
-T = TypeVar("T")
-
-
-# ---------------------------------------------------------------- the index
-def search_key(article_id: int, published_at: datetime) -> int:
-    """The FTS5 rowid, newest first in ascending order: ``((2^32 - unix seconds) << 30) | (2^30 - 1 -
-    id)``. Ascending because FTS5 walks a large doclist backwards by loading all of it: a query
-    that ANDs a rare word with one that every article has took 30 ms descending, 0.4 ms ascending."""
-    if not 0 <= article_id <= ID_MASK:
-        raise ValueError(f"search: article id {article_id} does not fit the search key")
-    return (_second_key(published_at) << ID_BITS) | (ID_MASK - article_id)
-
-
-def article_id_of(key: int) -> int:
-    return ID_MASK - (key & ID_MASK)
-
-
-def _second_key(moment: datetime) -> int:
-    seconds = min(MAX_SECONDS, max(0, int(moment.astimezone(UTC).timestamp())))
-    return MAX_SECONDS - seconds
-
-
-def _meta(source: str | None, language: str | None, has_quotes: bool | None, feed_id: int | None, *,
-          document: bool) -> list[str]:
-    """Filter values as single FTS5 tokens: an intersection with one rare token is cheap, where
-    a phrase over tokens that every article has ("src", "example", "com") is not. A document
-    stores "len" and "lengb" for en-GB, so a filter on "en" or on "en-gb" both find it."""
-    out = []
-    if source:
-        normalized = source.strip().lower().removeprefix("www.")
-        out.append("s" + hashlib.sha1(normalized.encode()).hexdigest()[:16])
-    if language:
-        parts = tokens(language)
-        if parts:
-            out += (["l" + parts[0], "l" + "".join(parts)] if document else ["l" + "".join(parts)])
-    if has_quotes is not None:
-        out.append("qyes" if has_quotes else "qno")
-    if feed_id is not None:
-        out.append(f"f{feed_id}")
-    return list(dict.fromkeys(out))
-
-
-@dataclass(frozen=True, slots=True)
-class IndexDocument:
-    """One article as the index stores it; build with `index_document`."""
-
-    article_id: int
-    published_at: datetime
-    text: IndexText  # in the form of the database it goes to
-    meta: str
-
-    def fts5_row(self) -> tuple[int, str, str, str, str]:
-        """The FTS5 row: (search key, title, body, stems, meta)."""
-        assert self.text.fts5 is not None
-        return (search_key(self.article_id, self.published_at), *self.text.fts5, self.meta)
-
-    def tsvector(self) -> str:
-        """The PostgreSQL tsvector literal: positions and weights, filter values as C lexemes."""
-        assert self.text.tsvector is not None
-        return " ".join([self.text.tsvector, *(f"'{t}':1C" for t in self.meta.split())])
-
-
-def index_document(*, article_id: int, published_at: datetime, title: str | None, body: str | None,
-                   source: str | None, language: str | None, quote_count: int, feed_id: int | None,
-                   postgres: bool, text: IndexText | None = None) -> IndexDocument:
-    """What the index of one database (`postgres` or SQLite) stores for one article. `text` is
-    the title/body analysis when the caller has it already (ingestion makes it in the extraction
-    pool); it is made here when missing or in the other database's form."""
-    if text is None or (text.tsvector if postgres else text.fts5) is None:
-        text = index_text(title, body, english=is_english(language), fts5=not postgres, tsvector=postgres)
-    meta = _meta(source, language, bool(quote_count), feed_id, document=True)
-    return IndexDocument(article_id, published_at, text, " ".join(meta))
-
-
-def article_document(article: Article, text: IndexText | None, *, postgres: bool) -> IndexDocument:
-    return index_document(article_id=article.id, published_at=article.published_at, title=article.title,
-                          body=article.text or article.summary, source=article.source, language=article.language,
-                          quote_count=article.quote_count, feed_id=article.feed_id, postgres=postgres, text=text)
-
-
-class _TsvectorLiteral(TypeDecorator[str]):
-    """A tsvector written as its literal text and cast by the server."""
-
-    impl = String
-    cache_ok = True
-
-    def bind_expression(self, bindvalue: Any) -> Any:
-        return cast(bindvalue, TSVECTOR)
-
-
-def uses_tsvector(dialect: str) -> bool:
-    """Which form the index text takes (`IndexText`) for a database: PostgreSQL's tsvector, else
-    SQLite's FTS5 columns."""
-    return dialect == "postgresql"
-
-
-def indexed_on_insert(session: AsyncSession) -> bool:
-    """PostgreSQL keeps the index in a column of the article row: a new article's vector goes
-    in its INSERT (see `insert_target`); an UPDATE afterwards would write the row and every one
-    of its index entries twice. SQLite's FTS5 table is written after the insert."""
-    return uses_tsvector(session.get_bind().dialect.name)
-
-
-def insert_target(session: AsyncSession, articles: Table) -> Table | TableClause:
-    """The table new article rows are inserted into: on PostgreSQL with its `search_vector`
-    column (rows then carry `search_vector=IndexDocument.tsvector()`)."""
-    if not indexed_on_insert(session):
-        return articles
-    return table(articles.name, *(column(c.name, c.type) for c in articles.columns),
-                 column("search_vector", _TsvectorLiteral()))
-
-
-async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, replace: bool = True,
-                      alongside: Awaitable[T] | None = None) -> T | None:
-    """(Re)index stored articles, in the same transaction as their rows, with one statement per
-    kind (executemany): a storing transaction holds SQLite's single write lock, so every round
-    trip saved there is throughput. `replace=False` skips the delete (new articles, reindex).
-
-    `alongside` is another write of the same transaction (its result is returned). On SQLite the
-    new rows go to the database thread right beside it, so the lock waits for one round trip
-    instead of two: each round trip also waits for the busy event loop to resume the writer."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres and docs:
-        await session.execute(text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"),
-                              [{"vector": d.tsvector(), "id": d.article_id} for d in docs])
-    if postgres or not docs:
-        return None if alongside is None else await alongside
-    rows = [d.fts5_row() for d in docs]
-    if replace:
-        await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r[0]} for r in rows])
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    if alongside is None:
-        await _fts_insert(driver, rows)
-        return None
-    inserting = asyncio.ensure_future(_fts_insert(driver, rows))
-    try:
-        result = await alongside
-    except BaseException:
-        await asyncio.wait([inserting])  # done before a rollback can reach the connection
-        raise
-    await inserting
-    return result
-
-
-async def _fts_insert(driver: Any, rows: list[tuple[Any, ...]]) -> None:
-    """The FTS5 rows through the aiosqlite connection itself, inside the session's transaction."""
-    cursor = await driver.executemany("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
-                                      "VALUES (?, ?, ?, ?, ?)", rows)
-    await cursor.close()
-
-
-async def reindex(session: AsyncSession, *, batch: int = 500, progress: Any = None,
-                  processes: int | None = None) -> int:
-    """Rebuild the whole index from the articles, in batches; `progress(n)` after each batch.
-
-    The analysis runs in a process pool (`processes`, None: one per CPU but one, 0: in this process); see
-    app.storage.reindex. The result is what indexing each article one by one gives."""
-    from app.storage.reindex import rebuild
-
-    return await rebuild(session, batch=batch, progress=progress, processes=processes)
 
 
 # ---------------------------------------------------------------- the query
-@dataclass(frozen=True, slots=True)
-class ArticleSearch:
-    query: Query | None = None
-    feed_id: int | None = None
-    source: str | None = None
-    language: str | None = None
-    has_quotes: bool | None = None
-    speaker: str | None = None
-    published_after: datetime | None = None
-    published_before: datetime | None = None
-    collapse_story: bool = False
-    sort: Sort = "published"
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    article: Row[Any]
-    score: float | None
-    snippet: str | None
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _pg_match(alias: str, tsquery: str) -> ColumnElement[bool]:
-    return literal_column(f"{alias}.search_vector").op("@@")(
-        cast(bindparam(None, tsquery), TSQUERY))
-
-
-class _Search:
-    """One request's compiled pieces: filters for any alias of articles, the match, the key."""
-
-    def __init__(self, session: AsyncSession, params: ArticleSearch) -> None:
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        self.p = params
-        self.fts = None
-        if params.query:
-            meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
-            self.fts = f"({to_fts5(params.query)})" + "".join(f" AND meta : {fts5_string(t)}" for t in meta)
-        self.tsq = None
-        if params.query:  # filter values are lexemes of weight C (see IndexDocument.tsvector)
-            meta = _meta(params.source, params.language, params.has_quotes, params.feed_id, document=False)
-            self.tsq = to_tsquery(params.query) + "".join(f" & '{t}':C" for t in meta)
-
-    def filters(self, a: Any) -> list[ColumnElement[bool]]:
-        """Filters as SQL. With a query, source/language/quotes/feed are in the tsquery instead,
-        where the planner has statistics for them and the GIN index can intersect them."""
-        p = self.p
-        out: list[ColumnElement[bool]] = []
-        if p.query is not None:
-            p = ArticleSearch(query=p.query, speaker=p.speaker, published_after=p.published_after,
-                              published_before=p.published_before)
-        if p.feed_id is not None:
-            out.append(a.feed_id == p.feed_id)
-        if p.source:
-            out.append(a.source == p.source.strip().lower().removeprefix("www."))
-        if p.language:
-            lang = p.language.strip().lower()
-            out.append(or_(func.lower(a.language) == lang, func.lower(a.language).like(lang + "-%")))
-        if p.has_quotes is not None:
-            out.append(a.quote_count > 0 if p.has_quotes else a.quote_count == 0)
-        if p.speaker:
-            speaker_id = select(Speaker.id).where(Speaker.normalized_name == normalize_name(p.speaker))
-            out.append(exists(select(Quote.id).where(Quote.article_id == a.id,
-                                                     Quote.speaker_id == speaker_id.scalar_subquery())))
-        if p.published_after is not None:
-            out.append(a.published_at >= _aware(p.published_after))
-        if p.published_before is not None:
-            out.append(a.published_at < _aware(p.published_before))
-        return out
-
-    def collapse(self, a: Any, snapshot: int) -> list[ColumnElement[bool]]:
-        """Keep `a` only if no newer article of its story matches and passes the filters."""
-        if not self.p.collapse_story:
-            return []
-        newer = aliased(Article, name="newer")
-        conditions = [newer.story_id == a.story_id, newer.id != a.id, newer.id <= snapshot,
-                      *self.filters(newer)]
-        if self.p.query is None:
-            conditions.append(tuple_(newer.published_at, newer.id) > tuple_(a.published_at, a.id))
-        else:  # PostgreSQL; SQLite searches are written out in _sqlite_search
-            assert self.tsq is not None
-            conditions += [tuple_(newer.published_at, newer.id) > tuple_(a.published_at, a.id),
-                           _pg_match("newer", self.tsq)]
-        return [not_(exists(select(newer.id).where(*conditions)))]
-
-
 async def _snapshot(session: AsyncSession) -> int:
     return int((await session.execute(select(func.coalesce(func.max(Article.id), 0)))).scalar_one())
 
@@ -363,10 +90,10 @@ def _bad_cursor() -> InvalidRequestError:
 async def search_articles(session: AsyncSession, params: ArticleSearch, *, cursor: str | None,
                           limit: int) -> tuple[list[Hit], str | None]:
     """One page of articles matching `params`, and the cursor of the next page."""
-    limit = min(limit, MAX_LIMIT)
+    limit = min(limit, MAX_PAGE_SIZE)
     if params.query is None and params.sort == "relevance":
         raise InvalidQueryError("search: sort=relevance needs a query (q)")
-    s = _Search(session, params)
+    s = SearchPlan(session, params)
     if s.postgres and params.query is not None:
         # asyncpg prepares statements, and after five runs PostgreSQL may keep a generic plan that
         # ignores which words are searched: rare and common words need different plans.
@@ -424,11 +151,11 @@ def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[
             for a, score in zip(articles, scores, strict=True)]
 
 
-async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: Any, limit: int,
+async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b: Any, limit: int,
                   mode: str) -> tuple[list[Hit], str | None]:
     if mode == "p" and not s.postgres:
         # Walk the FTS5 index by rowid (publication second, id) downwards; stops after one page.
-        sql, params = _sqlite_search(s, snapshot, None if a is None else int(a), limit + 1, None)
+        sql, params = sqlite_search(s, snapshot, None if a is None else int(a), limit + 1, None)
         keys = [row[0] for row in (await session.execute(text(sql), params)).all()]
         more = len(keys) > limit
         keys = keys[:limit]
@@ -439,7 +166,7 @@ async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: A
     where = [Article.id <= snapshot, *s.filters(Article), *s.collapse(Article, snapshot)]
     if mode == "p":
         assert s.tsq is not None
-        where.append(_pg_match("articles", s.tsq))
+        where.append(pg_match("articles", s.tsq))
     if a is not None:
         where.append(tuple_(Article.published_at, Article.id) < tuple_(
             bindparam(None, datetime.fromisoformat(a), type_=Article.published_at.type), int(b)))
@@ -452,7 +179,7 @@ async def _newest(session: AsyncSession, s: _Search, snapshot: int, a: Any, b: A
     return _hits(s.p, [r[0] for r in rows], [None] * len(rows)), nxt
 
 
-async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int, need: int,
+async def _tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int, need: int,
                 loaded: dict[int, Row[Any]]) -> tuple[list[tuple[int, float]], int, Any]:
     """Rows offset..offset+need of one tier ranked by score; the tier's size and lower bound.
     Articles read on the way go into `loaded`."""
@@ -460,16 +187,16 @@ async def _tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, of
         return await _pg_tier(session, s, snapshot, upper, offset, need, loaded)
     assert s.p.query is not None
     terms = list(dict.fromkeys(s.p.query.positive_terms))
-    sql, params = _sqlite_search(s, snapshot, None if upper is None else int(upper), TIER_SIZE, terms)
+    sql, params = sqlite_search(s, snapshot, None if upper is None else int(upper), TIER_SIZE, terms)
     rows = (await session.execute(text(sql), params)).all()
     low = rows[-1][0] if rows else None  # the oldest row of the tier: the next tier starts after it
-    idf = await _idf(session, terms, snapshot)
-    scored = sorted(zip(_scores(rows, terms, idf), (r[0] for r in rows), strict=True),
+    idf = await estimate_idf(session, terms, snapshot)
+    scored = sorted(zip(scores(rows, terms, idf), (r[0] for r in rows), strict=True),
                     key=lambda sk: (-sk[0], sk[1]))
     return [(article_id_of(k), sc) for sc, k in scored[offset:offset + need]], len(rows), low
 
 
-async def _pg_tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int, need: int,
+async def _pg_tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int, need: int,
                    loaded: dict[int, Row[Any]]) -> tuple[list[tuple[int, float]], int, Any]:
     """_tier on PostgreSQL: the newest TIER_SIZE matches under the bound, ranked, in one round trip
     whose plan does not rest on the planner's guess of how many articles match (for two ANDed
@@ -485,7 +212,7 @@ async def _pg_tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any,
     * ``hits``: every match under the bound, with no order asked of it, so the plan is the GIN
       bitmap; only when neither walk filled the tier, i.e. when the matches are sparse.
 
-    ts_rank then runs on the tier only. Written out, as _sqlite_search is: building this many
+    ts_rank then runs on the tier only. Written out, as sqlite_search is: building this many
     subqueries with SQLAlchemy cost more than running them."""
     assert s.tsq is not None
     sql, params = _pg_tier_sql(s, snapshot, upper)
@@ -496,7 +223,7 @@ async def _pg_tier(session: AsyncSession, s: _Search, snapshot: int, upper: Any,
     return [(r[0], r[1]) for r in rows], int(rows[0][2]), [rows[0][3].isoformat(), rows[0][4]]
 
 
-def _pg_tier_sql(s: _Search, snapshot: int, upper: Any) -> tuple[str, dict[str, Any]]:
+def _pg_tier_sql(s: SearchPlan, snapshot: int, upper: Any) -> tuple[str, dict[str, Any]]:
     p = s.p
     params: dict[str, Any] = {"tsq": s.tsq, "snap": snapshot, "tier": TIER_SIZE, "probe_rows": PG_PROBE_ROWS,
                               "walk_rows": PG_WALK_ROWS, "threshold": _walk_threshold(snapshot)}
@@ -506,10 +233,10 @@ def _pg_tier_sql(s: _Search, snapshot: int, upper: Any) -> tuple[str, dict[str, 
         exact.append("EXISTS (SELECT 1 FROM quotes WHERE quotes.article_id = {0}.id AND quotes.speaker_id = "
                      "(SELECT id FROM speakers WHERE normalized_name = :speaker))")
     if p.published_after is not None:
-        params["after"] = _aware(p.published_after)
+        params["after"] = aware(p.published_after)
         exact.append("{0}.published_at >= :after")
     if p.published_before is not None:
-        params["before"] = _aware(p.published_before)
+        params["before"] = aware(p.published_before)
         exact.append("{0}.published_at < :before")
     match = "{0}.search_vector @@ CAST(:tsq AS tsquery)"
     where = ["{0}.id <= :snap", *exact]
@@ -559,75 +286,6 @@ def _walk_threshold(snapshot: int) -> int:
     return max(1, math.ceil(PG_PROBE_ROWS * math.sqrt(TIER_SIZE / (4 * max(snapshot, TIER_SIZE)))))
 
 
-# search_key in SQL, clamped to 1970..2106 as _second_key is (as the triggers of migration 0004 are):
-# unclamped, an article dated 2200 had a key no index row has, and collapse=story kept its older
-# story-mates. PostgreSQL has no key: its index is a column of the article row.
-_SQLITE_KEY = ("(((4294967296 - MIN(4294967296, MAX(0, CAST(strftime('%s', {0}.published_at) AS INTEGER)))) << 30) "
-               "| (1073741823 - {0}.id))")
-
-
-def _sqlite_time(value: datetime) -> str:
-    return _aware(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as UTCDateTime stores it
-
-
-def _sqlite_search(s: _Search, snapshot: int, upper: int | None, limit: int,
-                   terms: Sequence[Term] | None) -> tuple[str, dict[str, Any]]:
-    """One walk down the FTS5 index, newest first, written out: SQLAlchemy would compile a new
-    statement for each query shape, which costs more than the search. Every value is bound.
-
-    Source, language, has-quotes and feed are in the MATCH (the meta column); whole-second date
-    bounds are rowid bounds. Articles are joined only for what the index cannot answer: speaker,
-    story collapsing, sub-second date bounds. With `terms`, the columns _scores needs are added.
-    """
-    p = s.p
-    params: dict[str, Any] = {"m": s.fts, "mask": ID_MASK, "snap": snapshot, "limit": limit}
-    columns = ["f.rowid"]
-    if terms is not None:
-        # The indexed texts, for _scores to count the terms in: str.count in Python costs half
-        # of SQLite's replace() over the same 300 texts.
-        columns += ["length(f.title)", "length(f.body)", "f.title", "f.body", "f.stems"]
-    params["lowest_low_bits"] = ID_MASK - snapshot  # article id <= snapshot
-    where = ["f.articles_fts MATCH :m", "(f.rowid & :mask) >= :lowest_low_bits"]
-    exact: list[str] = []  # conditions on an article row {0}: the hit, or a newer one of its story
-    if upper is not None:
-        where.append("f.rowid > :upper")
-        params["upper"] = upper
-    if p.published_after is not None:
-        after = _aware(p.published_after)
-        params["khi"] = (_second_key(after) + 1) << ID_BITS  # seconds >= after's
-        where.append("f.rowid < :khi")
-        if after.microsecond:
-            params["after"] = _sqlite_time(after)
-            exact.append("{0}.published_at >= :after")
-    if p.published_before is not None:
-        before = _aware(p.published_before)
-        # seconds < before's, or <= when before has a fraction (then checked exactly)
-        params["klo"] = (_second_key(before) + (0 if before.microsecond else 1)) << ID_BITS
-        where.append("f.rowid >= :klo")
-        if before.microsecond:
-            params["before"] = _sqlite_time(before)
-            exact.append("{0}.published_at < :before")
-    if p.speaker:
-        params["speaker"] = normalize_name(p.speaker)
-        exact.append("EXISTS (SELECT 1 FROM quotes WHERE quotes.article_id = {0}.id AND quotes.speaker_id = "
-                     "(SELECT id FROM speakers WHERE normalized_name = :speaker))")
-    conditions = [c.format("a") for c in exact]
-    if p.collapse_story:
-        newer_key = _SQLITE_KEY.format("b")
-        newer = " AND ".join([
-            "b.story_id = a.story_id", "b.id != a.id", "b.id <= :snap", f"{newer_key} < f.rowid",
-            *[c.format("b") for c in exact],
-            f"EXISTS (SELECT 1 FROM articles_fts AS g WHERE g.articles_fts MATCH :m AND g.rowid = {newer_key})"])
-        conditions.append(f"NOT EXISTS (SELECT 1 FROM articles AS b WHERE {newer})")
-    source = "articles_fts AS f"
-    if conditions:
-        source += " JOIN articles AS a ON a.id = (:mask - (f.rowid & :mask))"
-        where += conditions
-    sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {' AND '.join(where)} "
-           "ORDER BY f.rowid LIMIT :limit")
-    return sql, params
-
-
 async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
     """Articles by id, in the order given."""
     if not ids:
@@ -638,57 +296,7 @@ async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]
     return [by_id[i] for i in ids if i in by_id]
 
 
-async def _idf(session: AsyncSession, terms: Sequence[Term], snapshot: int) -> list[float]:
-    """Inverse document frequency per term, estimated from at most IDF_SAMPLE newest matches.
-
-    FTS5 keeps no document frequencies: its bm25() counts every match of every phrase on each
-    query, which is what makes a common word slow on a large index. A term with fewer matches
-    than the sample is counted exactly; for a common one, the id range the sample spans says
-    what share of the articles it is in.
-    """
-    if len(terms) < 2:
-        return [1.0] * len(terms)
-    parts = []
-    params: dict[str, Any] = {}
-    for j, term in enumerate(terms):
-        parts.append(f"SELECT {j} AS j, count(*) AS n, min(k) AS lo, max(k) AS hi FROM (SELECT rowid & {ID_MASK} AS k "
-                     f"FROM articles_fts WHERE articles_fts MATCH :m{j} ORDER BY rowid LIMIT {IDF_SAMPLE})")
-        params[f"m{j}"] = fts5_term(term)
-    total = max(snapshot, 1)
-    out = [1.0] * len(terms)
-    for j, n, lo, hi in (await session.execute(text(" UNION ALL ".join(parts)), params)).all():
-        df = float(n) if n < IDF_SAMPLE else min(total, n * total / max(1, (hi or 0) - (lo or 0) + 1))
-        out[j] = math.log(1 + (total - df + 0.5) / (df + 0.5))
-    return out
-
-
-def _scores(rows: Sequence[Any], terms: Sequence[Term], idf: Sequence[float]) -> list[float]:
-    """BM25 over weighted term counts (title 4, body 1, stem keys 0.5), document length in
-    characters. Rows are (key, title length, body length, title, body, stems): a term's count in
-    a column is its occurrences in the space-padded column text (tokens are separated by two
-    spaces, so a term matches whole tokens; a prefix term leaves its last token open)."""
-    plan = []
-    for term, weight in zip(terms, idf, strict=True):
-        needle = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
-        plan.append((needle, f" {term.key} " if term.stemmed else None, weight))
-    average = sum((r[1] or 0) + (r[2] or 0) for r in rows) / max(1, len(rows)) or 1.0
-    k1, b = BM25_K1, BM25_B
-    out = []
-    for r in rows:
-        norm = k1 * (1 - b + b * ((r[1] or 0) + (r[2] or 0)) / average)
-        title, body, stems = (f" {text} " if text is not None else "" for text in r[3:6])
-        score = 0.0
-        for needle, stem_needle, weight in plan:
-            tf = float(4 * title.count(needle) + body.count(needle))
-            if stem_needle is not None:
-                tf += 0.5 * stems.count(stem_needle)
-            if tf:
-                score += weight * tf * (k1 + 1) / (tf + norm)
-        out.append(round(score, 6))
-    return out
-
-
-async def _relevance(session: AsyncSession, s: _Search, snapshot: int, upper: Any, offset: int,
+async def _relevance(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int,
                      limit: int) -> tuple[list[Hit], str | None]:
     found: list[tuple[int, float]] = []
     loaded: dict[int, Row[Any]] = {}

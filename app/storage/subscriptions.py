@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import NotFoundError
-from app.pipeline.notify import SubscriptionIndex, SubscriptionSpec, generate_secret
+from app.domain.subscriptions import SubscriptionIndex, SubscriptionSpec, generate_secret
 from app.storage.models import Subscription, can_exist
 from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
 

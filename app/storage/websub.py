@@ -1,5 +1,5 @@
 """WebSub rows: subscriptions and their states, pushed documents, and the feed columns that
-say whether a hub pushes a feed. The decisions are app.pipeline.websub's; this module records
+say whether a hub pushes a feed. The decisions are app.domain.websub's; this module records
 them. Several workers and API processes share the rows: work is claimed with a lease
 (`claim_rows`, FOR UPDATE SKIP LOCKED on PostgreSQL), and every change that can race with a
 hub's verification reads the row with FOR UPDATE first (SQLite's writers are serialised).
@@ -17,13 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.websub import (
     CURRENT_STATES,
+    DENIED_RETRY_S,
     IntentCheck,
     SubscriptionState,
     SubscriptionView,
     Verdict,
     WebSubLinks,
+    hub_request_url,
+    intent_verdict,
+    renew_at,
 )
-from app.pipeline.websub import DENIED_RETRY_S, hub_request_url, intent_verdict, renew_at
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, WebSubPush, WebSubSubscription
 

@@ -1,8 +1,9 @@
 """The polling worker: claim due feeds with a lease, refresh each, store what was found.
 
-Reads top to bottom as: claim -> refresh (app.pipeline.flow) -> store + schedule in one
-transaction. A failure is recorded on the feed (state, last error, backoff); it never
-escapes the loop and a feed is never dropped. A worker that dies leaves leases that expire.
+Reads top to bottom as: claim -> refresh (app.pipeline.refresh: one typed `Refresh`, drafts and
+the feed's new state and schedule) -> store it in one transaction. A failure is recorded on the
+feed (state, last error, backoff); it never escapes the loop and a feed is never dropped. A
+worker that dies leaves leases that expire. No policy lives here.
 """
 
 from __future__ import annotations
@@ -10,32 +11,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from app.domain.errors import FeedParseError, FetchError, NewsIngestError
 from app.domain.feeds import FeedEntry
-from app.domain.ingest import ArticleDraft, StoredBatch
-from app.domain.limits import clean_text
-from app.pipeline.flow import FeedFetch, FeedSnapshot, build_drafts, fetch_feed, newest_entries
-from app.pipeline.poll import backoff_delay, feed_health, next_poll_at
-from app.pipeline.websub import discover
+from app.domain.ingest import StoredBatch
+from app.domain.refresh import FeedView, KnownEntry
+from app.pipeline.flow import FeedFetch
+from app.pipeline.refresh import (
+    Outcome,
+    Refresh,
+    RefreshPolicy,
+    failed,
+    failure_message,
+    refresh_feed,
+    refresh_pushed,
+)
+from app.pipeline.schedule import SchedulePolicy
 from app.runtime import Runtime
 from app.storage import websub
 from app.storage.dialects import is_transient, storage_failure
-from app.storage.feeds import claim_due_feeds, claim_feed
+from app.storage.feeds import claim_due_feeds, claim_feed, feed_view, get_feed
 from app.storage.ingest import InTransaction, known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
 from app.storage.outbox import record_events
-from app.storage.search import uses_tsvector
+from app.storage.search_index import uses_tsvector
 
 log = logging.getLogger("news_ingest.ingest")
 
-Outcome = Literal["ok", "not_modified", "unchanged", "error"]
-DEGRADED_AFTER, FAILING_AFTER = 1, 5
-MAX_PAGE_ATTEMPTS = 3
 STORE_ATTEMPTS = 4
 
 
@@ -49,23 +55,23 @@ class PollReport:
     error: str | None = None
 
 
-def _snapshot(feed: Feed) -> FeedSnapshot:
-    return FeedSnapshot(id=feed.id, url=feed.url, etag=feed.etag, last_modified=feed.last_modified,
-                        body_hash=feed.body_hash)
-
-
 def _failure_message(exc: Exception) -> str:
     """What a feed's last_error says: our own errors as they are, a database error or a bug as a
     short component message (never SQL text; the whole error is in the log)."""
     if isinstance(exc, NewsIngestError):
-        return clean_text(str(exc)) or type(exc).__name__
+        return failure_message(exc)
     return storage_failure(exc) or f"ingest: unexpected {type(exc).__name__}; see the service log"
 
 
 class IngestWorker:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.settings = runtime.settings
+        self.settings = s = runtime.settings
+        self.policy = RefreshPolicy(
+            schedule=SchedulePolicy(min_interval_s=s.min_poll_interval_s, max_interval_s=s.max_poll_interval_s,
+                                    websub_poll_interval_s=s.websub_poll_interval_s, max_backoff_s=s.max_backoff_s),
+            max_feed_entries=s.max_feed_entries, max_entries_per_poll=s.max_entries_per_poll,
+            fetch_pages=s.fetch_articles, tsvector=uses_tsvector(runtime.db.dialect))
 
     # ------------------------------------------------------------------ loop
     async def run(self, stop: asyncio.Event) -> None:
@@ -104,22 +110,25 @@ class IngestWorker:
                                     lease_s=self.settings.lease_s)
         report = await self.refresh(feed)
         async with self.runtime.db.sessions() as session:
-            refreshed = await session.get(Feed, feed_id)
-        assert refreshed is not None
+            refreshed = await get_feed(session, feed_id)
         return report, refreshed
 
     # ------------------------------------------------------------------ one feed
     async def refresh(self, feed: Feed) -> PollReport:
-        metrics = self.runtime.metrics
+        view = feed_view(feed)
+        robots = self.runtime.robots if self.settings.obey_robots_txt else None
         try:
-            fetched = await fetch_feed(_snapshot(feed), self.runtime.fetcher, self.runtime.cpu.run,
-                                       max_entries=self.settings.max_feed_entries)
-            report = await self._store(feed, fetched)
-        except (FetchError, FeedParseError) as exc:
-            report = await self._record_failure(feed, exc)
-        except Exception as exc:  # a bug must not stop the loop; record it on the feed
-            log.exception("ingest: unexpected error", extra={"feed_id": feed.id, "url": feed.url})
-            report = await self._record_failure(feed, exc)
+            result = await refresh_feed(view, self.runtime.fetcher, self.runtime.cpu.run,
+                                        lambda entries: self._known(view, entries), clock=self.runtime.clock,
+                                        policy=self.policy, robots=robots)
+            report = await self._store(view, result, via="poll")
+        except Exception as exc:  # a bug or the database must not stop the loop; record it on the feed
+            if not isinstance(exc, FetchError | FeedParseError):
+                log.exception("ingest: unexpected error", extra={"feed_id": feed.id, "url": feed.url})
+            result = failed(view, self.runtime.clock(), self.policy.schedule, message=_failure_message(exc),
+                            kind=getattr(exc, "kind", None), retry_after=getattr(exc, "retry_after", None))
+            report = await self._store(view, result, via="poll")
+        metrics = self.runtime.metrics
         metrics.polls.labels(report.outcome).inc()
         metrics.articles.labels("created").inc(report.created)
         metrics.articles.labels("updated").inc(report.updated)
@@ -127,119 +136,39 @@ class IngestWorker:
                                            "articles_created": report.created, "articles_updated": report.updated})
         return report
 
-    def _next_poll(self, feed: Feed, now: datetime, fetched: FeedFetch) -> tuple[datetime, int]:
-        parsed = fetched.parsed
-        at = next_poll_at(
-            now,
-            entry_times=[e.published for e in parsed.entries] if parsed else (),
-            ttl_s=parsed.ttl_s if parsed else None,
-            headers=fetched.response.headers,
-            override_s=feed.poll_interval_override_s,
-            min_interval_s=self.settings.min_poll_interval_s,
-            max_interval_s=self.settings.max_poll_interval_s,
-        )
-        if parsed is None and feed.interval_s:
-            # 304/unchanged says nothing about publishing frequency: keep the learned interval.
-            at = max(at, now + timedelta(seconds=feed.interval_s)) if not feed.poll_interval_override_s else at
-        if feed.push_until is not None and feed.push_until > now and not feed.poll_interval_override_s:
-            # A hub pushes this feed (WebSub): poll only as a safety net, within the interval bounds.
-            relaxed = min(self.settings.websub_poll_interval_s, self.settings.max_poll_interval_s)
-            at = max(at, now + timedelta(seconds=relaxed))
-        return at, int((at - now).total_seconds())
-
-    async def _drafts(self, feed: Feed, entries: Sequence[FeedEntry],
-                      now: datetime) -> tuple[list[ArticleDraft], bool]:
-        """Drafts of the entries worth a page fetch, at most `max_entries_per_poll` of them (newest
-        first), and whether any were left for a later poll."""
+    async def _known(self, feed: FeedView, entries: Sequence[FeedEntry]) -> Mapping[str, KnownEntry]:
         async with self.runtime.db.sessions() as session:
-            known = await known_entries(session, feed.id, entries) if entries else {}
-        # Only new entries, entries whose title/summary the feed has edited, and entries whose
-        # page could not be fetched last time (a few attempts) cost a page fetch. An entry
-        # without a title (a sitemap URL) was titled from its page: that is no edit.
-        todo = [e for e in entries if e.guid not in known
-                or (e.title is not None and (known[e.guid].title or "") != e.title)
-                or (known[e.guid].summary or "") != (e.summary or "")
-                or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
-        todo, deferred = newest_entries(todo, self.settings.max_entries_per_poll)
-        robots = self.runtime.robots if self.settings.obey_robots_txt else None
-        drafts = await build_drafts(todo, self.runtime.fetcher, self.runtime.cpu.run, now=now,
-                                    fetch_pages=self.settings.fetch_articles,
-                                    tsvector=uses_tsvector(self.runtime.db.dialect), robots=robots) if todo else []
-        return drafts, deferred
-
-    def _hub_change(self, feed: Feed, fetched: FeedFetch, values: dict[str, object],
-                    now: datetime) -> InTransaction | None:
-        """WebSub discovery (§4) on every parsed document: when the advertised hub or topic
-        changed, record it and (re)subscribe in the poll's transaction."""
-        links = discover(fetched.response.headers, fetched.parsed, fetched.response.url)
-        hub, topic = (links.hub, links.topic) if links else (None, None)
-        if (hub, topic) == (feed.websub_hub, feed.websub_topic):
-            return None
-        values.update(websub_hub=hub, websub_topic=topic)
-        subscribe, allow_http = self.settings.public_url is not None, self.settings.websub_allow_http_hubs
-        return lambda session: websub.hub_changed(session, feed.id, links, now=now, subscribe=subscribe,
-                                                  allow_http=allow_http)
-
-    async def _store(self, feed: Feed, fetched: FeedFetch) -> PollReport:
-        now = self.runtime.clock()
-        parsed = fetched.parsed
-        entries = list(parsed.entries) if parsed else []
-        drafts, deferred = await self._drafts(feed, entries, now)
-        response = fetched.response
-        next_at, interval = self._next_poll(feed, now, fetched)
-        values: dict[str, object] = {
-            "last_polled_at": now, "last_success_at": now, "next_poll_at": next_at, "interval_s": interval,
-            "consecutive_failures": 0, "state": "ok", "polls": feed.polls + 1,
-            "etag": response.etag or (feed.etag if fetched.outcome == "not_modified" else None),
-            "last_modified": response.last_modified or (
-                feed.last_modified if fetched.outcome == "not_modified" else None),
-            "body_hash": fetched.body_hash,
-        }
-        if deferred:
-            # Entries are waiting: the next poll comes soon and must read the document again,
-            # not get a 304.
-            values.update(etag=None, last_modified=None, body_hash=None,
-                          next_poll_at=min(next_at, now + timedelta(seconds=self.settings.min_poll_interval_s)))
-        if parsed is not None:
-            values["parse_warning"] = parsed.warning
-            if parsed.title and not feed.title:
-                values["title"] = parsed.title
-            if parsed.site_link and not feed.site_url:
-                values["site_url"] = parsed.site_link
-        values.update(self._redirect_values(feed, fetched))
-        hub_change = self._hub_change(feed, fetched, values, now) if parsed is not None else None
-        stored = await self._commit(feed, drafts, values, now=now, seen_at=now, via="poll", also=hub_change)
-        total = len(entries) + (parsed.omitted if parsed else 0)
-        return PollReport(feed.id, fetched.outcome, total, len(stored.created), len(stored.updated))
+            return await known_entries(session, feed.id, entries)
 
     async def store_pushed(self, feed: Feed, fetched: FeedFetch, *, seen_at: datetime,
                            also: InTransaction) -> PollReport:
         """Store a document a WebSub hub pushed, exactly as a polled one is stored (same drafts,
-        dedup, quotes, index and events, one transaction), without touching the poll schedule
-        or the feed's health. `also` runs in that transaction (it deletes the stored push).
-        The caller holds the feed's lease; this releases it."""
-        parsed = fetched.parsed
-        entries = list(parsed.entries) if parsed else []
-        # An entry without a date of its own is dated when the push arrived, as a polled one
-        # is dated when its poll answered.
-        drafts, _ = await self._drafts(feed, entries, seen_at)  # a longer push: the rest waits for a poll
-        values: dict[str, object] = {}
-        if parsed is not None and parsed.title and not feed.title:
-            values["title"] = parsed.title
-        stored = await self._commit(feed, drafts, values, now=self.runtime.clock(), seen_at=seen_at, via="push",
-                                    also=also)
-        return PollReport(feed.id, fetched.outcome, len(entries), len(stored.created), len(stored.updated))
+        dedup, quotes, index and events, one transaction). `also` runs in that transaction (it
+        deletes the stored push). The caller holds the feed's lease; this releases it."""
+        view = feed_view(feed)
+        robots = self.runtime.robots if self.settings.obey_robots_txt else None
+        result = await refresh_pushed(view, fetched, lambda entries: self._known(view, entries),
+                                      self.runtime.fetcher, self.runtime.cpu.run, seen_at=seen_at,
+                                      policy=self.policy, robots=robots)
+        return await self._store(view, result, via="push", also=also)
 
-    async def _commit(self, feed: Feed, drafts: list[ArticleDraft], values: dict[str, object], *, now: datetime,
-                      seen_at: datetime, via: Literal["poll", "push"], also: InTransaction | None) -> StoredBatch:
+    async def _store(self, feed: FeedView, result: Refresh, *, via: Literal["poll", "push"],
+                     also: InTransaction | None = None) -> PollReport:
+        now = result.at if via == "poll" else self.runtime.clock()
+        hub = result.hub
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
                 async with self.runtime.db.transaction() as session:
-                    stored = await store_drafts(session, feed.id, drafts, now, feed_url=feed.url, seen_at=seen_at)
-                    if feed.state in ("failing", "gone") and via == "poll":
-                        await record_events(session, [("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}})],
-                                      now=now)
-                    await save_feed_state(session, feed.id, values)
+                    stored = (await store_drafts(session, feed.id, list(result.drafts), now, feed_url=feed.url,
+                                                 seen_at=result.at) if result.outcome != "error" else StoredBatch((), (), 0))
+                    if result.events:
+                        await record_events(session, list(result.events), now=now)
+                    await save_feed_state(session, feed.id, result.update)
+                    if hub is not None:
+                        s = self.settings
+                        await websub.hub_changed(session, feed.id, hub.links, now=now,
+                                                 subscribe=s.public_url is not None,
+                                                 allow_http=s.websub_allow_http_hubs)
                     if also is not None:
                         await also(session)
                 break
@@ -250,6 +179,11 @@ class IngestWorker:
                     raise
                 log.warning("ingest: store conflict, retrying", extra={"feed_id": feed.id, "attempt": attempt})
                 await asyncio.sleep(random.uniform(0.05, 0.25) * attempt)
+        self._observe(stored, result.at, via)
+        return PollReport(feed.id, result.outcome, result.entries, len(stored.created), len(stored.updated),
+                          error=result.error)
+
+    def _observe(self, stored: StoredBatch, seen_at: datetime, via: str) -> None:
         metrics = self.runtime.metrics
         metrics.quotes.inc(stored.quotes)
         stored_at = self.runtime.clock()
@@ -259,39 +193,3 @@ class IngestWorker:
                 metrics.store_lag.labels(via).observe(max(0.0, (stored_at - published).total_seconds()))
         if stored.created or stored.updated:
             self.runtime.wakeups.notify("outbox")
-        return stored
-
-    def _redirect_values(self, feed: Feed, fetched: FeedFetch) -> dict[str, object]:
-        # A permanent redirect moves the feed only when seen on two consecutive polls, so a
-        # misconfigured server for a few minutes does not rewrite the stored URL for good.
-        target = fetched.response.permanent_redirect
-        if not target or target == feed.url:
-            return {"redirect_candidate": None}
-        if feed.redirect_candidate == target:
-            return {"url": target, "redirect_candidate": None}
-        return {"redirect_candidate": target}
-
-    async def _record_failure(self, feed: Feed, exc: Exception) -> PollReport:
-        now = self.runtime.clock()
-        failures = feed.consecutive_failures + 1
-        message = _failure_message(exc)
-        kind = getattr(exc, "kind", None)
-        values: dict[str, object] = {
-            "last_polled_at": now, "last_error": message[:2000], "last_error_at": now,
-            "consecutive_failures": failures, "polls": feed.polls + 1,
-        }
-        if kind == "gone":
-            values["state"] = "gone"  # 410: stop polling; a PATCH or manual poll can revive it
-            values["next_poll_at"] = now + timedelta(seconds=self.settings.max_poll_interval_s)
-        else:
-            delay = backoff_delay(failures, base=60.0, cap=float(self.settings.max_backoff_s),
-                                  retry_after=getattr(exc, "retry_after", None))
-            values["next_poll_at"] = now + timedelta(seconds=delay)
-            values["state"] = feed_health(failures, degraded_after=DEGRADED_AFTER, failing_after=FAILING_AFTER)
-        async with self.runtime.db.transaction() as session:
-            if values["state"] in ("failing", "gone") and feed.state not in ("failing", "gone"):
-                await record_events(session, [("feed.failing", {"feed": {"id": feed.id, "url": feed.url,
-                                                                   "state": values["state"],
-                                                                   "error": message[:500]}})], now=now)
-            await save_feed_state(session, feed.id, values)
-        return PollReport(feed.id, "error", error=message)

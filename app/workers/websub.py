@@ -5,7 +5,7 @@ Each round, in any number of processes at once (rows are claimed with leases):
     pushes         claim stored pushes -> lease the feed -> the polling pipeline stores the
                    document (app.workers.ingest.IngestWorker.store_pushed) and deletes the push
                    in the same transaction; a feed being polled right now is retried a moment later
-    subscriptions  claim due rows -> decide (app.pipeline.websub.next_step) -> record the request,
+    subscriptions  claim due rows -> decide (app.domain.websub.next_step) -> record the request,
                    send it to the hub, record the answer; the hub's verification reaches the API
     adoption       feeds that advertise a hub but have no subscription get one (a resumed feed,
                    or every such feed once NEWS_INGEST_PUBLIC_URL is set)
@@ -22,9 +22,11 @@ import time
 from datetime import timedelta
 
 from app.domain.errors import ConflictError, FeedParseError, NotFoundError
+from app.domain.refresh import FeedUpdate
+from app.domain.websub import next_step
 from app.pipeline.flow import FeedSnapshot, pushed_response, read_feed
-from app.pipeline.poll import backoff_delay
-from app.pipeline.websub import HubClient, callback_url, next_step, subscription_form
+from app.pipeline.schedule import backoff_delay
+from app.pipeline.websub import HubClient, callback_url, subscription_form
 from app.runtime import Runtime
 from app.storage import websub as store
 from app.storage.feeds import claim_feed
@@ -139,7 +141,7 @@ class WebSubWorker:
     async def _push_failed(self, feed: Feed, job: store.PushJob, error: str, *, final: bool) -> None:
         async with self.runtime.db.transaction() as session:
             dropped = await store.push_failed(session, job, error, now=self.runtime.clock(), final=final)
-            await save_feed_state(session, feed.id, {})  # releases the feed's lease
+            await save_feed_state(session, feed.id, FeedUpdate())  # releases the feed's lease
         if dropped:
             log.warning("websub: pushed document dropped", extra={"feed_id": feed.id, "error": error[:300]})
 

@@ -4,7 +4,7 @@ SQLite: an FTS5 table ``articles_fts`` (title, body, stems, meta) whose rowid is
 key, ``((2^32 - unix seconds of published_at) << 30) | (2^30 - 1 - id)``, so FTS5 walks matches
 newest first in ascending rowid order and stops early; ``meta`` holds filter values as tokens (source, language, quotes, feed) so a
 filter is one more doclist to intersect instead of a row-by-row check. Triggers drop index rows when an article is deleted or its publication time moves;
-rows are written by app.storage.search.index_article in the article's own transaction.
+rows are written by app.storage.search_index.write_index in the article's own transaction.
 
 PostgreSQL: a ``search_vector`` tsvector column (weights A title, B body, C filter values, D stem
 keys) kept by the same function, with a GIN index.
@@ -25,7 +25,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# app.storage.search.search_key: newest first in ascending rowid order.
+# app.storage.search_index.search_key: newest first in ascending rowid order.
 _SQLITE_KEY = ("(((4294967296 - CAST(strftime('%s', old.published_at) AS INTEGER)) << 30) "
                "| (1073741823 - old.id))")
 

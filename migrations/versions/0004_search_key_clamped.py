@@ -1,6 +1,6 @@
 """search index: the delete triggers compute the search key as the application does
 
-SQLite only. app.storage.search.search_key clamps publication times to 1970..2106 (the 32 bits of
+SQLite only. app.storage.search_index.search_key clamps publication times to 1970..2106 (the 32 bits of
 seconds the key has); the triggers of 0002 did not, so deleting or re-dating an article published
 outside that range (feeds do carry dates such as 1806 or 2106) left its index row behind, where a
 later article reusing the id could be found by the old text. The triggers are recreated with the

@@ -24,15 +24,13 @@ from .assign import attribute
 from .confidence import TRANSCRIPT, UNNAMED, features, probability, weights
 from .context import NO_ATTRIBUTION, Attribution, Context, can_speak
 from .entities import NameIndex
-from .filters import is_nickname, is_title_of_work
+from .filters import is_label, is_nickname, is_title_of_work
 from .marks import Span, find_spans
 from .posts import find_posts
 from .transcripts import Turn, find_turns
 
 __all__ = ["Quote", "annotated_quotes", "find_quotes"]
 
-# An unattributed quote this short is a scare quote or a label, not a statement.
-_MIN_UNATTRIBUTED_WORDS = 6
 # In a text that is not English the rules cannot attribute, so any quotation this long is kept.
 _MIN_FOREIGN_CHARS = 12
 # The commonest words of English and of the other languages news comes in most often; a text
@@ -116,10 +114,9 @@ def annotated_quotes(text: str, title: str | None = None) -> list[tuple[Quote, d
         if a.speaker is not None and not can_speak(a.speaker, a.speaker_type == "organisation"):
             a = Attribution(None, None, None, a.verb, a.channel, a.confidence, a.rule, a.found)
         if not a.found and english:
-            # keep a short unattributed quote only when its sentence has a subject who may
-            # have said it; otherwise it is a scare quote or a label
-            if sp.single or (a.speaker is None and a.rule != "subject"
-                              and len(text[sp.start:sp.end].split()) < _MIN_UNATTRIBUTED_WORDS):
+            # an unattributed quote is kept (the gold counts short ones too) unless the
+            # text calls it a label
+            if sp.single or (a.speaker is None and a.rule != "subject" and is_label(text, sp)):
                 continue
         if not english and (sp.single or sp.end - sp.start < _MIN_FOREIGN_CHARS):
             continue  # in other languages: every quotation of some length, nobody named

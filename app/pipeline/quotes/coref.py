@@ -54,6 +54,10 @@ _POLL_STOP = frozenset("the a an new latest recent fresh this that".split())
 # Organisation descriptions that may stand for the organisation last named as a subject.
 _ORG_KIND_HEADS = frozenset("group organization organisation network union company firm coalition agency"
                             " broadcaster station".split())
+# Heads that stand only for an organisation last named as a clause subject (no nearer fallback:
+# the bodies named in passing around them are seldom the one meant).
+_ORG_SUBJECT_HEADS = frozenset("newspaper paper magazine ministry department committee board commission"
+                               " council institute foundation bureau".split())
 
 
 def is_place_name(name: str) -> bool:
@@ -358,7 +362,7 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
         i -= 1
         if m.org and head in m.name.lower() and cx.speakable(m):
             return m.name, None, "organisation", 0.6
-    if head not in _ORG_KIND_HEADS:
+    if head not in _ORG_KIND_HEADS and head not in _ORG_SUBJECT_HEADS:
         return None
     # "the group said": the organisation last named as a clause subject, nearby, else one
     # named in the sentence before ("Norsk, which opposed the bill. … the company said")
@@ -370,11 +374,11 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
         i -= 1
         if m.possessive or not cx.speakable(m) or is_place_name(m.name):
             continue
-        if not m.org and not _org_like(cx, m):
+        if not m.org and (head in _ORG_SUBJECT_HEADS or not _org_like(cx, m)):
             continue
         if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:
             return m.name, None, "organisation", 0.5
-        if fallback is None and cx.sentence_start(m.start, 0) >= cx.sentence_start(
+        if fallback is None and head in _ORG_KIND_HEADS and cx.sentence_start(m.start, 0) >= cx.sentence_start(
                 cx.sentence_start(pos, 0) - 1, 0):
             fallback = (m.name, None, "organisation", 0.45)  # named in this or the previous sentence
     return fallback

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from .clauses import noun_follows, resolved, verb_before_quote
-from .context import Attribution, Context, ends_sentence
+from .context import Attribution, Context, Resolved, ends_sentence
 from .coref import resolve_pronoun, sentence_subject
 from .lexicon import BE_FORMS, COLON_DOCS, CONJ_START, PREPOSITIONS
 from .marks import Span
@@ -123,6 +123,8 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
 
 # "Continue" reports speech alone ("she continued, “…”"), not before an infinitive.
 _TO_VERBS = frozenset({"continue"})
+# Verbs that report what someone else said or did: the subject of what follows is not the source.
+_REPORTING = frozenset("say write claim argue insist contend assert allege note explain".split())
 
 
 # Verbs whose object is the one addressed or attacked, never the speaker ("thanked Roe for “…”").
@@ -191,9 +193,36 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
         if res is None:
             unnamed = unnamed or Attribution(None, None, None, vtext, channel, 0.5, "leading", True)
             continue  # an earlier verb may name the speaker ("He said that …, which some argued, …")
+        outer = _outer_speaker(cx, pre, verbs, m, sent_start)
+        if outer is not None and outer[0] != res[0]:
+            # "Roe said Doe described the plan as “…”": Roe reports, and is the quote's source
+            res, m0 = outer
+            vtext, channel = verb_text(cx, _shift(m0, sent_start, cx.text))
         name, title, kind, conf = res
         return Attribution(name, title, kind, vtext, channel, round(conf * conf_scale, 2), "leading", True)
     return unnamed
+
+
+def _outer_speaker(cx: Context, pre: str, verbs: list[re.Match[str]], inner: re.Match[str],
+                   sent_start: int) -> tuple[Resolved, re.Match[str]] | None:
+    """The named subject of a reporting verb ("said", "wrote … that") whose clause holds the
+    verb `inner`: nested reported speech belongs to the one who reports it."""
+    for m0 in verbs:
+        if m0.start() >= inner.start():
+            return None
+        if VERB_FORMS[m0.group()].lemma not in _REPORTING or m0.group().endswith("ing"):
+            continue
+        between = pre[m0.end():inner.start()]
+        if any(c in between for c in ",;:“”\"()") or "x" * 3 in between or len(between) > 160:
+            continue
+        before = pre[:m0.start()]
+        if not before.strip() or before.rstrip().endswith(",") or before.split()[-1].lower() in BE_FORMS:
+            continue
+        res, found = resolve_np(cx, sent_start, sent_start + m0.start(), subject=True)
+        if found and res is not None:
+            return res, m0
+        return None
+    return None
 
 
 def colon_name(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
@@ -271,12 +300,15 @@ def previous_sentence(cx: Context, sp: Span) -> Attribution | None:
         return None
     floor = sp.para_start
     if s <= sp.para_start:
-        floor = cx.text.rfind("\n", 0, max(0, sp.para_start - 1))
-        floor = floor + 1 if floor >= 0 else 0
-        while floor < sp.para_start and cx.text[floor].isspace():
-            floor += 1
-        if floor >= sp.para_start:
+        # the previous paragraph, past the blank lines between (not the empty line before this one)
+        k = sp.para_start
+        while k > 0 and cx.text[k - 1].isspace():
+            k -= 1
+        if k == 0:
             return None
+        floor = cx.text.rfind("\n", 0, k) + 1
+        while floor < k and cx.text[floor].isspace():
+            floor += 1
     end = s
     while end > floor and cx.text[end - 1].isspace():
         end -= 1
