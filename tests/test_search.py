@@ -25,11 +25,11 @@ from app.domain.query import (
     compile_matcher,
     index_text,
     parse_query,
-    snippet,
     stem,
     tokens,
 )
 from app.domain.quotes import Quote
+from app.domain.snippets import snippet
 from app.runtime import Runtime
 from app.storage.ingest import store_drafts
 from app.storage.search_index import index_document

@@ -48,9 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import InvalidQueryError, InvalidRequestError
 from app.domain.limits import MAX_PAGE_SIZE
 from app.domain.names import normalize_name
-from app.domain.query import (
-    snippet,
-)
+from app.domain.snippets import snippet
 from app.storage.models import Article
 from app.storage.pagination import (
     anything,
