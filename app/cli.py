@@ -45,7 +45,7 @@ def _run_uvicorn(settings: Settings, host: str | None, port: int | None, *, work
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings, run_workers=workers)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None,
-                proxy_headers=True, lifespan="on", ws="none")  # no WebSocket routes
+                access_log=settings.access_log, proxy_headers=True, lifespan="on", ws="none")  # no WebSocket routes
 
 
 @main.command()
@@ -79,7 +79,7 @@ def api(host: str | None, port: int | None, processes: int) -> None:
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run("app.main:app_from_environment", factory=True, workers=processes,
                 host=host or settings.host, port=port or settings.port, log_config=None,
-                proxy_headers=True, lifespan="on")
+                access_log=settings.access_log, proxy_headers=True, lifespan="on", ws="none")
 
 
 @main.command()

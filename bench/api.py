@@ -3,14 +3,22 @@
 ARTICLES articles stored by the real pipeline, loaded by aiohttp clients in a process of their own.
 
     python bench/api.py [--backend sqlite|postgres|both] [--articles 4000] [--concurrency 32]
-                        [--seconds 15] [--processes 1] [--before DIR] [--fresh]
+                        [--seconds 15] [--processes 1] [--before DIR] [--fresh] [--site corpus|synthetic]
 
 The mix (fixed seed 17), with a read key: GET /v1/articles?limit=20 plain 25%, with q= one word
 15%, with q= a two-word "phrase" 10%; /v1/articles/{id} 25%; /v1/quotes?limit=20 10%;
 /v1/speakers?limit=20 10%; /v1/feeds?limit=20 5%.
 
-The databases are built once by ingesting a synthetic site (bench/sitegen.py, 20 articles per
-feed) and kept under /tmp (SQLite) and as PostgreSQL database ni_bench_api; --fresh rebuilds.
+--site corpus (the default): the articles are real news texts (../shared/corpus: news-text and
+PolNeAR, about 1,400 texts, reused with varied titles, dates and one paragraph left out to reach
+ARTICLES); a search word is the word at a random position of a random text (so common words are
+searched more often, as by people), four letters or more; a phrase is two neighbouring words of a
+text. --site synthetic: the earlier site of ~80 words, where every word is in nearly every
+article (a worst case for search).
+
+The databases are built once by ingesting the site (bench/sitegen.py, 20 articles per feed) with
+the real pipeline and kept under /tmp (SQLite) and as PostgreSQL databases ni_bench_api[_corpus];
+--fresh rebuilds.
 --before DIR runs a second server from another source tree (e.g. `git archive main | tar -x -C DIR`)
 on the same database, interleaved with this one (before, after, after, before), for a
 before/after figure from one run on one machine state.
@@ -29,22 +37,33 @@ import asyncio
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from calibrate import cpu_loop_ms  # noqa: E402
-from sitegen import article_text  # noqa: E402
+from sitegen import article_text, corpus_texts  # noqa: E402
 
 SEED = 17
-PG_NAME = "ni_bench_api"
-SQLITE_DIR = Path("/tmp/ni-bench-api")
+CORPUS = ROOT.parent / "shared" / "corpus"
+SITE = ["corpus"]  # --site: which articles the database holds
+
+
+def pg_name() -> str:
+    return "ni_bench_api" + ("_corpus" if SITE[0] == "corpus" else "")
+
+
+def sqlite_dir() -> Path:
+    return Path("/tmp/ni-bench-api" + ("-corpus" if SITE[0] == "corpus" else ""))
 
 
 def free_port() -> int:
@@ -55,9 +74,9 @@ def free_port() -> int:
 
 def database_url(backend: str) -> str:
     if backend == "sqlite":
-        SQLITE_DIR.mkdir(exist_ok=True)
-        return f"sqlite+aiosqlite:///{SQLITE_DIR}/bench.db"
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_NAME}"
+        sqlite_dir().mkdir(exist_ok=True)
+        return f"sqlite+aiosqlite:///{sqlite_dir()}/bench.db"
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name()}"
 
 
 # ---------------------------------------------------------------- the database
@@ -82,26 +101,31 @@ def reset(backend: str, url: str) -> None:
 
     if backend == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_DIR}/bench.db{suffix}").unlink(missing_ok=True)
+            Path(f"{sqlite_dir()}/bench.db{suffix}").unlink(missing_ok=True)
     else:
-        for sql in (f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}"):
+        for sql in (f"DROP DATABASE IF EXISTS {pg_name()} WITH (FORCE)", f"CREATE DATABASE {pg_name()}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True)
     upgrade_to_head(url)
 
 
 async def build(backend: str, url: str, articles: int) -> None:
-    """Ingests ARTICLES / 20 feeds of synthetic articles with the real pipeline (quotes, speakers, index)."""
+    """Ingests ARTICLES / 20 feeds of the site's articles with the real pipeline (quotes, speakers, index)."""
     import ingest as bench_ingest  # bench/ingest.py: the synthetic site and the ingest loop
 
     from app.runtime import Runtime
 
-    site, base = bench_ingest.start_site()
+    site, base = bench_ingest.start_site(CORPUS if SITE[0] == "corpus" else None)
     try:
         runtime = Runtime.from_settings(bench_ingest.settings_for(url))
         await bench_ingest.add_feeds(runtime, base, articles // 20)
 
+        seen: list[int] = []
+
         async def done() -> bool:
-            return await count_articles(url) >= articles
+            # The corpus holds a few texts twice (an exact duplicate updates the stored article),
+            # so the build also ends when the count has not moved for 10 s, almost complete.
+            seen.append(await count_articles(url))
+            return seen[-1] >= articles or (seen[-1] >= 0.99 * articles and len(seen) > 20 and seen[-21] == seen[-1])
 
         elapsed = await bench_ingest.run_until(runtime, done)
         await runtime.close()
@@ -123,20 +147,47 @@ async def read_key(url: str) -> str:
 
 
 # ---------------------------------------------------------------- the mix
+def search_words(rnd: random.Random) -> tuple[Callable[[], str], Callable[[], str]]:
+    """(one word, a two-word phrase) pickers over the site's texts."""
+    if SITE[0] == "synthetic":
+        words = [w for w in " ".join(article_text(f, e)[1] for f in range(3) for e in range(3)).split()
+                 if w.isalpha() and len(w) > 3]
+
+        def synthetic_phrase() -> str:
+            i = rnd.randrange(len(words) - 1)
+            return f"{words[i]} {words[i + 1]}"
+        return lambda: rnd.choice(words), synthetic_phrase
+    # Tokens of each text in order, None where punctuation or a short word breaks the run.
+    texts = [[w if w.isalpha() and len(w) > 3 else None for w in re.findall(r"[^\W\d_]+|\S", " ".join(paras))]
+             for _, paras in corpus_texts(str(CORPUS))]
+
+    def word() -> str:
+        while True:
+            tokens = rnd.choice(texts)
+            if found := tokens[rnd.randrange(len(tokens))]:
+                return found
+
+    def phrase() -> str:
+        while True:
+            tokens = rnd.choice(texts)
+            i = rnd.randrange(len(tokens) - 1)
+            if tokens[i] and tokens[i + 1]:
+                return f"{tokens[i]} {tokens[i + 1]}"
+    return word, phrase
+
+
 def request_mix(articles: int, n: int = 4000, only: str | None = None) -> list[str]:
     rnd = random.Random(SEED)
-    words = [w for w in " ".join(article_text(f, e)[1] for f in range(3) for e in range(3)).split()
-             if w.isalpha() and len(w) > 3]
+    word, phrase = search_words(rnd)
     paths = []
     for _ in range(n):
         pick = rnd.random()
         if pick < 0.25:
             paths.append("/v1/articles?limit=20")
         elif pick < 0.40:
-            paths.append(f"/v1/articles?limit=20&q={rnd.choice(words)}")
+            paths.append(f"/v1/articles?limit=20&q={quote_plus(word())}")
         elif pick < 0.50:
-            i = rnd.randrange(len(words) - 1)
-            paths.append(f"/v1/articles?limit=20&q=%22{words[i]}+{words[i + 1]}%22")
+            paths.append(f"/v1/articles?limit=20&q={quote_plus(chr(34) + phrase() + chr(34))}")
         elif pick < 0.75:
             paths.append(f"/v1/articles/{rnd.randint(1, articles)}")
         elif pick < 0.85:
@@ -241,7 +292,7 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         cpu0, db0 = tree_cpu_s(server.pid), postgres_cpu_s()
         out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
                               "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
-                              "--warmup", str(args.warmup)] + (["--only", args.only] if args.only else []),
+                              "--warmup", str(args.warmup), "--site", SITE[0]] + (["--only", args.only] if args.only else []),
                              check=True, capture_output=True, text=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
         # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
@@ -268,17 +319,18 @@ def line(r: dict) -> str:
 
 def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
     url = database_url(backend)
-    if args.fresh or asyncio.run(count_articles(url)) < args.articles:
+    if args.fresh or asyncio.run(count_articles(url)) < 0.99 * args.articles:
         reset(backend, url)
         asyncio.run(build(backend, url, args.articles))
     key = asyncio.run(read_key(url))
+    stored = asyncio.run(count_articles(url))  # ids 1..stored: the mix's /v1/articles/{id} draws from them
     sources = {"after": ROOT}
     if args.before:
         sources = {"before": Path(args.before).resolve(), "after": ROOT}
     order = ["before", "after", "after", "before"] if args.before else ["after"]
     results: dict[str, list[dict]] = {name: [] for name in sources}
     for name in order:
-        r = measure(url, sources[name], key, args.articles, args)
+        r = measure(url, sources[name], key, stored, args)
         results[name].append(r)
         print(f"[{backend}] {name}: {line(r)} (concurrency {args.concurrency}, {args.processes} process(es))",
               flush=True)
@@ -299,10 +351,15 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="news-ingest api --processes")
     parser.add_argument("--before", help="source tree of the code to compare with (same database)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
+    parser.add_argument("--site", choices=["corpus", "synthetic"], default="corpus",
+                        help="real news texts (default) or the synthetic ~80-word site")
     parser.add_argument("--only", help="only the requests whose path holds this text (for profiling)")
     parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the loader process
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    SITE[0] = args.site
+    if args.site == "corpus" and not CORPUS.is_dir():
+        parser.error(f"--site corpus needs the texts at {CORPUS}; use --site synthetic")
     if args.load:
         result = asyncio.run(load(args.load, args.key, request_mix(args.articles, only=args.only), args.concurrency,
                                   args.seconds, args.warmup))
@@ -315,6 +372,7 @@ def main() -> None:
     calibration.append(cpu_loop_ms())
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
           f"{os.getloadavg()[0]:.1f}")
+    print(f"site: {args.site}, {args.articles} articles")
     print(f"calibration cpu_loop_ms={statistics.mean(calibration):.0f} (fixed pure-Python loop, before and after)")
     for text in lines:
         print(text)

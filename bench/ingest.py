@@ -61,10 +61,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_site() -> tuple[subprocess.Popen[bytes], str]:
+def start_site(corpus: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """The synthetic site; with corpus, its articles are the real news texts under that folder."""
     port = free_port()
+    env = {**os.environ, "SITEGEN_CORPUS": str(corpus)} if corpus else None
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "sitegen:app", "--port", str(port),
-                             "--log-level", "warning", "--no-access-log"], cwd=ROOT / "bench")
+                             "--log-level", "warning", "--no-access-log"], cwd=ROOT / "bench", env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

@@ -5,13 +5,24 @@
                        of article text with attributed quotes
 
 Pages are generated deterministically from (f, e), so nothing is held in memory.
+
+With SITEGEN_CORPUS set to a folder (e.g. ../shared/corpus), the article texts are instead the
+real news texts under it (`news-text/*/*.txt`, `polnear/train/*.txt`; first line the title),
+page n = 20 f + e taking text n mod T: its k-th reuse (k = n div T) gets a varied title, another
+date and its paragraph k left out, so it is a new article (another body hash), not an update.
 `/feed/{f}` for f >= NOT_MODIFIED_FROM answers 304 when asked conditionally (for the 304 test).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
+import os
 import random
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 WORDS = ("government council minister election budget report market energy climate health school "
@@ -29,11 +40,50 @@ def _rng(*key: object) -> random.Random:
     return random.Random(hashlib.blake2b(repr(key).encode(), digest_size=8).digest())
 
 
+CORPUS = os.environ.get("SITEGEN_CORPUS")
+
 # The site template is the same on every page (as on real sites); only the article differs.
 _TEMPLATE_SCRIPT = "<script>window.__STATE__=" + repr([random.Random(7).random() for _ in range(4150)]) + ";</script>"
 
 
+@cache
+def corpus_texts(folder: str) -> list[tuple[str, list[str]]]:
+    """(title, paragraphs) of each real news text under folder, in a fixed order."""
+    root = Path(folder)
+    texts = []
+    for path in sorted(root.glob("news-text/*/*.txt")) + sorted(root.glob("polnear/train/*.txt")):
+        if path.name.startswith("LICENSE"):
+            continue
+        title, _, body = path.read_text(encoding="utf-8").partition("\n")
+        paras = [p.strip() for p in body.split("\n\n") if p.strip()]
+        if title.strip() and len(paras) >= 2:
+            texts.append((title.strip(), paras))
+    return texts
+
+
+_REUSE = ("Update", "Analysis", "In brief", "Explainer", "Follow-up", "Reaction", "Timeline", "Background")
+
+
+def corpus_article(f: int, e: int, folder: str) -> tuple[str, str]:
+    texts = corpus_texts(folder)
+    n = 20 * f + e
+    title, paras = texts[n % len(texts)]
+    k = n // len(texts)
+    if k:
+        title = f"{_REUSE[(k - 1) % len(_REUSE)]}: {title}"
+        paras = paras[:k % len(paras)] + paras[k % len(paras) + 1:]
+    return html.escape(title), "\n".join(f"<p>{html.escape(p)}</p>" for p in paras)
+
+
+def published(f: int, e: int) -> tuple[int, int]:
+    """(day of November, hour) of page (f, e); the corpus pages spread over every day and hour."""
+    n = 20 * f + e if CORPUS else e
+    return 1 + n % 28, (n // 28) % 24 if CORPUS else e % 24
+
+
 def article_text(f: int, e: int) -> tuple[str, str]:
+    if CORPUS:
+        return corpus_article(f, e, CORPUS)
     r = _rng("a", f, e)
     title = " ".join(r.choice(WORDS) for _ in range(6)).capitalize() + f" {f}-{e}"
     paras = []
@@ -56,18 +106,23 @@ def page(f: int, e: int, base: str) -> bytes:
     related = "".join(f'<li><a href="/a/{f}/{r.randint(0, 999)}">{" ".join(r.choice(WORDS) for _ in range(7))}</a></li>'
                       for _ in range(60))
     script = _TEMPLATE_SCRIPT
-    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+    day, hour = published(f, e)
+    page_html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f'<link rel="canonical" href="{base}/a/{f}/{e}"><meta property="article:published_time" '
-            f'content="2026-11-{1 + e % 28:02d}T{e % 24:02d}:00:00Z">{script}</head><body>'
+            f'content="2026-11-{day:02d}T{hour:02d}:00:00Z">{script}</head><body>'
             f'<header><nav><ul>{nav}</ul></nav></header><main><article><h1>{title}</h1>{body}</article></main>'
             f'<aside><h2>Related</h2><ul>{related}</ul></aside><footer>{nav}</footer></body></html>')
-    return html.encode()
+    return page_html.encode()
+
+
+def _rfc822(day: int, hour: int) -> str:
+    return format_datetime(datetime(2026, 11, day, hour, tzinfo=UTC), usegmt=True)
 
 
 def feed(f: int, base: str, entries: int = 20) -> bytes:
     items = "".join(
         f"<item><title>{article_text(f, e)[0]}</title><link>{base}/a/{f}/{e}</link><guid>{f}-{e}</guid>"
-        f"<pubDate>Mon, {1 + e % 28:02d} Nov 2026 {e % 24:02d}:00:00 GMT</pubDate>"
+        f"<pubDate>{_rfc822(*published(f, e))}</pubDate>"
         f"<description>Summary of entry {e} of feed {f}.</description></item>" for e in range(entries))
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {f}</title>'
             f"<link>{base}/</link>{items}</channel></rss>").encode()

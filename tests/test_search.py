@@ -25,11 +25,11 @@ from app.domain.query import (
     compile_matcher,
     index_text,
     parse_query,
-    snippet,
     stem,
     tokens,
 )
 from app.domain.quotes import Quote
+from app.domain.snippets import snippet
 from app.runtime import Runtime
 from app.storage.ingest import store_drafts
 from app.storage.search_index import index_document
@@ -161,6 +161,31 @@ def test_snippet_of_long_text_with_accents_marks_the_folded_match() -> None:
     text = "Opening words. " + "filler words here " * 80 + "They met at the Café Central. " + "closing " * 80
     out = snippet(parse_query("cafe"), None, text)
     assert out is not None and "<mark>Café</mark>" in out
+
+
+def test_snippet_of_long_text_with_an_accented_word_before_the_plain_match_marks_the_accented_one() -> None:
+    text = ("Opening words. The Café Central opened. " + "filler words here " * 80 + "Later the cafe closed. "
+            + "closing " * 80)
+    out = snippet(parse_query("cafe"), None, text)
+    assert out is not None and "<mark>Café</mark>" in out and "closed" not in out
+
+
+def test_snippet_of_a_phrase_with_an_accented_word_before_its_plain_spelling_marks_the_first() -> None:
+    text = ("Opening words. The carbon täx was new. " + "filler words here " * 80 + "Then the carbon tax rose. "
+            + "closing " * 80)
+    out = snippet(parse_query('"carbon tax"'), None, text)
+    assert out is not None and "<mark>carbon täx</mark>" in out and "rose" not in out
+
+
+def test_snippet_of_long_text_with_accents_only_after_the_match_is_the_plain_text_one() -> None:
+    # Accented words after the first match cannot move it: the text is analysed around the match
+    # (not whole, which costs milliseconds on a long article), with the same marks as without them.
+    head = "Opening words. " + "filler words here " * 80 + "The carbon tax rose; taxes rise. "
+    plain = head + "closing words " * 80 + "tax in the end."
+    accented = head + "closing words " * 30 + "the Zürich café " + "closing words " * 50 + "tax in the end."
+    query = parse_query("tax")
+    assert snippet(query, None, accented) == snippet(query, None, plain)
+    assert "<mark>tax</mark>" in (snippet(query, None, accented) or "")
 
 
 def test_analyze_keeps_names_out_of_stems() -> None:

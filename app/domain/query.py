@@ -17,11 +17,11 @@ Documents keep names the same way: a capitalised word inside a sentence is not s
 One analyser (``analyze``) turns text into the tokens every index stores: NFKD-folded, accents
 removed, casefolded, split on anything that is not a letter or a digit (as FTS5's unicode61
 does). The databases index those tokens verbatim, so SQLite and PostgreSQL tokenise alike.
+Search snippets (excerpts with the matches marked) are app.domain.snippets.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections import Counter
@@ -103,7 +103,7 @@ class IndexText:
     to send and to take apart again than one string.
 
     `fts5`: title, body and stem keys, each its tokens joined by two spaces (tokens contain no
-    spaces; relevance counts " word " occurrences with replace(), and a shared single space
+    spaces; relevance counts " word " occurrences with str.count, and a shared single space
     would hide every second one of "word word"). `tsvector`: the PostgreSQL literal (`to_tsvector`).
     """
 
@@ -415,28 +415,7 @@ def compile_matcher(q: str) -> Callable[[str], bool]:
     return match
 
 
-# ---------------------------------------------------------------- highlighting
-def _hit_spans(query: Query, text: str) -> list[tuple[int, int]]:
-    spans = list(_spans(text))
-    folded = [t for _, _, t, _ in spans]
-    hits: set[tuple[int, int]] = set()
-    for term in query.positive_terms:
-        n, head, last = len(term.tokens), term.tokens[0], term.tokens[-1]
-        key = term.key if term.stemmed else None
-        for i in range(len(folded) - n + 1):
-            word = folded[i]
-            if n == 1:
-                ok = word == last or (term.prefix and word.startswith(last))
-                if not ok and key is not None:
-                    ok = not spans[i][3] and word[:1] == key[:1] and _stem_cached(word) == key
-            else:
-                ok = word == head and folded[i:i + n - 1] == list(term.tokens[:-1]) and (
-                    folded[i + n - 1] == last or (term.prefix and folded[i + n - 1].startswith(last)))
-            if ok:
-                hits.add((spans[i][0], spans[i + n - 1][1]))
-    return sorted(hits)
-
-
+# ---------------------------------------------------------------- prefilter (used by the matcher and snippets)
 def _head(term: Term) -> str:
     """A prefix every matching word starts with: the stem key is a prefix of each word that stems
     to it, except for "-ies"/"-ied" -> "-y", hence the dropped "y"."""
@@ -450,15 +429,6 @@ def _heads_pattern(terms: Sequence[Term]) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, heads)) + ")", re.IGNORECASE)
 
 
-def _locator(query: Query) -> re.Pattern[str]:
-    """A cheap case-insensitive search for where a match probably starts (text of ASCII words
-    only): a phrase's words in a row, a word's head. A phrase found by its first word alone would
-    send the search back to the whole text whenever that word comes first elsewhere."""
-    parts = {r"[\W_]+".join(map(re.escape, t.tokens)) if len(t.tokens) > 1 else re.escape(_head(t))
-             for t in query.positive_terms}
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(parts)) + ")", re.IGNORECASE)
-
-
 def prefilter(query: Query) -> Callable[[str], bool]:
     """A fast necessary condition for `matches` on one text: when its words are ASCII, every
     required clause must have one of its heads somewhere. Other text always passes (accents fold)."""
@@ -468,49 +438,3 @@ def prefilter(query: Query) -> Callable[[str], bool]:
         return not _ascii_words(text) or all(p.search(text) for p in patterns)
 
     return possible
-
-
-def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int]]:
-    """Match spans near the first match; long texts of ASCII words are only analysed around it."""
-    if len(text) > 2 * width and _ascii_words(text):
-        found = _locator(query).search(text)
-        if found is None:
-            if not _heads_pattern(query.positive_terms).search(text):
-                return []  # no term's head anywhere: nothing can match
-        else:
-            lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
-            hi = text.find(" ", found.start() + 2 * width)
-            hi = len(text) if hi < 0 else hi
-            hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
-            if hits:
-                return hits
-    return _hit_spans(query, text[:100_000])
-
-
-def snippet(query: Query, title: str | None, body: str | None, *, width: int = 240) -> str | None:
-    """An HTML-escaped excerpt around the first match with matches wrapped in <mark>...</mark>."""
-    for text in (unicodedata.normalize("NFC", body or ""), unicodedata.normalize("NFC", title or "")):
-        hits = _hits_near_first(query, text, width)
-        if not hits:
-            continue
-        first = hits[0][0]
-        start = max(0, first - width // 3)
-        if start:
-            space = text.find(" ", start)
-            start = space + 1 if 0 <= space < first else start
-        end = min(len(text), start + width)
-        if end < len(text):
-            space = text.rfind(" ", start, end)
-            end = space if space > first else end
-        out, cursor = [], start
-        for a, b in hits:
-            if a < cursor or b > end:
-                continue
-            out.append(html.escape(text[cursor:a]))
-            out.append("<mark>" + html.escape(text[a:b]) + "</mark>")
-            cursor = b
-        out.append(html.escape(text[cursor:end]))
-        return ("…" if start else "") + "".join(out).strip() + ("…" if end < len(text) else "")
-    if body:
-        return html.escape(body[:width]) + ("…" if len(body) > width else "")
-    return None

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.storage.sqlite_driver import dbapi
 
 # The session type as the layers above storage name it: they hold a session that storage's
 # functions take, and do not import SQLAlchemy themselves (import-linter, pyproject.toml).
@@ -42,7 +44,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15})
+        # module=: the aiosqlite adapter with one thread hop per statement (sqlite_driver.py)
+        # A pool as large as a loaded API process uses: a connection opened past the pool is
+        # closed again on return, and opening one (a thread, the file, the pragmas) costs more
+        # than the read it serves. Idle connections are only idle threads.
+        database = make_url(database_url).database or ""
+        in_memory = database in ("", ":memory:") or "mode=memory" in database_url  # one shared connection
+        pool = {} if in_memory else {"pool_size": 16, "max_overflow": 16}
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15}, module=dbapi(), **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

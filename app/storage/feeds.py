@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, and_, delete, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,8 @@ from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
 from app.domain.refresh import FeedHealth, FeedView
 from app.storage.dialects import claim_rows
 from app.storage.models import Feed, can_exist
-from app.storage.pagination import decode_cursor, finish_page, page_of, row_id
+from app.storage.pagination import bound_page, decode_cursor, finish_page, page_rows, row_id
+from app.storage.rows import read_rows
 
 
 async def create_feed(
@@ -57,18 +59,27 @@ async def registered_urls(session: AsyncSession, urls: list[str]) -> set[str]:
     return found
 
 
+@cache
+def _feed_page(state: bool, paused: bool, cursor: bool) -> Select[Any]:
+    """The page's statement for the filters given, built once; their values are bound."""
+    stmt = select(*Feed.__table__.c).order_by(Feed.id)  # plain rows: the API only serialises them
+    if state:
+        stmt = stmt.where(Feed.state == bindparam("state"))
+    if paused:
+        stmt = stmt.where(Feed.paused == bindparam("paused"))
+    if cursor:
+        stmt = stmt.where(Feed.id > bindparam("after_id"))
+    return bound_page(stmt)
+
+
 async def list_feeds(
     session: AsyncSession, *, state: str | None, paused: bool | None, cursor: str | None, limit: int
 ) -> tuple[list[Row[Any]], str | None]:
-    stmt = select(*Feed.__table__.c).order_by(Feed.id)  # plain rows: the API only serialises them
-    if state is not None:
-        stmt = stmt.where(Feed.state == state)
-    if paused is not None:
-        stmt = stmt.where(Feed.paused == paused)
+    params: dict[str, Any] = {"state": state, "paused": paused, "page_rows": page_rows(limit)}
     if cursor:
-        (after_id,) = decode_cursor(cursor, row_id)
-        stmt = stmt.where(Feed.id > after_id)
-    rows = list((await session.execute(page_of(stmt, limit))).all())
+        (params["after_id"],) = decode_cursor(cursor, row_id)
+    stmt = _feed_page(state is not None, paused is not None, bool(cursor))
+    rows = await read_rows(session, stmt, params)
     return finish_page(rows, limit, lambda r: [r.id])
 
 

@@ -8,7 +8,7 @@ matches. The differences live here:
   term's matches in rowid order, so "newest first" is an index walk that stops after one page,
   and a date window is a rowid range. ``meta`` holds the filter values as tokens (source, language, quotes, feed), so a
   filter is one more doclist intersected inside FTS5. Score: BM25 computed here (`scores`) from
-  per-term counts in title (x4), body and stem keys (x0.5) that SQL counts with replace(), and
+  per-term counts in title (x4), body and stem keys (x0.5) counted in the tier's index texts, and
   an IDF estimated from a bounded sample (`estimate_idf`): FTS5's own bm25() counts every match of
   every term on each query, which costs ~100 ms for a common word at a million articles.
 * PostgreSQL: ``articles.search_vector`` (A title, B body, D stem keys) with a GIN index;
@@ -48,9 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import InvalidQueryError, InvalidRequestError
 from app.domain.limits import MAX_PAGE_SIZE
 from app.domain.names import normalize_name
-from app.domain.query import (
-    snippet,
-)
+from app.domain.snippets import snippet
 from app.storage.models import Article
 from app.storage.pagination import (
     anything,
@@ -61,6 +59,7 @@ from app.storage.pagination import (
     row_id,
     tag,
 )
+from app.storage.rows import read_rows
 from app.storage.search_index import (
     ID_BITS,
     MAX_SECONDS,
@@ -290,7 +289,7 @@ async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]
     if not ids:
         return []
     # Plain rows, not ORM objects: a hit is only serialised.
-    rows = await session.execute(select(*Article.__table__.c).where(Article.id.in_(ids)))
+    rows = await read_rows(session, select(*Article.__table__.c).where(Article.id.in_(ids)))
     by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id]
 

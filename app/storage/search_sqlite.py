@@ -47,13 +47,9 @@ def sqlite_search(s: SearchPlan, snapshot: int, upper: int | None, limit: int,
     params: dict[str, Any] = {"m": s.fts, "mask": ID_MASK, "snap": snapshot, "limit": limit}
     columns = ["f.rowid"]
     if terms is not None:
-        columns += ["length(f.title)", "length(f.body)"]
-        for j, term in enumerate(terms):
-            params[f"n{j}"] = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
-            columns += [_occurrences_sql("f.title", f"n{j}"), _occurrences_sql("f.body", f"n{j}")]
-            if term.stemmed:
-                params[f"s{j}"] = f" {term.key} "
-                columns.append(_occurrences_sql("f.stems", f"s{j}"))
+        # The indexed texts, for scores to count the terms in: str.count in Python costs half
+        # of SQLite's replace() over the same 300 texts.
+        columns += ["length(f.title)", "length(f.body)", "f.title", "f.body", "f.stems"]
     params["lowest_low_bits"] = ID_MASK - snapshot  # article id <= snapshot
     where = ["f.articles_fts MATCH :m", "(f.rowid & :mask) >= :lowest_low_bits"]
     exact: list[str] = []  # conditions on an article row {0}: the hit, or a newer one of its story
@@ -96,12 +92,6 @@ def sqlite_search(s: SearchPlan, snapshot: int, upper: int | None, limit: int,
     return sql, params
 
 
-def _occurrences_sql(column: str, needle: str) -> str:
-    """Characters removed by deleting the needle from the space-padded column: occurrences x len."""
-    padded = f"(' ' || {column} || ' ')"
-    return f"length({padded}) - length(replace({padded}, :{needle}, ''))"
-
-
 async def estimate_idf(session: AsyncSession, terms: Sequence[Term], snapshot: int) -> list[float]:
     """Inverse document frequency per term, estimated from at most IDF_SAMPLE newest matches.
 
@@ -128,25 +118,24 @@ async def estimate_idf(session: AsyncSession, terms: Sequence[Term], snapshot: i
 
 def scores(rows: Sequence[Any], terms: Sequence[Term], idf: Sequence[float]) -> list[float]:
     """BM25 over weighted term counts (title 4, body 1, stem keys 0.5), document length in
-    characters. Rows are (key, title length, body length, then per term: title, body[, stems]
-    characters removed by _occurrences)."""
+    characters. Rows are (key, title length, body length, title, body, stems): a term's count in
+    a column is its occurrences in the space-padded column text (tokens are separated by two
+    spaces, so a term matches whole tokens; a prefix term leaves its last token open)."""
     plan = []
-    column = 3
     for term, weight in zip(terms, idf, strict=True):
-        width = len("  ".join(term.tokens)) + (1 if term.prefix else 2)
-        stem_at = column + 2 if term.stemmed else None
-        plan.append((column, stem_at, width, len(term.key) + 2, weight))
-        column += 3 if term.stemmed else 2
+        needle = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
+        plan.append((needle, f" {term.key} " if term.stemmed else None, weight))
     average = sum((r[1] or 0) + (r[2] or 0) for r in rows) / max(1, len(rows)) or 1.0
     k1, b = BM25_K1, BM25_B
     out = []
     for r in rows:
         norm = k1 * (1 - b + b * ((r[1] or 0) + (r[2] or 0)) / average)
+        title, body, stems = (f" {text} " if text is not None else "" for text in r[3:6])
         score = 0.0
-        for at, stem_at, width, stem_width, weight in plan:
-            tf = (4 * (r[at] or 0) + (r[at + 1] or 0)) / width
-            if stem_at is not None:
-                tf += 0.5 * (r[stem_at] or 0) / stem_width
+        for needle, stem_needle, weight in plan:
+            tf = float(4 * title.count(needle) + body.count(needle))
+            if stem_needle is not None:
+                tf += 0.5 * stems.count(stem_needle)
             if tf:
                 score += weight * tf * (k1 + 1) / (tf + norm)
         out.append(round(score, 6))
