@@ -51,7 +51,9 @@ def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         database = make_url(database_url).database or ""
         in_memory = database in ("", ":memory:") or "mode=memory" in database_url  # one shared connection
         pool = {} if in_memory else {"pool_size": 16, "max_overflow": 16}
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15}, module=dbapi(), **pool)
+        one_hop = dbapi()
+        module = {"module": one_hop} if one_hop is not None else {}
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 15}, **module, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -88,7 +88,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     async def _call(self, many: bool, operation: Any, parameters: Any) -> None:
-        connection: aiosqlite.Connection = self._connection
+        connection: Any = self._connection  # an aiosqlite.Connection, typed by SQLAlchemy as a protocol
         async with self._adapt_connection._execute_mutex:
             description, rowcount, lastrowid, rows = await connection._execute(
                 _run, connection._conn, many, operation, parameters)
@@ -126,8 +126,18 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's adapter does: never holds up exit
-        return OneHopConnection(self, await_(connection))
+        opened: Any = await_(connection)  # aiosqlite.Connection; SQLAlchemy types it as a protocol
+        return OneHopConnection(self, opened)
 
 
-def dbapi() -> OneHopDbapi:
+# What the adapter reaches into: aiosqlite's run-on-my-thread call and SQLAlchemy's cursor hooks.
+_NEEDED = ((aiosqlite.Connection, "_execute"), (AsyncAdapt_aiosqlite_cursor, "_make_new_cursor"),
+           (AsyncAdapt_aiosqlite_cursor, "_execute_async"), (AsyncAdapt_aiosqlite_connection, "_execute_mutex"))
+
+
+def dbapi() -> OneHopDbapi | None:
+    """The one-hop adapter, or None (SQLAlchemy's stock adapter) when a release of aiosqlite or
+    SQLAlchemy no longer has the private parts it builds on: slower, never broken."""
+    if not all(hasattr(owner, name) for owner, name in _NEEDED):
+        return None
     return OneHopDbapi(aiosqlite, sqlite3)

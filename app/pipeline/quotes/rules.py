@@ -194,7 +194,7 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
             unnamed = unnamed or Attribution(None, None, None, vtext, channel, 0.5, "leading", True)
             continue  # an earlier verb may name the speaker ("He said that …, which some argued, …")
         outer = _outer_speaker(cx, pre, verbs, m, sent_start)
-        if outer is not None and outer[0] != res[0]:
+        if outer is not None:  # the reporter, and their verb, even when they are the inner subject too
             # "Roe said Doe described the plan as “…”": Roe reports, and is the quote's source
             res, m0 = outer
             vtext, channel = verb_text(cx, _shift(m0, sent_start, cx.text))
