@@ -194,6 +194,11 @@ async def test_opml_import_as_upload_json_or_raw_document(client: httpx.AsyncCli
     not_json = await client.post("/v1/feeds:import", content=b"{", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
     assert not_json.headers["content-type"].startswith("application/problem+json")
+    # a multipart body with text before its first boundary: a 400 problem, whatever Starlette's version
+    torn = await client.post("/v1/feeds:import", content=b"junk before\r\n--b0undary--\r\n",
+                             headers={"content-type": "multipart/form-data; boundary=b0undary"})
+    assert torn.status_code == 400, torn.text
+    assert torn.headers["content-type"].startswith("application/problem+json")
 
     runtime.settings.max_body_bytes = 100  # the limit of every form of the document
     big = OPML.format(one=urls[0], two=urls[1])

@@ -7,7 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from python_multipart.exceptions import FormParserError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
 from app.api.problems import duplicate_feed_response, problem_responses
@@ -103,14 +106,17 @@ async def _opml_of(request: Request, limit: int) -> bytes:
         raise PayloadTooLargeError(f"feeds: the OPML document exceeds {limit} bytes")
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type == "multipart/form-data":
-        async with request.form(max_files=1, max_fields=10) as form:
-            upload = form.get("file")
-            if isinstance(upload, UploadFile):
-                data = await upload.read(limit + 1)
-            elif isinstance(upload, str):
-                data = upload.encode()
-            else:
-                raise InvalidRequestError("feeds: a multipart import needs the OPML document in a part named `file`")
+        try:
+            async with request.form(max_files=1, max_fields=10) as form:
+                upload = form.get("file")
+                if isinstance(upload, UploadFile):
+                    data = await upload.read(limit + 1)
+                elif isinstance(upload, str):
+                    data = upload.encode()
+                else:
+                    raise InvalidRequestError("feeds: a multipart import needs the OPML document in a part named `file`")
+        except (MultiPartException, FormParserError) as exc:  # Starlette before 0.50 lets the parser's error through
+            raise HTTPException(400, f"feeds: the multipart body cannot be read ({exc})") from None
     else:
         chunks: list[bytes] = []
         size = 0
