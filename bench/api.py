@@ -50,6 +50,7 @@ from urllib.parse import quote_plus
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import procstat  # noqa: E402
 from calibrate import cpu_loop_ms  # noqa: E402
 from sitegen import article_text, corpus_texts  # noqa: E402
 
@@ -237,34 +238,12 @@ async def load(base: str, key: str, paths: list[str], concurrency: int, seconds:
 
 def postgres_cpu_s() -> float:
     """CPU seconds of all PostgreSQL server processes so far (the backend's share of a read)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            head, fields = (entry / "stat").read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        if head.endswith("(postgres"):
-            total += (int(fields.split()[11]) + int(fields.split()[12])) / tick
-    return total
+    return procstat.postgres_cpu_s()
 
 
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of a process and its children (uvicorn's worker processes)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(p.cpu_s for p in procstat.processes() if pid in (p.pid, p.ppid))
 
 
 def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Popen[bytes], str]:

@@ -41,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import procstat
 
 ROOT = Path(__file__).resolve().parents[1]
-TICK = os.sysconf("SC_CLK_TCK")
 QUOTE_SIZES_KB = (1, 8, 64, 200)
 TYPICAL = " ".join(
     f'The council met on day {n} to discuss the harbour. "We will keep the ferry running through the winter," '
@@ -129,19 +129,8 @@ def start_site() -> tuple[Site, str]:
 
 def cpu_seconds(pid: int) -> float:
     """CPU seconds of `pid` and its children, living (the pool's workers) or reaped (killed ones)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid:
-            total += sum(int(f) for f in fields[11:15]) / TICK  # utime stime cutime cstime
-        elif int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / TICK
-    return total
+    return sum(p.cpu_s + p.reaped_children_s if p.pid == pid else p.cpu_s
+               for p in procstat.processes() if pid in (p.pid, p.ppid))
 
 
 def peak_rss_mb(pid: int) -> float:

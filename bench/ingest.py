@@ -42,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import procstat  # noqa: E402
 from calibrate import cpu_loop_ms  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
@@ -114,21 +115,8 @@ def cpu_seconds(runtime: Runtime) -> tuple[float, float]:
 
 def server_cpu_seconds(site: subprocess.Popen[bytes] | None) -> tuple[float, float]:
     """(CPU seconds of the synthetic site, of all PostgreSQL server processes) so far."""
-    tick = os.sysconf("SC_CLK_TCK")
-    site_s = db_s = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            head, fields = (entry / "stat").read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        used = (int(fields.split()[11]) + int(fields.split()[12])) / tick
-        if site is not None and int(entry.name) == site.pid:
-            site_s += used
-        elif head.endswith("(postgres"):
-            db_s += used
-    return site_s, db_s
+    site_s = sum(p.cpu_s for p in procstat.processes() if site is not None and p.pid == site.pid)
+    return site_s, procstat.postgres_cpu_s()
 
 
 async def add_feeds(runtime: Runtime, base: str, count: int, etag_for: float = 0.0) -> None:

@@ -26,6 +26,11 @@ def spin_quotes(text: str, title: str | None) -> tuple[()]:
     return ()
 
 
+def spin_quotes_json(text: str, title: str | None) -> bytes:
+    spin()
+    return b"[]"
+
+
 def spin_on_pages(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
                   now: datetime, tsvector: bool = False) -> ArticleDraft:
     """Extraction that never ends on a fetched page; the feed's own content is analysed as usual."""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from app.api.schemas import ExtractedQuote, ExtractResponse
 from app.domain.ingest import ArticleDraft
 from app.pipeline.quotes import find_quotes
 from app.runtime import Runtime
@@ -60,6 +61,9 @@ async def test_extract_endpoint_stores_nothing(client: httpx.AsyncClient) -> Non
     assert response.status_code == 200
     (quote,) = response.json()["quotes"]
     assert quote["speaker"] == "Olga Petrenko" and text[quote["start"]:quote["end"]] == quote["text"]
+    # the body is encoded in the worker, not by FastAPI: it must still be the documented model, exactly
+    assert set(quote) == set(ExtractedQuote.model_fields)
+    ExtractResponse.model_validate_json(response.content, strict=True)
     assert (await client.get("/v1/quotes")).json()["items"] == []
     assert (await client.post("/v1/quotes:extract", json={"text": 5})).status_code == 422
     empty = await client.post("/v1/quotes:extract", json={"text": ""})

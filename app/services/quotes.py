@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from app.domain.quotes import Quote
-from app.pipeline.analyse import quotes_of
+from app.pipeline.analyse import quotes_json
 from app.runtime import Runtime
 
 
-async def extract(runtime: Runtime, text: str, title: str | None) -> tuple[Quote, ...]:
-    """The quotes of `text`, nothing stored. CpuBudgetError past the budget; BusyError when every
-    worker stays busy that long."""
+async def extract_json(runtime: Runtime, text: str, title: str | None) -> bytes:
+    """The quotes of `text` as a JSON array, nothing stored; encoded in the worker, so a text with
+    thousands of quotes costs the event loop nothing. CpuBudgetError past the budget; BusyError
+    when every worker stays busy that long."""
     budget = runtime.settings.quotes_budget_s
-    found: tuple[Quote, ...] = await runtime.api_cpu.run("quotes", quotes_of, text, title, wait_s=budget)
+    found: bytes = await runtime.api_cpu.run("quotes", quotes_json, text, title, wait_s=budget)
     return found
