@@ -20,6 +20,7 @@ from app.runtime import Runtime
 from app.storage.keys import create_key
 from app.storage.migrate import upgrade_to_head
 from app.storage.models import Base
+from tests.webhook_receiver import WebhookReceiver
 
 pytest_plugins = ["tests.conftest_feedserver", "tests.conftest_guards"]
 
@@ -164,3 +165,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         report.longrepr = f"CI requires ../shared (CI={os.environ['CI']}); skipped: {report.longrepr}"
     return report
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on 127.0.0.1 that verifies signatures with the standardwebhooks library."""
+    r = WebhookReceiver().up()
+    try:
+        yield r
+    finally:
+        r.down()

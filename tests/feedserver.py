@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -154,3 +155,17 @@ class FeedServer:
         h.end_headers()
         if h.command != "HEAD" and not no_body:
             h.wfile.write(reply.body)
+
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def serve_seed_site(feeds: FeedServer) -> str:
+    """The seed feed and its article pages on `feeds`, their links pointing at it; the feed's URL."""
+    site = feeds.url("").rstrip("/")
+    feeds.route("/feed.xml", body=(SEEDS / "team-feed.xml").read_text().replace("http://harbour.example", site),
+                headers={"Content-Type": "application/rss+xml"})
+    for page in (SEEDS / "articles").glob("*.html"):
+        feeds.route(f"/articles/{page.name}", body=page.read_text().replace("http://harbour.example", site),
+                    headers={"Content-Type": "text/html"})
+    return feeds.url("/feed.xml")

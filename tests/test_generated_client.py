@@ -12,7 +12,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,22 +20,12 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from app.workers.deliver import DeliveryWorker
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, serve_seed_site
 from tests.webhook_receiver import WebhookReceiver
 from tests.websub_live import live_service
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "news_ingest_client"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver().up()
-    try:
-        yield r
-    finally:
-        r.down()
 
 
 def generate(spec: dict[str, Any], into: Path) -> str:
@@ -64,20 +53,12 @@ def load(into: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     return {name: importlib.import_module(f"{PACKAGE}.{name}") for name in names}
 
 
-def seeded_feed(feeds: FeedServer) -> str:
-    site = feeds.url("").rstrip("/")
-    feeds.route("/feed.xml", body=(SEEDS / "team-feed.xml").read_text().replace("http://harbour.example", site),
-                headers={"Content-Type": "application/rss+xml"})
-    for page in (SEEDS / "articles").glob("*.html"):
-        feeds.route(f"/articles/{page.name}", body=page.read_text().replace("http://harbour.example", site),
-                    headers={"Content-Type": "text/html"})
-    return feeds.url("/feed.xml")
 
 
 async def test_generated_python_client_round_trip(database_url: str, feed_server: FeedServer,
                                                   receiver: WebhookReceiver, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    feed_url = seeded_feed(feed_server)
+    feed_url = serve_seed_site(feed_server)
     async with live_service(database_url, allow_http_webhooks=True) as svc:
         spec = (await svc.http.get("/openapi.json")).json()
         output = generate(spec, tmp_path)

@@ -16,7 +16,6 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,9 +32,8 @@ from app.storage.feeds import create_feed
 from app.storage.keys import create_key
 from app.workers.ingest import IngestWorker
 from tests.conftest import make_settings, wipe
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, serve_seed_site
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED = 20261127
 EXAMPLES = 12  # per operation and generation mode (data that fits the document, data that does not)
 
@@ -139,12 +137,7 @@ def _operations() -> list[tuple[str, str]]:
 def service(database_url: str) -> Iterator[tuple[str, str]]:
     """The service's base URL and an admin key; one service for the module."""
     with FeedServer() as feeds:
-        site = feeds.url("").rstrip("/")
-        feeds.route("/feed.xml", body=(SEEDS / "team-feed.xml").read_text().replace("http://harbour.example", site),
-                    headers={"Content-Type": "application/rss+xml"})
-        for page in (SEEDS / "articles").glob("*.html"):
-            feeds.route(f"/articles/{page.name}", body=page.read_text().replace("http://harbour.example", site),
-                        headers={"Content-Type": "text/html"})
+        serve_seed_site(feeds)
         running = _Service(database_url, feeds)
         base = running.start()
         try:

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,15 +47,6 @@ FAST = {"allow_http_webhooks": True, "webhook_retry_schedule_s": [0.05, 0.1, 0.2
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url, **FAST)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver().up()
-    try:
-        yield r
-    finally:
-        r.down()
 
 
 @pytest.fixture
