@@ -53,21 +53,82 @@ def _folds_to_a_head(query: Query, text: str) -> bool:
     return any(pattern.search(fold(chunk)) for chunk in _NON_ASCII_CHUNK.findall(text))
 
 
+MAX_WINDOWS = 24  # locator matches tried one window each before the whole text is analysed
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_SPACE = re.compile(r"\s")
+
+
+def _fold_pattern(query: Query) -> re.Pattern[str]:
+    words = {w for t in query.positive_terms for w in (t.tokens if len(t.tokens) > 1 else (_head(t),))}
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, sorted(words))) + ")")
+
+
+def _folding_word_before(pattern: re.Pattern[str], text: str, start: int, stop: int) -> bool:
+    """Whether a word with a non-ASCII letter that folds to the start of a match (see
+    _folds_to_a_head) begins in text[start:stop]. Words whose non-ASCII characters only separate
+    (curly quotes, dashes) are skipped: the locator sees their ASCII words."""
+    done = start
+    for m in _NON_ASCII.finditer(text, start, stop):
+        if m.start() < done:
+            continue
+        a = m.start()
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        space = _SPACE.search(text, m.end())
+        done = len(text) if space is None else space.start()
+        word = text[a:done]
+        if a >= start and not _ascii_words(word) and pattern.search(fold(word)):
+            return True
+    return False
+
+
+def _window(query: Query, text: str, at: int, after: int) -> tuple[list[tuple[int, int]], int]:
+    """Match spans from `at` on, analysed in a window from a few words before it (a capitalised
+    word is a name or not by what precedes it) to `after` characters after it; the window's end."""
+    lo = text.rfind(" ", 0, max(0, at - 100)) + 1
+    hi = text.find(" ", at + after)
+    hi = len(text) if hi < 0 else hi
+    # Hits before `at` are none (they would start at an earlier locator match); only the window's
+    # first token could seem one, lacking the word before it.
+    return [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi]) if a + lo >= at], hi
+
+
 def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int]]:
-    """Match spans near the first match; a long text is only analysed around it when no word
-    before it with non-ASCII letters could fold into an earlier match."""
+    """Match spans near the first match. A long text is analysed in a window around a probable
+    match (see _locator), which holds the snippet's whole range (`width // 3` before the first
+    match, `width` after it), when no word before it with non-ASCII letters could fold into an
+    earlier match. A probable match that is not one ("policy" for the stem of "police") moves on
+    to the next one: every match starts at a locator match, so the first window with a match
+    holds the first match, and when none has one the text has none. Only after MAX_WINDOWS
+    windows, or before a word that may fold into a match, is the whole text analysed."""
     if len(text) > 2 * width:
-        found = _locator(query).search(text)
+        locator = _locator(query)
+        found = locator.search(text)
         if found is None:
             if not _heads_pattern(query.positive_terms).search(text) and not _folds_to_a_head(query, text):
                 return []  # no term's head anywhere, accents folded or not: nothing can match
-        elif _ascii_words(text[:found.start()]) or not _folds_to_a_head(query, text[:found.start()]):
-            lo = text.rfind(" ", 0, max(0, found.start() - width)) + 1
-            hi = text.find(" ", found.start() + 2 * width)
-            hi = len(text) if hi < 0 else hi
-            hits = [(a + lo, b + lo) for a, b in _hit_spans(query, text[lo:hi])]
+        # The longest text one match can span (tokens and what separates them, generously): a
+        # locator match that far before a window's end had its whole match analysed there.
+        reach = 120 + 2 * max(sum(len(t) for t in term.tokens) for term in query.positive_terms)
+        windows, checked, folding = 0, 0, None if text.isascii() else _fold_pattern(query)
+        while found is not None and windows < MAX_WINDOWS:
+            at = found.start()
+            if folding is not None and _folding_word_before(folding, text, checked, at):
+                break  # a non-ASCII word before it may fold into an earlier match
+            windows, checked = windows + 1, at
+            hits, hi = _window(query, text, at, width + 20)
             if hits:
+                first = hits[0][0]
+                if first + width > hi:  # the snippet's range runs past the window: one from the match
+                    hits, hi = _window(query, text, first, width + 20)
+                    if not hits or hits[0][0] != first or first + width > hi:
+                        break
                 return hits
+            found = locator.search(text, max(at + 1, hi - reach))
+        else:
+            if found is None and windows and (folding is None or
+                                              not _folding_word_before(folding, text, checked, len(text))):
+                return []  # every place a match could start was looked at: none in this text
     return _hit_spans(query, text[:100_000])
 
 
