@@ -51,7 +51,23 @@ def _locator(query: Query, *, lowered: bool = False) -> re.Pattern[str]:
     faster than re.IGNORECASE."""
     parts = {r"[\W_]+".join(map(re.escape, t.tokens)) if len(t.tokens) > 1 else re.escape(_head(t))
              for t in query.positive_terms}
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(parts)) + ")", 0 if lowered else re.IGNORECASE)
+    return re.compile("|".join(sorted(parts)), 0 if lowered else re.IGNORECASE)
+
+
+_WORD_START = re.compile(r"(?<![^\W_])")  # not inside a word
+
+
+def _locate(locator: re.Pattern[str], text: str, pos: int = 0, endpos: int | None = None) -> int:
+    """Where the locator first matches at the start of a word in text[pos:endpos], or -1. The
+    words are searched without the word-start condition and each hit checked: a pattern that
+    starts with a look-behind is searched position by position, one that starts with its word
+    by a fast literal search."""
+    end = len(text) if endpos is None else endpos
+    while (found := locator.search(text, pos, end)) is not None:
+        if _WORD_START.match(text, found.start()):
+            return found.start()
+        pos = found.start() + 1
+    return -1
 
 
 _NON_ASCII_CHUNK = re.compile(r"\S*[^\x00-\x7f]\S*")
@@ -109,9 +125,8 @@ def _window(query: Query, text: str, lowered: str, locator: re.Pattern[str], at:
     if _ascii_words(text[lo:hi]):
         hits: list[tuple[int, int]] = []
         longest = max(len(t.tokens) for t in query.positive_terms)
-        found = locator.search(lowered, at, hi)
-        while found is not None:
-            c = found.start()
+        c = _locate(locator, lowered, at, hi)
+        while c >= 0:
             a = c  # from the word before c (what decides whether c is a name) ...
             while a > lo and not _is_word(text[a - 1]):
                 a -= 1
@@ -123,7 +138,7 @@ def _window(query: Query, text: str, lowered: str, locator: re.Pattern[str], at:
                 if n == longest:
                     break
             hits += [(x + a, y + a) for x, y in _hit_spans(query, text[a:b]) if x + a == c]
-            found = locator.search(lowered, c + 1, hi)
+            c = _locate(locator, lowered, c + 1, hi)
         return hits, hi
     # Hits before `at` are none (they would start at an earlier locator match); only the window's
     # first token could seem one, lacking the word before it.
@@ -148,16 +163,15 @@ def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int
         locator = _locator(query, lowered=len(lowered) == len(text))
         if len(lowered) != len(text):
             lowered = text
-        found = locator.search(lowered)
-        if found is None:
+        at = _locate(locator, lowered)
+        if at < 0:
             if not _heads_pattern(query.positive_terms).search(text) and not _folds_to_a_head(query, text):
                 return []  # no term's head anywhere, accents folded or not: nothing can match
         # The longest text one match can span (tokens and what separates them, generously): a
         # locator match that far before a window's end had its whole match analysed there.
         reach = 120 + 2 * max(sum(len(t) for t in term.tokens) for term in query.positive_terms)
         windows, checked, folding = 0, 0, None if text.isascii() else _fold_pattern(query)
-        while found is not None and windows < MAX_WINDOWS:
-            at = found.start()
+        while at >= 0 and windows < MAX_WINDOWS:
             if folding is not None and _folding_word_before(folding, text, checked, at):
                 break  # a non-ASCII word before it may fold into an earlier match
             windows, checked = windows + 1, at
@@ -169,9 +183,9 @@ def _hits_near_first(query: Query, text: str, width: int) -> list[tuple[int, int
                     if not hits or hits[0][0] != first or first + width > hi:
                         break
                 return hits
-            found = locator.search(lowered, max(at + 1, hi - reach))
+            at = _locate(locator, lowered, max(at + 1, hi - reach))
         else:
-            if found is None and windows and (folding is None or
+            if at < 0 and windows and (folding is None or
                                               not _folding_word_before(folding, text, checked, len(text))):
                 return []  # every place a match could start was looked at: none in this text
     return _hit_spans(query, text[:100_000])
