@@ -11,7 +11,7 @@ as it is).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -46,10 +46,19 @@ def json_response(content: bytes) -> Response:
     return Response(content=content, media_type="application/json")
 
 
-def page_json(model: type[BaseModel], items: Iterable[Any], next_cursor: str | None) -> Response:
+def _dicts(items: Sequence[Any]) -> list[Any]:
+    """Rows as dicts (the names read once for the page), other items as they are."""
+    names = getattr(items[0], "_fields", None) if items else None  # a sqlalchemy.Row's (named tuple's)
+    kind = type(items[0]) if items else None
+    if names is None or not all(type(i) is kind for i in items):
+        return [fields(i) for i in items]
+    return [dict(zip(names, i, strict=True)) for i in items]
+
+
+def page_json(model: type[BaseModel], items: Sequence[Any], next_cursor: str | None) -> Response:
     """`Page[model]` of `items` (rows, or dicts from `fields`) as the JSON response."""
     adapter = _page_adapter(model)
-    page = adapter.validate_python({"items": [fields(i) for i in items], "next_cursor": next_cursor})
+    page = adapter.validate_python({"items": _dicts(items), "next_cursor": next_cursor})
     return json_response(adapter.dump_json(page, by_alias=True))
 
 
