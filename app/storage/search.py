@@ -77,8 +77,20 @@ PG_RANK_WEIGHTS = "'{0.1, 0.0, 0.4, 1.0}'::float4[]"  # D stems, C filters (unra
 
 
 # ---------------------------------------------------------------- the query
-async def _snapshot(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.coalesce(func.max(Article.id), 0)))).scalar_one())
+_SNAPSHOT = select(func.coalesce(func.max(Article.id), 0))
+# asyncpg prepares statements, and after five runs PostgreSQL may keep a generic plan that ignores
+# which words are searched: rare and common words need different plans. set_config(..., true) is
+# SET LOCAL, sent with the snapshot's query when there is one (one round trip, not two).
+_CUSTOM_PLANS = "set_config('plan_cache_mode', 'force_custom_plan', true)"
+_PG_SNAPSHOT = text(f"SELECT coalesce(max(id), 0), {_CUSTOM_PLANS} FROM articles")
+_PG_CUSTOM_PLANS = text(f"SELECT {_CUSTOM_PLANS}")
+
+
+async def _snapshot(session: AsyncSession, *, custom_plans: bool) -> int:
+    """The highest article id (pages are pinned to it); on PostgreSQL, with `custom_plans`, the
+    transaction also plans each statement for its values."""
+    stmt = _PG_SNAPSHOT if custom_plans else _SNAPSHOT
+    return int((await read_rows(session, stmt))[0][0])
 
 
 def _bad_cursor() -> InvalidRequestError:
@@ -92,18 +104,17 @@ async def search_articles(session: AsyncSession, params: ArticleSearch, *, curso
     if params.query is None and params.sort == "relevance":
         raise InvalidQueryError("search: sort=relevance needs a query (q)")
     s = SearchPlan(session, params)
-    if s.postgres and params.query is not None:
-        # asyncpg prepares statements, and after five runs PostgreSQL may keep a generic plan that
-        # ignores which words are searched: rare and common words need different plans.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    custom_plans = s.postgres and params.query is not None
     mode = "r" if params.sort == "relevance" else ("p" if params.query else "l")
     if cursor:
         kind, snapshot, a, b = decode_cursor(cursor, tag, row_id, anything, anything)
         if kind != mode:
             raise _bad_cursor()
         a, b = _position(mode, s.postgres, a, b)
+        if custom_plans:
+            await read_rows(session, _PG_CUSTOM_PLANS)
     else:
-        snapshot, a, b = await _snapshot(session), None, None
+        snapshot, a, b = await _snapshot(session, custom_plans=custom_plans), None, None
     if mode == "r":
         return await _relevance(session, s, snapshot, a, int(b or 0), limit)
     return await _newest(session, s, snapshot, a, b, limit, mode)
