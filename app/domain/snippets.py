@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 from app.domain.query import (
     _TOKEN,
@@ -92,6 +93,11 @@ def _fold_pattern(query: Query) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, sorted(words))) + ")")
 
 
+@lru_cache(maxsize=16384)
+def _fold_word(word: str) -> str:
+    return fold(word)  # names and accented words recur from text to text
+
+
 def _folding_word_before(pattern: re.Pattern[str], text: str, start: int, stop: int) -> bool:
     """Whether a word with a non-ASCII letter that folds to the start of a match (see
     _folds_to_a_head) begins in text[start:stop]. Words whose non-ASCII characters only separate
@@ -106,7 +112,7 @@ def _folding_word_before(pattern: re.Pattern[str], text: str, start: int, stop: 
         space = _SPACE.search(text, m.end())
         done = len(text) if space is None else space.start()
         word = text[a:done]
-        if a >= start and not _ascii_words(word) and pattern.search(fold(word)):
+        if a >= start and not _ascii_words(word) and pattern.search(_fold_word(word)):
             return True
     return False
 
