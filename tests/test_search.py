@@ -348,6 +348,8 @@ async def test_relevance_sort_and_snippet(client: httpx.AsyncClient, corpus: Non
     newest = await client.get("/v1/articles", params={"q": "carbon", "sort": "published"})
     assert [i["title"] for i in newest.json()["items"]] == ["Carbon tax approved", "Tax on carbon debated",
                                                             "Levy plans"]
+    # newest first, a hit has its snippet too (no score: there is no ranking)
+    assert all("<mark>" in i["snippet"] and i["score"] is None for i in newest.json()["items"])
 
 
 async def test_story_collapsing(client: httpx.AsyncClient, corpus: None) -> None:

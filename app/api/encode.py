@@ -22,14 +22,25 @@ from app.api.schemas import Page
 
 
 def fields(row: Any, extra: Mapping[str, Any] | None = None) -> Any:
-    """A row as the dict a model validates without attribute look-ups; other objects as they are."""
+    """A row as the dict a model validates without attribute look-ups, with `extra` fields; other
+    objects as they are (read by attribute), `extra` in front of them."""
     as_dict = getattr(row, "_asdict", None)  # sqlalchemy.Row (the API reads plain rows)
     if as_dict is None:
-        return row
+        return _With(row, extra) if extra else row
     out: dict[str, Any] = as_dict()
     if extra:
         out.update(extra)
     return out
+
+
+class _With:
+    """An object's attributes with some replaced (for a model validated from attributes)."""
+
+    def __init__(self, obj: Any, extra: Mapping[str, Any]) -> None:
+        self._obj, self._extra = obj, extra
+
+    def __getattr__(self, name: str) -> Any:
+        return self._extra[name] if name in self._extra else getattr(self._obj, name)
 
 
 @cache
