@@ -113,6 +113,7 @@ async def test_body_delimited_by_close_is_read_to_the_end(serve) -> None:  # typ
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 9\r\n\r\nhello",  # two lengths
     b"HTTP/1.1 2x0 OK\r\n\r\n",  # no status code
     b"",  # closed without a word
+    b"HTTP/1.1 200 OK\r\n" + b"X-Padding: %s\r\n" % (b"p" * 1000) * 150,  # headers without end
 ])
 async def test_broken_answers_are_protocol_errors(serve, answer: bytes) -> None:  # type: ignore[no-untyped-def]
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

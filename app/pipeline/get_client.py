@@ -46,6 +46,7 @@ from app.pipeline.guard import IPNetwork
 
 IDLE_EXPIRY_S = 30.0
 READ_BYTES = 64 * 1024
+MAX_HEAD_BYTES = 100 * 1024  # status line and headers: the limit httpcore set for h11
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~[]"  # kept as is in the request target; anything else is %-encoded
 _Key = tuple[str, str, int]
 
@@ -268,6 +269,7 @@ class GetClient:
                 raise FetchError(f"fetch: connection to {key[1]} failed: {exc}", kind="connect") from exc
             if not data and reused:
                 raise _Stale
+            head = 0
             while True:
                 if not data:
                     raise FetchError(f"fetch: {key[1]} closed the connection without a complete answer",
@@ -276,6 +278,10 @@ class GetClient:
                 if reading.headers_done:
                     done = True
                     return Response(self, key, conn, reading)
+                head += len(data)
+                if head > MAX_HEAD_BYTES:  # a server sending headers forever is cut off, not buffered
+                    raise FetchError(f"fetch: {key[1]} sent over {MAX_HEAD_BYTES // 1024} KiB of headers",
+                                     kind="protocol")
                 data = await self.read(key, conn)
         finally:
             if not done:
