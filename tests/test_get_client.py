@@ -160,3 +160,23 @@ async def test_tls_certificate_checked_for_the_host(serve) -> None:  # type: ign
         with pytest.raises(FetchError) as info:
             await f.fetch(f"https://127.0.0.1:{server.port}/")
     assert info.value.kind == "tls"
+
+
+async def test_idle_connections_are_capped_across_sites(serve) -> None:  # type: ignore[no-untyped-def]
+    """Polling many sites keeps at most `max_in_flight` idle sockets, the most recently used."""
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await answer_each(reader, writer, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(PAGE), PAGE))
+
+    servers = [await serve(handler) for _ in range(5)]
+    async with fetcher(max_in_flight=2) as f:
+        for server in servers:
+            assert (await f.fetch(url(server))).body == PAGE
+
+        def open_connections() -> list[int]:
+            return [len(s._handlers) for s in servers]
+
+        async with asyncio.timeout(5):
+            while open_connections() != [0, 0, 0, 1, 1]:  # the three oldest were closed by the client
+                await asyncio.sleep(0.01)
+        assert (await f.fetch(url(servers[-1]))).body == PAGE
+        assert servers[-1].connections == 1  # the newest is still reused

@@ -87,10 +87,11 @@ class Fetcher:
         # time, and this runs on the event loop.
         if not isinstance(verify, ssl.SSLContext):
             verify = httpx.create_ssl_context(verify=verify, trust_env=False)
-        # As many idle connections per host as can be in flight: a busy host's connections are
-        # reused rather than closed and dialled again.
+        # As many idle connections (per host and in all) as can be in flight: a busy host's
+        # connections are reused rather than closed and dialled again.
         self._client = GetClient(allowed_networks=self.allowed_networks, connect_timeout_s=connect_timeout,
-                                 ssl_context=verify, user_agent=user_agent, max_idle_per_host=max(1, max_in_flight))
+                                 ssl_context=verify, user_agent=user_agent, max_idle_per_host=max(1, max_in_flight),
+                                 max_idle=max(1, max_in_flight))
         self._in_flight = asyncio.Semaphore(max(1, max_in_flight))
 
     async def __aenter__(self) -> Fetcher:

@@ -33,7 +33,6 @@ import asyncio
 import base64
 import ssl
 import time
-from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
@@ -149,19 +148,25 @@ class Response:
 
 class GetClient:
     def __init__(self, *, allowed_networks: Sequence[IPNetwork] = (), connect_timeout_s: float = 10.0,
-                 ssl_context: ssl.SSLContext, user_agent: str, max_idle_per_host: int = 32) -> None:
+                 ssl_context: ssl.SSLContext, user_agent: str, max_idle_per_host: int = 32,
+                 max_idle: int = 64) -> None:
         self.allowed = tuple(allowed_networks)
         self.connect_timeout_s = connect_timeout_s
         self.user_agent = user_agent
         self.max_idle_per_host = max_idle_per_host
+        self.max_idle = max(1, max_idle)
+        self._idle_count = 0
         self._ssl = ssl_context
-        self._idle: dict[_Key, list[_Conn]] = defaultdict(list)
+        # Idle connections by origin, oldest first; the newest is reused first. At most
+        # `max_idle` in all: polling thousands of sites must not hold a socket open for each.
+        self._idle: dict[_Key, list[_Conn]] = {}
 
     async def aclose(self) -> None:
         for conns in self._idle.values():
             for conn in conns:
                 conn.close()
         self._idle.clear()
+        self._idle_count = 0
 
     async def open(self, url: str, headers: Mapping[str, str]) -> Response:
         """GET `url` and read the answer's headers; the caller bounds the total time and calls
@@ -211,17 +216,32 @@ class GetClient:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
+            self._idle_count -= 1
+            if not idle:
+                del self._idle[key]
             if conn.usable():
                 return conn
             conn.close()
         return None
 
     def give_back(self, key: _Key, conn: _Conn, reusable: bool) -> None:
-        if reusable and not conn.writer.is_closing() and len(self._idle[key]) < self.max_idle_per_host:
-            conn.idle_since = time.monotonic()
-            self._idle[key].append(conn)
-        else:
+        idle = self._idle.get(key, [])
+        if not reusable or conn.writer.is_closing() or len(idle) >= self.max_idle_per_host:
             conn.close()
+            return
+        if self._idle_count >= self.max_idle:
+            self._evict_oldest()
+        conn.idle_since = time.monotonic()
+        self._idle.setdefault(key, idle).append(conn)
+        self._idle_count += 1
+
+    def _evict_oldest(self) -> None:
+        """Close the connection idle the longest (each origin's list is oldest first)."""
+        key = min(self._idle, key=lambda k: self._idle[k][0].idle_since)
+        self._idle[key].pop(0).close()
+        self._idle_count -= 1
+        if not self._idle[key]:
+            del self._idle[key]
 
     async def _connect(self, scheme: str, host: str, port: int) -> _Conn:
         addresses = await guard.resolve_checked(host, port, self.allowed, dns_timeout_s=self.connect_timeout_s)
