@@ -176,7 +176,7 @@ async def test_idle_connections_are_capped_across_sites(serve) -> None:  # type:
             return [len(s._handlers) for s in servers]
 
         async with asyncio.timeout(5):
-            while open_connections() != [0, 0, 0, 1, 1]:  # the three oldest were closed by the client
+            while open_connections() != [0, 0, 0, 1, 1]:  # noqa: ASYNC110 - the three oldest closed by the client
                 await asyncio.sleep(0.01)
         assert (await f.fetch(url(servers[-1]))).body == PAGE
         assert servers[-1].connections == 1  # the newest is still reused

@@ -19,7 +19,8 @@ the address dialled, for redirect hops and reconnects alike. TLS verifies the ce
 the URL's host name. Redirects are the caller's (app.pipeline.fetch follows them by hand).
 
 Keep-alive: a connection goes back to its host's idle list only when the answer was read to its
-end and llhttp says the connection stays open. A request on a reused connection that fails
+end and llhttp says the connection stays open; at most `max_idle` connections idle in all (the
+one idle longest is closed first), so polling thousands of sites holds no socket for each. A request on a reused connection that fails
 before any answer byte arrives is sent once more on a fresh connection (the server may have
 closed it while idle, RFC 9112 §9.3.1; a GET is idempotent).
 
