@@ -4,6 +4,14 @@ a local synthetic site of FEEDS feeds x 20 entries with unique ~100 KB article p
 uvicorn in a separate process. Then the time to poll 10,000 feeds of which 80% answer 304.
 
     python bench/ingest.py [--backend sqlite|postgres|both] [--feeds 1000] [--poll-feeds 10000]
+                           [--site corpus|synthetic] [--before DIR]
+
+--site corpus (the default): the pages carry the real news texts of ../shared/corpus (~75 KB
+pages); synthetic: generated ~100 KB pages. A run ends when every feed has been polled once (the
+corpus holds a few texts twice: those update an article rather than add one).
+
+--before DIR: the same ingest runs with the code of another checkout (e.g. a worktree of main),
+interleaved with this one's on the same site, in subprocesses (the `before` lines).
 
 Beside the service, the same run times a bare reference pipeline on the same site (bench/bare.py:
 two processes, aiohttp, feedparser, trafilatura fast, one batched SQLite+FTS5 insert per feed),
@@ -40,7 +48,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpus"
+# --before runs this script again with another checkout's app package (BENCH_APP_ROOT).
+sys.path.insert(0, os.environ.get("BENCH_APP_ROOT", str(ROOT)))
 
 import procstat  # noqa: E402
 from calibrate import cpu_loop_ms  # noqa: E402
@@ -196,7 +206,10 @@ async def ingest_run(backend: str, base: str, feeds: int) -> str:
                 return int(await session.scalar(select(func.count(Article.id))) or 0)
 
         async def done() -> bool:
-            return await articles() >= expected
+            # Every feed polled once (its state is saved in the transaction storing its articles).
+            async with runtime.db.sessions() as session:
+                waiting = await session.scalar(select(func.count(Feed.id)).where(Feed.polls < 1))
+            return int(waiting or 0) == 0 or await articles() >= expected
 
         main0, pool0 = cpu_seconds(runtime)
         site0, db0 = server_cpu_seconds(SITE[0])
@@ -265,6 +278,17 @@ def bare_run(base: str, feeds: int) -> dict[str, float]:
     return {**result, "rate": rate}
 
 
+def before_run(checkout: Path, backend: str, base: str, feeds: int) -> str:
+    """One ingest run with the app package of another checkout, in a subprocess of this script."""
+    command = [sys.executable, __file__, "--backend", backend, "--feeds", str(feeds), "--base-url", base,
+               *(arg for item in TUNING.items() for arg in ("--set", "=".join(map(str, item))))]
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         env={**os.environ, "BENCH_APP_ROOT": str(checkout.resolve())}).stdout
+    for line in out.splitlines()[:-1]:
+        print(f"[before] {line}", flush=True)
+    return out.strip().splitlines()[-1].rsplit(" backend=", 1)[0]
+
+
 def stage_split(base: str, pages: int = 100) -> str:
     """CPU ms per article of each CPU step, each timed alone in this process on the site's pages."""
     import httpx
@@ -317,11 +341,19 @@ async def main() -> None:
     parser.add_argument("--no-bare", action="store_true", help="skip the bare reference pipeline")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a setting for the ingest run, e.g. --set worker_concurrency=48")
+    parser.add_argument("--site", choices=["corpus", "synthetic"], default="corpus")
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="also run the ingest runs with the app package of checkout DIR (interleaved)")
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)  # --before's subprocesses: the running site
     args = parser.parse_args()
     TUNING.update(item.split("=", 1) for item in args.set)
     if args.no_index:
         search_index(False)
-    site, base = start_site()
+    if args.base_url:  # one ingest run for --before, on the caller's site; its CPU split is the caller's
+        for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
+            print(f"{await ingest_run(backend, args.base_url, args.feeds)} backend={backend}", flush=True)
+        return
+    site, base = start_site(CORPUS if args.site == "corpus" else None)
     SITE[0] = site
     lines = []
     calibration = [cpu_loop_ms()]
@@ -337,6 +369,8 @@ async def main() -> None:
             if args.index_cost:
                 lines.append(await index_cost(backend, base, args.feeds, args.index_cost))
                 continue
+            if args.before:
+                lines.append(f"{before_run(args.before, backend, base, args.feeds)} backend={backend} code=before")
             line = await ingest_run(backend, base, args.feeds)
             if args.poll_feeds:
                 line += " " + await not_modified_run(backend, base, args.poll_feeds)

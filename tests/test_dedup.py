@@ -154,6 +154,26 @@ def test_content_text_strips_syndication_furniture() -> None:
     assert content_text("short") == "short"  # nothing left: keep the text as is
 
 
+# A line from a story, and whether it is furniture that SimHash leaves out.
+@pytest.mark.parametrize(("line", "furniture"), [
+    ("Copyright 2031 Harbour Gazette Ltd. All rights reserved.", True),
+    ("(c) 2031 the valley courier, reused by permission of the owner", True),
+    ("the river ferry (c) service resumed on monday after the storm", False),
+    ("Reporting by Imre Voss; Editing by Talia Brandvold", True),
+    ("Nadia Orlov contributed to this story from the northern district.", True),
+    ("Staff in Veldham contributed the report on the lock gates", True),
+    ("She contributed to the fund that repaired the old lighthouse.", False),
+    ("Sign up for our weekly newsletter about the coast", True),
+    ("Follow @valleycourier for updates from the council meeting", True),
+    ("Read our standards on sourcing before the debate tonight", True),
+    ("The board said yourstandards were never part of the bid for the pier", False),
+    ("The mayor of Ostreva said the ferry would run twice a day from June.", False),
+])
+def test_furniture_lines(line: str, furniture: bool) -> None:
+    assert (content_text(f"{line}\nThe council of Ostreva met on Tuesday to vote on the pier repairs.")
+            == "The council of Ostreva met on Tuesday to vote on the pier repairs.") is furniture
+
+
 def _news_texts() -> list[str]:
     if not (NEWS / "MANIFEST.tsv").exists():
         return []

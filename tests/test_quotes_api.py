@@ -144,3 +144,30 @@ async def test_speakers_are_found_by_part_of_a_name(client: httpx.AsyncClient, r
         assert refused.status_code == 422, params
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert why in refused.json()["detail"], refused.json()
+
+
+async def test_speakers_gather_the_titles_later_articles_give_them(runtime: Runtime) -> None:
+    """Titles seen in later batches are added to every speaker they name (newest last, ten at most)."""
+    from sqlalchemy import select
+
+    from app.storage.dialects import SpeakerMention, upsert_speakers
+    from app.storage.models import Speaker
+
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+
+    def said(key: str, *titles: str) -> SpeakerMention:
+        return SpeakerMention(key, key.title(), "person", titles, 1, day)
+
+    async with runtime.db.transaction() as session:
+        await upsert_speakers(session, [said("olga petrenko", "harbour master"), said("tomas novak")])
+    async with runtime.db.transaction() as session:
+        await upsert_speakers(session, [said("tomas novak", "engineer"), said("olga petrenko", "harbour master", "mayor"),
+                                        said("ida kern", "pilot")])
+    async with runtime.db.transaction() as session:
+        await upsert_speakers(session, [said("ida kern", *(f"title {n}" for n in range(12)))])
+    async with runtime.db.sessions() as session:
+        titles = {name: list(t or []) for name, t in (await session.execute(select(Speaker.normalized_name,
+                                                                                   Speaker.titles))).all()}
+    assert titles["olga petrenko"] == ["harbour master", "mayor"]
+    assert titles["tomas novak"] == ["engineer"]
+    assert titles["ida kern"] == [f"title {n}" for n in range(2, 12)]  # the ten newest

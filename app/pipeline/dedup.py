@@ -113,14 +113,27 @@ def _to_signed(value: int) -> int:
 
 
 # Lines that outlets add around a syndicated story: credits, rights notices, calls to action.
-# Matched against the lower-cased line: IGNORECASE made this regex a third of SimHash's cost.
-_BOILERPLATE_LINE = re.compile(
-    r"copyright|all rights reserved|\u00a9|\(c\) \d{4}|reporting by|editing by|writing by|"
-    r"additional reporting|contributed (?:to )?(?:this|the) (?:report|story)|"
-    r"may not be (?:published|reproduced)|redistributed|subscribe|newsletter|sign up|follow (?:us|@)|"
-    r"read more|click here|advertisement|sponsored|related:|more from|share this|"
-    r"trust principles|\bour standards\b",
+# Matched against the lower-cased line as plain substrings (str's own search): one regex
+# alternation of all of them cost a quarter of SimHash's time, tried at every position of every
+# line. Only two need a pattern, and each is tried only on lines that hold its literal part.
+_BOILERPLATE_PHRASES = (
+    "copyright", "all rights reserved", "\u00a9", "reporting by", "editing by", "writing by",
+    "additional reporting", "may not be published", "may not be reproduced", "redistributed", "subscribe",
+    "newsletter", "sign up", "follow us", "follow @", "read more", "click here", "advertisement", "sponsored",
+    "related:", "more from", "share this", "trust principles",
+    *(f"contributed {to}{which} {what}" for to in ("", "to ") for which in ("this", "the")
+      for what in ("report", "story")),
 )
+_BOILERPLATE_PATTERNS = (("(c) ", re.compile(r"\(c\) \d{4}")), ("our standards", re.compile(r"\bour standards\b")))
+
+
+def _boilerplate(lowered: str) -> bool:
+    """A credit, rights or call-to-action line (`lowered`: the line in lower case)."""
+    if any(phrase in lowered for phrase in _BOILERPLATE_PHRASES):
+        return True
+    return any(literal in lowered and pattern.search(lowered) for literal, pattern in _BOILERPLATE_PATTERNS)
+
+
 # A dateline opening the story: "LONDON (Reuters) -", "WASHINGTON, Oct 1 (AP) \u2014".
 _DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/-]{1,40}(?:\([^)]{1,40}\))?\s*[-\u2013\u2014]+\s+")
 MIN_LINE_WORDS = 6
@@ -133,7 +146,7 @@ def content_text(text: str) -> str:
     kept: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if len(line.split()) < MIN_LINE_WORDS or _BOILERPLATE_LINE.search(line.lower()):
+        if len(line.split()) < MIN_LINE_WORDS or _boilerplate(line.lower()):
             continue
         if not kept:
             line = _DATELINE.sub("", line, count=1)

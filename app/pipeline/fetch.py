@@ -1,4 +1,4 @@
-"""Fetch: a safe, polite HTTP GET built on httpx.
+"""Fetch: a safe, polite HTTP GET (the wire work is app.pipeline.get_client's, on llhttp).
 
     Fetcher.fetch(url) -> FetchResult            2xx or 304, after following redirects by hand
       raises FetchError(kind=...)                 "dns", "tls", "timeout", "connect", "protocol",
@@ -9,22 +9,15 @@
              BodyTooLargeError                    decompressed body over the limit
 
 Safety: every connection dials through app.pipeline.guard (each resolved address checked, the
-checked address dialled). Proxies from the environment are ignored (trust_env=False): a proxy
-would do its own DNS. Bodies are decoded by app.pipeline.decode under a cap on the decompressed
-size; app.pipeline.hostgate keeps requests to one host few and spaced, and honours 429s.
-
-Pool size. httpcore's pool scans its connection list and request queue on every request and
-every release, so one client with hundreds of requests in flight spends its time in that
-bookkeeping (measured: a third of the service process's CPU at 32 in flight on one client).
-The fetcher therefore spreads requests over several small clients, `CLIENT_IN_FLIGHT` (8)
-requests each, and sends each request to the least busy one; each keeps its own keep-alive
-connections.
+checked address dialled). Proxies from the environment are never used: a proxy would do its own
+DNS. Bodies are decoded by app.pipeline.decode under a cap on the decompressed size;
+app.pipeline.hostgate keeps requests to one host few and spaced, and honours 429s. At most
+`max_in_flight` requests are on the wire at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -37,14 +30,14 @@ from app.domain.errors import BodyTooLargeError, FetchError
 from app.domain.fetching import FetchResult
 from app.domain.limits import MAX_ETAG_CHARS, MAX_HTTP_DATE_CHARS, MAX_URL_CHARS, clean_text
 from app.pipeline.decode import Decoder, MiB, fmt_size
-from app.pipeline.guard import GuardedTransport, IPNetwork, host_port
+from app.pipeline.get_client import GetClient
+from app.pipeline.guard import IPNetwork, host_port
 from app.pipeline.hostgate import HostGate, parse_retry_after
 
 DEFAULT_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
 )
-CLIENT_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 64
 DEFAULT_RATE_LIMIT_S = 60.0  # a 429 without Retry-After still blocks the host this long
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -61,26 +54,6 @@ def _validator(value: str | None, limit: int) -> str | None:
     if not value or len(value) > limit or clean_text(value) != value:
         return None
     return value
-
-
-def _headers_dict(headers: httpx.Headers) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in headers.multi_items():
-        k = key.lower()
-        out[k] = f"{out[k]}, {value}" if k in out else value
-    return out
-
-
-def _is_tls_error(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, ssl.SSLError | ssl.CertificateError):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    text = str(exc)
-    return "SSL" in text or "CERTIFICATE" in text or "TLS" in text
 
 
 class Fetcher:
@@ -110,25 +83,16 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.gate = gate or HostGate(concurrency=per_host_concurrency, min_spacing_s=min_host_spacing_s)
         self._now = clock
-        shards = max(1, math.ceil(max_in_flight / CLIENT_IN_FLIGHT))
-        per_client = min(max_in_flight, CLIENT_IN_FLIGHT)
-        timeout = httpx.Timeout(total_timeout, connect=connect_timeout)
-        # One TLS context for every client: loading the CA bundle costs ~60 ms of CPU each time,
-        # and this runs on the event loop (16 loads held it for a second at the first poll).
+        # One TLS context for every connection: loading the CA bundle costs ~60 ms of CPU each
+        # time, and this runs on the event loop.
         if not isinstance(verify, ssl.SSLContext):
             verify = httpx.create_ssl_context(verify=verify, trust_env=False)
-        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client,
-                              keepalive_expiry=30.0)
-        self._clients = [
-            httpx.AsyncClient(
-                transport=GuardedTransport(self.allowed_networks, limits=limits, verify=verify),
-                timeout=timeout, follow_redirects=False, trust_env=False,
-                headers={"User-Agent": user_agent},
-            )
-            for _ in range(shards)
-        ]
-        self._in_flight = [asyncio.Semaphore(per_client) for _ in range(shards)]
-        self._busy = [0] * shards
+        # As many idle connections (per host and in all) as can be in flight: a busy host's
+        # connections are reused rather than closed and dialled again.
+        self._client = GetClient(allowed_networks=self.allowed_networks, connect_timeout_s=connect_timeout,
+                                 ssl_context=verify, user_agent=user_agent, max_idle_per_host=max(1, max_in_flight),
+                                 max_idle=max(1, max_in_flight))
+        self._in_flight = asyncio.Semaphore(max(1, max_in_flight))
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -137,11 +101,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
-
-    def _shard(self) -> int:
-        return min(range(len(self._busy)), key=self._busy.__getitem__)
+        await self._client.aclose()
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
                     accept: str = DEFAULT_ACCEPT) -> FetchResult:
@@ -199,40 +159,21 @@ class Fetcher:
                        budget: float) -> tuple[int, dict[str, str], bytes]:
         if budget <= 0:
             raise FetchError(f"fetch: {url} timed out", kind="timeout")
-        async with self.gate.slot(host):
-            shard = self._shard()
-            self._busy[shard] += 1
+        async with self.gate.slot(host), self._in_flight:
             try:
-                async with self._in_flight[shard]:
-                    # Waiting for a free client is not the server's time: the timeout starts here.
-                    async with asyncio.timeout(budget):
-                        return await self._send(self._clients[shard], url, headers)
+                # Waiting for a free slot is not the server's time: the timeout starts here.
+                async with asyncio.timeout(budget):
+                    return await self._send(url, headers)
             except TimeoutError as exc:
                 raise FetchError(f"fetch: {url} timed out after {self.total_timeout:g}s",
                                  kind="timeout") from exc
-            except httpx.TimeoutException as exc:
-                raise FetchError(f"fetch: {url} timed out ({type(exc).__name__})", kind="timeout") from exc
-            except httpx.ConnectError as exc:
-                kind = "tls" if _is_tls_error(exc) else "connect"
-                raise FetchError(f"fetch: cannot connect to {host}: {exc}", kind=kind) from exc
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
-            except httpx.NetworkError as exc:
-                raise FetchError(f"fetch: network error from {host}: {exc}", kind="connect") from exc
-            except httpx.ProtocolError as exc:
-                raise FetchError(f"fetch: protocol error from {host}: {exc}", kind="protocol") from exc
-            except httpx.HTTPError as exc:
-                raise FetchError(f"fetch: {url}: {exc}", kind="connect") from exc
-            finally:
-                self._busy[shard] -= 1
 
-    async def _send(self, client: httpx.AsyncClient, url: str,
-                    headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        async with client.stream("GET", url, headers=headers) as response:
-            resp_headers = _headers_dict(response.headers)
-            status = response.status_code
+    async def _send(self, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        response = await self._client.open(url, headers)
+        try:
+            resp_headers, status = response.headers, response.status
             if status in REDIRECT_STATUSES or status == 304 or status >= 400:
-                return status, resp_headers, b""  # body not needed; closing drops it
+                return status, resp_headers, b""  # body not needed; releasing unread closes the connection
             encodings = [c.strip().lower() for c in resp_headers.get("content-encoding", "").split(",")
                          if c.strip()]
             declared = resp_headers.get("content-length", "")
@@ -241,9 +182,11 @@ class Fetcher:
                                         f"(content-length {declared})")
             decoder = Decoder(encodings, self.max_body_bytes)
             chunks: list[bytes] = []
-            async for raw in response.aiter_raw():
+            async for raw in response.raw_chunks():
                 chunks.append(decoder.feed(raw))
             return status, resp_headers, b"".join(chunks)
+        finally:
+            response.release()
 
     def _raise_for_status(self, status: int, headers: dict[str, str], url: str, host: str) -> None:
         if 200 <= status < 300 or status == 304:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import TableClause
@@ -100,13 +100,17 @@ async def upsert_speakers(session: AsyncSession, mentions: list[SpeakerMention])
          "quote_count": m.quotes, "last_quoted_at": m.last_quoted_at} for m in ordered])).all()
     wanted = {m.normalized: m.titles for m in ordered}
     ids: dict[str, int] = {}
+    retitled: list[dict[str, Any]] = []
     for speaker_id, normalized, titles in rows:
         ids[normalized] = speaker_id
         known = list(titles or [])
         new = [t for t in wanted.get(normalized, ()) if t not in known]
-        if new:  # rare after a speaker's first articles: titles change slowly
-            await session.execute(update(Speaker).where(Speaker.id == speaker_id)
-                                  .values(titles=(known + new)[-10:]))
+        if new:  # titles change slowly, but a batch of new speakers brings many
+            retitled.append({"speaker": speaker_id, "new_titles": (known + new)[-10:]})
+    if retitled:  # one executemany (one round trip), rows in id order
+        table = Speaker.__table__
+        await session.execute(update(table).where(table.c.id == bindparam("speaker"))
+                              .values(titles=bindparam("new_titles")), sorted(retitled, key=lambda r: r["speaker"]))
     return ids
 
 

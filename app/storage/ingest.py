@@ -372,8 +372,9 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
     await write_index(session, [article_document(a, d.search, postgres=postgres) for a, d in rewritten])
     events = [article_event("article.updated", a) for a in updated]
     for article, _ in created:
-        events += [article_event("article.created", article)] + [quote_event(q, article)
-                                                                  for q in quotes.get(article.id, [])]
+        created_event = article_event("article.created", article)
+        events += [created_event] + [quote_event(q, article, created_event[1]["article"])
+                                     for q in quotes.get(article.id, [])]
     new_docs = [] if postgres else [article_document(a, d.search, postgres=False) for a, d in created]
     await write_index(session, new_docs, replace=False, alongside=record_events(session, events, now=now))
     return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),

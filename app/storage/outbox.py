@@ -37,14 +37,16 @@ def article_event(event_type: str, article: Article) -> tuple[str, dict[str, Any
     return event_type, {"article": article_payload(article)}
 
 
-def quote_event(quote: Quote | Row[Any], article: Article) -> tuple[str, dict[str, Any]]:
-    """`quote` is a stored Quote, or a row of the quotes table (as ingestion's INSERT returns)."""
+def quote_event(quote: Quote | Row[Any], article: Article,
+                article_part: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """`quote` is a stored Quote, or a row of the quotes table (as ingestion's INSERT returns).
+    `article_part`: the article's `article_payload`, made once for all of its quotes."""
     return "quote.created", {
         "quote": {"id": quote.id, "text": quote.text, "start": quote.start, "end": quote.end, "kind": quote.kind,
                   "speaker": quote.speaker_name, "speaker_id": quote.speaker_id,
                   "speaker_title": quote.speaker_title, "speaker_type": quote.speaker_type,
                   "verb": quote.verb, "channel": quote.channel, "confidence": quote.confidence},
-        "article": article_payload(article),
+        "article": article_part if article_part is not None else article_payload(article),
     }
 
 

@@ -1,0 +1,309 @@
+"""The HTTP/1.1 GET client of fetching (feeds, pages, robots.txt): a small keep-alive pool of
+ours on asyncio streams; answers are parsed by llhttp (`httptools`, uvicorn's parser), as in
+app/pipeline/webhook_client.py.
+
+Why not httpx here: a page is one GET, and the service fetches hundreds a second. Measured with
+`bench/ingest.py` (README, Ingestion against a bare pipeline): httpx + httpcore cost about 1.3 ms
+of the event loop's CPU per page (request building, the pool's bookkeeping, anyio streams, h11),
+a third of the service process's work per article; this client about a tenth of that. The
+framing (status line, headers, Content-Length, chunked bodies, interim 1xx answers, keep-alive
+rules, obs-fold and duplicate Content-Length refused) is llhttp's, a kept library's.
+
+    client.open(url, headers) -> Response        status and headers; the body not read yet
+    response.raw_chunks()                        the body as sent (Content-Encoding not undone)
+    response.release()                           back to the pool if read to its end, else closed
+
+Safety: every new connection resolves the host with `app.pipeline.guard.resolve_checked` (any
+blocked address refuses the host) and dials one of the checked addresses: the address checked is
+the address dialled, for redirect hops and reconnects alike. TLS verifies the certificate against
+the URL's host name. Redirects are the caller's (app.pipeline.fetch follows them by hand).
+
+Keep-alive: a connection goes back to its host's idle list only when the answer was read to its
+end and llhttp says the connection stays open; at most `max_idle` connections idle in all (the
+one idle longest is closed first), so polling thousands of sites holds no socket for each. A request on a reused connection that fails
+before any answer byte arrives is sent once more on a fresh connection (the server may have
+closed it while idle, RFC 9112 §9.3.1; a GET is idempotent).
+
+Errors: FetchError with kind "dns" / "connect" / "tls" / "timeout" (connect timeout) /
+"protocol" (malformed answer, closed mid-answer) / "invalid_url"; BlockedAddressError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+import httptools
+
+from app.domain.errors import FetchError
+from app.pipeline import guard
+from app.pipeline.guard import IPNetwork
+
+IDLE_EXPIRY_S = 30.0
+READ_BYTES = 64 * 1024
+MAX_HEAD_BYTES = 100 * 1024  # status line and headers: the limit httpcore set for h11
+_TARGET_SAFE = "/%?&=+:;,@!$'()*-._~[]"  # kept as is in the request target; anything else is %-encoded
+_Key = tuple[str, str, int]
+
+
+@dataclass(slots=True)
+class _Conn:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+
+    def usable(self) -> bool:
+        return (not self.writer.is_closing() and not self.reader.at_eof()
+                and time.monotonic() - self.idle_since < IDLE_EXPIRY_S)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Stale(Exception):
+    """A reused connection failed before any byte of the answer arrived."""
+
+
+class _Reading:
+    """llhttp's callbacks for one answer: status, headers (names lower-cased, repeats joined with
+    ", "), body chunks as they come. Interim 1xx answers are skipped; anything after the answer
+    is `extra` (the connection is then not reused)."""
+
+    __slots__ = ("parser", "status", "headers", "chunks", "headers_done", "complete", "extra", "keep_alive")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.chunks: list[bytes] = []
+        self.headers_done = False
+        self.complete = False
+        self.extra = False
+        self.keep_alive = False
+
+    def on_message_begin(self) -> None:
+        self.extra = self.complete
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.complete:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        if not self.complete:
+            self.status = self.parser.get_status_code()
+            self.headers_done = not 100 <= self.status < 200
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # interim answer (RFC 9110 §15.2): the final one follows
+            self.status, self.headers = 0, {}
+        elif not self.complete:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()  # only meaningful in this callback
+
+    def delimited_by_close(self) -> bool:
+        """Headers read, and the body runs until the server closes (no length, not chunked)."""
+        return self.headers_done and "content-length" not in self.headers \
+            and "transfer-encoding" not in self.headers
+
+
+class Response:
+    """One answer whose headers are read; the body is read with `raw_chunks`."""
+
+    def __init__(self, client: GetClient, key: _Key, conn: _Conn, reading: _Reading) -> None:
+        self._client, self._key, self._conn, self._reading = client, key, conn, reading
+        self.status = reading.status
+        self.headers = reading.headers
+
+    async def raw_chunks(self) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive (chunked framing undone, Content-Encoding not)."""
+        reading = self._reading
+        while True:
+            if reading.chunks:
+                chunks, reading.chunks = reading.chunks, []
+                for chunk in chunks:
+                    yield chunk
+            if reading.complete:
+                return
+            data = await self._client.read(self._key, self._conn)
+            if not data:
+                if reading.delimited_by_close():
+                    return
+                raise FetchError(f"fetch: {self._key[1]} closed the connection mid-answer", kind="protocol")
+            self._client.feed(self._key, reading, data)
+
+    def release(self) -> None:
+        reading = self._reading
+        self._client.give_back(self._key, self._conn,
+                               reading.complete and reading.keep_alive and not reading.extra)
+
+
+class GetClient:
+    def __init__(self, *, allowed_networks: Sequence[IPNetwork] = (), connect_timeout_s: float = 10.0,
+                 ssl_context: ssl.SSLContext, user_agent: str, max_idle_per_host: int = 32,
+                 max_idle: int = 64) -> None:
+        self.allowed = tuple(allowed_networks)
+        self.connect_timeout_s = connect_timeout_s
+        self.user_agent = user_agent
+        self.max_idle_per_host = max_idle_per_host
+        self.max_idle = max(1, max_idle)
+        self._idle_count = 0
+        self._ssl = ssl_context
+        # Idle connections by origin, oldest first; the newest is reused first. At most
+        # `max_idle` in all: polling thousands of sites must not hold a socket open for each.
+        self._idle: dict[_Key, list[_Conn]] = {}
+
+    async def aclose(self) -> None:
+        for conns in self._idle.values():
+            for conn in conns:
+                conn.close()
+        self._idle.clear()
+        self._idle_count = 0
+
+    async def open(self, url: str, headers: Mapping[str, str]) -> Response:
+        """GET `url` and read the answer's headers; the caller bounds the total time and calls
+        `release()` on the answer when done with it."""
+        try:
+            parts = urlsplit(url)
+            scheme, host = parts.scheme, parts.hostname or ""
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as exc:
+            raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
+        if scheme not in ("http", "https") or not host:
+            raise FetchError(f"fetch: invalid URL {url!r}", kind="invalid_url")
+        key = (scheme, host, port)
+        request = self._request(parts.path, parts.query, host, parts.port, parts.username, parts.password,
+                                headers)
+        conn = self._take_idle(key)
+        if conn is not None:
+            try:
+                return await self._exchange(key, conn, request, reused=True)
+            except _Stale:
+                pass  # closed by the server while idle: once more on a fresh connection
+        conn = await self._connect(scheme, host, port)
+        return await self._exchange(key, conn, request, reused=False)
+
+    def _request(self, path: str, query: str, host: str, port: int | None, username: str | None,
+                 password: str | None, headers: Mapping[str, str]) -> bytes:
+        target = quote(path or "/", safe=_TARGET_SAFE) + (f"?{quote(query, safe=_TARGET_SAFE)}" if query else "")
+        try:
+            if not host.isascii():
+                host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise FetchError(f"fetch: invalid host {host!r}: {exc}", kind="invalid_url") from exc
+        host_header = f"[{host}]" if ":" in host else host
+        if port is not None:
+            host_header += f":{port}"
+        lines = [f"GET {target} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {self.user_agent}"]
+        if username is not None:  # userinfo in the URL: Basic credentials (RFC 7617), as httpx sends them
+            secret = f"{unquote(username)}:{unquote(password or '')}".encode()
+            lines.append(f"Authorization: Basic {base64.b64encode(secret).decode('ascii')}")
+        # Values that would split the header block are dropped (a stored validator is checked
+        # when stored; this keeps a request one request whatever a caller passes).
+        lines += [f"{k}: {v}" for k, v in headers.items()
+                  if k.lower() not in ("host", "user-agent") and not any(c in v for c in "\r\n\0")]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+    def _take_idle(self, key: _Key) -> _Conn | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            self._idle_count -= 1
+            if not idle:
+                del self._idle[key]
+            if conn.usable():
+                return conn
+            conn.close()
+        return None
+
+    def give_back(self, key: _Key, conn: _Conn, reusable: bool) -> None:
+        idle = self._idle.get(key, [])
+        if not reusable or conn.writer.is_closing() or len(idle) >= self.max_idle_per_host:
+            conn.close()
+            return
+        if self._idle_count >= self.max_idle:
+            self._evict_oldest()
+        conn.idle_since = time.monotonic()
+        self._idle.setdefault(key, idle).append(conn)
+        self._idle_count += 1
+
+    def _evict_oldest(self) -> None:
+        """Close the connection idle the longest (each origin's list is oldest first)."""
+        key = min(self._idle, key=lambda k: self._idle[k][0].idle_since)
+        self._idle[key].pop(0).close()
+        self._idle_count -= 1
+        if not self._idle[key]:
+            del self._idle[key]
+
+    async def _connect(self, scheme: str, host: str, port: int) -> _Conn:
+        addresses = await guard.resolve_checked(host, port, self.allowed, dns_timeout_s=self.connect_timeout_s)
+        last: Exception | None = None
+        for address in addresses:  # try each checked address in resolver order
+            try:
+                async with asyncio.timeout(self.connect_timeout_s):
+                    reader, writer = await asyncio.open_connection(
+                        address, port, ssl=self._ssl if scheme == "https" else None,
+                        server_hostname=host if scheme == "https" else None, limit=READ_BYTES)
+                return _Conn(reader, writer)
+            except (ssl.SSLError, ssl.CertificateError) as exc:
+                raise FetchError(f"fetch: cannot connect to {host}: TLS: {exc}", kind="tls") from exc
+            except (OSError, TimeoutError) as exc:
+                last = exc
+        kind = "timeout" if isinstance(last, TimeoutError) else "connect"
+        raise FetchError(f"fetch: cannot connect to {host}:{port}: {last or 'no address'}", kind=kind)
+
+    async def read(self, key: _Key, conn: _Conn) -> bytes:
+        try:
+            return await conn.reader.read(READ_BYTES)
+        except (ConnectionError, OSError) as exc:  # ssl.SSLError is an OSError
+            raise FetchError(f"fetch: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc
+
+    @staticmethod
+    def feed(key: _Key, reading: _Reading, data: bytes) -> None:
+        try:
+            reading.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            if not reading.complete:  # bytes after the answer: keep the answer, drop the connection
+                raise FetchError(f"fetch: malformed answer from {key[1]}: {exc}", kind="protocol") from exc
+            reading.extra = True
+
+    async def _exchange(self, key: _Key, conn: _Conn, request: bytes, *, reused: bool) -> Response:
+        reading = _Reading()
+        done = False
+        try:
+            try:
+                conn.writer.write(request)
+                await conn.writer.drain()
+                data = await conn.reader.read(READ_BYTES)
+            except (ConnectionError, OSError) as exc:
+                if reused:
+                    raise _Stale from exc
+                raise FetchError(f"fetch: connection to {key[1]} failed: {exc}", kind="connect") from exc
+            if not data and reused:
+                raise _Stale
+            head = 0
+            while True:
+                if not data:
+                    raise FetchError(f"fetch: {key[1]} closed the connection without a complete answer",
+                                     kind="protocol")
+                self.feed(key, reading, data)
+                if reading.headers_done:
+                    done = True
+                    return Response(self, key, conn, reading)
+                head += len(data)
+                if head > MAX_HEAD_BYTES:  # a server sending headers forever is cut off, not buffered
+                    raise FetchError(f"fetch: {key[1]} sent over {MAX_HEAD_BYTES // 1024} KiB of headers",
+                                     kind="protocol")
+                data = await self.read(key, conn)
+        finally:
+            if not done:
+                conn.close()
