@@ -4,6 +4,7 @@ ARTICLES articles stored by the real pipeline, loaded by aiohttp clients in a pr
 
     python bench/api.py [--backend sqlite|postgres|both] [--articles 4000] [--concurrency 32]
                         [--seconds 15] [--processes 1] [--before DIR] [--fresh] [--site corpus|synthetic]
+                        [--only KIND|PATHTEXT] [--per-kind]
 
 The mix (fixed seed 17), with a read key: GET /v1/articles?limit=20 plain 25%, with q= one word
 15%, with q= a two-word "phrase" 10%; /v1/articles/{id} 25%; /v1/quotes?limit=20 10%;
@@ -26,6 +27,8 @@ before/after figure from one run on one machine state.
 Last lines: `calibration cpu_loop_ms=...`, then one per backend:
 `reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...] backend=...`
 (server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it).
+--per-kind adds a line `kind=... reads_per_s=... server_cpu_ms_per_read=...` for each kind of the
+mix measured alone (before the backend's line), which says where a read's CPU goes.
 
 Needs the bench extra (aiohttp): `pip install -e '.[bench]'`.
 """
@@ -177,27 +180,31 @@ def search_words(rnd: random.Random) -> tuple[Callable[[], str], Callable[[], st
     return word, phrase
 
 
+KINDS = ("plain", "word", "phrase", "id", "quotes", "speakers", "feeds")  # the mix's parts, for --only
+
+
 def request_mix(articles: int, n: int = 4000, only: str | None = None) -> list[str]:
+    """The mix's paths; `only` keeps one kind (a name of KINDS) or the paths holding that text."""
     rnd = random.Random(SEED)
     word, phrase = search_words(rnd)
-    paths = []
+    paths: list[tuple[str, str]] = []
     for _ in range(n):
         pick = rnd.random()
         if pick < 0.25:
-            paths.append("/v1/articles?limit=20")
+            paths.append(("plain", "/v1/articles?limit=20"))
         elif pick < 0.40:
-            paths.append(f"/v1/articles?limit=20&q={quote_plus(word())}")
+            paths.append(("word", f"/v1/articles?limit=20&q={quote_plus(word())}"))
         elif pick < 0.50:
-            paths.append(f"/v1/articles?limit=20&q={quote_plus(chr(34) + phrase() + chr(34))}")
+            paths.append(("phrase", f"/v1/articles?limit=20&q={quote_plus(chr(34) + phrase() + chr(34))}"))
         elif pick < 0.75:
-            paths.append(f"/v1/articles/{rnd.randint(1, articles)}")
+            paths.append(("id", f"/v1/articles/{rnd.randint(1, articles)}"))
         elif pick < 0.85:
-            paths.append("/v1/quotes?limit=20")
+            paths.append(("quotes", "/v1/quotes?limit=20"))
         elif pick < 0.95:
-            paths.append("/v1/speakers?limit=20")
+            paths.append(("speakers", "/v1/speakers?limit=20"))
         else:
-            paths.append("/v1/feeds?limit=20")
-    return [p for p in paths if only is None or only in p]
+            paths.append(("feeds", "/v1/feeds?limit=20"))
+    return [p for kind, p in paths if only is None or only == kind or (only not in KINDS and only in p)]
 
 
 # ---------------------------------------------------------------- the loader (its own process)
@@ -265,13 +272,15 @@ def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Pop
     raise RuntimeError("server did not start")
 
 
-def measure(url: str, source: Path, key: str, articles: int, args: argparse.Namespace) -> dict:
+def measure(url: str, source: Path, key: str, articles: int, args: argparse.Namespace,
+            only: str | None = None) -> dict:
+    only = only or args.only
     server, base = start_server(url, source, args.processes)
     try:
         cpu0, db0 = tree_cpu_s(server.pid), postgres_cpu_s()
         out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
                               "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
-                              "--warmup", str(args.warmup), "--site", SITE[0]] + (["--only", args.only] if args.only else []),
+                              "--warmup", str(args.warmup), "--site", SITE[0]] + (["--only", only] if only else []),
                              check=True, capture_output=True, text=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
         # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
@@ -314,6 +323,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         print(f"[{backend}] {name}: {line(r)} (concurrency {args.concurrency}, {args.processes} process(es))",
               flush=True)
     lines = []
+    if args.per_kind:
+        for kind in KINDS:
+            for name in sources:
+                r = measure(url, sources[name], key, stored, args, only=kind)
+                lines.append(f"kind={kind} {line(r)} backend={backend}" + (f" code={name}" if args.before else ""))
+                print(f"[{backend}] {lines[-1]}", flush=True)
     for name, runs in results.items():
         best = max(runs, key=lambda r: r["reads_per_s"])
         lines.append(f"{line(best)} backend={backend}" + (f" code={name}" if args.before else ""))
@@ -332,7 +347,10 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
     parser.add_argument("--site", choices=["corpus", "synthetic"], default="corpus",
                         help="real news texts (default) or the synthetic ~80-word site")
-    parser.add_argument("--only", help="only the requests whose path holds this text (for profiling)")
+    parser.add_argument("--only", help=f"only one kind of the mix ({', '.join(KINDS)}) or the requests whose "
+                        "path holds this text (for profiling)")
+    parser.add_argument("--per-kind", action="store_true",
+                        help="also measure each kind of the mix alone: server CPU per read of each kind")
     parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the loader process
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -157,6 +157,20 @@ def test_snippet_of_a_phrase_whose_first_word_comes_earlier_alone() -> None:
     assert out is not None and "<mark>carbon  tax</mark>" in out and "prices" not in out
 
 
+def test_snippet_after_many_words_that_only_look_like_a_match() -> None:
+    # "policy" starts like the stem of "police" but is no match: the snippet skips each of them
+    # (one small window each) and marks the real match far into the text, as analysing it whole would.
+    text = "Opening words. " + "".join(f"The policy number {i} of Norbury was read aloud. " * 3 for i in range(30)) \
+        + "Then the police of Norbury arrived. " + "closing words " * 60
+    out = snippet(parse_query("police"), "Norbury council", text)
+    assert out is not None and "<mark>police</mark>" in out and "policy" not in out.split("<mark>")[1]
+
+
+def test_snippet_of_a_title_only_match_after_a_long_text_of_look_alikes() -> None:
+    text = "Opening words. " + "The policy of Norbury stood. " * 200
+    assert snippet(parse_query("police"), "Norbury police report", text) == "Norbury <mark>police</mark> report"
+
+
 def test_snippet_of_long_text_with_accents_marks_the_folded_match() -> None:
     text = "Opening words. " + "filler words here " * 80 + "They met at the Café Central. " + "closing " * 80
     out = snippet(parse_query("cafe"), None, text)
@@ -334,6 +348,8 @@ async def test_relevance_sort_and_snippet(client: httpx.AsyncClient, corpus: Non
     newest = await client.get("/v1/articles", params={"q": "carbon", "sort": "published"})
     assert [i["title"] for i in newest.json()["items"]] == ["Carbon tax approved", "Tax on carbon debated",
                                                             "Levy plans"]
+    # newest first, a hit has its snippet too (no score: there is no ranking)
+    assert all("<mark>" in i["snippet"] and i["score"] is None for i in newest.json()["items"])
 
 
 async def test_story_collapsing(client: httpx.AsyncClient, corpus: None) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import ReadAccess, SessionDep
+from app.api.encode import fields, one_json, page_json
 from app.api.problems import problem_responses
 from app.api.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -53,39 +54,33 @@ async def list_articles(
     published_before: Annotated[InstantIn | None, Query(description="Exclusive upper bound")] = None,
     cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> Page[ArticleSummary]:
+) -> Response:
     """Articles, newest first; with `q`, a full-text search ranked by relevance within recency tiers."""
     searching = any(v is not None for v in (q, source, language, has_quotes, speaker, collapse, sort))
     if not searching:
         rows, next_cursor = await store.list_articles(
             session, feed_id=feed_id, published_after=published_after, published_before=published_before,
             cursor=cursor, limit=limit)
-        return Page[ArticleSummary](items=[ArticleSummary.model_validate(r) for r in rows],
-                                    next_cursor=next_cursor)
+        return page_json(ArticleSummary, rows, next_cursor)
     query = parse_query(q) if q is not None and q.strip() else None
     params = ArticleSearch(query=query, feed_id=feed_id, source=source, language=language, has_quotes=has_quotes,
                            speaker=speaker, published_after=published_after, published_before=published_before,
                            collapse_story=collapse is ArticleCollapse.STORY,
                            sort=(sort or (ArticleSort.RELEVANCE if query else ArticleSort.PUBLISHED)).value)
     hits, next_cursor = await search.search_articles(session, params, cursor=cursor, limit=limit)
-    items = []
-    for hit in hits:
-        item = ArticleSummary.model_validate(hit.article)
-        item.snippet, item.score = hit.snippet, hit.score  # set, not validated again (model_copy would)
-        items.append(item)
-    return Page[ArticleSummary](items=items, next_cursor=next_cursor)
+    return page_json(ArticleSummary, [fields(h.article, {"snippet": h.snippet, "score": h.score}) for h in hits],
+                     next_cursor)
 
 
 @router.get("/articles/{article_id}", operation_id="getArticle", response_model=ArticleOut,
             responses=problem_responses(404))
-async def get_article(article_id: int, session: SessionDep) -> ArticleOut:
+async def get_article(article_id: int, session: SessionDep) -> Response:
     """One article with its main text (its quotes: listArticleQuotes)."""
-    return ArticleOut.model_validate(await store.get_article(session, article_id))
+    return one_json(ArticleOut, await store.get_article(session, article_id))
 
 
 @router.get("/articles/{article_id}/quotes", operation_id="listArticleQuotes", response_model=Page[QuoteOut],
             tags=["quotes"], responses=problem_responses(404))
-async def list_article_quotes(article_id: int, session: SessionDep) -> Page[QuoteOut]:
+async def list_article_quotes(article_id: int, session: SessionDep) -> Response:
     """Every quote found in the article, in text order."""
-    quotes = await store.article_quotes(session, article_id)
-    return Page[QuoteOut](items=[QuoteOut.model_validate(q) for q in quotes], next_cursor=None)
+    return page_json(QuoteOut, await store.article_quotes(session, article_id), None)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from app.api.deps import AdminAccess, ReadAccess, RuntimeDep, SessionDep
+from app.api.encode import page_json
 from app.api.problems import duplicate_feed_response, problem_responses
 from app.api.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -58,11 +59,11 @@ async def list_feeds(
     paused: bool | None = None,
     cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> Page[FeedOut]:
+) -> Response:
     """Every registered feed, oldest first, optionally only those in one state or paused."""
     rows, next_cursor = await store.list_feeds(session, state=state.value if state else None, paused=paused,
                                                cursor=cursor, limit=limit)
-    return Page[FeedOut](items=[FeedOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page_json(FeedOut, rows, next_cursor)
 
 
 @router.get("/feeds.opml", operation_id="exportFeedsOpml", dependencies=[ReadAccess],

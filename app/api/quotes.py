@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import ReadAccess, RuntimeDep, SessionDep
+from app.api.encode import one_json, page_json
 from app.api.problems import problem_responses
 from app.api.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -45,12 +46,12 @@ async def list_quotes(
         "probability that the speaker is right (README, Quoted statements, for how it is calibrated)"))] = None,
     cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> Page[QuoteOut]:
+) -> Response:
     """Quotes, newest article first."""
     rows, next_cursor = await store.list_quotes(session, speaker=speaker, q=q, since=since, until=until,
                                                 feed_id=feed_id, speaker_id=None, cursor=cursor, limit=limit,
                                                 min_confidence=min_confidence)
-    return Page[QuoteOut](items=[QuoteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page_json(QuoteOut, rows, next_cursor)
 
 
 @router.post("/quotes:extract", operation_id="extractQuotes", response_model=ExtractResponse,
@@ -76,7 +77,7 @@ async def list_speakers(
     name: Annotated[NameIn | None, Query(deprecated=True, description="The same as q (its former name)")] = None,
     cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> Page[SpeakerOut]:
+) -> Response:
     """Speakers, most quoted first; with `q`, those whose name holds it."""
     if q is not None and name is not None:
         raise InvalidRequestError("speakers: give q or name, not both")
@@ -84,14 +85,14 @@ async def list_speakers(
     if part is not None and part.strip() and not normalize_name(part):
         raise InvalidRequestError("speakers: q needs a letter or digit of a name")
     rows, next_cursor = await store.list_speakers(session, name=part, cursor=cursor, limit=limit)
-    return Page[SpeakerOut](items=[SpeakerOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page_json(SpeakerOut, rows, next_cursor)
 
 
 @router.get("/speakers/{speaker_id}", operation_id="getSpeaker", response_model=SpeakerOut,
             responses=problem_responses(404))
-async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
+async def get_speaker(speaker_id: int, session: SessionDep) -> Response:
     """One speaker: the name, the titles the articles give, how often and when last quoted."""
-    return SpeakerOut.model_validate(await store.get_speaker(session, speaker_id))
+    return one_json(SpeakerOut, await store.get_speaker(session, speaker_id))
 
 
 @router.get("/speakers/{speaker_id}/quotes", operation_id="listSpeakerQuotes", response_model=Page[QuoteOut],
@@ -99,9 +100,9 @@ async def get_speaker(speaker_id: int, session: SessionDep) -> SpeakerOut:
 async def list_speaker_quotes(
     speaker_id: int, session: SessionDep, cursor: CursorIn | None = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> Page[QuoteOut]:
+) -> Response:
     """The speaker's quotes, newest article first."""
     await store.get_speaker(session, speaker_id)
     rows, next_cursor = await store.list_quotes(session, speaker=None, q=None, since=None, until=None,
                                                 feed_id=None, speaker_id=speaker_id, cursor=cursor, limit=limit)
-    return Page[QuoteOut](items=[QuoteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page_json(QuoteOut, rows, next_cursor)
