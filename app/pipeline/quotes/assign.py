@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
+from .clauses import verb_follows
 from .context import NO_ATTRIBUTION, Attribution, Context
 from .coref import sentence_subject
+from .lexicon import is_first_name
 from .marks import Span
-from .rules import colon_intro, colon_name, leading, previous_sentence, signature, trailing
+from .rules import colon_intro, colon_name, leading, previous_sentence, reported_via, signature, trailing
 from .verbs import VERB_RE
 
 _WHO_RE = re.compile(r"\b(?:who|which|whom)\b")
@@ -61,6 +63,8 @@ def _first_pass(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attrib
         if a is None and not sp.single:
             a = signature(cx, sp)
         if a is not None:
+            if a.rule in ("trailing", "leading"):
+                a = reported_via(cx, sp, a)
             results[i] = a
             cx.remember(sp.close_at, a.speaker, a.title, a.speaker_type)
     return results
@@ -101,6 +105,8 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
                     a = last_in_para[prev_para]
         if a is None:
             a = previous_sentence(cx, sp)
+            if a is None and not masked[sp.para_start:sp.open_at].strip():
+                a = _recent_speaker(cx, spans, results, i)
         else:
             a = a.moved("neighbour", 0.8)
         if a is not None:
@@ -113,12 +119,37 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
         if subj is not None:
             name, title, kind, conf = subj
             ent = cx.names.entity(name) if kind == "person" else None
-            # the quote is kept, but a subject the article does not name as a person (twice, or
-            # with a title) is no speaker: a programme, an event, a product
-            if ent is None or (len(ent.positions) < 2 and title is None):
+            # the quote is kept, but a subject the article does not name as a person (twice, with
+            # a title, or by first name and surname as the subject of a verb) is no speaker: a
+            # programme, an event, a product
+            if ent is None or (len(ent.positions) < 2 and title is None and not (
+                    ent.full and is_first_name(ent.name.split()[0]) and _heads_clause(cx, ent.positions[0]))):
                 results[i] = Attribution(None, None, None, None, None, round(conf * 0.5, 2), "subject", False)
             else:
                 results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
+
+
+def _recent_speaker(cx: Context, spans: list[Span], results: list[Attribution], i: int) -> Attribution | None:
+    """A quote opening its paragraph after a paragraph of paraphrase: the speaker of the quote just
+    before, when that is at most two paragraphs back and nobody else is named since."""
+    sp = spans[i]
+    j = i - 1
+    while j >= 0 and not results[j].found:
+        j -= 1
+    if j < 0 or results[j].speaker is None or sp.open_at - spans[j].close_at > 700:
+        return None
+    if cx.text.count("\n\n", spans[j].close_at, sp.open_at) > 2:
+        return None
+    if any(cx.person_like(m) for m in cx.names.mentions_in(spans[j].close_at, sp.open_at)
+           if cx.names.full_name(m.name, m.start) != results[j].speaker):
+        return None  # another person named since: the paragraph may be theirs
+    return results[j].moved("carried", 0.6)
+
+
+def _heads_clause(cx: Context, pos: int) -> bool:
+    """Is the name at `pos` followed by a verb ("Jane Roe worried that …", not "Roe Maker grants")?"""
+    m = next(iter(cx.names.mentions_in(pos, pos + 200)), None)
+    return m is not None and m.start == pos and verb_follows(cx.masked, m.end, m.end + 120)
 
 
 def attribute(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attribution]:

@@ -33,6 +33,7 @@ from .verbs import VERB_FORMS
 _SURNAME_REACH = 3000
 WORD_RE = re.compile(r"[\w’'-]+")
 _FIRST_BONUS = 1.0  # salience of the first name of a sentence
+_WH = frozenset("why how what whether where when".split())
 
 
 def is_subject(cx: Context, m: Mention) -> bool:
@@ -81,6 +82,14 @@ def is_subject(cx: Context, m: Mention) -> bool:
     first = len(lead_words) <= 6 and not any(
         w.lower() in CONJ_START or w.lower() in PREPOSITIONS or w.lower() in SUBORDINATORS
         or w.lower() in VERB_FORMS for w in lead_words)
+    if first and "," in lead:
+        # after a comma, a name opens the clause only when the sentence does not open with a
+        # person: "Roe, a Doe admirer, praised …" and "Dr. Roe, head of …, questioned Doe’s
+        # timetable" name Doe in an appositive or an object
+        opener = next(iter(cx.names.mentions_in(s, m.start)), None)
+        first = opener is None or opener.org or opener.possessive or not cx.person_like(opener) or any(
+            w[:1].islower() or w.lower() in CONJ_START or w.lower() in PREPOSITIONS or w.lower() in _WH
+            for w in cx.text[s:opener.start].split())
     res = res or first
     cx.subject_cache[m.start] = res
     cx.salience[m.start] = (2.0 if speech else 0.0) + (_FIRST_BONUS if first else 0.0)
@@ -114,6 +123,8 @@ def _subject_form(cx: Context, m: Mention) -> str | None:
         i -= 1
         if c.org or c.possessive or " " not in c.name or cx.names.key(c.name) != key or cx.in_quote(c.start):
             continue
+        if cx.names.introduces_kin(c.start):
+            continue  # "her husband, Olaf Roe, said": a relative named in passing
         checked += 1
         before = cx.words_before(c, max(0, c.start - 60))
         while before and role_word(before[-1]):
@@ -206,8 +217,10 @@ def after_inverted_verb(before: str) -> bool:
     k = len(words)
     while k > 0 and len(words) - k < 6 and (words[k - 1].islower() or words[k - 1][:1].isupper()) \
             and words[k - 1] not in VERB_FORMS and not words[k - 1].endswith((",", ".", ";", ":")):
-        if words[k - 1].lower() in CONJ_START and words[k - 1].lower() not in ("of", "for", "to"):
-            return False
+        low = words[k - 1].lower()
+        if (low in CONJ_START and low not in ("of", "for", "to")) or low in SUBJECT_PRONOUNS or low in _WH \
+                or low in AUX_VERBS:
+            return False  # "… why she trusted Roe": a clause of its own, no inverted speaker
         k -= 1
     if k == 0:
         return False

@@ -51,6 +51,7 @@ _SENT_END_RE = re.compile(r"[.!?][”\"’']?[ \t\xa0]+(?=[“\"‘'(\[A-Z0-9])|
 # After a quote that ends with a full stop: spaces, then the capital of the next sentence.
 _AFTER_QUOTE_END_RE = re.compile(r"[)\]]?[ \t\xa0]+(?=[A-Z“\"])")
 _WORD_RE = re.compile(r"[\w’'-]+")
+_PRONOUN_RE = re.compile(r"\b([Hh]e|[Ss]he)\b")
 # Last words of names of laws, plans and documents, which say nothing themselves.
 _NO_SPEAKER_HEADS = frozenset("""act acts bill bills law laws strategy plan treaty agreement accord amendment
 directive regulation regulations programme program scheme policy code charter protocol constitution
@@ -92,9 +93,13 @@ def can_speak(name: str, org: bool = True) -> bool:
     """Can a name with this form speak at all? Not a code with digits ("Route 9"), not a place
     (for an organisation-like name), not a law, plan, event or system ("the Harbour Act")."""
     words = name.split()
-    if not words or any(c.isdigit() for c in name) or words[-1].lower() in _NO_SPEAKER_HEADS \
-            or words[0].lower() in _NO_SPEAKER_FIRSTS or name.lower() in _NOT_NAMES:
-        return False
+    if not words or any(c.isdigit() for c in name) or name.lower() in _NOT_NAMES or len(name.strip(".")) < 2:
+        return False  # "D" of "(D-Harbour)" names nobody
+    if len(words) == 1 and name.isupper() and len(name) > 6 and org:
+        return False  # "WORRIES": a headline word in capitals, not an initialism
+    if (words[-1].lower() in _NO_SPEAKER_HEADS or words[0].lower() in _NO_SPEAKER_FIRSTS) \
+            and (org or len(words) < 2 or not is_first_name(words[0])):
+        return False  # "the Harbour Act", but a person may be called "Jane Law"
     if len(words) == 1 and name.isupper() and name in currency_codes():
         return False  # "USD"
     if len(words) >= 2 and words[-1].lower() in place_names() and not is_first_name(words[0]):
@@ -134,6 +139,7 @@ class Context:
         self._lower: frozenset[str] | None = None
         self.role_words: dict[str, set[str]] | None = None  # entity key -> role words (built on demand)
         self._top_person: tuple[str | None] | None = None
+        self._pronoun_gender: dict[str, str] | None = None  # inferred genders (built on demand)
 
     # ---- geometry ------------------------------------------------------------------------
     def sentence_start(self, pos: int, floor: int) -> int:
@@ -206,7 +212,34 @@ class Context:
 
     def gender(self, name: str) -> str | None:
         ent = self.names.entity(name)
-        return ent.gender if ent else None
+        if ent is None:
+            return None
+        if ent.gender is None:
+            if self._pronoun_gender is None:
+                self._pronoun_gender = self._infer_genders()
+            return self._pronoun_gender.get(ent.name.lower())
+        return ent.gender
+
+    def _infer_genders(self) -> dict[str, str]:
+        """The gender of people whose first name and title do not tell it, from the pronoun that
+        follows them: "Roe won the vote. She thanked …" (the first "he" or "she" after a mention, in
+        its paragraph, with no other person or quotation in between; votes must agree)."""
+        votes: dict[str, set[str]] = {}
+        ms = self.names.mentions
+        for k, m in enumerate(ms):
+            if m.org or self.masked[m.start] == "x":
+                continue
+            full = self.names.full_name(m.name, m.start)
+            ent = self.names.entity(full)
+            if ent is None or ent.gender is not None or ent.org:
+                continue
+            nxt = ms[k + 1].start if k + 1 < len(ms) else len(self.text)
+            p = _PRONOUN_RE.search(self.masked, m.end, min(nxt, m.end + 200, len(self.masked)))
+            if p is None or self.text[m.end:m.end + 2].startswith(("’s", "'s")) \
+                    or "\n" in self.text[m.end:p.start()] or "xxx" in self.masked[m.end:p.start()]:
+                continue  # a pronoun past a paragraph break or a quotation may be anyone's
+            votes.setdefault(ent.name.lower(), set()).add("m" if p.group(1).lower() in ("he", "his", "him") else "f")
+        return {k: next(iter(v)) for k, v in votes.items() if len(v) == 1}
 
     def entity_key(self, m: Mention) -> str:
         return ("org:" + m.name if m.org else self.names.full_name(m.name, m.start)).lower()

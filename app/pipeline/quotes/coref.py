@@ -35,7 +35,7 @@ from .lexicon import (
     is_first_name,
     place_names,
 )
-from .mentions import Mention
+from .mentions import Mention, is_title_word
 
 # A known gender agreeing with the pronoun counts for little: most people's gender is unknown.
 # ", the Harbour senator," / ", a party strategist." after a name: its appositive
@@ -49,6 +49,19 @@ _AS_ROLE_RE = re.compile(
 _DESC_SUBJECT_RE = re.compile(
     r"[ \t\xa0]*(?:(?:In|At|On|During|After|Before|Speaking|Asked)\b[^,.;:“”\"\n]{0,80},[ \t\xa0]+)?"
     r"(?P<det>[Tt]he)[ \t\xa0]")
+_CLAUSE_PRONOUN_RE = re.compile(r",[ \t\xa0]+(he|she)[ \t\xa0]")
+_ADVERBIAL = frozenset("when after before until once".split())
+_DOC_RE = re.compile(r"\b(?:e-?mail|memo|letter|statement|editorial|report|release|note|message|post)\b", re.I)
+# The author of a document after its noun: "written on Friday by the caretaker Jane Roe"
+_AUTHOR_RE = re.compile(r"\b(?:sent|written|signed|authored|penned|issued)\b[^;“”\"\n]{0,60}?\bby[ \t\xa0]+")
+# A passive verb and its agent before a name: "was supported by (Dr.) ".
+_PASSIVE_RE = re.compile(r"\b(?:was|were|is|are|been|being)[ \t\xa0]+(?:\w+ly[ \t\xa0]+)?\w+(?:ed|en|wn)\b"
+                         r"[^.;:“”\"]{0,30}?[ \t\xa0]by[ \t\xa0]+(?:[A-Z][\w.-]*[ \t\xa0]+){0,4}$")
+# Modifiers that make a role another, lesser one ("vice president", "deputy director").
+_LESSER_MODS = ("vice", "deputy", "assistant", "associate")
+# Nouns for what someone said: "Roe’s remark that …", "Roe’s vow to …".
+_SPEECH_NOUNS = frozenset("""accusation claim claims comment comments remark remarks pledge promise phrase
+statement statements words call assertion warning description response argument charge vow""".split())
 _POLL_RE = re.compile(r"((?:[A-Z][\w&.’'/-]*[ \t-])*[A-Z][\w&.’'/-]*)[ \t]+(poll|survey)\b")
 _POLL_STOP = frozenset("the a an new latest recent fresh this that".split())
 # Organisation descriptions that may stand for the organisation last named as a subject.
@@ -64,15 +77,16 @@ def is_place_name(name: str) -> bool:
     return name.lower() in place_names() or name.split()[0].lower() in ("new", "north", "south", "east", "west")
 
 
-def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | None:
+def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozenset[str] = frozenset()) -> Resolved | None:
     """The best-scoring compatible person before `pos` (see `pronouns`): near in sentences, a
-    clause subject or a speaker, and of the pronoun's gender when the article tells it."""
+    clause subject or a speaker, and of the pronoun's gender when the article tells it; never one
+    of the full names in `exclude` (those the pronoun's own clause names after it)."""
     floor = max(0, pos - 2500)
     cands: list[tuple[dict[str, float], Resolved]] = []
     j = bisect.bisect_left(cx.speaker_pos, pos) - 1
     while j >= 0 and cx.speaker_pos[j] >= floor:
         name, title, kind = cx.speaker_names[j]
-        if kind == "person" and compatible(cx, name, gender):
+        if kind == "person" and compatible(cx, name, gender) and name not in exclude:
             f = _distance_features(cx, pos, cx.speaker_pos[j])
             f.update(_entity_features(cx, name, gender))
             f["last_speaker"] = 1.0
@@ -93,6 +107,8 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | Non
             full = _other_form(cx, m.name, gender) or ""
             if not full:
                 continue
+        if full in exclude:
+            continue
         seen += 1
         f = _distance_features(cx, pos, m.start)
         f.update(_entity_features(cx, full, gender))
@@ -111,6 +127,20 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | Non
             prev.pop()
         if prev and prev[-1].lower() in SUBORDINATORS:
             f["subordinate"] = 1.0  # the subject of a reported clause ("… claimed that Roe is …")
+        elif prev and prev[-1].lower() in _ADVERBIAL and subj and (sent_s <= m.start or prev_s <= m.start):
+            # "Roe looked worried when Doe mentioned it": the subject of an adverbial clause is not the
+            # sentence's subject
+            f["subordinate"] = 1.0
+            f.pop("same_sentence_subject", None)
+            f.pop("previous_sentence_subject", None)
+        elif _agent(prev) and _PASSIVE_RE.search(cx.text, max(0, m.start - 60), m.start):
+            # "The decision was supported by Dr. Jane Roe": the agent of a passive acts
+            f["subject"] = 1.0
+            f["salience"] = 1.0
+            if sent_s <= m.start:
+                f["same_sentence_subject"] = 1.0
+            elif prev_s <= m.start:
+                f["previous_sentence_subject"] = 1.0
         elif prev and prev[-1].lower().strip(",") in PREPOSITIONS:
             f["preposition"] = 1.0  # "Roe went after Doe": Doe is no subject
         res = resolved(cx, m, 0.7)
@@ -125,6 +155,14 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None) -> Resolved | Non
     w = pronouns.weights()
     best = max(range(len(cands)), key=lambda k: (pronouns.score(cands[k][0], w), -k))
     return cands[best][1]
+
+
+def _agent(prev: list[str]) -> bool:
+    """Do the words before a name end with "by" and, at most, titles ("by Sen.")?"""
+    k = len(prev)
+    while k > 0 and len(prev) - k < 3 and is_title_word(prev[k - 1]):
+        k -= 1
+    return k > 0 and prev[k - 1].lower() == "by"
 
 
 def _distance_features(cx: Context, pos: int, cand: int) -> dict[str, float]:
@@ -216,6 +254,8 @@ def resolve_role(cx: Context, head: str, mods: list[str], pos: int) -> Resolved 
         r = roles.get(cx.entity_key(m))
         if not r or head not in r:
             continue
+        if any(w in r and w not in mods for w in _LESSER_MODS):
+            continue  # "the president" is not the vice president, "the director" not a deputy
         if all(w in r for w in mods):
             return resolved(cx, m, 0.7)
         if all(w.lower() in r for w in proper):
@@ -273,8 +313,13 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
     words = cx.masked[sent_start:limit].split()
     if words and words[0].lower() in PRONOUN_GENDER:
         return resolve_pronoun(cx, sent_start, PRONOUN_GENDER[words[0].lower()])
+    # "Last winter, he chose Roe and said …": a pronoun opening the clause after an opening
+    # phrase is the subject, not a name after it
+    pron = _CLAUSE_PRONOUN_RE.search(cx.masked, sent_start, limit)
     first: Mention | None = None
     for m in cx.names.mentions_in(sent_start, limit):
+        if pron is not None and pron.start() < m.start:
+            return resolve_pronoun(cx, pron.start(1), PRONOUN_GENDER[pron.group(1).lower()])
         if not cx.person_like(m) or cx.text.rfind("(", sent_start, m.start) > cx.text.rfind(")", sent_start, m.start):
             continue  # a name in parentheses is no subject
         before = cx.words_before(m, sent_start)
@@ -284,6 +329,10 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
             camp = cx.text.find("campaign", m.end, m.end + 14)
             if camp > 0 and verb_follows(cx.masked, camp + 8, limit):
                 return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6  # "Roe’s campaign took"
+            nxt = [w.lower().strip(",") for w in cx.text[m.end:m.end + 40].split()]
+            nxt = nxt[1:] if nxt[:1] in (["’s"], ["'s"]) else nxt
+            if first is None and not before and any(w in _SPEECH_NOUNS for w in nxt[:3]):
+                return resolved(cx, m, 0.6)  # "Roe’s remark that …": Roe's words
             continue
         if not verb_follows(cx.masked, m.end, limit) or (before and before[-1].lower() in SUBORDINATORS):
             # "Speaking in Harbourton, Ruritania, Roe went after Doe": the name a verb
@@ -392,10 +441,34 @@ def _org_like(cx: Context, m: Mention) -> bool:
     return ent is None or (not ent.full and ent.gender is None and " " not in ent.name)
 
 
-def resolve_plural(cx: Context, pos: int) -> Resolved | None:
+def resolve_plural(cx: Context, pos: int, it: bool = False) -> Resolved | None:
+    """ "they"/"it" said: the organisation that last spoke nearby; for "it", failing that, the
+    author of the document the sentences before describe ("A note was written by Jane Roe. … it reads")."""
     j = bisect.bisect_left(cx.speaker_pos, pos) - 1
     if j >= 0 and pos - cx.speaker_pos[j] < 600:
         name, title, kind = cx.speaker_names[j]
         if kind == "organisation":
             return name, title, kind, 0.5
+    return document_author(cx, pos) if it else None
+
+
+def document_author(cx: Context, pos: int) -> Resolved | None:
+    """The author of the last document named in the few sentences before `pos`: "written by Jane
+    Roe", "Roe’s letter", "a note from Roe"."""
+    s = cx.sentence_start(max(0, pos - 600), 0)
+    region = cx.masked[s:pos]
+    docs = [m for m in _DOC_RE.finditer(region)]
+    if not docs:
+        return None
+    d = docs[-1]
+    by = _AUTHOR_RE.search(region, d.end())
+    for m in cx.names.mentions_in(s, pos):
+        if not cx.person_like(m) or m.start < s + d.start() - 40:
+            continue
+        if by is not None and s + by.end() <= m.start <= s + by.end() + 80 and not m.possessive:
+            return resolved(cx, m, 0.6)  # "was written … by the caretaker Jane Roe"
+        if m.possessive and m.end <= s + d.start() and not cx.text[m.end:s + d.start()].strip(" ’'s"):
+            return resolved(cx, m, 0.6)  # "Roe’s letter"
+        if cx.text[max(0, m.start - 6):m.start].strip().lower() == "from" and m.start > s + d.start():
+            return resolved(cx, m, 0.6)  # "a note from Roe"
     return None

@@ -32,6 +32,14 @@ class Entity:
 # "Roe’s wife, Mara," / "his son, Ole,": a first name takes the family's surname
 _FAMILY_RE = re.compile(
     rf"[’']s[ \t]+(?:wife|husband|son|daughter|brother|sister|mother|father|widow|widower),[ \t]+([{UPPER}][a-z]+),")
+# Kinship nouns: a full name introduced as someone's relative ("her husband, Olaf Roe",
+# "brother of singer Olaf Roe", "Olaf Roe, her husband,") is the secondary bearer of the surname.
+_KIN = frozenset("""husband wife son daughter brother sister father mother widow widower cousin nephew niece
+uncle aunt grandson granddaughter grandfather grandmother stepson stepdaughter stepfather stepmother
+brother-in-law sister-in-law son-in-law daughter-in-law father-in-law mother-in-law spouse""".split())
+# Words that end the phrase between a kinship noun and the name ("his son and Olaf Roe").
+_KIN_BREAKS = frozenset("and or but who which that said says told with to from".split())
+_KIN_AFTER_RE = re.compile(r",\s+(?:(?:his|her|their|the)\s+|[A-Z][\w-]*[’']s\s+)(?:[\w-]+\s+){0,2}?([a-z-]+)[,.;]")
 # Words written in lower case (a word starting lower case with no capital after it).
 _LOWER_WORD_RE = re.compile(r"(?<![\w’'-])[a-z][a-z0-9’'-]*(?![\w’'-])")
 # Small words an acronym leaves out: "Harbour Pilots Association" -> "HPA".
@@ -85,6 +93,8 @@ class NameIndex:
         self._by_surname: dict[str, tuple[list[int], list[str]]] = {}
         self._distinct: dict[str, list[str]] = {}
         self._acronyms: dict[str, str] = {}
+        self._kin: set[str] = set()  # full forms introduced as someone's relative
+        self._kin_intro: set[int] = set()  # where they were so introduced
         self._by_first: dict[str, set[str]] = {}
         for fm in _FAMILY_RE.finditer(text):
             owner = text[max(0, fm.start() - 30):fm.start()].split()[-1:]
@@ -115,6 +125,9 @@ class NameIndex:
             return
         parts = m.name.split()
         if len(parts) >= 2:
+            if _is_kin(self.text, m):
+                self._kin.add(m.name)
+                self._kin_intro.add(m.start)
             self._add_form(m.start, m.name)
             self._by_first.setdefault(parts[0].lower(), set()).add(m.name)
         # entities are keyed by the resolved full name, so "Jane Roe" and "John Roe" stay apart
@@ -178,13 +191,25 @@ class NameIndex:
                 or f.endswith(" " + name))]
             return longer[-1] if longer else name
         i = bisect.bisect_right(poss, pos) - 1
+        if self._kin and any(n not in self._kin for n in names):
+            # a relative named in passing ("her husband, Olaf Roe") is not who a bare
+            # surname means, the article's own bearer of the name is; unless the relative was
+            # just named in full again ("Olaf Roe spoke with voters. … Roe said")
+            while i >= 0 and names[i] in self._kin and (poss[i] in self._kin_intro or pos - poss[i] > _NEAR_FORM):
+                i -= 1
+            if i < 0:
+                i = next(k for k, n in enumerate(names) if n not in self._kin)
         nearest = names[i] if i >= 0 else names[0]
         if i >= 0 and pos - poss[i] > _NEAR_FORM and nearest != names[0]:
             # two people share the surname and the other was not just named: a bare surname
             # is the one the article introduced first (relatives and namesakes named in
             # passing are named in full again)
-            nearest = names[0]
+            nearest = next((n for n in names if n not in self._kin), names[0])
         return self.full_name(nearest, pos) if " " in nearest else nearest  # "Roe" -> "Jane Roe" -> "Jane Roe III"
+
+    def introduces_kin(self, pos: int) -> bool:
+        """Does the mention at `pos` introduce someone as another's relative ("her husband, Olaf Roe")?"""
+        return pos in self._kin_intro
 
     def distinct_forms(self, surname: str) -> list[str]:
         """The distinct full names the article gives with this surname, in order of appearance."""
@@ -212,7 +237,22 @@ class NameIndex:
 
     def is_person_name(self, name: str) -> bool:
         """Multi-word names, or surnames the document also gives in full or with a title."""
-        ent = self.entities.get(name.lower())
+        ent = self.entities.get(_fold(name))
         if ent is None or ent.org:
             return False
         return len(name.split()) >= 2 or ent.full or ent.title is not None
+
+
+def _is_kin(text: str, m: Mention) -> bool:
+    """Is the mention introduced by a kinship noun: "her husband, former senator Olaf Roe",
+    "brother of singer Olaf Roe", or "Olaf Roe, her husband," / "Olaf Roe, Tove Roe's brother."?"""
+    before = text[max(0, m.start - 60):m.start]
+    before = before[max(before.rfind("."), before.rfind("\n")) + 1:]
+    words = [w.strip(",").lower() for w in before.split()[-6:]]
+    for k in range(len(words) - 1, -1, -1):
+        if words[k] in _KIN:
+            return True
+        if words[k] in _KIN_BREAKS:
+            break
+    a = _KIN_AFTER_RE.match(text, m.end, m.end + 60)
+    return a is not None and a.group(1) in _KIN

@@ -30,6 +30,11 @@ _LEAD_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s")
 _SIGNATURE_RE = re.compile(r"[ \t\xa0]*\n\s*[-—–―][ \t\xa0]*(?=[A-Z])([^\n]{2,120})")
 # A short parenthesis right before the verb: a party and state, an age, a constituency.
 _TAIL_PAREN_RE = re.compile(r"[ \t\xa0]*\([^()\n]{1,30}\)[ \t\xa0]*$")
+# The source a report came through, after the attribution: "…,” Roe said, according to the Courier."
+_VIA_RE = re.compile(r",?[ \t\xa0]+(?:according[ \t\xa0]+to|reports?)[ \t\xa0]+")
+# Words that open a reported clause right after a speech verb ("said he would", "said that").
+_CLAUSE_OPENERS = frozenset("that he she they it we i there".split())
+_DETERMINERS = [["the"], ["The"], ["a"], ["an"], ["its"], ["his"], ["her"], ["their"]]
 _PARTICIPLE_OPENERS = frozenset("by while after before in when upon on without for of from about".split())
 
 
@@ -67,8 +72,9 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     after = cx.masked[sp.close_at:limit]
     lead = len(after) - len(after.lstrip(" \t\xa0,—–-:"))
     m = VERB_RE.search(after, lead, min(len(after), lead + 90))
-    # a noun-like form used as a noun: "Harbour Board press secretary John Doe told"
-    while m is not None and VERB_FORMS[m.group()].trailing_only and noun_follows(after, m.end()):
+    # a noun-like form used as a noun: "Harbour Board press secretary John Doe told", "the email read"
+    while m is not None and ((VERB_FORMS[m.group()].trailing_only and noun_follows(after, m.end()))
+                             or after[max(0, m.start() - 6):m.start()].split()[-1:] in _DETERMINERS):
         m = VERB_RE.search(after, m.end(), min(len(after), lead + 90))
     if m is not None and VERB_FORMS[m.group()].trailing_only:
         # "…" state prosecutor Jane Roe told the Courier: a noun-like form with a real verb after it
@@ -80,6 +86,11 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     if m is None:
         return None
     verb = VERB_FORMS[m.group()]
+    if cx.text[sp.end - 1:sp.end] == "." and after[m.end():].split()[:1] and \
+            after[m.end():].split()[0].lower() in _CLAUSE_OPENERS:
+        # “… Nobody listens.” Roe said he would bring buckets: a new sentence reporting Roe, not the
+        # attribution of the finished quotation before it
+        return None
     np_end = m.start()
     paren = _TAIL_PAREN_RE.search(after, lead, np_end)
     if paren is not None:
@@ -90,14 +101,18 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     if _has_break(np_text) or len(np_text.split()) > 12:
         return None
     base = sp.close_at
+    inverted = False
     if np_text.strip():
         first = np_text.split()[0].lower()
         if first in CONJ_START and first not in ("the", "a", "an", "one"):
-            # "…” and against the plan, Roe said: the subject after the clause's last comma
+            # "…” and against the plan, Roe said: the subject after the clause's last comma;
+            # "Delighted” with it, said Roe: the subject after the verb
             comma = np_text.rfind(",")
-            if comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip():
+            inverted = comma >= 0 and not np_text[comma + 1:].strip() and len(np_text.split()) <= 12
+            if not inverted and (comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip()):
                 return None
             lead += comma + 1
+    if np_text.strip() and not inverted:
         res, found = resolve_np(cx, base + lead, base + np_end, subject=True)
     else:
         # verb first: the speaker follows up to the next punctuation
@@ -107,8 +122,10 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
             # "said, according to ..." - rare; skip the comma
             obj_end = m.end() + stop
         res, found = resolve_np(cx, base + m.end(), base + obj_end, subject=False)
-        if res is None and after[obj_end:obj_end + 1] == ",":
-            # "…,” said Roe’s campaign manager, John Doe: the name in apposition
+        described = not any(not x.possessive and cx.person_like(x)
+                            for x in cx.names.mentions_in(base + m.end(), base + obj_end))
+        if (res is None or described) and after[obj_end:obj_end + 1] == ",":
+            # "…,” said Roe’s campaign manager, John Doe: the name in apposition to a description
             named = appositive_name(cx, base + obj_end + 1, base + len(after))
             if named is not None:
                 res, found = named, True
@@ -173,6 +190,8 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
             found = res is not None
         else:
             prev_q = pre.rfind("x\u201d", 0, m.start())
+            if prev_q >= 0 and pre[prev_q + 2:m.start()].lstrip().startswith(","):
+                prev_q = -1  # a quoted title inside the subject's appositive: "Roe, a singer on “Dawn,” who …, said"
             subj_start = sent_start if prev_q < 0 else sent_start + prev_q + 2
             res, found = resolve_np(cx, subj_start, vstart, subject=True)
             if not found and before.split()[-1:] and before.split()[-1].lower() in ("and", "but", "or", "then"):
@@ -289,6 +308,33 @@ def colon_intro(cx: Context, sp: Span) -> Attribution | None:
             name, title, kind, conf = subj
             a = Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
     return a
+
+
+def reported_via(cx: Context, sp: Span, a: Attribution) -> Attribution:
+    """ "…,” Roe said, according to the Harbour Courier": the words reached the article through
+    the Courier, which the sentence names as their source; the source named last speaks."""
+    e = cx.sentence_end(sp.close_at, sp.para_end)
+    tail = cx.masked[sp.close_at:e]
+    if "x" * 3 in tail:
+        return a
+    via = next(reversed(list(_VIA_RE.finditer(tail))), None)
+    if via is None:
+        return a
+    start = sp.close_at + via.end()
+    end = start + (stop if (stop := object_stop(_LEAD_STOP_RE, cx.masked[start:e], 0)) is not None else e - start)
+    words = cx.text[start:end].lower().split()
+    if any(w in ("his", "her", "their", "its") for w in words):
+        return a  # "according to a copy of her farewell": the speaker's own words still
+    ms = cx.names.mentions_in(start, end)
+    if ms and ms[0].possessive and cx.person_like(ms[0]) and words[-1:] and words[-1] in COLON_DOCS:
+        res: Resolved | None = resolved(cx, ms[0], 0.7)  # "according to Doe’s letter"
+        found = True
+    else:
+        res, found = resolve_np(cx, start, end, subject=False)
+    if not found or res is None:
+        return a
+    name, title, kind, conf = res
+    return Attribution(name, title, kind, "according to", None, round(conf * 0.8, 2), "via", True)
 
 
 def previous_sentence(cx: Context, sp: Span) -> Attribution | None:

@@ -43,6 +43,11 @@ _TIME_TAIL_RE = re.compile(
     r"(?:,?\s+(?:on|last|this|late|early|earlier|on\s+late)?\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
     r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening)(?:\s+(?:night|morning|afternoon|evening))?,?)+\s*$"
 )
+# Where a new clause with a subject of its own begins: "…, who …", "…, where …", "…; …".
+_CLAUSE_BREAK_RE = re.compile(r",\s+(?:\w+\s+){0,6}?(?:who|whom|which|where|when|while|whose)\b|\s(?:and|but)\s+(?:he|she|they)\b")
+# Words that open an adverbial phrase before the subject ("After the vote, the mayor said").
+_OPENERS = frozenset("after before when while although though speaking asked appearing".split())
+_WHO_CLAUSE_RE = re.compile(r",[\"”’]?\s+who\s[^,]*$")
 _RELATIVE_RE = re.compile(r"\s(?:who|which|that)\s")
 
 
@@ -60,6 +65,7 @@ def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolv
         while words and words[-1].lower().strip(",") in AUX:
             words.pop()
         cut = region.rfind(words[-1]) + len(words[-1]) if words else 0
+        closed = region[:cut].rstrip().endswith(",")  # a comma right before the verb closes an appositive
         region = region[:cut].rstrip(" ,")
         end = start + len(region)
         if words and words[-1].lower() == "who" and region[:-3].rstrip().endswith(","):
@@ -68,8 +74,30 @@ def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolv
                     if cx.person_like(m) and not m.possessive and not cx.text[m.end:end - 3].strip(" ,")]
             if ante:
                 return resolved(cx, ante[-1], 0.8), True
-        # an appositive between subject and verb: "Jane Roe, the board's secretary, said"
         comma = region.rfind(",")
+        opening = region.split(None, 1)[0].lower() if region.strip() else ""
+        first_comma = region.find(",")
+        if 0 < first_comma == comma and not closed and (opening in PREPOSITIONS or opening in _OPENERS or (
+                opening.endswith("ing") and opening in VERB_FORMS)):
+            # "During a visit from Jane Roe, the caretaker explained": the subject follows the
+            # opening phrase (but "After the talk Jane Roe, the mayor, said" closes an appositive)
+            tail_start = start + comma + 1
+            tail = cx.text[tail_start:end]
+            if tail.strip() and tail.split()[0].lower() in ("the", "a", "an", "he", "she", "they", "it") \
+                    and noun_phrase(tail):
+                return np_at(cx, tail_start, end, True)
+        who = _WHO_CLAUSE_RE.search(region)
+        if who is not None:
+            # "Jane Roe, a singer on Doe’s record, who later taught beside Doe, said": the relative
+            # clause and the appositive follow the subject, the first person named
+            for m in cx.names.mentions_in(start, start + who.start()):
+                before = cx.words_before(m, start)
+                if m.possessive or not cx.person_like(m) or (before and before[-1].lower() in PREPOSITIONS):
+                    continue
+                if not before or before[-1].endswith(",") is False and all(w[:1].isupper() for w in before):
+                    return resolved(cx, m, 0.8), True
+                break
+        # an appositive between subject and verb: "Jane Roe, the board's secretary, said"
         if comma > 0:
             appos = region[comma + 1:].strip()
             rel = _RELATIVE_RE.search(appos)
@@ -84,6 +112,19 @@ def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolv
                 if found and res is not None:
                     return res, found
     return np_at(cx, start, end, subject)
+
+
+def clause_names(cx: Context, pos: int) -> frozenset[str]:
+    """The people a clause names after its subject pronoun (from `pos` to a quotation, a relative
+    clause or the sentence's end): "he told Roe", "she said Roe was wrong". A pronoun never means a name its own
+    clause goes on to give (binding: the name would be bound by the pronoun)."""
+    stop = min(cx.sentence_end(pos, len(cx.text)), pos + 160)
+    rest = cx.masked[pos:stop]
+    rel = _CLAUSE_BREAK_RE.search(rest)
+    cut = min((k for k in (rest.find("“"), rest.find('"'), rest.find("xxx"), rest.find(";"), rel.start() if rel else -1)
+               if k >= 0), default=len(rest))
+    return frozenset(cx.names.full_name(m.name, m.start) for m in cx.names.mentions_in(pos, pos + cut)
+                     if not m.org)
 
 
 def appositive_name(cx: Context, start: int, end: int) -> Resolved | None:
@@ -138,11 +179,17 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
     key = low[-1] if subject else low[0]
     if key in PRONOUN_GENDER or key in PLURAL_PRONOUNS:
         if key in PLURAL_PRONOUNS:
-            return resolve_plural(cx, start), True
+            return resolve_plural(cx, start, key == "it"), True
         # resolve from where the pronoun stands: "Roe paused, when he told …" finds
         # Roe earlier in the same sentence
         at = start + region.rfind(words[-1]) if subject else start
-        return resolve_pronoun(cx, at, PRONOUN_GENDER[key]), True
+        s0 = cx.sentence_start(at, 0)
+        if subject and s0 < at and cx.masked[s0:s0 + 4].split()[:1] == [key.capitalize()] \
+                and key in ("he", "she"):
+            # "He thinks that unless Roe agrees, … which he calls …": the pronoun opening the
+            # sentence and this one are one person, whom the words between do not name
+            at = s0
+        return resolve_pronoun(cx, at, PRONOUN_GENDER[key], clause_names(cx, end) if subject else frozenset()), True
     mentions = [m for m in cx.names.mentions_in(start, end) if cx.person_like(m)]
     if subject:
         if cx.has_poll and (any(w in POLL_SUBJECTS for w in low) or " in 10 " in f" {' '.join(low)} "):
@@ -153,7 +200,8 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
         if low[-1] in ("and", "but", "or", "then"):
             return None, False  # a coordinated verb: its subject is the clause's
         doc = next((k for k, w in enumerate(low[:5]) if w in DOC_NOUNS), -1)
-        if doc >= 0 and not any(w in VERB_FORMS for w in low[:doc]):
+        if doc >= 0 and not any(w in VERB_FORMS for w in low[:doc]) and not any(
+                w.endswith(",") for w in words[doc:-1]):  # "In a leaflet by Roe's team, Doe wrote": Doe
             res = document_source(cx, start, end, low)
             if res is not None:
                 return res, True
@@ -166,6 +214,9 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
                 tail = cx.text[m.end:end].split()
                 if tail and tail[-1].lower().strip(",") in ("campaign", "team", "camp"):
                     return (f"{m.name.split()[-1]} campaign", None, "organisation", 0.6), True
+                if [w.lower().strip(",") for w in tail] in (["’s", "office"], ["'s", "office"], ["office"]):
+                    # "Roe’s office said": the office speaks for Roe, and is named so
+                    return (f"{m.name.split()[-1]}’s office", None, "organisation", 0.6), True
                 continue
             if cx.text[m.end:m.end + 10].startswith((" campaign", " camp ")):
                 return (f"{m.name} campaign", None, "organisation", 0.7), True  # "the Roe campaign said"
@@ -179,6 +230,14 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
     else:
         for k, m in enumerate(mentions):
             if m.possessive or m.start - start > 60:
+                continue
+            before = cx.words_before(m, start)
+            while before and is_title_word(before[-1]):
+                before.pop()  # "to Mayor Jane Roe"
+            if low[0] in ("the", "a", "an") and before and before[-1].lower().strip(",") in PREPOSITIONS \
+                    and before[-1].lower() not in ("by", "from"):
+                # "said the bookkeeper for Mayor Jane Roe": a description, resolved below (but "a
+                # statement from Roe", "a filing by Roe" name their source)
                 continue
             # "said Roe campaign spokesman John Doe": a name used as a modifier
             nxt = cx.text[m.end:m.end + 2]
