@@ -64,6 +64,7 @@ HOSTILE = {
     "capitalised words, no end": "Alpha Beta Gamma Delta ",
     "paragraphs opening with a mark": "“Still going on\n\n",
     "transcript turns": "ROE: yes we will.\n\nDOE: no you will not.\n\nRoe and Doe spoke.\n\n",
+    "interview turns in parentheses": "((WN)) Will it run?\n\n((Orla Vennick)) It will.\n\n",
 }
 
 

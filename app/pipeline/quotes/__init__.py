@@ -10,8 +10,10 @@ one module each:
   context    masked text, sentence/paragraph bounds;    clauses   subjects and salience;
   coref      pronouns, descriptions, short forms;       slots     subject/object slot -> speaker;
   rules      the attribution patterns;                  assign    patterns in order, then neighbours;
-  filters    titles of works and nicknames;             confidence  the calibrated confidence;
-  transcripts  "ROE: …" and "Q:"/"A:" turns, statements without quotation marks.
+  filters    titles of works, nicknames, labels;       confidence  the calibrated confidence;
+  lines      datelines and title-case headlines;        lexicon   the word tables;
+  transcripts  "ROE: …", "JANE ROE, HOST: …", "((Jane Roe)) …" and "Q:"/"A:" turns, statements
+             without quotation marks.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .assign import attribute
 from .confidence import TRANSCRIPT, UNNAMED, features, probability, weights
 from .context import NO_ATTRIBUTION, Attribution, Context, can_speak
 from .entities import NameIndex
-from .filters import is_label, is_nickname, is_title_of_work
+from .filters import is_label, is_name_given, is_nickname, is_title_of_work
 from .marks import Span, find_spans
 from .posts import find_posts
 from .transcripts import Turn, find_turns
@@ -41,15 +43,24 @@ _OTHER = frozenset("""der die das und nicht ist sagte ein eine im von zu mit auf
 le la les et est des une du pas dans que pour qui sur au avec il elle a déclaré dit
 el los las y es del una por para dijo con se lo su al como o
 il di che non della per una sono ha detto
-de het een en van niet zei op met""".split()) - _ENGLISH
+de het een en van niet zei op met
+não com uma os do da em que disse são ao pelo
+yang dan di ini itu dengan untuk dari tidak akan kata""".split()) - _ENGLISH
 _WORDS_RE = re.compile(r"\w+")
+# Letters of other scripts: Greek to Ethiopic and the Indic scripts, and CJK, Hangul and beyond
+_NON_LATIN_RE = re.compile("[\u0370-\u1dff\u2c00-\ud7ff\uf900-\ufaff]")
 
 
 def is_english(text: str) -> bool:
     """Are the first 400 words more often the commonest English words than those of German,
-    French, Spanish, Italian or Dutch? A text with neither is English unless it is written in
-    a script such as Chinese or Japanese."""
+    French, Spanish, Italian, Dutch, Portuguese or Indonesian? A text mostly in another script
+    than Latin is not; a text with neither is English unless it is written in a script such as
+    Chinese or Japanese."""
     words = [w.lower() for w in _WORDS_RE.findall(text[:4000])[:400]]
+    if _NON_LATIN_RE.search(text, 0, 2000):
+        letters = [c for c in text[:2000] if c.isalpha()]
+        if sum(1 for c in letters if c < "ɐ") < len(letters) // 2:
+            return False  # mostly Cyrillic, Greek, Arabic, Hebrew or another script than Latin
     english = sum(1 for w in words if w in _ENGLISH)
     other = sum(1 for w in words if w in _OTHER)
     if english or other:
@@ -78,10 +89,13 @@ def _turn_quote(cx: Context, t: Turn) -> Quote:
             top = max(people, key=lambda e: (len(e.positions), -e.first_pos))
             speaker, title = top.name, top.title
     elif t.who != "Q":
-        proper = " ".join(w[:1] + w[1:].lower() for w in t.who.split())
+        proper = " ".join(w[:1] + w[1:].lower() for w in t.who.split()) if t.who.isupper() else t.who
         speaker = cx.names.full_name(proper, t.start)
         ent = cx.names.entity(speaker)
         title = ent.title if ent is not None else None
+        if title is None and t.role:
+            # "JANE ROE, HOST:" -> "Host"; short words stay in capitals ("NPR")
+            title = " ".join(w if len(w) <= 3 else w[:1] + w[1:].lower() for w in t.role.split())
     kind: QuoteKind = "direct"
     return Quote(text[t.start:t.end], t.start, t.end, kind, speaker, title, "person" if speaker else None,
                  None, "in a transcript", TRANSCRIPT if speaker else UNNAMED)
@@ -111,6 +125,8 @@ def annotated_quotes(text: str, title: str | None = None) -> list[tuple[Quote, d
     for sp, a, sk in zip(spans, results, skip, strict=True):
         if sk:
             continue
+        if a.speaker is not None and is_name_given(text, sp):
+            a = NO_ATTRIBUTION  # "a move called “the harbour turn”": a name, said by nobody
         if a.speaker is not None and not can_speak(a.speaker, a.speaker_type == "organisation"):
             a = Attribution(None, None, None, a.verb, a.channel, a.confidence, a.rule, a.found)
         if not a.found and english:

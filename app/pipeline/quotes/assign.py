@@ -121,9 +121,10 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
             ent = cx.names.entity(name) if kind == "person" else None
             # the quote is kept, but a subject the article does not name as a person (twice, with
             # a title, or by first name and surname as the subject of a verb) is no speaker: a
-            # programme, an event, a product
+            # programme, an event, a product (nor is one with no first name, title or gender)
             if ent is None or (len(ent.positions) < 2 and title is None and not (
-                    ent.full and is_first_name(ent.name.split()[0]) and _heads_clause(cx, ent.positions[0]))):
+                    ent.full and is_first_name(ent.name.split()[0]) and _heads_clause(cx, ent.positions[0]))) or (
+                    title is None and ent.title is None and ent.gender is None and not is_first_name(name.split()[0])):
                 results[i] = Attribution(None, None, None, None, None, round(conf * 0.5, 2), "subject", False)
             else:
                 results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)

@@ -91,7 +91,7 @@ herald tribune gazette army navy military police government administration cabin
 service services authority board fund organization organisation coalition alliance federation
 league club team legion caucus movement front forces guard command embassy consulate
 secretariat assembly review magazine watch matter project initiative society forum pac
-trust convention
+trust convention school academy hospital museum partnership consortium charity directorate
 institut instituto istituto universidad université universität ministerio ministère ministerium partido
 parti partei
 """.split())
@@ -106,6 +106,8 @@ other such mr mrs ms dr today tomorrow yesterday tonight now thus indeed even on
 maybe according speaking writing read continued added said says sources source officials
 well yes oh ok okay please thanks sorry hey hello dear like unlike among amid besides following including
 regarding plus again finally neither either nor few top
+afterwards afterward namely whereas nevertheless nonetheless furthermore therefore hence otherwise
+likewise thereafter overall elsewhere anyway accordingly once can
 two three four five six seven eight nine ten eleven twelve dozens hundreds thousands millions
 shall cannot won't can't don't doesn't didn't isn't wasn't aren't
 had has have was were is are did does would could should might must
@@ -116,6 +118,15 @@ WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".
 MONTHS = frozenset("""january february march april may june july august september october november
 december""".split())
 NAME_SUFFIXES = frozenset({"ii", "iii", "iv", "jr", "sr"})
+# Party words written before a politician's name ("Tory Jane Roe", "Lib Dem Jane Roe").
+PARTY_WORDS = frozenset("""tory labour conservative liberal lib dem democrat republican socialist nationalist
+unionist communist libertarian gop democratic""".split())
+# Last words of the names of broadcast programmes, and of days and seasons, which say nothing.
+PROGRAMME_HEADS = frozenset("show hour tonight podcast programme newshour".split())
+DAY_HEADS = frozenset("day eve week weekend".split())
+# Titles whose "of" names the holder ("the Duke of Harbourton"), unlike an office's ("the MP for Harbourton").
+NOBLE_TITLES = frozenset("""duke duchess earl countess marquess marchioness viscount baron baroness lord lady
+prince princess bishop archbishop""".split())
 
 # Function words of clause structure.
 PREPOSITIONS = frozenset("""of for at from with to by about in on against than like under including
@@ -290,3 +301,33 @@ def currency_codes() -> frozenset[str]:
     import pycountry
 
     return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+@lru_cache(maxsize=65536)
+def demonym(word: str) -> bool:
+    """ "Ruritanian", "Nordmarkish": a word for the people of a country, from the country's name."""
+    low = word.lower()
+    if is_first_name(word):
+        return False
+    for suffix in ("ian", "an", "ese", "ish", "i"):
+        stem = low[:-len(suffix)]
+        if low.endswith(suffix) and len(stem) >= 4 and country_prefix(stem):
+            return True
+    return False
+
+
+# Words before a demonym that make it a description of a person ("the Texan", "his fellow Texan").
+DEMONYM_DETERMINERS = [[w] for w in "the a fellow another one".split()]
+
+
+@lru_cache(maxsize=65536)
+def regional_demonym(word: str) -> bool:
+    """ "Harbourian", "Texan": a word for the people of a country or a region ("Texas"), no name."""
+    low = word.lower()
+    if len(low) < 5 or not low.isalpha() or is_first_name(word):
+        return False
+    for suffix, endings in (("ian", ("ia", "", "a")), ("an", ("", "a", "as", "o")), ("ese", ("", "a")), ("er", ("",))):
+        stem = low[:-len(suffix)]
+        if low.endswith(suffix) and len(stem) >= 3 and any(stem + e in place_names() for e in endings):
+            return True
+    return demonym(word)

@@ -12,7 +12,7 @@ open or close a quote.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Double marks: which characters open, close, or may do either (straight marks).
 DOUBLE_OPEN = "“„‟«「『〝"
@@ -30,6 +30,12 @@ _TAG_RE = re.compile(r"</?[A-Za-z][^<>\n]{0,400}>")
 # Characters after which a straight mark reads as an opening mark.
 _OPENER_PREV = set(" \t\xa0([{—–-/:;,\u2014\u2013") | set(DOUBLE_OPEN)
 _MAX_SINGLE_LEN = 400
+_CLOSERS = DOUBLE_CLOSE + DOUBLE_AMBIG
+_SENTENCE_ENDS = frozenset(".?!…")
+# Single-mark spans a text without double marks needs before its single marks count as
+# quotation marks (one or two are headline quotes or scare quotes)
+_HOUSE_STYLE_MIN = 3
+_REVERSED_GUILLEMETS = str.maketrans("»«›‹", "«»‹›")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +81,8 @@ def _double_spans(text: str, line: str, base: int, para_end: int) -> list[Span]:
     open_ch = ""
     nested = False  # a straight mark opened a nested quote inside a curly one
     n = len(line)
-    for m in _DOUBLE_RE.finditer(line):
-        i = m.start()
+    marks = [m.start() for m in _DOUBLE_RE.finditer(line)]
+    for k, i in enumerate(marks):
         ch = line[i]
         prev = line[i - 1] if i else " "
         nxt = line[i + 1] if i + 1 < n else " "
@@ -90,6 +96,10 @@ def _double_spans(text: str, line: str, base: int, para_end: int) -> list[Span]:
         # a quote is open
         if ch in DOUBLE_OPEN and not (open_ch == "„" and ch == "“"):
             if open_ch in DOUBLE_OPEN:
+                if i > open_at + 1 and k + 2 < len(marks) and line[marks[k + 1]] in DOUBLE_CLOSE \
+                        and line[marks[k + 2]] in _CLOSERS:
+                    nested = True  # “… “inner” …”: the next closing mark ends the inner quote
+                    continue
                 # two curly openers: the first was never closed; restart here
                 open_at, open_ch, nested = i, ch, False
                 continue
@@ -104,12 +114,21 @@ def _double_spans(text: str, line: str, base: int, para_end: int) -> list[Span]:
             if nested:
                 nested = False
                 continue
-        if ch in DOUBLE_CLOSE and nested and open_ch in DOUBLE_AMBIG:
+        if ch in DOUBLE_CLOSE and nested:
             nested = False
+            continue
+        if ch in DOUBLE_AMBIG and open_ch in DOUBLE_AMBIG and not nested and prev == " " and nxt.isalnum() \
+                and line[i - 2:i - 1] in _SENTENCE_ENDS:
+            # '… the toll. "Will it …': paragraphs of one quotation joined on one line, each opening
+            # with the mark again: the quote so far ends here and the next one opens
+            s, e = _strip(text, base + open_at + 1, base + i)
+            if e > s:
+                spans.append(Span(s, e, base + open_at, e, base, para_end, continued=True))
+            open_at, open_ch = i, ch
             continue
         s, e = _strip(text, base + open_at + 1, base + i)
         if e > s:
-            close = base + i + (2 if text.startswith("’’", base + i) else 1)
+            close = base + i + (2 if text.startswith(("’’", "''"), base + i) else 1)
             spans.append(Span(s, e, base + open_at, close, base, para_end))
         open_at = -1
     if open_at >= 0:
@@ -165,6 +184,7 @@ def find_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     pos = 0
     n = len(text)
+    any_double = False
     while pos <= n:
         nl = text.find("\n", pos)
         if nl < 0:
@@ -173,10 +193,19 @@ def find_spans(text: str) -> list[Span]:
         if raw.strip():
             # doubled single marks close or open like one double mark: “…’’ (same length)
             line = _masked_tags(raw).replace("’’", "””").replace("‘‘", "““")
+            if "``" in line:  # typewriter style: ``…'' (plain-text conversions of typeset news)
+                line = line.replace("``", "““").replace("''", "””")
+            if "»" in line and line.find("»") < line.find("«"):
+                line = line.translate(_REVERSED_GUILLEMETS)  # »…« (German, Danish): same pairs, mirrored
             doubles = _double_spans(text, line, pos, nl) if _DOUBLE_RE.search(line) else []
+            any_double = any_double or bool(doubles)
             spans.extend(doubles)
             if _SINGLE_RE.search(line):
                 spans.extend(_single_spans(text, line, pos, nl, doubles))
         pos = nl + 1
+    if len(spans) >= _HOUSE_STYLE_MIN and not any_double:
+        # a text that writes no double marks at all uses single marks as its quotation marks
+        # (British and Australian house styles): they count like double marks
+        spans = [replace(sp, single=False) for sp in spans]
     spans.sort(key=lambda s: s.start)
     return spans

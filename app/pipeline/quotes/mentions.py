@@ -14,19 +14,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .lexicon import (
+    DAY_HEADS,
+    DEMONYM_DETERMINERS,
     FEMALE_HONORIFICS,
     MALE_HONORIFICS,
     NAME_SUFFIXES,
+    NOBLE_TITLES,
     ORG_WORDS,
+    PARTY_WORDS,
+    PROGRAMME_HEADS,
     STOP_CAPS,
     TITLE_ABBREVIATIONS,
     TITLE_WORDS,
     country_names,
-    country_prefix,
+    demonym,
     is_first_name,
     name_particles,
     place_names,
+    regional_demonym,
 )
+from .lines import AWARD_AFTER_RE, NUMBER_AFTER_RE, dateline_ends, in_headline, plain_single
 
 # Upper-case letters of the Latin, Greek and Cyrillic blocks (re has no \p{Lu}).
 UPPER = "".join(chr(c) for c in range(0x41, 0x530) if chr(c).isupper())
@@ -36,8 +43,11 @@ _JOINED_RE = "|".join(sorted(_JOINED, key=len, reverse=True))
 # A name token: an abbreviation, initials ("H.W."), or a capitalised word, possibly after a
 # joined particle ("al-Rashid", "d’Arcy"); a period ends a word only in the first two forms,
 # so "Roe. That" is two phrases.
+# A word's letters; UTF-8 read as Latin-1 turns "ñ" into "Ã±", whose second character is no
+# letter, so a byte after "Ã" or "Â" stays in the word ("PeÃ±a" is one word, as printed).
+_WORD_TAIL = "\\w*(?:(?<=[ÃÂ])[\x80-\xa9\xab-\xb4\xb6-\xb9\xbb-\xbf]\\w*)*"  # no \\w in the class: one way to match
 _TOKEN = (rf"(?:{_ABBREVS}|[{UPPER}]\.(?:[{UPPER}]\.)*(?![\w])|(?:(?:{_JOINED_RE})[-’'](?=[{UPPER}]))?"
-          rf"(?:Mc|Mac|O[’'])?[{UPPER}][\w]*(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
+          rf"(?:Mc|Mac|O[’'])?[{UPPER}]{_WORD_TAIL}(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
 _PARTICLES = "(?:" + "|".join(sorted(_SPACED | {"of", "for", "and", "on", "&"}, key=len, reverse=True)) + ")"
 _GAP = r"[ \t\xa0]+"
 # not after a lower-case prefix and hyphen: "anti-Roe groups" names no Roe
@@ -103,6 +113,11 @@ _AFFILIATIONS = frozenset("""state staff national security homeland trade financ
 labor labour commerce transportation agriculture treasury veterans affairs federal foreign defense defence
 interior press""".split())
 _POSTNOMINALS = frozenset("mp msp mep mla qc kc obe mbe cbe phd md".split())
+# Role nouns that are also first names: a role before another first name.
+_ROLES_AND_FIRST_NAMES = frozenset({"marine", "colonel", "deputy", "private"})
+_RANKS_AND_FIRST_NAMES = frozenset({"earl", "duke", "baron", "marquis"})
+_INITIAL_RE = re.compile(rf"[{UPPER}]\.(?:[{UPPER}]\.)*")
+_JOINED_TITLE_RE = re.compile(r"[ \t\xa0]+(?:of|for)[ \t\xa0]+(?:the[ \t\xa0]+)?")
 _INNER_FUNCTION = frozenset("a an the is was are were to in with has have it its this that not".split())
 
 
@@ -122,18 +137,6 @@ def _is_stop(tok: str) -> bool:
     if len(tok) > 1 and tok.isupper():
         return False
     return word_key(tok) in STOP_CAPS and not _is_title_token(tok)
-
-
-def _demonym(word: str) -> bool:
-    """ "Ruritanian", "Nordmarkish": a word for the people of a country, from the country's name."""
-    low = word.lower()
-    if is_first_name(word):
-        return False
-    for suffix in ("ian", "an", "ese", "ish", "i"):
-        stem = low[:-len(suffix)]
-        if low.endswith(suffix) and len(stem) >= 4 and country_prefix(stem):
-            return True
-    return False
 
 
 def _personal(name_toks: list[tuple[int, int, str]]) -> bool:
@@ -192,6 +195,10 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
                 honorific = k
     name_toks = toks[last_title + 1:]
     title_toks = toks[: last_title + 1]
+    if len(title_toks) >= 2 and len(name_toks) == 1 and word_key(title_toks[-1][2]) in _RANKS_AND_FIRST_NAMES \
+            and word_key(title_toks[-2][2]) not in NOBLE_TITLES:
+        # "Rep. Earl Roe": after a title, a rank that is also a first name starts the name
+        title_toks, name_toks = title_toks[:-1], title_toks[-1:] + name_toks
     org = any(_is_org_token(w) for _, _, w in toks)
     if not name_toks:
         if not org:
@@ -208,11 +215,49 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
         name_toks, title_toks, org = toks, [], True
     elif org and not any(_is_org_token(w) for _, _, w in name_toks) and len(name_toks) >= 1:
         org = False  # "Harbour Board Deputy Press Secretary Jane Roe": the org is in the title
+    if org and title_toks and any(_is_org_token(w) for _, _, w in name_toks) and all(
+            word_key(w) in PARTY_WORDS or word_key(w) in _AFFILIATIONS for _, _, w in title_toks):
+        name_toks, title_toks = toks, []  # "Democratic Harbour Campaign Committee": one body
+    if org and len(name_toks) >= 3:
+        # "Harbour Gazette Jane Roe", "NASA Jane Roe": a body's name, then a first name and a
+        # surname (no body's word, no first name last) name the person who speaks for it
+        first = next((j for j, (_, _, w) in enumerate(name_toks) if j and is_first_name(w)), 0)
+        rest = name_toks[first + 1:]
+        if first and 1 <= len(rest) <= 2 and any(_is_org_token(w) for _, _, w in name_toks[:first]) and not any(
+                _is_org_token(w) for _, _, w in rest) and not is_first_name(rest[-1][2]):
+            title_toks, name_toks, org = title_toks + name_toks[:first], name_toks[first:], False
+    if not org and title_toks and name_toks and _JOINED_TITLE_RE.fullmatch(text, title_toks[-1][1], name_toks[0][0]):
+        # "Mayor of Harbourton Jane Roe", "MP for Harbourton", "Commissioner for Harbour Affairs":
+        # the words after "of"/"for" name the office's place or field, up to a first name or the
+        # last two words; two words or one, with no first name, name the office and nobody
+        named = len(name_toks) >= 3
+        while len(name_toks) > 2 and not is_first_name(name_toks[0][2]):
+            title_toks, name_toks = title_toks + name_toks[:1], name_toks[1:]
+        first_names = [is_first_name(w) for _, _, w in name_toks]
+        office = (len(name_toks) == 1 or not any(first_names)) if not named else (
+            not any(first_names) and is_place([w for _, _, w in name_toks]))
+        if office and not any(word_key(w) in NOBLE_TITLES for _, _, w in title_toks):
+            title_toks, name_toks = title_toks + name_toks, []
+    if not name_toks:
+        return None
+    while not org and len(name_toks) >= 3 and word_key(name_toks[0][2]) in PARTY_WORDS:
+        title_toks, name_toks = title_toks + name_toks[:1], name_toks[1:]  # "Lib Dem Jane Roe"
+    if not org and len(name_toks) >= 4:
+        # "Amnesty Harbour Jane Roe": words that are no first names before one that is, with a
+        # surname after it, name the body or place the person speaks for
+        first = next((j for j, (_, _, w) in enumerate(name_toks[:-1]) if is_first_name(w)), 0)
+        if first >= 2 and all(w.isalpha() for _, _, w in name_toks[:first]):
+            title_toks, name_toks = title_toks + name_toks[:first], name_toks[first:]
     if not org and len(name_toks) >= 3:
         # "Rival Jane Roe", "Ruritania Jane Roe": a word that is no first name before one that is
         # (by the first-name table) describes the person and is no part of the name
         w0, w1 = name_toks[0][2], name_toks[1][2]
-        if w0.isalpha() and (w0.lower() in country_names() or _demonym(w0) or (
+        # no particle ("Van Der Roe") and no first name before an initial ("Mary E. Roe")
+        keep = w0.lower() in _SPACED or (is_first_name(w0) and _INITIAL_RE.fullmatch(w1) is not None)
+        if w0.lower() in _ROLES_AND_FIRST_NAMES and is_first_name(w1) and w1.lower() not in _SPACED:
+            title_toks, name_toks = title_toks + name_toks[:1], name_toks[1:]  # "Marine Jon Roe"; not "Marine Le Roe"
+            keep = True
+        if w0.isalpha() and not keep and (w0.lower() in country_names() or demonym(w0) or (
                 (not is_first_name(w0) or w0.lower() in place_names()) and (
                     is_first_name(w1) != is_first_name(w0) or w0.lower() in place_names() and not is_first_name(w1)))):
             if not w0.lower().endswith(("ing", "ed")):
@@ -248,6 +293,12 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
         org = True  # places speak only as their governments ("North Ruritania said")
     if len(parts) >= 3 and all(p.isupper() for p in parts):
         return None  # an all-caps headline, not a name
+    if len(parts) > 4 and not org and not any(is_first_name(p) or p.lower() in _SPACED for p in parts):
+        return None  # "Share Facebook Twitter Email Print": a row of buttons, no name
+    last_word = parts[-1].lower()
+    if len(parts) >= 2 and not title_toks and (last_word in PROGRAMME_HEADS or (
+            last_word in DAY_HEADS and not is_first_name(parts[0]))):
+        return None  # "the Harbour Hour", "the Jane Roe Show", "Harbour Day": a programme or a day
     if any(p.lower() in _INNER_FUNCTION for p in parts[1:]):
         return None  # a title-cased headline ("Roe Is The One To Watch")
     title = " ".join(text[title_toks[0][0]:title_toks[-1][1]].split()) if title_toks else None
@@ -325,7 +376,8 @@ def _opening_word_end(text: str, start: int, end: int, common: Callable[[], froz
         # inside a sentence or a title-case headline ("Can Roe Win", "Top Roe aide"): a common
         # word before a person's name is no part of it; a body's name keeps its words
         rest = text[sp + 1:end].split()
-        if low in common() and rest and not any(_is_org_token(w) for w in rest) and word.isalpha():
+        if low in common() and rest and not any(_is_org_token(w) for w in rest) and word.isalpha() \
+                and low not in _PLACE_FIRST:  # "New Harbourton Mayor Jane Roe" keeps its place
             return sp + 1
         return start
     if (low.endswith(("ly", "ing", "ed")) and len(low) > 4) or low in common():
@@ -333,14 +385,54 @@ def _opening_word_end(text: str, start: int, end: int, common: Callable[[], froz
     return start
 
 
+def _headline_runs(text: str, start: int, end: int, common: frozenset[str]) -> list[tuple[int, int]]:
+    """A title-case headline capitalises every word: the words the article also writes in lower
+    case ("Asks", "Voters", "Everywhere") are no part of a name, so the phrase splits at them."""
+    runs: list[tuple[int, int]] = []
+    cur = -1
+    last = start
+    for t in _TOKEN_RE.finditer(text, start, end):
+        w = t.group()
+        plain = w.lower() in common and not _is_title_token(w) and not is_first_name(w) and not w.isupper()
+        if plain:
+            if cur >= 0:
+                runs.append((cur, last))
+            cur = -1
+        elif cur < 0:
+            cur = t.start()
+        if not plain:
+            last = t.end()
+    if cur >= 0:
+        runs.append((cur, last))
+    return runs
+
+
 def find_mentions(text: str, common: Callable[[], frozenset[str]] | None = None) -> list[Mention]:
     """Every mention in `text`; `common()` gives the words the text writes in lower case."""
     out: list[Mention] = []
+    headlines: dict[int, bool] = {}
+    datelines = dateline_ends(text)
+    d = 0
+    line_start, line_end = 0, text.find("\n")  # the line of the phrase, followed forward (linear)
     for m in SEQ_RE.finditer(text):
+        while 0 <= line_end < m.start():
+            line_start, line_end = line_end + 1, text.find("\n", line_end + 1)
+        while d < len(datelines) and datelines[d] <= m.start():
+            d += 1
+        if d < len(datelines) and text.rfind("\n", 0, datelines[d]) < m.start():
+            continue  # "HARBOURTON, Ruritania (Wire) —": where the story was filed, and by whom
         if " " not in m.group():
             if _is_stop(m.group()):
                 continue  # "The", "But": the commonest phrase, and never a name
-        for s, e in _sub_phrases(text, m.start(), m.end()) if " " in m.group() else ((m.start(), m.end()),):
+            if common is not None and plain_single(text, m.start(), m.group(), common):
+                continue
+        if " " not in m.group() and common is not None and NUMBER_AFTER_RE.match(text, m.end()) \
+                and m.group().lower() in common():
+            continue  # "Level 3", "Route 9": a common word labelling a number, no name ("Roe 7-6" is one)
+        phrases = _sub_phrases(text, m.start(), m.end()) if " " in m.group() else [(m.start(), m.end())]
+        if common is not None and " " in m.group() and in_headline(text, line_start, line_end if line_end >= 0 else len(text), headlines):
+            phrases = [r for s, e in phrases for r in _headline_runs(text, s, e, common())]
+        for s, e in phrases:
             if common is not None and " " in text[s:e]:
                 s = _opening_word_end(text, s, e, common)
             parts = _possessive_split(text, s, e) if ("’s " in text[s:e] or "'s " in text[s:e]) else ((s, e),)
@@ -348,11 +440,17 @@ def find_mentions(text: str, common: Callable[[], frozenset[str]] | None = None)
                     and text[parts[0][0]:parts[0][1] - 2].lower() in common():
                 parts = ((s, e),)  # "Ferrymen’s Voice": a common word's possessive inside a body's name
             for ps, pe in parts:
+                if text.startswith(" of the ", pe) and AWARD_AFTER_RE.match(text, pe):
+                    continue  # "Harbour Person of the Year": an award, no name
                 phrase = text[ps:pe]
                 # the words after matter only to tell "Roe’s been" from "Roe’s plan"
                 after = text[pe:pe + 40].split(None, 1)[0] if phrase.endswith(("’s", "'s")) and pe < len(text) \
                     and text[pe:pe + 40].strip() else ""
                 parsed = _parse_cached(phrase, " " + after if after else "")
+                if parsed is not None and " " not in parsed[2] and not parsed[3] \
+                        and text[max(0, ps - 12):ps].lower().split()[-1:] in DEMONYM_DETERMINERS \
+                        and regional_demonym(parsed[2]):
+                    continue  # "the Texan", "his fellow Texan": where a person is from, not who ("said Kenyan" is, a surname)
                 if parsed is not None:
                     rs, re_, name, title, org, possessive, honorific = parsed
                     if not possessive and ps + re_ == pe and phrase.endswith("s") and text[pe:pe + 2] in ("’ ", "' "):

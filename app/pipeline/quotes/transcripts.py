@@ -1,10 +1,12 @@
 """Transcript turns: paragraphs that open with a speaker's name in capitals and a colon
-("ROE: We will appeal.") or with "Q:"/"A:" in an interview. Each turn is a statement of the
-named speaker, though it carries no quotation marks.
+("ROE: We will appeal.") or with "Q:"/"A:" ("Q."/"A.") in an interview, or with the name in double
+parentheses ("((Jane Roe)) We will appeal."), as interviews published on wikis print their turns.
+Each turn is a statement of the named speaker, though it carries no quotation marks.
 
 Only a run of at least two such turns by at least two speakers counts as a transcript, and a
 capitalised name counts only when the article also names that person in ordinary case, so
-headlines ("BREAKING: …") and labels are not read as turns.
+headlines ("BREAKING: …") and labels are not read as turns. A short label in capitals that the
+article never writes out ("((WN))", "((INT))") is the interviewer's, like "Q".
 """
 
 from __future__ import annotations
@@ -12,33 +14,74 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TURN_RE = re.compile(r"^[ \t\xa0]*(?P<who>Q|A|[A-Z][A-Z’'.-]+(?:[ \t][A-Z][A-Z’'.-]+){0,2}):[ \t\xa0]+(?P<body>\S[^\n]*)",
+# "ROE: …", and as broadcast transcripts introduce a speaker: "JANE ROE, HOST: …",
+# "ROE (voice-over): …"
+_TURN_RE = re.compile(r"^[ \t\xa0]*(?P<who>Q|A|[A-Z][A-Z’'.-]+(?:[ \t][A-Z][A-Z’'.-]+){0,2})"
+                      r"(?:,[ \t]+(?P<role>[A-Z][A-Z’'./&-]*(?:[ \t][A-Z][A-Z’'./&-]*){0,4}))?"
+                      r"(?:[ \t]*\([^()\n]{1,30}\))?:[ \t\xa0]+(?P<body>\S[^\n]*)",
                       re.MULTILINE)
+# "((Jane Roe))  words": the label holds a name as printed, in any case
+_BRACKET_TURN_RE = re.compile(r"^[ \t\xa0]*\(\((?P<who>[^()\n]{1,60})\)\)[ \t\xa0]*(?P<body>\S[^\n]*)", re.MULTILINE)
+# "Q. What …?" / "A. We …": the question-and-answer form with full stops
+_QA_DOT_RE = re.compile(r"^[ \t\xa0]*(?P<who>Q|A)\.[ \t\xa0]+(?P<body>[A-Z“\"‘'(\[][^\n]*)", re.MULTILINE)
 _MIN_TURNS = 2
+_INTERVIEWER_MAX = 4  # "WN", "INT": a label this short in capitals that names nobody in the text
 
 
 @dataclass(frozen=True, slots=True)
 class Turn:
     start: int
     end: int
-    who: str  # "Q", "A", or the name as printed ("ROE", "JANE ROE")
+    who: str  # "Q", "A", the name as printed ("ROE", "JANE ROE"), or "Jane Roe" from "((Jane Roe))"
+    role: str | None = None  # "HOST" from "JANE ROE, HOST:"
 
 
 def find_turns(text: str) -> list[Turn]:
-    if ":" not in text:
+    if ":" not in text and "((" not in text and "Q." not in text:
         return []
     turns: list[Turn] = []
+    named: dict[str, bool] = {}  # one search of the text per distinct label, however many turns
+
+    def is_named(who: str) -> bool:
+        if who not in named:
+            named[who] = _named_in_text(text, who)
+        return named[who]
+
+    full: dict[str, tuple[str, str | None]] = {}  # "ROE" -> ("JANE ROE", "HOST") from "JANE ROE, HOST:"
     for m in _TURN_RE.finditer(text):
-        who = m.group("who")
-        s, e = m.span("body")
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if who in ("Q", "A") or _named_in_text(text, who):
-            turns.append(Turn(s, e, who))
+        who, role = m.group("who"), m.group("role")
+        if " " in who and role:
+            full[who.split()[-1]] = (who, role)
+        if role and who not in ("Q", "A"):
+            named[who] = True  # a transcript introduces its speakers: the name and their role
+        if who in ("Q", "A") or is_named(who) or who in full:
+            who, role = full.get(who, (who, role))
+            turns.append(_turn(text, m, who, role))
+    if "Q." in text and "A." in text:
+        dotted = [_turn(text, m, m.group("who")) for m in _QA_DOT_RE.finditer(text)]
+        if {t.who for t in dotted} == {"Q", "A"}:  # both questions and answers, or it is initials
+            turns.extend(dotted)
+            turns.sort(key=lambda t: t.start)
+    if "((" in text:
+        for m in _BRACKET_TURN_RE.finditer(text):
+            who = " ".join(m.group("who").split())
+            if who.isupper() and len(who) <= _INTERVIEWER_MAX and not is_named(who):
+                who = "Q"  # the interviewer's abbreviation
+            elif not who[:1].isupper():
+                continue
+            turns.append(_turn(text, m, who))
+        turns.sort(key=lambda t: t.start)
     speakers = {t.who for t in turns}
     if len(turns) < _MIN_TURNS or len(speakers) < 2:
         return []
     return turns
+
+
+def _turn(text: str, m: re.Match[str], who: str, role: str | None = None) -> Turn:
+    s, e = m.span("body")
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return Turn(s, e, who, role)
 
 
 def _named_in_text(text: str, who: str) -> bool:

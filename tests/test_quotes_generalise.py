@@ -1,0 +1,375 @@
+"""Quote extraction on writing from outlets nobody tuned for (issue 13): what is no speaker, where
+a name begins and ends, transcripts, and other quotation marks.
+
+Every person, organisation and place below is invented; none comes from an evaluation article or
+from the corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.quotes import find_quotes
+
+
+def _speakers(text: str) -> list[tuple[str, str | None]]:
+    return [(q.text, q.speaker) for q in find_quotes(text)]
+
+
+def test_interview_turns_in_double_parentheses_belong_to_the_named_speaker() -> None:
+    text = ("Our reporter spoke with lock engineer Brisa Tollakson about the new gates.\n\n"
+            "((WN)) How did the project start?\n\n"
+            "((Brisa Tollakson)) It started with a flood. We had no choice.\n\n"
+            "((WN)) And the cost?\n\n"
+            "((Brisa Tollakson)) Far less than the flood cost us.")
+    assert _speakers(text) == [("How did the project start?", None),
+                               ("It started with a flood. We had no choice.", "Brisa Tollakson"),
+                               ("And the cost?", None),
+                               ("Far less than the flood cost us.", "Brisa Tollakson")]
+
+
+def test_one_bracketed_label_is_no_transcript() -> None:
+    assert find_quotes("((Editor's note)) The ferry timetable was corrected on Monday.") == []
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    # a sentence adverb that opens the sentence is no part of the name
+    ("Osgrove Pellow opened the quay.\n\nAfterwards Pellow hailed the deal as the “dawn of a new era”.",
+     "Osgrove Pellow"),
+    ("Namely, Osgrove Pellow said on Monday: “Those who stay silent cannot tell us what to do.”", "Osgrove Pellow"),
+    ("Whereas Osgrove Pellow argued the town needs “a wider harbour”, nobody else did.", "Osgrove Pellow"),
+    # a school is a body: "of" binds its name, and the person after the comma speaks
+    ("Opening the fair at the Harbourton School of Navigation, Mrs Marrowby urged visitors to “look closely”.",
+     "Marrowby"),
+])
+def test_words_glued_to_names(text: str, speaker: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == speaker
+
+
+@pytest.mark.parametrize("text", [
+    "Skelbrae Vellacott is known for a move called the “harbour turn” in her dinghy.",
+    "Skelbrae Vellacott said the ferry, known as the “Old Lady”, will be sold.",
+])
+def test_a_thing_and_the_name_it_goes_by_has_no_speaker(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker is None
+
+
+@pytest.mark.parametrize(("text", "speaker", "title"), [
+    # party words before a name are the person's affiliation
+    ("“We will appeal,” said Tory Osgrove Pellow.", "Osgrove Pellow", "Tory"),
+    ("“We will appeal,” said Lib Dem Osgrove Pellow.", "Osgrove Pellow", "Lib Dem"),
+    # an office's place after "of"/"for" belongs to the title, up to the name
+    ("“We will appeal,” said Mayor of Harbourton Osgrove Vellacott.", "Osgrove Vellacott", "Mayor of Harbourton"),
+    ("“We will appeal,” said Mayor of New Harbourton Jane Vellacott.", "Jane Vellacott", "Mayor of New Harbourton"),
+    ("“We will appeal,” said Labour MP for Harbourton Tindrel Vellacott.", "Tindrel Vellacott",
+     "Labour MP for Harbourton"),
+    ("“We will appeal,” said President of Ruritania Jane Ann Vellacott.", "Jane Ann Vellacott",
+     "President of Ruritania"),
+    # a body's name glued before a person's
+    ("“We will appeal,” said the director of Amnesty Harbourton Jane Vellacott.", "Jane Vellacott",
+     "Amnesty Harbourton"),
+    # a body named with "of" keeps its words
+    ("“We will appeal,” said the Department of Ports.", "Department of Ports", None),
+])
+def test_name_boundaries(text: str, speaker: str, title: str | None) -> None:
+    (q,) = find_quotes(text)
+    assert (q.speaker, q.speaker_title) == (speaker, title)
+
+
+def test_an_office_and_its_place_name_nobody() -> None:
+    # "the MP for Harbourton" is an office; the name in apposition speaks, never the place
+    (q,) = find_quotes("“We will appeal,” said the Labour MP for Harbourton, Tindrel Vellacott.")
+    assert q.speaker == "Tindrel Vellacott"
+    (q,) = find_quotes("“We will appeal,” the Labour MP for Harbourton said.")
+    assert q.speaker != "Harbourton"
+
+
+def test_a_name_given_by_someone_is_their_word() -> None:
+    # "… dubbed “…” by the Harbour Party": the agent's words, not a thing's name
+    from app.pipeline.quotes.filters import is_name_given
+    from app.pipeline.quotes.marks import find_spans
+
+    text = "The plan was limited in a move branded a “timid climbdown” by the Harbour Party."
+    (sp,) = find_spans(text)
+    assert not is_name_given(text, sp)
+    text = "The plan was limited in a move branded a “timid climbdown” last week."
+    (sp,) = find_spans(text)
+    assert is_name_given(text, sp)
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    # typewriter marks of plain-text conversions: ``…''
+    ("``We will not pay the toll,'' said Ottar Vellacott.", ["We will not pay the toll,"]),
+    ("Ottar Vellacott said ``the toll is unfair'' and ``must go.''", ["the toll is unfair", "must go."]),
+])
+def test_typewriter_marks(text: str, quoted: list[str]) -> None:
+    got = find_quotes(text)
+    assert [(q.text, q.speaker) for q in got] == [(w, "Ottar Vellacott") for w in quoted]
+
+
+def test_mirrored_guillemets_find_quotes_and_invent_no_speaker() -> None:
+    (q,) = find_quotes("»Wir zahlen die Maut nicht«, sagte Ottar Vellacott, der Vorsitzende.")
+    assert (q.text, q.speaker) == ("Wir zahlen die Maut nicht", None)
+
+
+def test_single_marks_are_quotation_marks_in_a_text_without_double_marks() -> None:
+    text = ("'We will not pay,' Ottar Vellacott told the Harbour Herald. 'Not one penny.'\n\n"
+            "'The owners know where to find us,' he added.")
+    assert [(q.text, q.speaker) for q in find_quotes(text)] == [
+        ("We will not pay,", "Ottar Vellacott"), ("Not one penny.", "Ottar Vellacott"),
+        ("The owners know where to find us,", "Ottar Vellacott")]
+
+
+def test_a_single_marked_headline_is_no_house_style() -> None:
+    from app.pipeline.quotes.marks import find_spans
+
+    (sp,) = find_spans("Ferry chief warns of 'grave risk'\n\nThe ferry chief spoke on Monday.")
+    assert sp.single
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    # a first name before an initial, and a particle, begin a name
+    ("Trade has slowed, said Mary E. Vellacott, a harbour economist. “Exports fell by a third,” she said.",
+     "Mary E. Vellacott"),
+    ("“We lost the boat,” Van Der Tollakson said.", "Van Der Tollakson"),
+])
+def test_name_beginnings(text: str, speaker: str) -> None:
+    assert find_quotes(text)[-1].speaker == speaker
+
+
+def test_a_conjunction_opening_the_sentence_is_no_part_of_the_name() -> None:
+    (q,) = find_quotes("Osgrove Pellow arrived late. Once Pellow spoke, the crowd began chanting “Sails up!”")
+    assert q.speaker != "Once Pellow"
+
+
+def test_an_office_with_its_field_names_nobody() -> None:
+    (q,) = find_quotes("The Ruritanian High Commissioner for Harbour Affairs said the ruling “was a mistake”.")
+    assert q.speaker is None
+
+
+def test_a_product_the_sentence_is_about_is_no_speaker() -> None:
+    text = ("The Harbourphone Tablet sold well this winter. Reviewers said the Harbourphone Tablet was light.\n\n"
+            "The Harbourphone Tablet also brings back the “classic” keyboard layout that users missed.")
+    assert [q.speaker for q in find_quotes(text)] == [None]
+
+
+@pytest.mark.parametrize("unit", [
+    "((WN)) Will it run?\n\n((Orla Tollakson)) It will.\n\n",
+    "Orla Tollakson Asks Harbour Folk To Wait\n",
+    "HARBOURTON, Ruritania (Wire) — Orla Tollakson said “no”. ",
+    "said Orla Tollakson and Jane Vellacott of the Harbour Board ",
+    "PeÃ±aloza ÃªÃ±Ã± Orla said “x”. ",
+    "((QX)) a\n\n((RT)) b\n\n((Zz)) c\n\n",
+    "'a' 'b' ",
+    "``a'' »b« ",
+])
+def test_hostile_turns_and_marks_stay_linear(unit: str) -> None:
+    import time
+
+    secs = []
+    for size in (50_000, 200_000):
+        text = (unit * (size // len(unit) + 1))[:size]
+        t0 = time.process_time()
+        quotes = find_quotes(text)
+        secs.append(time.process_time() - t0)
+        assert all(text[q.start:q.end] == q.text for q in quotes[:50])
+    assert secs[1] < 20
+    assert secs[1] < 8 * secs[0] + 0.5  # four times the text, about four times the time
+
+
+@pytest.mark.parametrize(("phrase", "name", "title"), [
+    # a body's name, then a person's: the person speaks for the body
+    ("Harbour Gazette Jane Vellacott", "Jane Vellacott", "Harbour Gazette"),
+    ("NRPA Jane Vellacott", "Jane Vellacott", "NRPA"),
+    # a party word before a body's name is part of it
+    ("Democratic Harbour Campaign Committee", "Democratic Harbour Campaign Committee", None),
+    # a role that is also a first name, before another first name; not before a particle
+    ("Marine John Vellacott", "John Vellacott", "Marine"),
+    ("Marine Le Vellacott", "Marine Le Vellacott", None),
+    # UTF-8 read as Latin-1 keeps the word whole, as printed
+    ("Osgrove PeÃ±aloza", "Osgrove PeÃ±aloza", None),
+    # a modal opening a question is no part of the name
+    ("Can Vellacott", "Vellacott", None),
+])
+def test_phrase_split(phrase: str, name: str, title: str | None) -> None:
+    from app.pipeline.quotes.mentions import parse_phrase
+
+    m = parse_phrase(phrase, 0, len(phrase))
+    assert m is not None and (m.name, m.title) == (name, title)
+
+
+@pytest.mark.parametrize("phrase", ["Mayor of Harbourton", "Deputy Mayor of Harbourton", "Mayor of Kerrin"])
+def test_an_office_of_a_place_is_no_name(phrase: str) -> None:
+    # "Kerrin" is also a first name: one word after an office's "of" is its place all the same
+    from app.pipeline.quotes.mentions import parse_phrase
+
+    assert parse_phrase(phrase, 0, len(phrase)) is None
+
+
+
+
+@pytest.mark.parametrize(("phrase", "name", "title"), [
+    ("Rep. Earl Vellacott", "Earl Vellacott", "Rep."),
+    ("Chief Justice Vellacott", "Vellacott", "Chief Justice"),
+    ("Lieutenant General Vellacott", "Vellacott", "Lieutenant General"),
+])
+def test_a_rank_that_is_a_first_name_after_a_title(phrase: str, name: str, title: str) -> None:
+    from app.pipeline.quotes.mentions import parse_phrase
+
+    m = parse_phrase(phrase, 0, len(phrase))
+    assert m is not None and (m.name, m.title) == (name, title)
+
+
+@pytest.mark.parametrize("text", [
+    # a dateline says where the story was filed; "the union" is not the place
+    "HARBOURTON — “We will not pay the toll,” the union said on Monday.",
+    "HARBOURTON, Ruritania (Wire) — “We will not pay the toll,” the union said on Monday.",
+    # a day and a programme say nothing
+    "Harbour Day was marked on Monday. “It is a day for all of us,” organisers said.",
+    "The Osgrove Pellow Show asked viewers if the ferry deal was “dead”.",
+])
+def test_datelines_days_and_programmes_are_no_speakers(text: str) -> None:
+    assert [q.speaker for q in find_quotes(text)] == [None]
+
+
+def test_a_dateline_leaves_the_named_speaker() -> None:
+    (q,) = find_quotes("NEW HARBOURTON (Wire) -- “We will not pay the toll,” said Jane Vellacott.")
+    assert q.speaker == "Jane Vellacott"
+
+
+def test_a_first_name_before_a_day_is_a_person() -> None:
+    from app.pipeline.quotes.mentions import parse_phrase
+
+    m = parse_phrase("Doris Day", 0, 9)
+    assert m is not None and m.name == "Doris Day"
+
+
+def test_a_title_its_author_gave_is_a_quotation() -> None:
+    # the memo's title is its author's words; the novel's title stays no quotation
+    text = "Ferry manager Osgrove Pellow released a memo titled “A Plain Account of the Harbour Toll.”"
+    assert [q.text for q in find_quotes(text)] == ["A Plain Account of the Harbour Toll."]
+    assert find_quotes("She reviewed the novel “The Copper Estuary” on Monday.") == []
+
+
+@pytest.mark.parametrize("text", [
+    # words ending a sentence, or a capital on the next line, make no nickname
+    "Osgrove Pellow Calls The Ferry Toll “Unfair.”\n\nPhoto credit.",
+    "Osgrove Pellow called the toll “unfair.” Nobody in Harbourton disagreed.",
+])
+def test_a_short_quote_between_capitals_is_no_nickname_when_it_ends_a_sentence(text: str) -> None:
+    assert len(find_quotes(text)) == 1
+
+
+def test_a_nickname_stays_dropped() -> None:
+    assert find_quotes("She met Tobbe “The Anchor” Vallgren at the quay.") == []
+
+
+def test_a_curly_quote_inside_a_curly_quote_is_nested() -> None:
+    # the inner quote opens with the same mark; two closing marks follow, so the outer one is whole
+    text = "“Their letter said the ferry “will sail on time” and it never did,” said Jane Vellacott."
+    (q,) = find_quotes(text)
+    assert q.text == "Their letter said the ferry “will sail on time” and it never did,"
+
+
+def test_an_opening_mark_never_closed_still_restarts() -> None:
+    (q,) = find_quotes("“We will not pay. “Never,” said Jane Vellacott.")
+    assert q.text == "Never,"
+
+
+@pytest.mark.parametrize("text", [
+    "Президент Осгров Пеллоу сказал: «Мы не будем платить этот налог», и Jane Vellacott согласилась.",
+    "O presidente Osgrove Pellow disse que não vai pagar: “Nós não vamos pagar a taxa”, disse Jane Vellacott.",
+    "Presiden Osgrove Pellow mengatakan bahwa dia tidak akan membayar: “Kami tidak akan membayar pajak itu”, kata Jane Vellacott.",
+])
+def test_other_languages_and_scripts_invent_no_speaker(text: str) -> None:
+    quotes = find_quotes(text)
+    assert quotes and all(q.speaker is None for q in quotes)
+
+
+def test_paragraphs_of_one_quotation_joined_on_one_line() -> None:
+    # each paragraph of a long quotation opens with the mark again; a plain-text copy joined
+    # them on one line, so the mark after a full stop and a space opens the next part
+    text = ('Ms Vellacott said: "The toll is too high. Nobody on the island can pay it. '
+            '"Will the council listen to us at last?" Three others left.')
+    assert [(q.text, q.speaker) for q in find_quotes(text)] == [
+        ("The toll is too high. Nobody on the island can pay it.", "Vellacott"),
+        ("Will the council listen to us at last?", "Vellacott")]
+
+
+def test_broadcast_transcript_speakers_introduced_with_their_role() -> None:
+    text = ("OSGROVE PELLOW, HOST: The ferry strike is in its third week.\n\n"
+            "JANE VELLACOTT, HARBOUR UNION: Thank you for having me.\n\n"
+            "PELLOW: Will the ferries run this winter?\n\n"
+            "VELLACOTT: Not unless the owners move.\n\n"
+            "PELLOW (voice-over): The owners did not reply.")
+    got = [(q.text, q.speaker, q.speaker_title) for q in find_quotes(text)]
+    assert got == [("The ferry strike is in its third week.", "Osgrove Pellow", "Host"),
+                   ("Thank you for having me.", "Jane Vellacott", "Harbour Union"),
+                   ("Will the ferries run this winter?", "Osgrove Pellow", "Host"),
+                   ("Not unless the owners move.", "Jane Vellacott", "Harbour Union"),
+                   ("The owners did not reply.", "Osgrove Pellow", "Host")]
+
+
+def test_a_title_case_headline_splits_at_words_written_in_lower_case() -> None:
+    text = ("Osgrove Pellow Warns Ferry Crews About “Long Nights.”\n\n"
+            "Osgrove Pellow, a captain, warns that ferry crews face long nights this winter.")
+    assert all(q.speaker in (None, "Osgrove Pellow") for q in find_quotes(text))
+    from app.pipeline.quotes.entities import NameIndex
+
+    assert "Ferry Crews" not in NameIndex(text).entities
+    assert "Warns Ferry Crews" not in NameIndex(text).entities
+
+
+def test_a_word_for_where_someone_is_from_is_no_name() -> None:
+    # "the Ohioan" says where a person is from; a surname that is such a word stays a name
+    text = ("Osgrove Pellow spoke first. The Ohioan said the ferry was “a disgrace”.\n\n"
+            "Tindrel Kenyan spoke later. “It is too early,” said Kenyan.")
+    from app.pipeline.quotes.entities import NameIndex
+
+    names = NameIndex(text)
+    assert "Ohioan" not in names.entities
+    assert [q.speaker for q in find_quotes(text)][-1] == "Tindrel Kenyan"
+
+
+@pytest.mark.parametrize("text", [
+    # a number's label, a participle opening a sentence, an office's field, a row of buttons
+    "The harbour moved to Level 3 on Monday. They said the next step would be “much harder”.",
+    "Salted cod is banned here. The letter argues that “the island will starve” without salted cod.",
+    "The chancellor of the Exchequer said the harbour levy would be “far too steep” for traders.",
+    "Share Facebook Twitter Email Telegram Print\n\nA harbour official has said that “the gates are open”.",
+])
+def test_capitalised_words_that_name_nobody(text: str) -> None:
+    assert all(q.speaker is None for q in find_quotes(text))
+
+
+def test_a_place_word_opening_a_title_stays_in_it() -> None:
+    # "new" is written in lower case in the article, but "New Harbourton" is a place
+    (q,) = find_quotes("The new rules are in force. “We will appeal,” said New Harbourton City Mayor Jane Vellacott.")
+    assert (q.speaker, q.speaker_title) == ("Jane Vellacott", "New Harbourton City Mayor")
+
+
+def test_question_and_answer_turns_with_full_stops() -> None:
+    text = ("Our reporter spoke with lock engineer Brisa Tollakson. Tollakson has run the works since 2019.\n\n"
+            "Q. How did the project start?\n\nA. It started with a flood.\n\nQ. And the cost?\n\nA. Far less.")
+    assert [(q.text, q.speaker) for q in find_quotes(text)] == [
+        ("How did the project start?", None), ("It started with a flood.", "Brisa Tollakson"),
+        ("And the cost?", None), ("Far less.", "Brisa Tollakson")]
+
+
+def test_initials_opening_paragraphs_are_no_answers() -> None:
+    assert find_quotes("A. Vellacott wrote the report.\n\nA. B. Tollakson agreed with it.") == []
+
+
+def test_a_name_before_a_score_stays_a_name() -> None:
+    text = "Osgrove Pellow edged Tindrel Vellacott 7-6, 6-3.\n\n“The wind decided it,” Vellacott said."
+    assert [q.speaker for q in find_quotes(text)] == ["Tindrel Vellacott"]
+
+
+def test_an_award_is_no_name() -> None:
+    text = ("Harbour Person of the Year goes to Jane Vellacott\n\n"
+            "The harbour board gave the prize to Jane Vellacott for “a quiet year at sea”.")
+    from app.pipeline.quotes.entities import NameIndex
+
+    assert "Harbour Person" not in NameIndex(text).entities
