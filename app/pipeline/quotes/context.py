@@ -172,7 +172,7 @@ class Context:
     def lower_words(self) -> frozenset[str]:
         """The words the text writes in lower case (built on first use)."""
         if self._lower is None:
-            self._lower = frozenset(w for w in _WORD_RE.findall(self.text) if w.islower())
+            self._lower = frozenset(filter(str.islower, _WORD_RE.findall(self.text)))
         return self._lower
 
     def in_quote(self, pos: int) -> bool:
