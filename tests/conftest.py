@@ -70,8 +70,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    # Any: pydantic validates and converts these (e.g. "127.0.0.0/8" to a network) when Settings
+    # is built, so they are the fields' input forms, not their types
+    values: dict[str, Any] = {
         "database_url": database_url,
         "allowed_networks": ["127.0.0.0/8"],
         "extract_processes": 0,
@@ -80,7 +82,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "idle_sleep_s": 0.05,
     }
     values.update(overrides)
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)
     assert settings.database_url == values["database_url"], "Settings ignored database_url"
     return settings
 
