@@ -48,6 +48,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,7 +163,7 @@ def search_words(rnd: random.Random) -> tuple[Callable[[], str], Callable[[], st
             return f"{words[i]} {words[i + 1]}"
         return lambda: rnd.choice(words), synthetic_phrase
     # Tokens of each text in order, None where punctuation or a short word breaks the run.
-    texts = [[w if w.isalpha() and len(w) > 3 else None for w in re.findall(r"[^\W\d_]+|\S", " ".join(paras))]
+    texts: list[list[str | None]] = [[w if w.isalpha() and len(w) > 3 else None for w in re.findall(r"[^\W\d_]+|\S", " ".join(paras))]
              for _, paras in corpus_texts(str(CORPUS))]
 
     def word() -> str:
@@ -208,7 +209,7 @@ def request_mix(articles: int, n: int = 4000, only: str | None = None) -> list[s
 
 
 # ---------------------------------------------------------------- the loader (its own process)
-async def load(base: str, key: str, paths: list[str], concurrency: int, seconds: float, warmup: float) -> dict:
+async def load(base: str, key: str, paths: list[str], concurrency: int, seconds: float, warmup: float) -> dict[str, Any]:
     import aiohttp
 
     latencies: list[float] = []
@@ -273,7 +274,7 @@ def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Pop
 
 
 def measure(url: str, source: Path, key: str, articles: int, args: argparse.Namespace,
-            only: str | None = None) -> dict:
+            only: str | None = None) -> dict[str, Any]:
     only = only or args.only
     server, base = start_server(url, source, args.processes)
     try:
@@ -282,7 +283,7 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
                               "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
                               "--warmup", str(args.warmup), "--site", SITE[0]] + (["--only", only] if only else []),
                              check=True, capture_output=True, text=True).stdout
-        result = json.loads(out.strip().splitlines()[-1])
+        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])  # the loader's JSON line
         # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
         # estimate, so this is the CPU per read over the whole load.
         cpu, db_cpu = tree_cpu_s(server.pid) - cpu0, postgres_cpu_s() - db0
@@ -299,7 +300,7 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         server.wait()
 
 
-def line(r: dict) -> str:
+def line(r: dict[str, Any]) -> str:
     return (f"reads_per_s={r['reads_per_s']:.0f} p50_ms={r['p50_ms']:.1f} p99_ms={r['p99_ms']:.1f} "
             f"server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}"
             + (f" postgres_cpu_ms_per_read={r['db_cpu_ms_per_read']:.2f}" if r["db_cpu_ms_per_read"] is not None else ""))
@@ -316,7 +317,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
     if args.before:
         sources = {"before": Path(args.before).resolve(), "after": ROOT}
     order = ["before", "after", "after", "before"] if args.before else ["after"]
-    results: dict[str, list[dict]] = {name: [] for name in sources}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
     for name in order:
         r = measure(url, sources[name], key, stored, args)
         results[name].append(r)

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -76,7 +77,7 @@ def start_service(database_url: str, port: int, args: argparse.Namespace, log: P
     return proc, key
 
 
-def wait_until(check, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_until(check: Callable[[], object], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         if time.monotonic() > deadline:

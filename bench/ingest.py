@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ from calibrate import cpu_loop_ms  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app.config import Settings  # noqa: E402
+from app.domain.feeds import FeedEntry  # noqa: E402
+from app.domain.ingest import ArticleDraft  # noqa: E402
 from app.domain.query import IndexText  # noqa: E402
 from app.runtime import Runtime  # noqa: E402
 from app.storage.migrate import upgrade_to_head  # noqa: E402
@@ -139,7 +142,7 @@ async def add_feeds(runtime: Runtime, base: str, count: int, etag_for: float = 0
             await session.execute(insert(Feed), rows[start:start + 1000])
 
 
-async def run_until(runtime: Runtime, done: callable) -> float:  # type: ignore[valid-type]
+async def run_until(runtime: Runtime, done: Callable[[], Awaitable[bool]]) -> float:
     stop = asyncio.Event()
     worker = IngestWorker(runtime)
     started = time.perf_counter()
@@ -152,7 +155,7 @@ async def run_until(runtime: Runtime, done: callable) -> float:  # type: ignore[
     return elapsed
 
 
-TUNING: dict[str, object] = {}
+TUNING: dict[str, Any] = {}
 SITE: list[subprocess.Popen[bytes] | None] = [None]
 
 
@@ -161,12 +164,15 @@ def _no_index_text(title: str | None, body: str | None, *, english: bool, fts5: 
     return IndexText(("", "", "") if fts5 else None, "" if tsvector else None)
 
 
-def analyse_without_index(*args: object) -> object:
+def analyse_without_index(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
+                          now: datetime, tsvector: bool = False) -> ArticleDraft:
     """analyse_entry without search tokens (runs in the pool processes, for --no-index)."""
     import app.pipeline.analyse as analyse
 
-    analyse.index_text = _no_index_text  # type: ignore[assignment]
-    return analyse.analyse_entry(*args)  # type: ignore[arg-type]
+    # Rebinds the name analyse_entry looks up; setattr, as pytest's monkeypatch does, since the
+    # module imports index_text rather than exporting it (B010: the constant name is the point).
+    setattr(analyse, "index_text", _no_index_text)  # noqa: B010
+    return analyse.analyse_entry(entry, html, page_url, fetched_ok, now, tsvector)
 
 
 async def _skip_index(*_args: object, alongside: Any = None, **_kwargs: object) -> Any:
@@ -180,16 +186,18 @@ def search_index(on: bool) -> None:
     import app.storage.ingest as storing
     import app.storage.search_index as index
 
-    flow.analyse_entry = analyse.analyse_entry if on else analyse_without_index  # type: ignore[assignment]
-    storing.write_index = index.write_index if on else _skip_index  # type: ignore[assignment]
+    # The names flow and storing imported (not theirs to export), rebound as monkeypatch does
+    setattr(flow, "analyse_entry", analyse.analyse_entry if on else analyse_without_index)  # noqa: B010
+    setattr(storing, "write_index", index.write_index if on else _skip_index)  # noqa: B010
 
 
-def settings_for(url: str, **extra: object) -> Settings:
-    values: dict[str, object] = {"database_url": url, "allowed_networks": ["127.0.0.0/8"],
+def settings_for(url: str, **extra: Any) -> Settings:
+    # Any: the fields' input forms, which pydantic converts when Settings is built
+    values: dict[str, Any] = {"database_url": url, "allowed_networks": ["127.0.0.0/8"],
                                  "per_host_concurrency": 64, "worker_concurrency": 48, "poll_batch_size": 48,
                                  "idle_sleep_s": 0.05, **TUNING}
     values.update(extra)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 async def ingest_run(backend: str, base: str, feeds: int) -> str:
@@ -303,8 +311,9 @@ def stage_split(base: str, pages: int = 100) -> str:
     with httpx.Client() as client:
         bodies = [client.get(f"{base}/feed/{f}").content for f in range(feeds)]
         parsed = [parse_feed(b, {}, f"{base}/feed/{f}") for f, b in enumerate(bodies)]
-        entries = [e for p in parsed for e in p.entries][:pages]
-        htmls = [client.get(e.link).content for e in entries]
+        linked = [(e, e.link) for p in parsed for e in p.entries if e.link is not None][:pages]  # sitegen's all are
+        entries = [e for e, _ in linked]
+        htmls = [client.get(link).content for _, link in linked]
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Any, items: list[Any], per: int) -> list[Any]:

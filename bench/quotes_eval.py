@@ -104,15 +104,15 @@ def judged_by_doc(split: str) -> dict[str, list[tuple[float, dict[str, float], b
 
 def calibration(split: str) -> str:
     buckets = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01)]
-    counts = [[0, 0] for _ in buckets]
+    counts: list[list[int]] = [[0, 0] for _ in buckets]  # [quotes, speaker right] per bucket
     for conf, _, right in judged_attributions(split):
         for k, (lo, hi) in enumerate(buckets):
             if lo <= conf < hi:
                 counts[k][0] += 1
                 counts[k][1] += int(right)
     lines = [f"confidence     quotes  speaker right   (split={split}, named speakers matched to gold)"]
-    for (lo, hi), (n, right) in zip(buckets, counts, strict=True):
-        lines.append(f"[{lo:.2f}, {min(hi, 1.0):.2f}{')' if hi <= 1 else ']'}  {n:7d}  {right / n if n else 0:.3f}")
+    for (lo, hi), (n, n_right) in zip(buckets, counts, strict=True):
+        lines.append(f"[{lo:.2f}, {min(hi, 1.0):.2f}{')' if hi <= 1 else ']'}  {n:7d}  {n_right / n if n else 0:.3f}")
     hi_n = sum(n for (lo, _), (n, _) in zip(buckets, counts, strict=True) if lo >= 0.9)
     hi_r = sum(r for (lo, _), (_, r) in zip(buckets, counts, strict=True) if lo >= 0.9)
     lines.append(f"confidence>=0.9: {hi_n} quotes, speaker right {hi_r / hi_n if hi_n else 0:.3f}")

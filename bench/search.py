@@ -30,6 +30,8 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,7 +89,8 @@ class Corpus:
         return title, " ".join(parts), self.rnd.choice(self.sources), language, NOW - timedelta(seconds=age)
 
 
-def rows(corpus: Corpus, count: int, start: int, stop: int):  # type: ignore[no-untyped-def]
+def rows(corpus: Corpus, count: int, start: int, stop: int
+         ) -> Iterator[tuple[int, str, str, str, str | None, datetime]]:
     for i in range(start, stop):
         title, body, source, language, published = corpus.article(i, count)
         yield i + 1, title, body, source, language, published
@@ -225,19 +228,19 @@ def percentile(values: list[float], p: float) -> float:
 async def run_queries(url: str, corpus: Corpus, queries: list[tuple[str, str]]) -> dict[str, list[float]]:
     db = Database(url)
     timings: dict[str, list[float]] = {}
-    variants = {
-        "relevance": {"sort": "relevance"},
-        "relevance+lang+30d": {"sort": "relevance", "language": "en", "published_after": NOW - timedelta(days=30)},
-        "relevance+source": {"sort": "relevance", "source": corpus.sources[7]},
-        "recency": {"sort": "published"},
-        "recency+window": {"sort": "published", "published_after": NOW - timedelta(days=100),
-                           "published_before": NOW - timedelta(days=94)},
+    variants = {  # each search but its query
+        "relevance": ArticleSearch(sort="relevance"),
+        "relevance+lang+30d": ArticleSearch(sort="relevance", language="en", published_after=NOW - timedelta(days=30)),
+        "relevance+source": ArticleSearch(sort="relevance", source=corpus.sources[7]),
+        "recency": ArticleSearch(sort="published"),
+        "recency+window": ArticleSearch(sort="published", published_after=NOW - timedelta(days=100),
+                                        published_before=NOW - timedelta(days=94)),
     }
     hits: dict[str, int] = {}
     for warm in (True, False):
         for label, q in queries[:20] if warm else queries:
-            for name, extra in variants.items():
-                params = ArticleSearch(query=parse_query(q), **extra)  # type: ignore[arg-type]
+            for name, variant in variants.items():
+                params = replace(variant, query=parse_query(q))
                 started = time.perf_counter()
                 async with db.sessions() as session:
                     found, _ = await search_articles(session, params, cursor=None, limit=20)

@@ -86,7 +86,7 @@ def article_text(f: int, e: int) -> tuple[str, str]:
         return corpus_article(f, e, CORPUS)
     r = _rng("a", f, e)
     title = " ".join(r.choice(WORDS) for _ in range(6)).capitalize() + f" {f}-{e}"
-    paras = []
+    paras: list[str] = []
     while sum(len(p) for p in paras) < 5000:
         name = f"{r.choice(FIRST)} {r.choice(LAST)}"
         sentence = " ".join(r.choice(WORDS) for _ in range(r.randint(12, 24))).capitalize()

@@ -96,7 +96,7 @@ def margin(by_doc: dict[str, list[tuple[dict[str, float], bool]]]) -> float:
 
 
 def train() -> dict[str, object]:
-    from bench.quotes_eval import judged_by_doc
+    from quotes_eval import judged_by_doc
 
     by_doc = {d: [(feats, right) for _, feats, right in rows] for d, rows in judged_by_doc("tune").items()}
     rows = [row for d in sorted(by_doc) for row in by_doc[d]]

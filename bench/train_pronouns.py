@@ -32,8 +32,9 @@ Event = list[tuple[dict[str, float], bool]]
 
 def events() -> list[Event]:
     """One list of (features, right?) per recorded pronoun with at least one right candidate."""
+    from quotes_eval import GOLD, SHARED, _scorer, split_docs
+
     from app.pipeline.quotes import find_quotes, pronouns
-    from bench.quotes_eval import GOLD, SHARED, _scorer, split_docs
 
     sc = _scorer()
     tune = split_docs()["tune"]

@@ -40,6 +40,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,12 +54,13 @@ BIN = Path(sys.executable).with_name("news-ingest")
 # --------------------------------------------------------------------------- receiver process
 
 
-def _receiver_main(port_out: mp.connection.Connection) -> None:  # type: ignore[name-defined]
+def _receiver_main(port_out: mp.connection.Connection) -> None:
     received: list[float] = []  # latency of each delivery (s)
     ids: set[str] = set()
 
     class Proto(asyncio.Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.Transport)  # a TCP server's: it writes
             self.t = transport
             self.buf = b""
 
@@ -80,7 +82,7 @@ def _receiver_main(port_out: mp.connection.Connection) -> None:  # type: ignore[
                 self.buf = self.buf[head_end + 4 + length:]
                 if head.startswith("GET /stats"):
                     out = json.dumps({"count": len(received), "unique": len(ids), "latencies": received}).encode()
-                    self.t.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(out) + out)  # type: ignore[attr-defined]
+                    self.t.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(out) + out)
                     continue
                 if head.startswith("POST /reset"):
                     received.clear()
@@ -93,7 +95,7 @@ def _receiver_main(port_out: mp.connection.Connection) -> None:  # type: ignore[
                     for line in head.split("\r\n"):
                         if line.lower().startswith("webhook-id:"):
                             ids.add(line.split(":", 1)[1].strip() + head.split(" ")[1])
-                self.t.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")  # type: ignore[attr-defined]
+                self.t.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
@@ -104,14 +106,15 @@ def _receiver_main(port_out: mp.connection.Connection) -> None:  # type: ignore[
     asyncio.run(serve())
 
 
-def _get(port: int, path: str) -> dict:  # type: ignore[type-arg]
+def _get(port: int, path: str) -> dict[str, Any]:
     import urllib.request
 
     if path == "/reset":
         urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/reset", data=b"{}"), timeout=30)
         return {}
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+        stats: dict[str, Any] = json.loads(response.read())
+        return stats
 
 
 # --------------------------------------------------------------------------- matching

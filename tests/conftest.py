@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    # Any: pydantic validates and converts these (e.g. "127.0.0.0/8" to a network) when Settings
+    # is built, so they are the fields' input forms, not their types
+    values: dict[str, Any] = {
         "database_url": database_url,
         "allowed_networks": ["127.0.0.0/8"],
         "extract_processes": 0,
@@ -80,7 +82,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "idle_sleep_s": 0.05,
     }
     values.update(overrides)
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)
     assert settings.database_url == values["database_url"], "Settings ignored database_url"
     return settings
 
@@ -159,8 +161,10 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if CI and report.skipped and "shared" in str(report.longrepr):
         report.outcome = "failed"
         report.longrepr = f"CI requires ../shared (CI={os.environ['CI']}); skipped: {report.longrepr}"

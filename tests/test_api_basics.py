@@ -73,7 +73,7 @@ async def test_feed_lifecycle_and_conflict(client: httpx.AsyncClient, feed_serve
     assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
 
 
-async def test_feed_urls_on_private_networks_are_refused_by_default(runtime, keys) -> None:  # type: ignore[no-untyped-def]
+async def test_feed_urls_on_private_networks_are_refused_by_default(runtime: Runtime, keys: dict[str, str]) -> None:
     from app.main import create_app
 
     runtime.settings.allowed_networks = []
@@ -97,7 +97,7 @@ async def test_cursor_pagination_visits_every_feed_once(client: httpx.AsyncClien
     seen: list[int] = []
     cursor = None
     while True:
-        params: dict[str, object] = {"limit": limit}
+        params: dict[str, str | int] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
         page = (await client.get("/v1/feeds", params=params)).json()
@@ -204,5 +204,5 @@ async def test_opml_import_as_upload_json_or_raw_document(client: httpx.AsyncCli
     big = OPML.format(one=urls[0], two=urls[1])
     for form in ({"files": {"file": ("feeds.opml", big, "text/x-opml")}}, {"json": {"document": big}},
                  {"content": big, "headers": {"content-type": "text/x-opml"}}):
-        too_big = await client.post("/v1/feeds:import", **form)  # type: ignore[arg-type]
+        too_big = await client.post("/v1/feeds:import", **form)
         assert too_big.status_code == 413 and "exceeds 100 bytes" in too_big.json()["detail"], form

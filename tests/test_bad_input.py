@@ -56,7 +56,7 @@ async def test_ids_no_row_can_have_are_404(client: httpx.AsyncClient, path: str,
     ("POST", "/v1/subscriptions/{}/rotate-secret"), ("POST", "/v1/subscriptions/{}/test"),
     ("POST", "/v1/deliveries/{}/redeliver")])
 async def test_writes_to_ids_no_row_can_have_are_404(client: httpx.AsyncClient, method: str, path: str) -> None:
-    body = {} if method == "PATCH" else None
+    body: dict[str, object] | None = {} if method == "PATCH" else None
     for row_id in (2**31, 2**64):
         await assert_problem(await client.request(method, path.format(row_id), json=body), 404)
 

@@ -48,6 +48,6 @@ async def test_every_corpus_feed_goes_through_the_pipeline(runtime: Runtime, fee
     assert len(outcomes) > 300
     assert sum(o == "ok" for o in outcomes.values()) > 0.95 * len(outcomes)
     async with runtime.db.sessions() as session:
-        stored = await session.scalar(select(func.count(Article.id)))
+        articles = await session.scalar(select(func.count(Article.id)))
     # Test files share links (http://example.com/...), which are one article by design.
-    assert 0.5 * entries < (stored or 0) <= entries
+    assert 0.5 * entries < (articles or 0) <= entries

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -138,8 +139,8 @@ def blog(text: str) -> str:
     (reuters, ap), (ap, blog), (reuters, lambda t: t), (blog, lambda t: t.upper()),
     (lambda t: t, lambda t: t.replace("\n", "\n\n")),
 ])
-def test_syndicated_copies_match(left: object, right: object) -> None:
-    a, b = simhash64(left(STORY)), simhash64(right(STORY))  # type: ignore[operator]
+def test_syndicated_copies_match(left: Callable[[str], str], right: Callable[[str], str]) -> None:
+    a, b = simhash64(left(STORY)), simhash64(right(STORY))
     assert is_near_duplicate(a, b), hamming(a, b)
 
 

@@ -30,7 +30,7 @@ def html(text: str, head: str = "") -> bytes:
     return f"<html><head>{head}</head><body><article><p>{text}</p></article></body></html>".encode()
 
 
-async def stored(runtime: Runtime) -> dict[str, Article]:
+async def stored(runtime: Runtime) -> dict[str | None, Article]:
     async with runtime.db.sessions() as session:
         return {a.guid: a for a in (await session.execute(select(Article))).scalars()}
 

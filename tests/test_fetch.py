@@ -6,16 +6,18 @@ import asyncio
 import gzip
 import ipaddress
 import zlib
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import brotli
 import pytest
 
 from app.domain.errors import BlockedAddressError, BodyTooLargeError, FetchError
 from app.pipeline.fetch import Fetcher
-from app.pipeline.guard import check_url_allowed, is_blocked_ip
+from app.pipeline.guard import IPNetwork, check_url_allowed, is_blocked_ip
 from app.pipeline.hostgate import HostGate, parse_retry_after
 from tests.feedserver import FeedServer, Recorded, Reply
 
@@ -23,10 +25,16 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 
 
-def make_fetcher(**kw: object) -> Fetcher:
-    params: dict[str, object] = {"allowed_networks": LOOPBACK, "connect_timeout": 2.0, "total_timeout": 5.0}
-    params.update(kw)
-    return Fetcher(**params)  # type: ignore[arg-type]
+class FetcherOptions(TypedDict, total=False):
+    """The Fetcher options these tests change and make_fetcher has no default for."""
+    user_agent: str
+    max_body_bytes: int
+    per_host_concurrency: int
+
+
+def make_fetcher(*, allowed_networks: Sequence[IPNetwork] = LOOPBACK, total_timeout: float = 5.0,
+                 **kw: Unpack[FetcherOptions]) -> Fetcher:
+    return Fetcher(allowed_networks=allowed_networks, connect_timeout=2.0, total_timeout=total_timeout, **kw)
 
 
 async def test_200_returns_body_validators_and_lowercase_headers(feed_server: FeedServer) -> None:
@@ -166,8 +174,8 @@ PAYLOAD = (b"<rss version='2.0'><channel><title>compressed</title>" + b"<!-- pad
     ("deflate", zlib.compress),
     ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw deflate, as some servers send it
 ])
-async def test_decompression(feed_server: FeedServer, encoding: str, encode: object) -> None:
-    feed_server.route("/z", body=encode(PAYLOAD), headers={"Content-Encoding": encoding})  # type: ignore[operator]
+async def test_decompression(feed_server: FeedServer, encoding: str, encode: Callable[[bytes], bytes]) -> None:
+    feed_server.route("/z", body=encode(PAYLOAD), headers={"Content-Encoding": encoding})
     async with make_fetcher() as f:
         result = await f.fetch(feed_server.url("/z"))
     assert result.body == PAYLOAD

@@ -8,20 +8,21 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from typing import TypedDict, Unpack
 
 import pytest
 import trustme
 
 from app.domain.errors import BodyTooLargeError, FetchError
 from app.pipeline.fetch import Fetcher
-from tests.test_webhook_client import LOCAL, Handler, Server, answer_each, read_request
+from tests.test_webhook_client import LOCAL, Handler, Serve, Server, answer_each, read_request
 
 PAGE = b"<html><body><p>The ferry to Ostreva runs twice a day.</p></body></html>"
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+async def serve() -> AsyncIterator[Serve]:
     servers: list[Server] = []
 
     async def start(handler: Handler, ssl_context: ssl.SSLContext | None = None) -> Server:
@@ -33,15 +34,23 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
         await server.close()
 
 
-def fetcher(**kw: object) -> Fetcher:
-    return Fetcher(allowed_networks=LOCAL, connect_timeout=2.0, total_timeout=5.0, **kw)  # type: ignore[arg-type]
+class FetcherOptions(TypedDict, total=False):
+    """The Fetcher options these tests change."""
+    user_agent: str
+    max_body_bytes: int
+    max_in_flight: int
+    verify: ssl.SSLContext | bool
 
 
-def url(server: object, path: str = "/page?id=7") -> str:
-    return f"http://127.0.0.1:{server.port}{path}"  # type: ignore[attr-defined]
+def fetcher(**kw: Unpack[FetcherOptions]) -> Fetcher:
+    return Fetcher(allowed_networks=LOCAL, connect_timeout=2.0, total_timeout=5.0, **kw)
 
 
-async def test_keep_alive_connection_reused_and_request_well_formed(serve) -> None:  # type: ignore[no-untyped-def]
+def url(server: Server, path: str = "/page?id=7") -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+async def test_keep_alive_connection_reused_and_request_well_formed(serve: Serve) -> None:
     heads: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -65,7 +74,7 @@ async def test_keep_alive_connection_reused_and_request_well_formed(serve) -> No
     assert '\r\nIf-None-Match: "v0"\r\n' in head and "\r\nAccept-Encoding: gzip, deflate, br\r\n" in head
 
 
-async def test_idle_connection_closed_by_the_server_is_replaced(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_idle_connection_closed_by_the_server_is_replaced(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)  # one answer, then the server drops the kept-alive connection
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(PAGE), PAGE))
@@ -79,7 +88,7 @@ async def test_idle_connection_closed_by_the_server_is_replaced(serve) -> None: 
     assert server.connections == 3
 
 
-async def test_chunked_gzip_in_pieces_after_an_interim_answer(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_chunked_gzip_in_pieces_after_an_interim_answer(serve: Serve) -> None:
     packed = gzip.compress(PAGE)
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(packed[i:i + 9]), packed[i:i + 9]) for i in range(0, len(packed), 9))
     answer = (b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
@@ -97,7 +106,7 @@ async def test_chunked_gzip_in_pieces_after_an_interim_answer(serve) -> None:  #
     assert result.status == 200 and result.body == PAGE and "link" not in result.headers
 
 
-async def test_body_delimited_by_close_is_read_to_the_end(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_body_delimited_by_close_is_read_to_the_end(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + PAGE * 50)
@@ -115,7 +124,7 @@ async def test_body_delimited_by_close_is_read_to_the_end(serve) -> None:  # typ
     b"",  # closed without a word
     b"HTTP/1.1 200 OK\r\n" + b"X-Padding: %s\r\n" % (b"p" * 1000) * 150,  # headers without end
 ])
-async def test_broken_answers_are_protocol_errors(serve, answer: bytes) -> None:  # type: ignore[no-untyped-def]
+async def test_broken_answers_are_protocol_errors(serve: Serve, answer: bytes) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(answer)
@@ -128,7 +137,7 @@ async def test_broken_answers_are_protocol_errors(serve, answer: bytes) -> None:
     assert info.value.kind == "protocol"
 
 
-async def test_chunked_body_over_the_limit_is_cut_off(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_chunked_body_over_the_limit_is_cut_off(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -143,7 +152,7 @@ async def test_chunked_body_over_the_limit_is_cut_off(serve) -> None:  # type: i
             await f.fetch(url(server))
 
 
-async def test_tls_certificate_checked_for_the_host(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_tls_certificate_checked_for_the_host(serve: Serve) -> None:
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
@@ -162,7 +171,7 @@ async def test_tls_certificate_checked_for_the_host(serve) -> None:  # type: ign
     assert info.value.kind == "tls"
 
 
-async def test_idle_connections_are_capped_across_sites(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_idle_connections_are_capped_across_sites(serve: Serve) -> None:
     """Polling many sites keeps at most `max_in_flight` idle sockets, the most recently used."""
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await answer_each(reader, writer, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(PAGE), PAGE))

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.runtime import Runtime
 from app.storage.feeds import create_feed
-from app.storage.models import Article, Event, Quote
-from app.workers.ingest import IngestWorker
+from app.storage.models import Article, Base, Event, Feed, Quote
+from app.workers.ingest import IngestWorker, PollReport
 from tests.feedserver import FeedServer, Recorded, Reply
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -40,12 +41,12 @@ async def add_feed(runtime: Runtime, url: str) -> int:
     return feed.id
 
 
-async def poll(runtime: Runtime, feed_id: int):  # type: ignore[no-untyped-def]
+async def poll(runtime: Runtime, feed_id: int) -> tuple[PollReport, Feed]:
     report, feed = await IngestWorker(runtime).poll_now(feed_id)
     return report, feed
 
 
-async def count(runtime: Runtime, model: type, *where: object) -> int:
+async def count(runtime: Runtime, model: type[Base], *where: ColumnElement[bool]) -> int:
     async with runtime.db.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
@@ -125,7 +126,7 @@ async def test_edited_entry_updates_the_article_and_counts_revisions(runtime: Ru
     assert (report.created, report.updated) == (0, 1)
     async with runtime.db.sessions() as session:
         article = (await session.execute(select(Article).where(Article.guid == "harbour-0003"))).scalar_one()
-    assert article.revision == 2 and article.title.endswith("long repairs")
+    assert article.revision == 2 and article.title is not None and article.title.endswith("long repairs")
     assert await count(runtime, Event, Event.type == "article.updated") == 1
     assert await count(runtime, Article) == 3
 
@@ -375,9 +376,9 @@ async def test_a_store_that_fails_leaves_nothing_in_the_search_index(runtime: Ru
     import app.storage.ingest as storing
     from tests.test_quotes_api import draft
 
-    async def failing_outbox(session: object, *_args: object, **_kwargs: object) -> list[str]:
+    async def failing_outbox(session: AsyncSession, *_args: object, **_kwargs: object) -> list[str]:
         if fails_after_a_round_trip:
-            await session.execute(select(func.count()).select_from(Event))  # type: ignore[attr-defined]
+            await session.execute(select(func.count()).select_from(Event))
         raise RuntimeError("outbox write failed")
 
     article = draft("Harbour master Olga Petrenko said “the quay reopens Monday.”")

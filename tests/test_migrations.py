@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,7 @@ from app.storage.models import Base
 
 
 @pytest.fixture
-def scratch_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def scratch_url(tmp_path: Path) -> Iterator[str]:
     """A database of its own, so going down to base does not disturb the shared test database."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:

@@ -7,15 +7,16 @@ import gzip
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
 from app.domain.errors import FeedParseError
 from app.domain.feeds import OpmlOutline
+from app.pipeline.markup import html_to_text
 from app.pipeline.poll import (
     candidate_feed_urls,
     discover_feed_urls,
-    html_to_text,
     parse_feed,
     parse_opml,
     render_opml,
@@ -147,6 +148,16 @@ def hourly(n: int, *, start: datetime = NOW) -> list[datetime]:
     return [start - timedelta(hours=i) for i in range(n)]
 
 
+class IntervalInputs(TypedDict, total=False):
+    """poll_interval_s's keyword arguments, as the table below gives them."""
+    entry_times: list[datetime | None]
+    ttl_s: float
+    headers: dict[str, str]
+    override_s: float
+    min_interval_s: float
+    max_interval_s: float
+
+
 @pytest.mark.parametrize(("kwargs", "expected_s"), [
     ({}, H),  # nothing known: default 1 h
     ({"entry_times": hourly(10)}, H),  # publishes hourly
@@ -172,8 +183,8 @@ def hourly(n: int, *, start: datetime = NOW) -> list[datetime]:
     ({"entry_times": hourly(10), "min_interval_s": 2 * H}, 2 * H),
     ({"entry_times": [NOW - timedelta(days=3 * i) for i in range(5)], "max_interval_s": 6 * H}, 6 * H),
 ])
-def test_poll_interval(kwargs: dict[str, object], expected_s: float) -> None:
-    assert poll_interval_s(NOW, **kwargs) == pytest.approx(expected_s)  # type: ignore[arg-type]
+def test_poll_interval(kwargs: IntervalInputs, expected_s: float) -> None:
+    assert poll_interval_s(NOW, **kwargs) == pytest.approx(expected_s)
 
 
 class FixedRandom(random.Random):

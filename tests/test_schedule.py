@@ -4,12 +4,13 @@ feed, the answer and the clock (app.pipeline.schedule, app.pipeline.refresh)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 
 from app.domain.feeds import FeedEntry, ParsedFeed
 from app.domain.fetching import FetchResult
-from app.domain.refresh import FeedView, KnownEntry
+from app.domain.refresh import FeedHealth, FeedView, KnownEntry
 from app.domain.websub import WebSubLinks
 from app.pipeline.flow import FeedFetch
 from app.pipeline.refresh import entries_to_fetch, failed, polled
@@ -66,10 +67,11 @@ def test_next_poll_after_silence_slows_down() -> None:
     assert minutes(next_poll(FEED, NOW, parsed=gone_quiet, headers={}, policy=POLICY)) == 24 * 60  # the bound
 
 
-def fetched(outcome: str = "ok", parsed: ParsedFeed | None = HOURLY, **response: object) -> FeedFetch:
+def fetched(outcome: Literal["ok", "not_modified", "unchanged"] = "ok", parsed: ParsedFeed | None = HOURLY, *,
+            etag: str | None = None, permanent_redirect: str | None = None) -> FeedFetch:
     result = FetchResult(url="https://news.example/feed", status=304 if outcome == "not_modified" else 200,
-                         headers={}, body=b"", **response)  # type: ignore[arg-type]
-    return FeedFetch(outcome, result, parsed, None if parsed is None else "hash")  # type: ignore[arg-type]
+                         headers={}, body=b"", etag=etag, permanent_redirect=permanent_redirect)
+    return FeedFetch(outcome, result, parsed, None if parsed is None else "hash")
 
 
 def test_a_304_keeps_the_validators_and_the_learned_interval() -> None:
@@ -117,9 +119,9 @@ def test_a_hub_change_is_reported_once() -> None:
     ("ok", 0, "gone", "gone", "feed.failing"),
     ("failing", 7, "gone", "gone", None),
 ])
-def test_failures_degrade_then_fail_and_tell_once(state: str, failures: int, kind: str, new_state: str,
+def test_failures_degrade_then_fail_and_tell_once(state: FeedHealth, failures: int, kind: str, new_state: str,
                                                   event: str | None) -> None:
-    feed = FeedView(id=1, url="u", state=state, consecutive_failures=failures)  # type: ignore[arg-type]
+    feed = FeedView(id=1, url="u", state=state, consecutive_failures=failures)
     result = failed(feed, NOW, POLICY, message="fetch: no answer", kind=kind)
     assert result.outcome == "error" and result.update["state"] == new_state
     assert result.update["consecutive_failures"] == failures + 1

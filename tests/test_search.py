@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ from app.domain.quotes import Quote
 from app.domain.snippets import snippet
 from app.runtime import Runtime
 from app.storage.ingest import store_drafts
-from app.storage.search_index import index_document
+from app.storage.search_index import IndexDocument, index_document
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -230,12 +231,15 @@ def test_analyze_tokens_any_text_as_folding_does(text: str) -> None:
 
 def test_index_document_makes_the_form_its_database_needs() -> None:
     """A draft analysed for the other database (or not at all) is analysed again, not indexed empty."""
-    fields = dict(article_id=1, published_at=T0, title="Floods", body="Rivers rose overnight.", source="example.com",
-                  language="en", quote_count=0, feed_id=3)
+    def document(postgres: bool, text: IndexText) -> IndexDocument:
+        return index_document(article_id=1, published_at=T0, title="Floods", body="Rivers rose overnight.",
+                              source="example.com", language="en", quote_count=0, feed_id=3,
+                              postgres=postgres, text=text)
+
     for_sqlite = index_text("Floods", "Rivers rose overnight.", english=True, fts5=True)
-    vector = index_document(**fields, postgres=True, text=for_sqlite).tsvector()
+    vector = document(postgres=True, text=for_sqlite).tsvector()
     assert "'river':" in vector and "'rivers':" in vector and "'f3':1C" in vector
-    row = index_document(**fields, postgres=False, text=IndexText(tsvector="'x':1")).fts5_row()
+    row = document(postgres=False, text=IndexText(tsvector="'x':1")).fts5_row()
     assert row[1:4] == ("floods", "rivers  rose  overnight", "flood  river  ros  overnight")
 
 
@@ -281,7 +285,7 @@ CORPUS = [
 ]
 
 
-async def _titles(client: httpx.AsyncClient, **params: object) -> list[str]:
+async def _titles(client: httpx.AsyncClient, **params: str | int) -> list[str]:
     response = await client.get("/v1/articles", params=params)
     assert response.status_code == 200, response.text
     return [item["title"] for item in response.json()["items"]]
@@ -363,7 +367,7 @@ async def test_story_collapsing(client: httpx.AsyncClient, corpus: None) -> None
 
 async def test_update_reindexes(client: httpx.AsyncClient, runtime: Runtime, corpus: None) -> None:
     first = CORPUS[0]
-    edited = ArticleDraft(**{**{f: getattr(first, f) for f in first.__slots__},  # type: ignore[attr-defined]
+    edited = ArticleDraft(**{**{f: getattr(first, f) for f in first.__slots__},
                              "title": "Carbon levy approved", "text": "Parliament approved a new levy.",
                              "body_hash": "edited"})
     await _store(runtime, [edited])
@@ -379,7 +383,7 @@ async def test_pagination_is_stable_while_articles_arrive(client: httpx.AsyncCli
     seen: list[str] = []
     cursor = None
     for page in range(10):
-        params: dict[str, object] = {"q": "harbour", "limit": 5, "sort": sort}
+        params: dict[str, str | int] = {"q": "harbour", "limit": 5, "sort": sort}
         if cursor:
             params["cursor"] = cursor
         body = (await client.get("/v1/articles", params=params)).json()
@@ -514,7 +518,7 @@ async def test_reindex_rebuilds_the_index(client: httpx.AsyncClient, runtime: Ru
     assert set(await _titles(client, q="carbon")) == {"Carbon tax approved", "Tax on carbon debated", "Levy plans"}
 
 
-def test_cli_search_reindex(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_search_reindex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
     from app.cli import main

@@ -274,5 +274,5 @@ def test_the_settings_read_their_documented_variables(monkeypatch: pytest.Monkey
     monkeypatch.setenv("NEWS_INGEST_OBEY_ROBOTS_TXT", "false")
     monkeypatch.setenv("NEWS_INGEST_ROBOTS_TTL_S", "600")
     monkeypatch.setenv("NEWS_INGEST_MAX_ENTRIES_PER_POLL", "50")
-    settings = Settings()  # type: ignore[call-arg]
+    settings = Settings()
     assert (settings.obey_robots_txt, settings.robots_ttl_s, settings.max_entries_per_poll) == (False, 600, 50)

@@ -10,7 +10,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import trustme
@@ -81,8 +81,14 @@ async def answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
         await writer.drain()
 
 
+class Serve(Protocol):
+    """The `serve` fixture: starts a server on 127.0.0.1 that answers with `handler`."""
+
+    async def __call__(self, handler: Handler, ssl_context: ssl.SSLContext | None = None) -> Server: ...
+
+
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+async def serve() -> AsyncIterator[Serve]:
     servers: list[Server] = []
 
     async def start(handler: Handler, ssl_context: ssl.SSLContext | None = None) -> Server:
@@ -116,7 +122,7 @@ async def names(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- framing
 
 
-async def test_chunked_answer_is_read_and_the_connection_reused(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_chunked_answer_is_read_and_the_connection_reused(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await answer_each(reader, writer, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                           b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
@@ -130,7 +136,7 @@ async def test_chunked_answer_is_read_and_the_connection_reused(serve) -> None: 
     await client.aclose()
 
 
-async def test_an_answer_arriving_in_small_pieces_is_put_together(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_an_answer_arriving_in_small_pieces_is_put_together(serve: Serve) -> None:
     answer = (b"HTTP/1.1 202 Accepted\r\nX-Receiver: one\r\nTransfer-Encoding: chunked\r\n\r\n"
               b"7\r\nqueued \r\n9\r\nfor later\r\n0\r\n\r\n")
 
@@ -154,7 +160,7 @@ async def test_an_answer_arriving_in_small_pieces_is_put_together(serve) -> None
     await client.aclose()
 
 
-async def test_large_answer_keeps_only_the_excerpt_and_drops_the_connection(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_large_answer_keeps_only_the_excerpt_and_drops_the_connection(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         body = b"x" * 500_000
@@ -173,7 +179,7 @@ async def test_large_answer_keeps_only_the_excerpt_and_drops_the_connection(serv
     await client.aclose()
 
 
-async def test_an_answer_cut_short_is_a_protocol_error_and_retried_later(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_an_answer_cut_short_is_a_protocol_error_and_retried_later(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"y" * 40)
@@ -191,7 +197,7 @@ async def test_an_answer_cut_short_is_a_protocol_error_and_retried_later(serve) 
     await sender.aclose()
 
 
-async def test_a_malformed_answer_is_a_protocol_error(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_malformed_answer_is_a_protocol_error(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a size\r\n0\r\n\r\n")
@@ -205,7 +211,7 @@ async def test_a_malformed_answer_is_a_protocol_error(serve) -> None:  # type: i
     await client.aclose()
 
 
-async def test_a_folded_header_is_refused_or_unfolded_never_misread(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_folded_header_is_refused_or_unfolded_never_misread(serve: Serve) -> None:
     """obs-fold (RFC 9112 §5.2): a user agent may unfold it; llhttp refuses it. Either is fine;
     taking the continuation for a header of its own is not."""
     server = await serve(lambda reader, writer: answer_each(
@@ -224,7 +230,7 @@ async def test_a_folded_header_is_refused_or_unfolded_never_misread(serve) -> No
     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
 ])
-async def test_ambiguous_framing_is_refused(serve, answer: bytes) -> None:  # type: ignore[no-untyped-def]
+async def test_ambiguous_framing_is_refused(serve: Serve, answer: bytes) -> None:
     server = await serve(lambda reader, writer: answer_each(reader, writer, answer))
     client = WebhookClient(allowed_networks=LOCAL)
     with pytest.raises(FetchError) as info:
@@ -236,7 +242,7 @@ async def test_ambiguous_framing_is_refused(serve, answer: bytes) -> None:  # ty
 # --------------------------------------------------------------------------- keep-alive
 
 
-async def test_a_connection_the_receiver_closed_while_idle_is_not_used_again(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_connection_the_receiver_closed_while_idle_is_not_used_again(serve: Serve) -> None:
     closed = asyncio.Event()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -256,7 +262,7 @@ async def test_a_connection_the_receiver_closed_while_idle_is_not_used_again(ser
     await client.aclose()
 
 
-async def test_a_request_on_a_connection_closed_under_it_is_sent_again_on_a_fresh_one(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_request_on_a_connection_closed_under_it_is_sent_again_on_a_fresh_one(serve: Serve) -> None:
     requests = 0
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -281,7 +287,7 @@ async def test_a_request_on_a_connection_closed_under_it_is_sent_again_on_a_fres
     await client.aclose()
 
 
-async def test_an_http_1_0_answer_ends_the_connection(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_an_http_1_0_answer_ends_the_connection(serve: Serve) -> None:
     server = await serve(lambda reader, writer: answer_each(reader, writer, b"HTTP/1.0 204 No Content\r\n\r\n"))
     client = WebhookClient(allowed_networks=LOCAL)
     for _ in range(2):
@@ -290,7 +296,7 @@ async def test_an_http_1_0_answer_ends_the_connection(serve) -> None:  # type: i
     await client.aclose()
 
 
-async def test_bytes_after_an_answer_are_not_taken_for_the_next_answer(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_bytes_after_an_answer_are_not_taken_for_the_next_answer(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 500 Stray\r\nContent-Length: 0\r\n\r\n")
@@ -303,7 +309,7 @@ async def test_bytes_after_an_answer_are_not_taken_for_the_next_answer(serve) ->
     await client.aclose()
 
 
-async def test_a_receiver_that_never_answers_is_tried_at_most_twice(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_receiver_that_never_answers_is_tried_at_most_twice(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)  # and close without a word
 
@@ -318,7 +324,7 @@ async def test_a_receiver_that_never_answers_is_tried_at_most_twice(serve) -> No
 # --------------------------------------------------------------------------- addresses
 
 
-async def test_loopback_is_refused_unless_allowed(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_loopback_is_refused_unless_allowed(serve: Serve) -> None:
     server = await serve(lambda reader, writer: answer_each(reader, writer, b"HTTP/1.1 204 No Content\r\n\r\n"))
     for url in (server.url(), server.url("[::ffff:127.0.0.1]"), server.url("127.1")):
         with pytest.raises(FetchError) as info:
@@ -331,7 +337,7 @@ async def test_loopback_is_refused_unless_allowed(serve) -> None:  # type: ignor
     await client.aclose()
 
 
-async def test_a_name_resolving_to_a_blocked_address_is_refused(serve, names) -> None:  # type: ignore[no-untyped-def]
+async def test_a_name_resolving_to_a_blocked_address_is_refused(serve: Serve, names: dict[str, list[str]]) -> None:
     server = await serve(lambda reader, writer: answer_each(reader, writer, b"HTTP/1.1 204 No Content\r\n\r\n"))
     names["receiver.test"] = ["127.0.0.1"]
     client = WebhookClient()
@@ -341,7 +347,7 @@ async def test_a_name_resolving_to_a_blocked_address_is_refused(serve, names) ->
     await client.aclose()
 
 
-async def test_every_connection_checks_the_address_it_dials(serve, names) -> None:  # type: ignore[no-untyped-def]
+async def test_every_connection_checks_the_address_it_dials(serve: Serve, names: dict[str, list[str]]) -> None:
     """DNS rebinding: the name first points at an allowed address, then at a blocked one."""
     server = await serve(lambda reader, writer: answer_each(
         reader, writer, b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"))
@@ -366,7 +372,7 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-async def test_tls_is_verified_against_the_host_name_in_the_url(serve, names, ca) -> None:  # type: ignore[no-untyped-def]
+async def test_tls_is_verified_against_the_host_name_in_the_url(serve: Serve, names: dict[str, list[str]], ca: trustme.CA) -> None:
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("receiver.test").configure_cert(server_tls)
     server = await serve(lambda reader, writer: answer_each(reader, writer, b"HTTP/1.1 204 No Content\r\n\r\n"),
@@ -390,7 +396,7 @@ async def test_tls_is_verified_against_the_host_name_in_the_url(serve, names, ca
 # --------------------------------------------------------------------------- through the sender
 
 
-async def test_silent_or_stalling_receivers_time_out(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_silent_or_stalling_receivers_time_out(serve: Serve) -> None:
     release = asyncio.Event()
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -410,7 +416,7 @@ async def test_silent_or_stalling_receivers_time_out(serve) -> None:  # type: ig
     await sender.aclose()
 
 
-async def test_a_redirect_is_an_answer_and_not_followed(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_redirect_is_an_answer_and_not_followed(serve: Serve) -> None:
     elsewhere = await serve(lambda reader, writer: answer_each(reader, writer, b"HTTP/1.1 204 No Content\r\n\r\n"))
     moved = await serve(lambda reader, writer: answer_each(
         reader, writer, f"HTTP/1.1 307 Moved\r\nLocation: {elsewhere.url()}\r\nContent-Length: 0\r\n\r\n".encode()))

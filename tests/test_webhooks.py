@@ -67,7 +67,7 @@ async def subscribe(client: httpx.AsyncClient, receiver: WebhookReceiver, name: 
     response = await client.post("/v1/subscriptions", json={
         "url": receiver.url(name), "events": events or ["article.created"], **extra})
     assert response.status_code == 201, response.text
-    body = response.json()
+    body: dict[str, Any] = response.json()
     receiver.secret(name, body["secret"])
     return body
 

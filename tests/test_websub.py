@@ -207,7 +207,8 @@ async def test_verification_of_intent_is_refused_unless_we_asked(database_url: s
             for path, params in forged:
                 answer = await anonymous.get(path, params=params)
                 assert answer.status_code == 404 and "c-123" not in answer.text, path
-            assert (await subscription(svc.runtime, feed_id)).state == "subscribing"  # type: ignore[union-attr]
+            pending = await subscription(svc.runtime, feed_id)
+            assert pending is not None and pending.state == "subscribing"
             # the genuine verification: the challenge, echoed as the whole body
             answer = await anonymous.get(callback, params=good)
             assert (answer.status_code, answer.text) == (200, "c-123")

@@ -14,6 +14,7 @@ from app.domain.feeds import ParsedFeed
 from app.domain.websub import (
     IntentCheck,
     PushVerdict,
+    SubscriptionState,
     SubscriptionView,
     WebSubLinks,
     hub_request_url,
@@ -126,8 +127,9 @@ def test_signatures(header: str | None, verdict: PushVerdict) -> None:
 TOPIC = "http://news.example/feed.xml"
 
 
-def _sub(state: str, *, requested: bool = True, expires_in_s: float | None = None, attempts: int = 0) -> SubscriptionView:
-    return SubscriptionView(state=state, topic=TOPIC, requested_at=NOW if requested else None,  # type: ignore[arg-type]
+def _sub(state: SubscriptionState, *, requested: bool = True, expires_in_s: float | None = None,
+         attempts: int = 0) -> SubscriptionView:
+    return SubscriptionView(state=state, topic=TOPIC, requested_at=NOW if requested else None,
                             expires_at=NOW + timedelta(seconds=expires_in_s) if expires_in_s is not None else None,
                             attempts=attempts)
 
