@@ -21,6 +21,8 @@ from .verbs import VERB_FORMS
 
 # (name, title, "person" | "organisation", confidence)
 Resolved = tuple[str, str | None, str, float]
+# a pronoun's candidate mention: full name, entity features, subject?, salience, kind, resolution
+Candidate = tuple[str, dict[str, float], bool, float, str, Resolved]
 
 
 
@@ -145,6 +147,8 @@ class Context:
         # person_like depends only on the document, and the rules ask it of the same mention
         # for every quote near it
         self._person_like: dict[tuple[int, int, str, str | None, bool, bool], bool] = {}
+        # a pronoun's candidate mentions, by index and gender (coref), each asked for many pronouns
+        self.pronoun_cands: dict[tuple[int, str | None], Candidate | None] = {}
 
     # ---- geometry ------------------------------------------------------------------------
     def sentence_start(self, pos: int, floor: int) -> int:
