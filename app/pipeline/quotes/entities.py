@@ -142,7 +142,7 @@ class NameIndex:
             self._add_form(m.start, m.name)
             self._by_first.setdefault(parts[0].lower(), set()).add(m.name)
         # entities are keyed by the resolved full name, so "Jane Roe" and "John Roe" stay apart
-        full = self.full_name(m.name, m.start)
+        full = self._full_name(m.name, m.start)  # the index is still growing: no memo
         ek = _fold(full)
         ent = self.entities.get(ek) or self.entities.setdefault(ek, Entity(full, False, first_pos=m.start))
         ent.positions.append(m.start)
