@@ -83,7 +83,10 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
     last_in_para: dict[int, Attribution] = {}  # latest attribution of each paragraph so far
     last_found: dict[int, Attribution] = {}  # latest first-pass attribution before i, per paragraph
     para_order: list[int] = []
+    last_j = -1  # the latest quote before i with an attribution (results before i are final)
     for i, sp in enumerate(spans):
+        if i and results[i - 1].found:
+            last_j = i - 1
         if not para_order or para_order[-1] != sp.para_start:
             para_order.append(sp.para_start)
         if skip[i] or results[i].found or sp.single:
@@ -106,7 +109,7 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
         if a is None:
             a = previous_sentence(cx, sp)
             if a is None and not masked[sp.para_start:sp.open_at].strip():
-                a = _recent_speaker(cx, spans, results, i)
+                a = _recent_speaker(cx, spans, results, i, last_j)
         else:
             a = a.moved("neighbour", 0.8)
         if a is not None:
@@ -130,13 +133,12 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
                 results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
 
 
-def _recent_speaker(cx: Context, spans: list[Span], results: list[Attribution], i: int) -> Attribution | None:
+def _recent_speaker(cx: Context, spans: list[Span], results: list[Attribution], i: int, j: int) -> Attribution | None:
     """A quote opening its paragraph after a paragraph of paraphrase: the speaker of the quote just
-    before, when that is at most two paragraphs back and nobody else is named since."""
+    before (`j`, the latest attributed one, kept by the caller so that a run of unattributed quotes
+    is not walked back for each), when that is at most two paragraphs back and nobody else is
+    named since."""
     sp = spans[i]
-    j = i - 1
-    while j >= 0 and not results[j].found:
-        j -= 1
     if j < 0 or results[j].speaker is None or sp.open_at - spans[j].close_at > 700:
         return None
     if cx.text.count("\n\n", spans[j].close_at, sp.open_at) > 2:

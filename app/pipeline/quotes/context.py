@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .entities import NameIndex
 from .lexicon import ORG_WORDS, TITLE_WORDS, currency_codes, is_abbreviation, is_first_name, place_names
@@ -20,6 +21,8 @@ from .verbs import VERB_FORMS
 
 # (name, title, "person" | "organisation", confidence)
 Resolved = tuple[str, str | None, str, float]
+# a pronoun's candidate mention: full name, entity features, subject?, salience, kind, resolution
+Candidate = tuple[str, dict[str, float], bool, float, str, Resolved]
 
 
 
@@ -89,6 +92,7 @@ def _mask(text: str, spans: list[Span]) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=65536)
 def can_speak(name: str, org: bool = True) -> bool:
     """Can a name with this form speak at all? Not a code with digits ("Route 9"), not a place
     (for an organisation-like name), not a law, plan, event or system ("the Harbour Act")."""
@@ -140,6 +144,11 @@ class Context:
         self.role_words: dict[str, set[str]] | None = None  # entity key -> role words (built on demand)
         self._top_person: tuple[str | None] | None = None
         self._pronoun_gender: dict[str, str] | None = None  # inferred genders (built on demand)
+        # person_like depends only on the document, and the rules ask it of the same mention
+        # for every quote near it
+        self._person_like: dict[tuple[int, int, str, str | None, bool, bool], bool] = {}
+        # a pronoun's candidate mentions, by index and gender (coref), each asked for many pronouns
+        self.pronoun_cands: dict[tuple[int, str | None], Candidate | None] = {}
 
     # ---- geometry ------------------------------------------------------------------------
     def sentence_start(self, pos: int, floor: int) -> int:
@@ -167,7 +176,7 @@ class Context:
     def lower_words(self) -> frozenset[str]:
         """The words the text writes in lower case (built on first use)."""
         if self._lower is None:
-            self._lower = frozenset(w for w in _WORD_RE.findall(self.text) if w.islower())
+            self._lower = frozenset(filter(str.islower, _WORD_RE.findall(self.text)))
         return self._lower
 
     def in_quote(self, pos: int) -> bool:
@@ -206,9 +215,12 @@ class Context:
         return self._top_person[0]
 
     def person_like(self, m: Mention) -> bool:
-        if not self.speakable(m):
-            return False
-        return m.org or bool(m.title) or self.names.is_person_name(self.names.full_name(m.name, m.start))
+        key = (m.start, m.end, m.name, m.title, m.org, m.possessive)  # all speakable reads
+        got = self._person_like.get(key)
+        if got is None:
+            got = self._person_like[key] = self.speakable(m) and (
+                m.org or bool(m.title) or self.names.is_person_name(self.names.full_name(m.name, m.start)))
+        return got
 
     def gender(self, name: str) -> str | None:
         ent = self.names.entity(name)

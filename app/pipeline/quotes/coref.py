@@ -22,7 +22,7 @@ from .clauses import (
     role_word,
     verb_follows,
 )
-from .context import Context, Resolved
+from .context import Candidate, Context, Resolved
 from .lexicon import (
     CONJ_START,
     GENERIC_HEADS,
@@ -99,41 +99,37 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
     seen = 0
     while i >= 0 and cx.names.mentions[i].start >= floor and seen < 12:
         m = cx.names.mentions[i]
+        if (i, gender) not in cx.pronoun_cands:
+            cx.pronoun_cands[i, gender] = _candidate(cx, m, gender)
+        c = cx.pronoun_cands[i, gender]
         i -= 1
-        if m.org or not cx.person_like(m):
+        if c is None:
             continue
-        full = cx.names.full_name(m.name, m.start)
-        if not compatible(cx, full, gender):
-            full = _other_form(cx, m.name, gender) or ""
-            if not full:
-                continue
+        full, ent_f, subj, salience, kind, res = c
         if full in exclude:
             continue
         seen += 1
+        # the same features in the same order as ever (their sum picks the candidate)
         f = _distance_features(cx, pos, m.start)
-        f.update(_entity_features(cx, full, gender))
-        subj = is_subject(cx, m)
+        f.update(ent_f)
         if subj:
             f["subject"] = 1.0
-            f["salience"] = mention_salience(cx, m)
+            f["salience"] = salience
             if sent_s <= m.start:
                 f["same_sentence_subject"] = 1.0  # a named subject in the pronoun's own sentence
             elif prev_s <= m.start:
                 f["previous_sentence_subject"] = 1.0  # the subject of the sentence just before
         if m.possessive:
             f["possessive"] = 1.0
-        prev = cx.text[max(0, m.start - 20):m.start].split()
-        while prev and prev[-1].lower() in ("the", "a", "an"):
-            prev.pop()
-        if prev and prev[-1].lower() in SUBORDINATORS:
+        if kind == "subordinate":
             f["subordinate"] = 1.0  # the subject of a reported clause ("… claimed that Roe is …")
-        elif prev and prev[-1].lower() in _ADVERBIAL and subj and (sent_s <= m.start or prev_s <= m.start):
+        elif kind.startswith("adverbial") and (sent_s <= m.start or prev_s <= m.start):
             # "Roe looked worried when Doe mentioned it": the subject of an adverbial clause is not the
             # sentence's subject
             f["subordinate"] = 1.0
             f.pop("same_sentence_subject", None)
             f.pop("previous_sentence_subject", None)
-        elif _agent(prev) and _PASSIVE_RE.search(cx.text, max(0, m.start - 60), m.start):
+        elif kind.endswith("agent"):
             # "The decision was supported by Dr. Jane Roe": the agent of a passive acts
             f["subject"] = 1.0
             f["salience"] = 1.0
@@ -141,12 +137,8 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
                 f["same_sentence_subject"] = 1.0
             elif prev_s <= m.start:
                 f["previous_sentence_subject"] = 1.0
-        elif prev and prev[-1].lower().strip(",") in PREPOSITIONS:
+        elif kind.endswith("preposition"):
             f["preposition"] = 1.0  # "Roe went after Doe": Doe is no subject
-        res = resolved(cx, m, 0.7)
-        if res[0] != full and " " not in m.name and not compatible(cx, res[0], gender):
-            ent = cx.names.entity(full)
-            res = (full, ent.title if ent else None, "person", 0.7)  # "Roe … she said": the Roe who is a she
         cands.append((f, res))
     if pronouns.RECORD is not None:
         pronouns.RECORD.append((pos, [(r[0], f) for f, r in cands]))
@@ -155,6 +147,41 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
     w = pronouns.weights()
     best = max(range(len(cands)), key=lambda k: (pronouns.score(cands[k][0], w), -k))
     return cands[best][1]
+
+
+def _candidate(cx: Context, m: Mention, gender: str | None) -> Candidate | None:
+    """What a pronoun's candidate mention gives wherever the pronoun stands (None when it names
+    nobody of that gender): its full name, entity features, subject and salience, what the words
+    before it make it ("subordinate", "adverbial" with a fallback, "agent", "preposition" or
+    ""), and whom it resolves to; asked once per mention and gender, for every pronoun after it."""
+    if m.org or not cx.person_like(m):
+        return None
+    full = cx.names.full_name(m.name, m.start)
+    if not compatible(cx, full, gender):
+        full = _other_form(cx, m.name, gender) or ""
+        if not full:
+            return None
+    ent_f = _entity_features(cx, full, gender)
+    subj = is_subject(cx, m)
+    salience = mention_salience(cx, m) if subj else 0.0
+    prev = cx.text[max(0, m.start - 20):m.start].split()
+    while prev and prev[-1].lower() in ("the", "a", "an"):
+        prev.pop()
+    kind = ""
+    if prev and prev[-1].lower() in SUBORDINATORS:
+        kind = "subordinate"
+    else:
+        if prev and prev[-1].lower() in _ADVERBIAL and subj:
+            kind = "adverbial"  # only in the pronoun's sentence or the one before; else as below
+        if _agent(prev) and _PASSIVE_RE.search(cx.text, max(0, m.start - 60), m.start):
+            kind += "agent"
+        elif prev and prev[-1].lower().strip(",") in PREPOSITIONS:
+            kind += "preposition"
+    res = resolved(cx, m, 0.7)
+    if res[0] != full and " " not in m.name and not compatible(cx, res[0], gender):
+        ent = cx.names.entity(full)
+        res = (full, ent.title if ent else None, "person", 0.7)  # "Roe … she said": the Roe who is a she
+    return full, ent_f, subj, salience, kind, res
 
 
 def _agent(prev: list[str]) -> bool:

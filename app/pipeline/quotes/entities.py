@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from .lexicon import FEMALE_HONORIFICS, MALE_HONORIFICS, NAME_SUFFIXES, first_name_gender
 from .mentions import UPPER, Mention, blank_nicknames, find_mentions, word_key
@@ -57,6 +57,14 @@ _NEAR_FORM = 300
 _MAX_FORMS = 40
 
 
+@lru_cache(maxsize=65536)
+def _surname_key(name: str) -> str:
+    """The key a name is clustered by: its last word that is no suffix ("Jane Roe Jr." -> "roe");
+    looked up for every mention and candidate, and names repeat, so cached."""
+    parts = [p for p in name.lower().replace(".", "").replace("’", "'").split() if p not in NAME_SUFFIXES]
+    return parts[-1] if parts else name.lower()
+
+
 _LINE_RE = re.compile(r"[^\n]+")
 _HEADLINE_WORDS = re.compile(r"[A-Za-z][\w’'-]*")
 
@@ -96,6 +104,7 @@ class NameIndex:
         self._kin: set[str] = set()  # full forms introduced as someone's relative
         self._kin_intro: set[int] = set()  # where they were so introduced
         self._by_first: dict[str, set[str]] = {}
+        self._full: dict[tuple[str, int], str] | None = None  # memo of full_name, once complete
         for fm in _FAMILY_RE.finditer(text):
             owner = text[max(0, fm.start() - 30):fm.start()].split()[-1:]
             if owner and owner[0][:1].isupper() and owner[0].isalpha():
@@ -109,11 +118,13 @@ class NameIndex:
         self._headlines = _title_case_lines(text)
         for m in self.mentions:
             self._register(m)
+        # the index is complete: from here on a lookup's answer never changes, and the rules
+        # ask for the same name at the same place many times
+        self._full = {}
 
     @staticmethod
     def key(name: str) -> str:
-        parts = [p for p in name.lower().replace(".", "").replace("’", "'").split() if p not in NAME_SUFFIXES]
-        return parts[-1] if parts else name.lower()
+        return _surname_key(name)
 
     def _register(self, m: Mention) -> None:
         if m.org:
@@ -131,7 +142,7 @@ class NameIndex:
             self._add_form(m.start, m.name)
             self._by_first.setdefault(parts[0].lower(), set()).add(m.name)
         # entities are keyed by the resolved full name, so "Jane Roe" and "John Roe" stay apart
-        full = self.full_name(m.name, m.start)
+        full = self._full_name(m.name, m.start)  # the index is still growing: no memo
         ek = _fold(full)
         ent = self.entities.get(ek) or self.entities.setdefault(ek, Entity(full, False, first_pos=m.start))
         ent.positions.append(m.start)
@@ -155,7 +166,7 @@ class NameIndex:
         return i >= 0 and pos < self._quoted[i][1]
 
     def _add_form(self, pos: int, name: str) -> None:
-        k = self.key(name)
+        k = _surname_key(name)
         if pos >= 0 and ((self._quoted and self._in_quote(pos)) or any(a <= pos < b for a, b in self._headlines)):
             # a form inside quoted words or a title-case line counts only when the body gives none
             qposs, qnames = self._by_surname_quoted.setdefault(k, ([], []))
@@ -171,8 +182,17 @@ class NameIndex:
 
     def full_name(self, name: str, pos: int) -> str:
         """The fullest form of `name` the document gives, preferring the nearest one before `pos`."""
+        memo = self._full
+        if memo is None:
+            return self._full_name(name, pos)
+        got = memo.get((name, pos))
+        if got is None:
+            got = memo[name, pos] = self._full_name(name, pos)
+        return got
+
+    def _full_name(self, name: str, pos: int) -> str:
         parts = name.split()
-        k = self.key(name)
+        k = _surname_key(name)
         forms = self._by_surname.get(k) or self._by_surname_quoted.get(k)
         if len(parts) == 1 and not forms:
             firsts = self._by_first.get(parts[0].lower())
@@ -205,7 +225,7 @@ class NameIndex:
             # is the one the article introduced first (relatives and namesakes named in
             # passing are named in full again)
             nearest = next((n for n in names if n not in self._kin), names[0])
-        return self.full_name(nearest, pos) if " " in nearest else nearest  # "Roe" -> "Jane Roe" -> "Jane Roe III"
+        return self._full_name(nearest, pos) if " " in nearest else nearest  # "Roe" -> "Jane Roe" -> "Jane Roe III"
 
     def introduces_kin(self, pos: int) -> bool:
         """Does the mention at `pos` introduce someone as another's relative ("her husband, Olaf Roe")?"""
@@ -213,11 +233,11 @@ class NameIndex:
 
     def distinct_forms(self, surname: str) -> list[str]:
         """The distinct full names the article gives with this surname, in order of appearance."""
-        return list(self._distinct.get(self.key(surname), ()))
+        return list(self._distinct.get(_surname_key(surname), ()))
 
     def forms_of(self, surname: str) -> int:
         """How many distinct full names the article gives with this surname."""
-        return len(self._distinct.get(self.key(surname), ()))
+        return len(self._distinct.get(_surname_key(surname), ()))
 
     def entity(self, full: str) -> Entity | None:
         return self.entities.get(_fold(full)) or self.entities.get("org:" + _fold(full))

@@ -414,24 +414,27 @@ def find_mentions(text: str, common: Callable[[], frozenset[str]] | None = None)
     datelines = dateline_ends(text)
     d = 0
     line_start, line_end = 0, text.find("\n")  # the line of the phrase, followed forward (linear)
+    n_datelines = len(datelines)
     for m in SEQ_RE.finditer(text):
-        while 0 <= line_end < m.start():
+        ms, me = m.span()
+        while 0 <= line_end < ms:
             line_start, line_end = line_end + 1, text.find("\n", line_end + 1)
-        while d < len(datelines) and datelines[d] <= m.start():
+        while d < n_datelines and datelines[d] <= ms:
             d += 1
-        if d < len(datelines) and text.rfind("\n", 0, datelines[d]) < m.start():
+        if d < n_datelines and text.rfind("\n", 0, datelines[d]) < ms:
             continue  # "HARBOURTON, Ruritania (Wire) —": where the story was filed, and by whom
-        if " " not in m.group():
-            if _is_stop(m.group()):
+        g = m.group()
+        if " " not in g:
+            if _is_stop(g):
                 continue  # "The", "But": the commonest phrase, and never a name
-            if common is not None and plain_single(text, m.start(), m.group(), common):
-                continue
-        if " " not in m.group() and common is not None and NUMBER_AFTER_RE.match(text, m.end()) \
-                and m.group().lower() in common():
-            continue  # "Level 3", "Route 9": a common word labelling a number, no name ("Roe 7-6" is one)
-        phrases = _sub_phrases(text, m.start(), m.end()) if " " in m.group() else [(m.start(), m.end())]
-        if common is not None and " " in m.group() and in_headline(text, line_start, line_end if line_end >= 0 else len(text), headlines):
-            phrases = [r for s, e in phrases for r in _headline_runs(text, s, e, common())]
+            if common is not None and (plain_single(text, ms, g, common) or (
+                    NUMBER_AFTER_RE.match(text, me) and g.lower() in common())):
+                continue  # "Level 3", "Route 9": a common word labelling a number, no name ("Roe 7-6" is one)
+            phrases = [(ms, me)]
+        else:
+            phrases = _sub_phrases(text, ms, me)
+            if common is not None and in_headline(text, line_start, line_end if line_end >= 0 else len(text), headlines):
+                phrases = [r for s, e in phrases for r in _headline_runs(text, s, e, common())]
         for s, e in phrases:
             if common is not None and " " in text[s:e]:
                 s = _opening_word_end(text, s, e, common)
