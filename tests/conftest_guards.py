@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.pipeline import fetch, guard, webhook_client
+from app.pipeline import fetch, guard
 from app.storage.database import Database
 
 _in_write_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar("in_write_transaction",
@@ -55,5 +55,4 @@ def no_network_in_write_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Database, "transaction", guarded_transaction)
     monkeypatch.setattr(guard, "resolve_checked", guarded_resolve)
-    monkeypatch.setattr(webhook_client, "resolve_checked", guarded_resolve)
     monkeypatch.setattr(fetch.Fetcher, "fetch", guarded_fetch)

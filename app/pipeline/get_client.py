@@ -30,96 +30,27 @@ Errors: FetchError with kind "dns" / "connect" / "tls" / "timeout" (connect time
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 import httptools
 
 from app.domain.errors import FetchError
-from app.pipeline import guard
 from app.pipeline.guard import IPNetwork
+from app.pipeline.http1 import READ_BYTES, Conn, Reading, Stale, connect
 
-IDLE_EXPIRY_S = 30.0
-READ_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 100 * 1024  # status line and headers: the limit httpcore set for h11
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~[]"  # kept as is in the request target; anything else is %-encoded
 _Key = tuple[str, str, int]
 
 
-@dataclass(slots=True)
-class _Conn:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    idle_since: float = 0.0
-
-    def usable(self) -> bool:
-        return (not self.writer.is_closing() and not self.reader.at_eof()
-                and time.monotonic() - self.idle_since < IDLE_EXPIRY_S)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-class _Stale(Exception):
-    """A reused connection failed before any byte of the answer arrived."""
-
-
-class _Reading:
-    """llhttp's callbacks for one answer: status, headers (names lower-cased, repeats joined with
-    ", "), body chunks as they come. Interim 1xx answers are skipped; anything after the answer
-    is `extra` (the connection is then not reused)."""
-
-    __slots__ = ("parser", "status", "headers", "chunks", "headers_done", "complete", "extra", "keep_alive")
-
-    def __init__(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
-        self.status = 0
-        self.headers: dict[str, str] = {}
-        self.chunks: list[bytes] = []
-        self.headers_done = False
-        self.complete = False
-        self.extra = False
-        self.keep_alive = False
-
-    def on_message_begin(self) -> None:
-        self.extra = self.complete
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if not self.complete:
-            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-            self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
-
-    def on_headers_complete(self) -> None:
-        if not self.complete:
-            self.status = self.parser.get_status_code()
-            self.headers_done = not 100 <= self.status < 200
-
-    def on_body(self, body: bytes) -> None:
-        if not self.complete:
-            self.chunks.append(body)
-
-    def on_message_complete(self) -> None:
-        if 100 <= self.status < 200:  # interim answer (RFC 9110 §15.2): the final one follows
-            self.status, self.headers = 0, {}
-        elif not self.complete:
-            self.complete = True
-            self.keep_alive = self.parser.should_keep_alive()  # only meaningful in this callback
-
-    def delimited_by_close(self) -> bool:
-        """Headers read, and the body runs until the server closes (no length, not chunked)."""
-        return self.headers_done and "content-length" not in self.headers \
-            and "transfer-encoding" not in self.headers
-
-
 class Response:
     """One answer whose headers are read; the body is read with `raw_chunks`."""
 
-    def __init__(self, client: GetClient, key: _Key, conn: _Conn, reading: _Reading) -> None:
+    def __init__(self, client: GetClient, key: _Key, conn: Conn, reading: Reading) -> None:
         self._client, self._key, self._conn, self._reading = client, key, conn, reading
         self.status = reading.status
         self.headers = reading.headers
@@ -160,7 +91,7 @@ class GetClient:
         self._ssl = ssl_context
         # Idle connections by origin, oldest first; the newest is reused first. At most
         # `max_idle` in all: polling thousands of sites must not hold a socket open for each.
-        self._idle: dict[_Key, list[_Conn]] = {}
+        self._idle: dict[_Key, list[Conn]] = {}
 
     async def aclose(self) -> None:
         for conns in self._idle.values():
@@ -187,7 +118,7 @@ class GetClient:
         if conn is not None:
             try:
                 return await self._exchange(key, conn, request, reused=True)
-            except _Stale:
+            except Stale:
                 pass  # closed by the server while idle: once more on a fresh connection
         conn = await self._connect(scheme, host, port)
         return await self._exchange(key, conn, request, reused=False)
@@ -213,7 +144,7 @@ class GetClient:
                   if k.lower() not in ("host", "user-agent") and not any(c in v for c in "\r\n\0")]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
-    def _take_idle(self, key: _Key) -> _Conn | None:
+    def _take_idle(self, key: _Key) -> Conn | None:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
@@ -225,7 +156,7 @@ class GetClient:
             conn.close()
         return None
 
-    def give_back(self, key: _Key, conn: _Conn, reusable: bool) -> None:
+    def give_back(self, key: _Key, conn: Conn, reusable: bool) -> None:
         idle = self._idle.get(key, [])
         if not reusable or conn.writer.is_closing() or len(idle) >= self.max_idle_per_host:
             conn.close()
@@ -244,31 +175,18 @@ class GetClient:
         if not self._idle[key]:
             del self._idle[key]
 
-    async def _connect(self, scheme: str, host: str, port: int) -> _Conn:
-        addresses = await guard.resolve_checked(host, port, self.allowed, dns_timeout_s=self.connect_timeout_s)
-        last: Exception | None = None
-        for address in addresses:  # try each checked address in resolver order
-            try:
-                async with asyncio.timeout(self.connect_timeout_s):
-                    reader, writer = await asyncio.open_connection(
-                        address, port, ssl=self._ssl if scheme == "https" else None,
-                        server_hostname=host if scheme == "https" else None, limit=READ_BYTES)
-                return _Conn(reader, writer)
-            except (ssl.SSLError, ssl.CertificateError) as exc:
-                raise FetchError(f"fetch: cannot connect to {host}: TLS: {exc}", kind="tls") from exc
-            except (OSError, TimeoutError) as exc:
-                last = exc
-        kind = "timeout" if isinstance(last, TimeoutError) else "connect"
-        raise FetchError(f"fetch: cannot connect to {host}:{port}: {last or 'no address'}", kind=kind)
+    async def _connect(self, scheme: str, host: str, port: int) -> Conn:
+        return await connect(host, port, allowed=self.allowed, timeout_s=self.connect_timeout_s,
+                             tls=self._ssl if scheme == "https" else None, who="fetch")
 
-    async def read(self, key: _Key, conn: _Conn) -> bytes:
+    async def read(self, key: _Key, conn: Conn) -> bytes:
         try:
             return await conn.reader.read(READ_BYTES)
         except (ConnectionError, OSError) as exc:  # ssl.SSLError is an OSError
             raise FetchError(f"fetch: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc
 
     @staticmethod
-    def feed(key: _Key, reading: _Reading, data: bytes) -> None:
+    def feed(key: _Key, reading: Reading, data: bytes) -> None:
         try:
             reading.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
@@ -276,8 +194,8 @@ class GetClient:
                 raise FetchError(f"fetch: malformed answer from {key[1]}: {exc}", kind="protocol") from exc
             reading.extra = True
 
-    async def _exchange(self, key: _Key, conn: _Conn, request: bytes, *, reused: bool) -> Response:
-        reading = _Reading()
+    async def _exchange(self, key: _Key, conn: Conn, request: bytes, *, reused: bool) -> Response:
+        reading = Reading()
         done = False
         try:
             try:
@@ -286,10 +204,10 @@ class GetClient:
                 data = await conn.reader.read(READ_BYTES)
             except (ConnectionError, OSError) as exc:
                 if reused:
-                    raise _Stale from exc
+                    raise Stale from exc
                 raise FetchError(f"fetch: connection to {key[1]} failed: {exc}", kind="connect") from exc
             if not data and reused:
-                raise _Stale
+                raise Stale
             head = 0
             while True:
                 if not data:

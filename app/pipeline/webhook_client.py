@@ -26,7 +26,6 @@ deliveries are at-least-once anyway, receivers deduplicate on `webhook-id`).
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from collections import defaultdict
@@ -37,25 +36,10 @@ from urllib.parse import quote, urlsplit
 import httptools
 
 from app.domain.errors import FetchError
-from app.pipeline.guard import IPNetwork, resolve_checked
+from app.pipeline.guard import IPNetwork
+from app.pipeline.http1 import READ_BYTES, Conn, Reading, Stale, connect
 
-IDLE_EXPIRY_S = 30.0
-READ_BYTES = 64 * 1024
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~"  # kept as is in the request target; anything else is %-encoded
-
-
-@dataclass(slots=True)
-class _Conn:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    idle_since: float = 0.0
-
-    def usable(self) -> bool:
-        return (not self.writer.is_closing() and not self.reader.at_eof()
-                and time.monotonic() - self.idle_since < IDLE_EXPIRY_S)
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,54 +47,6 @@ class Answer:
     status: int
     headers: dict[str, str]
     excerpt: bytes
-
-
-class _Stale(Exception):
-    """A reused connection failed before any byte of the answer arrived."""
-
-
-class _Reading:
-    """llhttp's callbacks for one answer: status, headers (names lower-cased, repeats joined
-    with ", "), body. Interim 1xx answers are skipped; anything after the answer is `extra`."""
-
-    __slots__ = ("parser", "status", "headers", "body", "complete", "extra", "keep_alive")
-
-    def __init__(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
-        self.status = 0
-        self.headers: dict[str, str] = {}
-        self.body = bytearray()
-        self.complete = False
-        self.extra = False
-        self.keep_alive = False
-
-    def on_message_begin(self) -> None:
-        self.extra = self.complete
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if not self.complete:
-            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-            self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
-
-    def on_headers_complete(self) -> None:
-        if not self.complete:
-            self.status = self.parser.get_status_code()
-
-    def on_body(self, body: bytes) -> None:
-        if not self.complete:
-            self.body += body
-
-    def on_message_complete(self) -> None:
-        if 100 <= self.status < 200:  # interim answer (RFC 9110 §15.2): the final one follows
-            self.status, self.headers = 0, {}
-        elif not self.complete:
-            self.complete = True
-            self.keep_alive = self.parser.should_keep_alive()  # only meaningful in this callback
-
-    def delimited_by_close(self) -> bool:
-        """Headers read, and the body runs until the server closes (no length, not chunked)."""
-        return self.status > 0 and "content-length" not in self.headers \
-            and "transfer-encoding" not in self.headers
 
 
 class WebhookClient:
@@ -124,7 +60,7 @@ class WebhookClient:
         self.max_idle_per_host = max_idle_per_host
         self.user_agent = user_agent
         self._ssl = ssl_context
-        self._idle: dict[tuple[str, str, int], list[_Conn]] = defaultdict(list)
+        self._idle: dict[tuple[str, str, int], list[Conn]] = defaultdict(list)
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -153,7 +89,7 @@ class WebhookClient:
         if conn is not None:
             try:
                 return await self._exchange(key, conn, request, reused=True)
-            except _Stale:
+            except Stale:
                 pass  # closed by the server while idle: once more on a fresh connection
         conn = await self._connect(scheme, host, port)
         return await self._exchange(key, conn, request, reused=False)
@@ -172,7 +108,10 @@ class WebhookClient:
         # The headers are ours (app.pipeline.notify.signed_headers); urlsplit drops CR, LF and tabs.
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
-    def _take_idle(self, key: tuple[str, str, int]) -> _Conn | None:
+    def _answer(self, reading: Reading) -> Answer:
+        return Answer(reading.status, reading.headers, b"".join(reading.chunks)[: self.excerpt_bytes])
+
+    def _take_idle(self, key: tuple[str, str, int]) -> Conn | None:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
@@ -181,26 +120,13 @@ class WebhookClient:
             conn.close()
         return None
 
-    async def _connect(self, scheme: str, host: str, port: int) -> _Conn:
-        addresses = await resolve_checked(host, port, self.allowed, dns_timeout_s=self.connect_timeout_s)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                async with asyncio.timeout(self.connect_timeout_s):
-                    reader, writer = await asyncio.open_connection(
-                        address, port, ssl=self._tls() if scheme == "https" else None,
-                        server_hostname=host if scheme == "https" else None, limit=READ_BYTES)
-                return _Conn(reader, writer)
-            except ssl.SSLError as exc:
-                raise FetchError(f"notify: TLS error with {host}: {exc}", kind="tls") from exc
-            except (OSError, TimeoutError) as exc:
-                last = exc
-        kind = "timeout" if isinstance(last, TimeoutError) else "connect"
-        raise FetchError(f"notify: cannot connect to {host}:{port}: {last or 'no address'}", kind=kind)
+    async def _connect(self, scheme: str, host: str, port: int) -> Conn:
+        return await connect(host, port, allowed=self.allowed, timeout_s=self.connect_timeout_s,
+                             tls=self._tls() if scheme == "https" else None, who="notify")
 
-    async def _exchange(self, key: tuple[str, str, int], conn: _Conn, request: bytes, *, reused: bool) -> Answer:
+    async def _exchange(self, key: tuple[str, str, int], conn: Conn, request: bytes, *, reused: bool) -> Answer:
         keep = False
-        reading = _Reading()
+        reading = Reading()
         try:
             try:
                 conn.writer.write(request)
@@ -208,25 +134,25 @@ class WebhookClient:
                 data = await conn.reader.read(READ_BYTES)
             except (ConnectionError, OSError) as exc:
                 if reused:
-                    raise _Stale from exc
+                    raise Stale from exc
                 raise FetchError(f"notify: connection to {key[1]} failed: {exc}", kind="connect") from exc
             if not data:
                 if reused:
-                    raise _Stale
+                    raise Stale
                 raise FetchError(f"notify: {key[1]} closed the connection without answering", kind="connect")
             while data:
                 reading.parser.feed_data(data)
-                if reading.complete or len(reading.body) > self.drain_bytes:
+                if reading.complete or reading.received > self.drain_bytes:
                     break
                 data = await conn.reader.read(READ_BYTES)
             else:
                 if not reading.delimited_by_close():
                     raise FetchError(f"notify: {key[1]} closed the connection mid-answer", kind="protocol")
             keep = reading.complete and reading.keep_alive and not reading.extra
-            return Answer(reading.status, reading.headers, bytes(reading.body[: self.excerpt_bytes]))
+            return self._answer(reading)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             if reading.complete:  # bytes after the answer: keep the answer, drop the connection
-                return Answer(reading.status, reading.headers, bytes(reading.body[: self.excerpt_bytes]))
+                return self._answer(reading)
             raise FetchError(f"notify: malformed answer from {key[1]}: {exc}", kind="protocol") from exc
         except (ConnectionError, OSError) as exc:
             raise FetchError(f"notify: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc

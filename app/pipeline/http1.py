@@ -1,0 +1,110 @@
+"""What the two HTTP/1.1 clients of ours share (fetching: `get_client`, webhook deliveries:
+`webhook_client`): a pooled connection, llhttp's callbacks for one answer, and dialling a host
+only at addresses `guard.resolve_checked` has cleared (the address checked is the address dialled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httptools
+
+from app.domain.errors import FetchError
+from app.pipeline import guard
+from app.pipeline.guard import IPNetwork
+
+IDLE_EXPIRY_S = 30.0
+READ_BYTES = 64 * 1024
+
+
+@dataclass(slots=True)
+class Conn:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+
+    def usable(self) -> bool:
+        return (not self.writer.is_closing() and not self.reader.at_eof()
+                and time.monotonic() - self.idle_since < IDLE_EXPIRY_S)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Stale(Exception):
+    """A reused connection failed before any byte of the answer arrived."""
+
+
+class Reading:
+    """llhttp's callbacks for one answer: status, headers (names lower-cased, repeats joined with
+    ", "), body chunks as they come (`received` counts their bytes). Interim 1xx answers are
+    skipped; anything after the answer is `extra` (the connection is then not reused)."""
+
+    __slots__ = ("parser", "status", "headers", "chunks", "received", "headers_done", "complete", "extra",
+                 "keep_alive")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.chunks: list[bytes] = []
+        self.received = 0
+        self.headers_done = False
+        self.complete = False
+        self.extra = False
+        self.keep_alive = False
+
+    def on_message_begin(self) -> None:
+        self.extra = self.complete
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.complete:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        if not self.complete:
+            self.status = self.parser.get_status_code()
+            self.headers_done = not 100 <= self.status < 200
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.chunks.append(body)
+            self.received += len(body)
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # interim answer (RFC 9110 §15.2): the final one follows
+            self.status, self.headers = 0, {}
+        elif not self.complete:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()  # only meaningful in this callback
+
+    def delimited_by_close(self) -> bool:
+        """Headers read, and the body runs until the server closes (no length, not chunked)."""
+        return self.headers_done and "content-length" not in self.headers \
+            and "transfer-encoding" not in self.headers
+
+
+async def connect(host: str, port: int, *, allowed: Sequence[IPNetwork], timeout_s: float,
+                  tls: ssl.SSLContext | None, who: str) -> Conn:
+    """A new connection to one of the host's checked addresses, in resolver order (`tls`: the
+    context for https, verifying the certificate against `host`; None for http). `who` opens the
+    error messages ("fetch", "notify")."""
+    addresses = await guard.resolve_checked(host, port, allowed, dns_timeout_s=timeout_s)
+    last: Exception | None = None
+    for address in addresses:
+        try:
+            async with asyncio.timeout(timeout_s):
+                reader, writer = await asyncio.open_connection(
+                    address, port, ssl=tls, server_hostname=host if tls is not None else None, limit=READ_BYTES)
+            return Conn(reader, writer)
+        except ssl.SSLError as exc:  # ssl.CertificateError is one
+            raise FetchError(f"{who}: cannot connect to {host}: TLS: {exc}", kind="tls") from exc
+        except (OSError, TimeoutError) as exc:
+            last = exc
+    kind = "timeout" if isinstance(last, TimeoutError) else "connect"
+    raise FetchError(f"{who}: cannot connect to {host}:{port}: {last or 'no address'}", kind=kind)
