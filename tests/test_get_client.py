@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
-from collections.abc import AsyncIterator
 from typing import TypedDict, Unpack
 
 import pytest
@@ -16,22 +15,11 @@ import trustme
 
 from app.domain.errors import BodyTooLargeError, FetchError
 from app.pipeline.fetch import Fetcher
-from tests.test_webhook_client import LOCAL, Handler, Serve, Server, answer_each, read_request
+from tests.rawserver import LOCAL, Serve, Server, answer_each, read_request, serve
+
+__all__ = ["serve"]  # the fixture, used by name
 
 PAGE = b"<html><body><p>The ferry to Ostreva runs twice a day.</p></body></html>"
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    servers: list[Server] = []
-
-    async def start(handler: Handler, ssl_context: ssl.SSLContext | None = None) -> Server:
-        servers.append(await Server(handler).start(ssl_context))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        await server.close()
 
 
 class FetcherOptions(TypedDict, total=False):
