@@ -34,23 +34,22 @@ import base64
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import httptools
 
 from app.domain.errors import FetchError
 from app.pipeline.guard import IPNetwork
-from app.pipeline.http1 import READ_BYTES, Conn, Reading, Stale, connect
+from app.pipeline.http1 import READ_BYTES, Conn, Origin, Reading, Stale, connect, send, split_origin
 
 MAX_HEAD_BYTES = 100 * 1024  # status line and headers: the limit httpcore set for h11
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~[]"  # kept as is in the request target; anything else is %-encoded
-_Key = tuple[str, str, int]
 
 
 class Response:
     """One answer whose headers are read; the body is read with `raw_chunks`."""
 
-    def __init__(self, client: GetClient, key: _Key, conn: Conn, reading: Reading) -> None:
+    def __init__(self, client: GetClient, key: Origin, conn: Conn, reading: Reading) -> None:
         self._client, self._key, self._conn, self._reading = client, key, conn, reading
         self.status = reading.status
         self.headers = reading.headers
@@ -91,7 +90,7 @@ class GetClient:
         self._ssl = ssl_context
         # Idle connections by origin, oldest first; the newest is reused first. At most
         # `max_idle` in all: polling thousands of sites must not hold a socket open for each.
-        self._idle: dict[_Key, list[Conn]] = {}
+        self._idle: dict[Origin, list[Conn]] = {}
 
     async def aclose(self) -> None:
         for conns in self._idle.values():
@@ -103,15 +102,8 @@ class GetClient:
     async def open(self, url: str, headers: Mapping[str, str]) -> Response:
         """GET `url` and read the answer's headers; the caller bounds the total time and calls
         `release()` on the answer when done with it."""
-        try:
-            parts = urlsplit(url)
-            scheme, host = parts.scheme, parts.hostname or ""
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError as exc:
-            raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
-        if scheme not in ("http", "https") or not host:
-            raise FetchError(f"fetch: invalid URL {url!r}", kind="invalid_url")
-        key = (scheme, host, port)
+        parts, key = split_origin(url, f"fetch: invalid URL {url!r}")
+        scheme, host, port = key
         request = self._request(parts.path, parts.query, host, parts.port, parts.username, parts.password,
                                 headers)
         conn = self._take_idle(key)
@@ -144,7 +136,7 @@ class GetClient:
                   if k.lower() not in ("host", "user-agent") and not any(c in v for c in "\r\n\0")]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
-    def _take_idle(self, key: _Key) -> Conn | None:
+    def _take_idle(self, key: Origin) -> Conn | None:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
@@ -156,7 +148,7 @@ class GetClient:
             conn.close()
         return None
 
-    def give_back(self, key: _Key, conn: Conn, reusable: bool) -> None:
+    def give_back(self, key: Origin, conn: Conn, reusable: bool) -> None:
         idle = self._idle.get(key, [])
         if not reusable or conn.writer.is_closing() or len(idle) >= self.max_idle_per_host:
             conn.close()
@@ -179,14 +171,14 @@ class GetClient:
         return await connect(host, port, allowed=self.allowed, timeout_s=self.connect_timeout_s,
                              tls=self._ssl if scheme == "https" else None, who="fetch")
 
-    async def read(self, key: _Key, conn: Conn) -> bytes:
+    async def read(self, key: Origin, conn: Conn) -> bytes:
         try:
             return await conn.reader.read(READ_BYTES)
         except (ConnectionError, OSError) as exc:  # ssl.SSLError is an OSError
             raise FetchError(f"fetch: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc
 
     @staticmethod
-    def feed(key: _Key, reading: Reading, data: bytes) -> None:
+    def feed(key: Origin, reading: Reading, data: bytes) -> None:
         try:
             reading.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
@@ -194,20 +186,11 @@ class GetClient:
                 raise FetchError(f"fetch: malformed answer from {key[1]}: {exc}", kind="protocol") from exc
             reading.extra = True
 
-    async def _exchange(self, key: _Key, conn: Conn, request: bytes, *, reused: bool) -> Response:
+    async def _exchange(self, key: Origin, conn: Conn, request: bytes, *, reused: bool) -> Response:
         reading = Reading()
         done = False
         try:
-            try:
-                conn.writer.write(request)
-                await conn.writer.drain()
-                data = await conn.reader.read(READ_BYTES)
-            except (ConnectionError, OSError) as exc:
-                if reused:
-                    raise Stale from exc
-                raise FetchError(f"fetch: connection to {key[1]} failed: {exc}", kind="connect") from exc
-            if not data and reused:
-                raise Stale
+            data = await send(conn, request, reused=reused, who="fetch", host=key[1])
             head = 0
             while True:
                 if not data:

@@ -10,6 +10,7 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
 
 import httptools
 
@@ -19,6 +20,7 @@ from app.pipeline.guard import IPNetwork
 
 IDLE_EXPIRY_S = 30.0
 READ_BYTES = 64 * 1024
+Origin = tuple[str, str, int]  # scheme, host, port: the key of a pool's idle connections
 
 
 @dataclass(slots=True)
@@ -108,3 +110,34 @@ async def connect(host: str, port: int, *, allowed: Sequence[IPNetwork], timeout
             last = exc
     kind = "timeout" if isinstance(last, TimeoutError) else "connect"
     raise FetchError(f"{who}: cannot connect to {host}:{port}: {last or 'no address'}", kind=kind)
+
+
+def split_origin(url: str, invalid: str) -> tuple[SplitResult, Origin]:
+    """The URL's parts and its origin; FetchError(kind "invalid_url", message `invalid`) for a
+    URL that is not http(s) with a host."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise FetchError(f"{invalid}: {exc}", kind="invalid_url") from exc
+    if scheme not in ("http", "https") or not host:
+        raise FetchError(invalid, kind="invalid_url")
+    return parts, (scheme, host, port)
+
+
+async def send(conn: Conn, request: bytes, *, reused: bool, who: str, host: str) -> bytes:
+    """Write the request and read the answer's first bytes (b"" if the server closed). On a
+    reused connection a failure or a close before any byte is `Stale`: the server may have closed
+    it while idle (RFC 9112 §9.3.1), and the caller sends once more on a fresh one."""
+    try:
+        conn.writer.write(request)
+        await conn.writer.drain()
+        data = await conn.reader.read(READ_BYTES)
+    except (ConnectionError, OSError) as exc:
+        if reused:
+            raise Stale from exc
+        raise FetchError(f"{who}: connection to {host} failed: {exc}", kind="connect") from exc
+    if not data and reused:
+        raise Stale
+    return data

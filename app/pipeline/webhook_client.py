@@ -31,13 +31,13 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httptools
 
 from app.domain.errors import FetchError
 from app.pipeline.guard import IPNetwork
-from app.pipeline.http1 import READ_BYTES, Conn, Reading, Stale, connect
+from app.pipeline.http1 import READ_BYTES, Conn, Origin, Reading, Stale, connect, send, split_origin
 
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~"  # kept as is in the request target; anything else is %-encoded
 
@@ -60,7 +60,7 @@ class WebhookClient:
         self.max_idle_per_host = max_idle_per_host
         self.user_agent = user_agent
         self._ssl = ssl_context
-        self._idle: dict[tuple[str, str, int], list[Conn]] = defaultdict(list)
+        self._idle: dict[Origin, list[Conn]] = defaultdict(list)
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -75,15 +75,8 @@ class WebhookClient:
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """POST `body`; the caller bounds the total time (asyncio.timeout)."""
-        try:
-            parts = urlsplit(url)
-            scheme, host = parts.scheme, parts.hostname or ""
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError as exc:
-            raise FetchError(f"notify: invalid receiver URL {url!r}", kind="invalid_url") from exc
-        if scheme not in ("http", "https") or not host:
-            raise FetchError(f"notify: invalid receiver URL {url!r}", kind="invalid_url")
-        key = (scheme, host, port)
+        parts, key = split_origin(url, f"notify: invalid receiver URL {url!r}")
+        scheme, host, port = key
         request = self._request(parts.path, parts.query, host, parts.port, headers, body)
         conn = self._take_idle(key)
         if conn is not None:
@@ -111,7 +104,7 @@ class WebhookClient:
     def _answer(self, reading: Reading) -> Answer:
         return Answer(reading.status, reading.headers, b"".join(reading.chunks)[: self.excerpt_bytes])
 
-    def _take_idle(self, key: tuple[str, str, int]) -> Conn | None:
+    def _take_idle(self, key: Origin) -> Conn | None:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
@@ -124,21 +117,12 @@ class WebhookClient:
         return await connect(host, port, allowed=self.allowed, timeout_s=self.connect_timeout_s,
                              tls=self._tls() if scheme == "https" else None, who="notify")
 
-    async def _exchange(self, key: tuple[str, str, int], conn: Conn, request: bytes, *, reused: bool) -> Answer:
+    async def _exchange(self, key: Origin, conn: Conn, request: bytes, *, reused: bool) -> Answer:
         keep = False
         reading = Reading()
         try:
-            try:
-                conn.writer.write(request)
-                await conn.writer.drain()
-                data = await conn.reader.read(READ_BYTES)
-            except (ConnectionError, OSError) as exc:
-                if reused:
-                    raise Stale from exc
-                raise FetchError(f"notify: connection to {key[1]} failed: {exc}", kind="connect") from exc
+            data = await send(conn, request, reused=reused, who="notify", host=key[1])
             if not data:
-                if reused:
-                    raise Stale
                 raise FetchError(f"notify: {key[1]} closed the connection without answering", kind="connect")
             while data:
                 reading.parser.feed_data(data)
