@@ -40,7 +40,7 @@ FIRST_SUBSET = SHARED / "eval" / "polnear-train-names-gold.jsonl"
 HELD_OUT_PUBLISHER = "nyt"
 
 
-def _publisher(doc: str) -> str:
+def publisher(doc: str) -> str:
     return doc.rsplit("/", 1)[-1].split("_", 1)[0]
 
 
@@ -48,7 +48,7 @@ def split_docs() -> dict[str, set[str]]:
     """{"heldout": docs, "tune": docs, "tune-a": docs, "tune-b": docs} by the rule in the module docstring."""
     docs = sorted(json.loads(line)["doc"] for line in GOLD.read_text().splitlines() if line.strip())
     first = {json.loads(line)["doc"] for line in FIRST_SUBSET.read_text().splitlines() if line.strip()}
-    held: set[str] = {d for d in docs if _publisher(d) == HELD_OUT_PUBLISHER}
+    held: set[str] = {d for d in docs if publisher(d) == HELD_OUT_PUBLISHER}
     rest = [d for d in docs if d not in held and d not in first]
     held.update(rest[4::5])
     tune = sorted(set(docs) - held)

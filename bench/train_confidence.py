@@ -7,9 +7,12 @@ file can be checked against a fresh run (tests/test_quotes_gold.py does). Only t
 split is read; the held-out part is for `bench/quotes_eval.py --calibration --split heldout`.
 
 News the model was not fitted on is harder than the articles it was fitted on, so the shipped
-model is shifted down by a margin (`offset`, subtracted from the bias): fitted on half of the
-tuning articles and scored on the other half (and the other way round), quotes with confidence
->= 0.9 must have the right speaker at least `CV_TARGET` of the time. The promise the API makes
+model is shifted down by a margin (`offset`, subtracted from the bias): fitted on the tuning
+articles of all publishers but one and scored on that one's (for each publisher in turn), quotes
+with confidence >= 0.9 must have the right speaker at least `CV_TARGET` of the time. Leaving a
+whole publisher out is what the service meets in use: outlets whose writing the model never saw
+(a two-fold split by article, used until round 4, let every fold see every outlet, and the
+promise slipped to 0.948 on the held-out part, which is mostly an unseen publisher). The promise the API makes
 is "confidence >= 0.9: right >= 95%"; the margin above 0.95 is for news further away still.
 
     python bench/train_confidence.py [--check]
@@ -50,12 +53,13 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return x
 
 
-def fit(rows: list[tuple[dict[str, float], bool]]) -> dict[str, float]:
+def fit(rows: list[tuple[dict[str, float], bool]], start: dict[str, float] | None = None) -> dict[str, float]:
+    """Newton's method from zero weights, or from `start` (the same optimum, fewer steps)."""
     names = sorted({k for feats, _ in rows for k in feats})
     idx = {k: i for i, k in enumerate(names)}
     xs = [[(idx[k], v) for k, v in sorted(feats.items())] for feats, _ in rows]
     ys = [1.0 if right else 0.0 for _, right in rows]
-    w = [0.0] * len(names)
+    w = [(start or {}).get(k, 0.0) for k in names]
     for _ in range(ITERATIONS):
         grad = [L2 * wi if names[i] != "bias" else 0.0 for i, wi in enumerate(w)]
         hess = [[(L2 if i == j and names[i] != "bias" else 0.0) for j in range(len(w))] for i in range(len(w))]
@@ -77,22 +81,30 @@ def _z(feats: dict[str, float], w: dict[str, float]) -> float:
     return sum(w.get(k, 0.0) * v for k, v in feats.items())
 
 
-def margin(by_doc: dict[str, list[tuple[dict[str, float], bool]]]) -> float:
-    """The smallest bias shift (in steps of 0.05) at which two-fold cross-validation by article
-    gives quotes with confidence >= HIGH the right speaker CV_TARGET of the time."""
+def margin(by_doc: dict[str, list[tuple[dict[str, float], bool]]], full: dict[str, float]) -> float:
+    """The smallest bias shift (in steps of 0.05) at which cross-validation leaving one publisher
+    out gives quotes with confidence >= HIGH the right speaker CV_TARGET of the time."""
+    from quotes_eval import publisher
+
     docs = sorted(by_doc)
-    scored: list[tuple[float, bool]] = []
-    for k in range(2):
-        held = set(docs[k::2])
-        w = fit([row for d in docs if d not in held for row in by_doc[d]])
-        scored += [(_z(f, w), r) for d in sorted(held) for f, r in by_doc[d]]
+    by_publisher: dict[str, list[tuple[float, bool]]] = {}
+    for held_publisher in sorted({publisher(d) for d in docs}):
+        held = {d for d in docs if publisher(d) == held_publisher}
+        w = fit([row for d in docs if d not in held for row in by_doc[d]], start=full)
+        by_publisher[held_publisher] = [(_z(f, w), r) for d in sorted(held) for f, r in by_doc[d]]
+    scored = [pair for pairs in by_publisher.values() for pair in pairs]
     cut = math.log(HIGH / (1 - HIGH))
+    shift = 3.0
     for step in range(0, 61):
-        shift = step * 0.05
-        high = [r for z, r in scored if z - shift >= cut]
+        high = [r for z, r in scored if z - step * 0.05 >= cut]
         if not high or sum(high) / len(high) >= CV_TARGET:
-            return round(shift, 2)
-    return 3.0
+            shift = round(step * 0.05, 2)
+            break
+    for name, pairs in by_publisher.items():
+        high = [r for z, r in pairs if z - shift >= cut]
+        share = sum(high) / len(high) if high else float("nan")
+        print(f"left out {name}: confidence >= {HIGH} right {share:.3f} of {len(high)}", file=sys.stderr)
+    return shift
 
 
 def train() -> dict[str, object]:
@@ -101,7 +113,7 @@ def train() -> dict[str, object]:
     by_doc = {d: [(feats, right) for _, feats, right in rows] for d, rows in judged_by_doc("tune").items()}
     rows = [row for d in sorted(by_doc) for row in by_doc[d]]
     weights = fit(rows)
-    offset = margin(by_doc)
+    offset = margin(by_doc, weights)
     weights["bias"] = round(weights["bias"] - offset, 6)
     return {"trained_on": "polnear-train-gold tune split", "examples": len(rows),
             "right": sum(1 for _, r in rows if r), "offset": offset, "weights": weights}
