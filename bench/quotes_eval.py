@@ -125,19 +125,21 @@ def calibration(split: str) -> str:
 
 
 def score(split: str, details: bool = False) -> str:
-    from app.pipeline.quotes import find_quotes
-
     lines = [line for line in GOLD.read_text().splitlines() if line.strip()]
     wanted = None if split == "all" else split_docs()[split]
+    return score_lines([line for line in lines if wanted is None or json.loads(line)["doc"] in wanted], details)
+
+
+def score_lines(gold_lines: list[str], details: bool = False) -> str:
+    """score_quotes.py's output for the extractor on these gold lines (documents under ../shared)."""
+    from app.pipeline.quotes import find_quotes
+
     with tempfile.TemporaryDirectory() as tmp:
         gold_path, pred_path = Path(tmp) / "gold.jsonl", Path(tmp) / "pred.jsonl"
         with gold_path.open("w") as gold, pred_path.open("w") as pred:
-            for line in lines:
-                doc = json.loads(line)["doc"]
-                if wanted is not None and doc not in wanted:
-                    continue
+            for line in gold_lines:
                 gold.write(line + "\n")
-                path = (SHARED / doc).resolve()
+                path = (SHARED / json.loads(line)["doc"]).resolve()
                 quotes = [q.to_dict() for q in find_quotes(path.read_text(encoding="utf-8"))]
                 pred.write(json.dumps({"file": str(path), "quotes": quotes}) + "\n")
         args = [sys.executable, str(SHARED / "eval" / "score_quotes.py"), str(gold_path), str(SHARED),
