@@ -54,6 +54,13 @@ def is_subject(cx: Context, m: Mention) -> bool:
         if 0 < close < 40:
             words = WORD_RE.findall(after[close + 1:])[:3]
     speech = False
+    prev = cx.masked[max(0, m.start - 30):m.start].split()[-1:]
+    if prev and prev[0].isalpha() and prev[0].islower() and prev[0].endswith("ed") and len(prev[0]) > 4 \
+            and prev[0] not in ED_NOUNS and prev[0] not in VERB_FORMS:
+        # "Roe hammered Doe, calling him …": the object of a verb in the past tense heads no clause
+        cx.subject_cache[m.start] = False
+        cx.salience[m.start] = 0.0
+        return False
     if words and words[0].lower() in SUBJECT_PRONOUNS:
         # an appositive to a pronoun subject: "her husband, John Roe, said she …"
         cx.subject_cache[m.start] = False
@@ -175,6 +182,8 @@ def noun_phrase(words_text: str) -> bool:
             return False
         if lw == "and" and 0 < i < len(ws) - 1 and _role_like(ws[i - 1]) and _role_like(ws[i + 1]):
             continue  # "president and chief executive of …": one role
+        if lw == "and" and 0 < i < len(ws) - 1 and ws[i - 1][:1].isupper() and ws[i + 1][:1].isupper():
+            continue  # "chair of the Roads and Bridges Committee": inside a name
         if lw in ("after", "when", "while", "before", "because", "as", "although", "though", "and", "but",
                   "which", "who", "whom", "where"):
             return False

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from .lexicon import FEMALE_HONORIFICS, MALE_HONORIFICS, NAME_SUFFIXES, first_name_gender
+from .lexicon import FEMALE_HONORIFICS, MALE_HONORIFICS, NAME_SUFFIXES, first_name_gender, is_first_name
 from .mentions import UPPER, Mention, blank_nicknames, find_mentions, word_key
 
 
@@ -104,12 +104,14 @@ class NameIndex:
         self._kin: set[str] = set()  # full forms introduced as someone's relative
         self._kin_intro: set[int] = set()  # where they were so introduced
         self._by_first: dict[str, set[str]] = {}
+        self._family_firsts: set[str] = set()  # first names given as a relative's ("Roe’s wife, Mara,")
         self._full: dict[tuple[str, int], str] | None = None  # memo of full_name, once complete
         for fm in _FAMILY_RE.finditer(text):
             owner = text[max(0, fm.start() - 30):fm.start()].split()[-1:]
             if owner and owner[0][:1].isupper() and owner[0].isalpha():
                 first = fm.group(1)
                 self._by_first.setdefault(first.lower(), set()).add(f"{first} {owner[0]}")
+                self._family_firsts.add(first.lower())
         if extra:
             # names in the headline count as given before the body (position -1)
             for m in find_mentions(extra):
@@ -196,7 +198,9 @@ class NameIndex:
         forms = self._by_surname.get(k) or self._by_surname_quoted.get(k)
         if len(parts) == 1 and not forms:
             firsts = self._by_first.get(parts[0].lower())
-            if firsts and len(firsts) == 1:
+            if firsts and len(firsts) == 1 and (parts[0].lower() in self._family_firsts or is_first_name(parts[0])):
+                # "Jane" -> "Jane Roe"; but a surname never given in full is no first name of a
+                # phrase it opens ("Roe" is not "Roe Express")
                 return next(iter(firsts))
             return name
         if not forms:
@@ -206,9 +210,9 @@ class NameIndex:
             # a full form already: only widen it when a longer form shares its first name
             # ("Jo Roe" -> "Joanna Roe") or ends with it ("Li Wen" -> "Jane Li Wen")
             distinct = self._distinct.get(k, [])
-            longer = [f for f in distinct if len(f) > len(name) and (
+            longer = [f for f in distinct if len(f) > len(name) and (f not in self._kin or name in self._kin) and (
                 f.split()[0] == parts[0] or (f.split()[0].startswith(parts[0]) and len(f.split()) == len(parts))
-                or f.endswith(" " + name))]
+                or f.endswith(" " + name))]  # ("his father, Jo Roe Sr." is someone else)
             return longer[-1] if longer else name
         i = bisect.bisect_right(poss, pos) - 1
         if self._kin and any(n not in self._kin for n in names):

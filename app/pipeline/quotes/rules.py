@@ -17,7 +17,7 @@ import re
 from .clauses import noun_follows, resolved, verb_before_quote
 from .context import Attribution, Context, Resolved, ends_sentence
 from .coref import resolve_pronoun, sentence_subject
-from .lexicon import BE_FORMS, COLON_DOCS, CONJ_START, PREPOSITIONS
+from .lexicon import BE_FORMS, COLON_DOCS, CONJ_START, PLURAL_PRONOUNS, PREPOSITIONS, PRONOUN_GENDER
 from .marks import Span
 from .mentions import Mention
 from .slots import appositive_name, resolve_np
@@ -185,9 +185,16 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
         elif (m.group().endswith("ing") and (before.endswith(",") or (
                 before.split()[-1:] and before.split()[-1] in _PARTICIPLE_OPENERS))) or before.split()[-1:] == ["to"]:
             # "…, calling him a “loser”", "went on to call him “…”", "scolded Doe for suggesting “…”":
-            # the participle's or infinitive's subject is the sentence's
-            res = sentence_subject(cx, sent_start, vstart)
+            # the participle's or infinitive's subject is the sentence's; after "…, Roe said," it is
+            # the subject of that speech clause, not of the clause it reports
+            res = _speech_clause_subject(cx, sp, sent_start, sent_start + len(before)) if before.endswith(",") \
+                else None
+            if res is None:
+                res = sentence_subject(cx, sent_start, vstart)
             found = res is not None
+        elif before.endswith(",") and (inverted := _inverted_speaker(cx, vend, sp.open_at)) is not None:
+            # "The trouble with Doe, says Jane Roe, a historian, is that …": the speaker follows the verb
+            res, found = inverted, True
         else:
             prev_q = pre.rfind("x\u201d", 0, m.start())
             if prev_q >= 0 and pre[prev_q + 2:m.start()].lstrip().startswith(","):
@@ -222,6 +229,35 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
     return unnamed
 
 
+def _inverted_speaker(cx: Context, vend: int, limit: int) -> Resolved | None:
+    """A person named right after a speech verb set off by commas, closed by a comma: ", says Jane
+    Roe, …" (an inverted parenthetical inside the sentence)."""
+    stop = object_stop(_LEAD_STOP_RE, cx.masked[vend:limit], 0)
+    if stop is None or cx.masked[vend + stop] != ",":
+        return None
+    ms = cx.names.mentions_in(vend, vend + stop)
+    if not ms or any(w.lower() in PRONOUN_GENDER or w.lower() in PLURAL_PRONOUNS
+                     for w in cx.text[vend:ms[0].start].split()):
+        return None  # "…, said he expects Roe, Doe and …": a reported clause, not the speaker
+    return appositive_name(cx, vend, vend + stop + 1)
+
+
+def _speech_clause_subject(cx: Context, sp: Span, sent_start: int, comma: int) -> Resolved | None:
+    """ "The vote was delayed, Roe said, adding …": the named subject of the speech verb in the
+    clause right before the participle's comma."""
+    clause = cx.masked[sent_start:comma - 1]
+    verbs = list(VERB_RE.finditer(clause, clause.rfind(",") + 1))
+    if not verbs or len(clause[verbs[-1].end():].split()) > 3:
+        # "He dismissed the critique, saying …", "Roe repeated that Doe recites the same lines,
+        # calling him …": no speech clause ("Roe said", "Roe told reporters on Monday") before it
+        return None
+    fake = Span(comma - 1, comma - 1, comma - 1, comma - 1, sp.para_start, comma - 1)
+    a = leading(cx, fake, sent_start)
+    if a is None or a.speaker is None or a.speaker_type is None:
+        return None
+    return a.speaker, a.title, a.speaker_type, a.confidence
+
+
 def _outer_speaker(cx: Context, pre: str, verbs: list[re.Match[str]], inner: re.Match[str],
                    sent_start: int) -> tuple[Resolved, re.Match[str]] | None:
     """The named subject of a reporting verb ("said", "wrote … that") whose clause holds the
@@ -238,6 +274,10 @@ def _outer_speaker(cx: Context, pre: str, verbs: list[re.Match[str]], inner: re.
         if not before.strip() or before.rstrip().endswith(",") or before.split()[-1].lower() in BE_FORMS:
             continue
         res, found = resolve_np(cx, sent_start, sent_start + m0.start(), subject=True)
+        if not found and before.split()[-1].lower() == "and":
+            # "Roe toured the docks and said Doe described it as “…”": the coordinated verb's subject
+            res = sentence_subject(cx, sent_start, sent_start + m0.start())
+            found = res is not None
         if found and res is not None:
             return res, m0
         return None

@@ -106,12 +106,19 @@ def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolv
             if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
                           or "’s " in appos or "'s " in appos or is_title_word(appos.split()[0])) \
                     and noun_phrase(appos) \
-                    and not names_person(cx, start + comma + 1, end, subjects_only=True):
+                    and (_participle(appos) or not names_person(cx, start + comma + 1, end, subjects_only=True)):
+                # (", playing Tom Doe on …,": the participle's object is no subject)
                 head_end = start + comma
                 res, found = np_at(cx, start, head_end, True)
                 if found and res is not None:
                     return res, found
     return np_at(cx, start, end, subject)
+
+
+def _participle(phrase: str) -> bool:
+    """Does the phrase open with a lower-case participle ("playing Doe", "speaking for Doe")?"""
+    first = phrase.split(None, 1)[0]
+    return first.islower() and first.isalpha() and first.endswith("ing") and len(first) > 5
 
 
 def clause_names(cx: Context, pos: int) -> frozenset[str]:
@@ -207,6 +214,11 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
                 return res, True
         for m in reversed(mentions):
             before = cx.words_before(m, start)
+            k = len(before)
+            while not m.org and k and is_title_word(before[k - 1]):
+                k -= 1
+            if 0 < k < len(before) and before[k - 1].lower() not in CLAUSE_CONJ:
+                before = before[:k]  # "a spokesman for Mayor Jane Roe said": past the title (but "as Sen. Roe said")
             if before and before[-1].lower().strip(",") in PREPOSITIONS and not (
                     before[-1].lower() in CLAUSE_CONJ and not cx.text[m.end:end].strip(" ,")):
                 continue  # "a spokesman for Roe said"; but "hours after Roe said"
