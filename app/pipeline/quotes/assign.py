@@ -121,6 +121,10 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
         subj = sentence_subject(cx, sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
         if subj is not None:
             name, title, kind, conf = subj
+            if _colon_subject(cx, sent_s, sp, name):
+                # "The board was blunt in its findings: “…”": the subject introduces the words
+                results[i] = Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
+                continue
             ent = cx.names.entity(name) if kind == "person" else None
             # the quote is kept, but a subject the article does not name as a person (twice, with
             # a title, or by first name and surname as the subject of a verb) is no speaker: a
@@ -147,6 +151,22 @@ def _recent_speaker(cx: Context, spans: list[Span], results: list[Attribution], 
            if cx.names.full_name(m.name, m.start) != results[j].speaker):
         return None  # another person named since: the paragraph may be theirs
     return results[j].moved("carried", 0.6)
+
+
+def _colon_subject(cx: Context, sent_s: int, sp: Span, name: str) -> bool:
+    """Does the sentence before the quote end with its only colon, and is `name` named in it as a
+    clause's subject, a verb after it ("The board was blunt in its findings: “…”"), or the
+    sentence's opening pronoun?"""
+    prefix = cx.masked[sent_s:sp.open_at].rstrip()
+    if sp.single or not prefix.endswith(":") or ":" in prefix[:-1]:
+        return False
+    colon = sent_s + len(prefix) - 1
+    first = prefix.split(None, 1)[0]
+    if first in ("He", "She") and verb_follows(cx.masked, sent_s + prefix.find(first) + len(first), colon):
+        return True  # "She was blunt: “…”": the pronoun's person, as sentence_subject resolved it
+    return any(cx.names.full_name(m.name, m.start) == name or m.name == name
+               for m in cx.names.mentions_in(sent_s, colon)
+               if not m.possessive and verb_follows(cx.masked, m.end, colon))
 
 
 def _heads_clause(cx: Context, pos: int) -> bool:

@@ -55,6 +55,8 @@ _SENT_END_RE = re.compile(r"[.!?][”\"’']?[ \t\xa0]+(?=[“\"‘'(\[A-Z0-9])|
 _AFTER_QUOTE_END_RE = re.compile(r"[)\]]?[ \t\xa0]+(?=[A-Z“\"])")
 _WORD_RE = re.compile(r"[\w’'-]+")
 _PRONOUN_RE = re.compile(r"\b([Hh]e|[Ss]he)\b")
+# A party letter and a state's abbreviation after a lawmaker's name: "R-Ky", "D-Calif", "(I-Vt"
+_PARTY_STATE_RE = re.compile(r"(?:^|[(,])[A-Z]-(?:[A-Z][a-z]{1,4}|[A-Z](?:\.[A-Z])?)$")
 # Last words of names of laws, plans and documents, which say nothing themselves.
 _NO_SPEAKER_HEADS = frozenset("""act acts bill bills law laws strategy plan treaty agreement accord amendment
 directive regulation regulations programme program scheme policy code charter protocol constitution
@@ -72,6 +74,8 @@ def ends_sentence(text: str, dot: int) -> bool:
     """The one sentence-end check: is the period at `dot` a full stop? Not after a title or
     other abbreviation ("Gov.", "Inc."), an initial ("J.") or an initialism ("U.S.")."""
     word = text[max(0, dot - 8):dot].split()
+    if word and _PARTY_STATE_RE.search(word[-1]):
+        return False  # "Jane Roe, R-Ky., said": a party and a state's abbreviation
     w = word[-1].lower().lstrip("(“\"") if word else ""
     return not is_abbreviation(w)
 

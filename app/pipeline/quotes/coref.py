@@ -49,6 +49,12 @@ _AS_ROLE_RE = re.compile(
 _DESC_SUBJECT_RE = re.compile(
     r"[ \t\xa0]*(?:(?:In|At|On|During|After|Before|Speaking|Asked)\b[^,.;:“”\"\n]{0,80},[ \t\xa0]+)?"
     r"(?P<det>[Tt]he)[ \t\xa0]")
+_EPITHET_GENDER = {"businessman": "m", "businesswoman": "f", "chairman": "m", "chairwoman": "f", "congressman": "m",
+                   "congresswoman": "f", "king": "m", "queen": "f"}
+# Roles usually held by someone the article leaves unnamed beside the people it is about ("the
+# spokesman", "the official"): no epithet for the person last talked about.
+_STAFF_HEADS = frozenset("""spokesman spokeswoman aide adviser advisor official officer strategist analyst attorney
+lawyer manager director executive administrator diplomat envoy host""".split())
 _CLAUSE_PRONOUN_RE = re.compile(r",[ \t\xa0]+(he|she)[ \t\xa0]")
 _ADVERBIAL = frozenset("when after before until once".split())
 _DOC_RE = re.compile(r"\b(?:e-?mail|memo|letter|statement|editorial|report|release|note|message|post)\b", re.I)
@@ -369,6 +375,9 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
         return resolved(cx, m, 0.7)
     if first is not None:
         return resolved(cx, first, 0.7)
+    if pron is not None:
+        # "On her campaign page, she vows to …": no name before the clause's pronoun
+        return resolve_pronoun(cx, pron.start(1), PRONOUN_GENDER[pron.group(1).lower()])
     return description_subject(cx, sent_start, limit)
 
 
@@ -393,7 +402,12 @@ def description_subject(cx: Context, sent_start: int, limit: int) -> Resolved | 
         return None
     words = cx.masked[m.start("det"):end].split()
     mods = description_mods(words, [w.lower() for w in words], words[-1].lower(), True) or []
-    res = resolve_description(cx, words[-1].lower(), m.start("det"), mods, fallback=False)
+    head = words[-1].lower()
+    res = resolve_description(cx, head, m.start("det"), mods, fallback=False)
+    if res is None and head in TITLE_ALIASES and head not in GENERIC_HEADS and head not in _STAFF_HEADS:
+        # an epithet no earlier title or role matches ("The billionaire businessman began …"):
+        # like a pronoun, the salient person of the sentences before
+        res = resolve_pronoun(cx, m.start("det"), _EPITHET_GENDER.get(head))
     if res is None or res[2] != "person":
         return None
     return res

@@ -17,9 +17,19 @@ import re
 from .clauses import noun_follows, resolved, verb_before_quote
 from .context import Attribution, Context, Resolved, ends_sentence
 from .coref import resolve_pronoun, sentence_subject
-from .lexicon import BE_FORMS, COLON_DOCS, CONJ_START, PLURAL_PRONOUNS, PREPOSITIONS, PRONOUN_GENDER
+from .lexicon import (
+    AUX,
+    AUX_VERBS,
+    BE_FORMS,
+    COLON_DOCS,
+    CONJ_START,
+    PLURAL_PRONOUNS,
+    PREPOSITIONS,
+    PRONOUN_GENDER,
+)
 from .marks import Span
 from .mentions import Mention
+from .phrasing import TAIL_PAREN_RE, appositive_head, other_verb
 from .slots import appositive_name, resolve_np
 from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
 
@@ -28,13 +38,12 @@ _TRAIL_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|wh
 _LEAD_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:that|who|which)\s")
 # A signature line under a quotation: "— Jane Roe." or "- Jane Roe, Harbour Board chair"
 _SIGNATURE_RE = re.compile(r"[ \t\xa0]*\n\s*[-—–―][ \t\xa0]*(?=[A-Z])([^\n]{2,120})")
-# A short parenthesis right before the verb: a party and state, an age, a constituency.
-_TAIL_PAREN_RE = re.compile(r"[ \t\xa0]*\([^()\n]{1,30}\)[ \t\xa0]*$")
 # The source a report came through, after the attribution: "…,” Roe said, according to the Courier."
 _VIA_RE = re.compile(r",?[ \t\xa0]+(?:according[ \t\xa0]+to|reports?)[ \t\xa0]+")
 # Words that open a reported clause right after a speech verb ("said he would", "said that").
 _CLAUSE_OPENERS = frozenset("that he she they it we i there".split())
 _DETERMINERS = [["the"], ["The"], ["a"], ["an"], ["its"], ["his"], ["her"], ["their"]]
+_POSSESSIVE_DETS = frozenset("his her its their our".split())
 _PARTICIPLE_OPENERS = frozenset("by while after before in when upon on without for of from about".split())
 
 
@@ -84,7 +93,7 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
                 and cx.names.mentions_in(sp.close_at + m.end(), sp.close_at + later.start()):
             m = later
     if m is None:
-        return None
+        return other_verb(cx, sp, after, lead)
     verb = VERB_FORMS[m.group()]
     if cx.text[sp.end - 1:sp.end] == "." and after[m.end():].split()[:1] and \
             after[m.end():].split()[0].lower() in _CLAUSE_OPENERS:
@@ -92,19 +101,28 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
         # attribution of the finished quotation before it
         return None
     np_end = m.start()
-    paren = _TAIL_PAREN_RE.search(after, lead, np_end)
+    paren = TAIL_PAREN_RE.search(after, lead, np_end)
     if paren is not None:
         np_end = paren.start()  # "Sen. Jane Roe (D-Harbour) said": the affiliation is no part of the subject
     np_text = after[lead:np_end]
     if verb.object_only and not (m.group().endswith(" of") and np_text.strip()):
         return None  # "…,” Jane Roe said of the campaign: the subject still speaks
     if _has_break(np_text) or len(np_text.split()) > 12:
-        return None
+        head = appositive_head(cx, sp.close_at + lead, sp.close_at + np_end)
+        if head is None:
+            return None
+        np_end = head - sp.close_at  # "…,” Jane Roe, who wore a “Harbour” pin all week, said: the name
+        np_text = after[lead:np_end]
     base = sp.close_at
     inverted = False
+    named_in_apposition: Resolved | None = None
     if np_text.strip():
         first = np_text.split()[0].lower()
-        if first in CONJ_START and first not in ("the", "a", "an", "one"):
+        c1 = np_text.find(",")
+        if first in _POSSESSIVE_DETS and c1 > 0 and np_text.rstrip().endswith(","):
+            # "…,” his wife, Jane Roe, wrote: the name in apposition to the description speaks
+            named_in_apposition = appositive_name(cx, base + lead + c1 + 1, base + np_end)
+        if named_in_apposition is None and first in CONJ_START and first not in ("the", "a", "an", "one"):
             # "…” and against the plan, Roe said: the subject after the clause's last comma;
             # "Delighted” with it, said Roe: the subject after the verb
             comma = np_text.rfind(",")
@@ -112,7 +130,10 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
             if not inverted and (comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip()):
                 return None
             lead += comma + 1
-    if np_text.strip() and not inverted:
+    res: Resolved | None
+    if named_in_apposition is not None:
+        res, found = named_in_apposition, True
+    elif np_text.strip() and not inverted:
         res, found = resolve_np(cx, base + lead, base + np_end, subject=True)
     else:
         # verb first: the speaker follows up to the next punctuation
@@ -201,7 +222,7 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
                 prev_q = -1  # a quoted title inside the subject's appositive: "Roe, a singer on “Dawn,” who …, said"
             subj_start = sent_start if prev_q < 0 else sent_start + prev_q + 2
             res, found = resolve_np(cx, subj_start, vstart, subject=True)
-            if not found and before.split()[-1:] and before.split()[-1].lower() in ("and", "but", "or", "then"):
+            if not found and _coordinated(before):
                 res = sentence_subject(cx, sent_start, vstart)
                 found = res is not None
         if not found and (VERB_FORMS[m.group()].object_only or VERB_FORMS[m.group()].lemma in _TARGET_OBJECT):
@@ -226,7 +247,41 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
             vtext, channel = verb_text(cx, _shift(m0, sent_start, cx.text))
         name, title, kind, conf = res
         return Attribution(name, title, kind, vtext, channel, round(conf * conf_scale, 2), "leading", True)
-    return unnamed
+    return unnamed or _inverted_opening(cx, pre, sent_start)
+
+
+def _inverted_opening(cx: Context, pre: str, sent_start: int) -> Attribution | None:
+    """ "Said Jane Roe, who grew up nearby, “…”": a sentence opening with a capitalised speech verb
+    (the table's forms are lower case) and its speaker after it, up to the comma."""
+    first = pre.split(None, 1)[0] if pre.strip() else ""
+    low = first.lower()
+    if not first[:1].isupper() or low not in VERB_FORMS or VERB_FORMS[low].object_only \
+            or VERB_FORMS[low].trailing_only or low.endswith("ing"):
+        return None
+    vend = sent_start + len(pre) - len(pre.lstrip()) + len(first)
+    stop = object_stop(_LEAD_STOP_RE, cx.masked[vend:sent_start + len(pre)], 0)
+    if stop is None:
+        return None
+    named = appositive_name(cx, vend, vend + stop + 1)
+    if named is None:
+        return None
+    name, title, kind, conf = named
+    return Attribution(name, title, kind, low, None, round(conf * 0.9, 2), "leading", True)
+
+
+# Auxiliaries and negations among `AUX`: "…, but has dismissed" may be a relative clause's verb.
+_NOT_ADVERBS = frozenset("have are be been being were then never not n't do".split())
+
+
+def _coordinated(before: str) -> bool:
+    """Do the words before a verb end with a conjunction, past adverbs and auxiliaries ("…, but
+    now said", "and later told"; not "…, but has dismissed")? The verb then shares the sentence's subject."""
+    words = before.lower().split()
+    k = len(words)
+    while k > 0 and len(words) - k < 3 and words[k - 1] in AUX and words[k - 1] not in AUX_VERBS \
+            and words[k - 1] not in _NOT_ADVERBS:
+        k -= 1
+    return k > 0 and words[k - 1].strip(",") in ("and", "but", "or", "then")
 
 
 def _inverted_speaker(cx: Context, vend: int, limit: int) -> Resolved | None:

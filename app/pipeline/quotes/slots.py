@@ -251,6 +251,9 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
                 # "said the bookkeeper for Mayor Jane Roe": a description, resolved below (but "a
                 # statement from Roe", "a filing by Roe" name their source)
                 continue
+            if cx.text[start:m.start].strip(" ,").lower() in ("", "the") \
+                    and cx.text[m.end:end].strip(" ,").lower() in ("campaign", "camp"):
+                return (f"{m.name} campaign", None, "organisation", 0.7), True  # "according to the Roe campaign"
             # "said Roe campaign spokesman John Doe": a name used as a modifier
             nxt = cx.text[m.end:m.end + 2]
             if k + 1 < len(mentions) and nxt[:1] == " " and nxt[1:2].islower() and \
