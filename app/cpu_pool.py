@@ -72,8 +72,10 @@ class CpuPool:
         return self._free.locked()
 
     async def run(self, step: str, fn: Callable[..., T], *args: Any, wait_s: float | None = None,
-                  skip: Callable[[], str | None] | None = None) -> T:
-        """`fn(*args)` in a worker within the budget of `step` (none if the step has no budget).
+                  skip: Callable[[], str | None] | None = None,
+                  late: Callable[[], tuple[Any, ...]] | None = None) -> T:
+        """`fn(*args, *late())` in a worker within the budget of `step` (none if the step has no
+        budget); `late` is called once the slot is taken, as `skip` is.
 
         Raises CpuBudgetError past the budget, CpuStepError if the worker died or `skip` gave a
         reason, BusyError if no slot freed up within `wait_s`; `fn`'s own errors pass through."""
@@ -88,6 +90,8 @@ class CpuPool:
             reason = skip() if skip is not None else None
             if reason:
                 raise CpuStepError(reason, step=step)
+            if late is not None:
+                args = (*args, *late())
             budget = self.budgets.get(step)
             if self.processes:
                 return await self._in_process_pool(step, fn, args, budget)

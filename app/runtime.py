@@ -23,9 +23,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The whole of an "analyse" task (extraction, then quotes, each within its own budget inside the
+# worker: app.pipeline.deadline) is stopped by killing its worker only if both phases' deadlines
+# could not stop it (a call into C that does not return): their sum and this much more.
+ANALYSE_SLACK_S = 1.0
+
+
 def cpu_budgets(settings: Settings) -> dict[str, float]:
     return {"parse": settings.parse_budget_s, "extract": settings.extract_budget_s,
-            "quotes": settings.quotes_budget_s}
+            "quotes": settings.quotes_budget_s,
+            "analyse": settings.extract_budget_s + settings.quotes_budget_s + ANALYSE_SLACK_S}
 
 
 def make_fetcher(settings: Settings) -> Fetcher:

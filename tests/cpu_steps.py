@@ -42,3 +42,21 @@ def spin_on_pages(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
 def spin_parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     spin()
     raise AssertionError("unreachable")
+
+
+def slow_quotes(text: str, title: str | None) -> tuple[()]:
+    """Quotes that take far longer than any budget of the tests, in pure Python: a soft deadline
+    stops them between two bytecodes."""
+    for _ in range(10**10):
+        pass
+    return ()
+
+
+def spin_in_a_handler(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
+                      now: datetime, tsvector: bool = False) -> ArticleDraft:
+    """Extraction that never ends inside an `except Exception`, as extract_page's own is."""
+    try:
+        spin()
+    except Exception:  # noqa: BLE001, S110 - what a hostile page's handler does
+        pass
+    return analyse_entry(entry, None, page_url, fetched_ok, now, tsvector)

@@ -6,6 +6,7 @@ shown to API users. The event loop keeps answering throughout."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,13 +14,17 @@ import pytest
 from sqlalchemy import select
 
 from app.config import Settings
+from app.cpu_pool import CpuPool
+from app.domain.feeds import FeedEntry
 from app.pipeline import flow
+from app.pipeline.analyse import analyse_article, analyse_entry, quotes_of
+from app.pipeline.fetch import Fetcher
 from app.runtime import Runtime
 from app.storage.feeds import create_feed
 from app.storage.models import Article
 from app.workers.ingest import IngestWorker
 from tests.conftest import make_settings
-from tests.cpu_steps import spin_on_pages, spin_parse, spin_quotes
+from tests.cpu_steps import slow_quotes, spin_in_a_handler, spin_on_pages, spin_parse, spin_quotes, worker_pid
 from tests.feedserver import FeedServer
 from tests.probes import STALL_S, probe_while
 
@@ -159,3 +164,64 @@ async def test_a_hostile_feed_does_not_stall_the_event_loop(
     report, _ = await poll
     assert max(latencies, default=0.0) < STALL_S
     assert report.created <= runtime.settings.max_entries_per_poll
+
+
+ENTRY = FeedEntry(guid="notice-1", link=None, title="Notice 1", summary=None, author=None, published=None,
+                  content="The harbour board met on Tuesday. " * 20
+                          + '"We will not raise the dues," chair Odile Varga said.')
+
+
+async def test_quotes_over_their_budget_stop_in_the_worker_which_lives_on() -> None:
+    # One task per article: the quotes phase has a deadline of its own, so its overrun neither
+    # costs the article its text nor the pool its worker (no kill, no new process to start).
+    pool = CpuPool(1, {"analyse": 30.0})
+    try:
+        before = await pool.run("pid", worker_pid)
+        result = await pool.run("analyse", analyse_article, analyse_entry, slow_quotes, ENTRY, None, None, True,
+                                datetime.now(UTC), False, 10.0, 0.3, None)
+        assert result.overran == "quotes" and result.draft is not None
+        assert "Odile Varga said" in (result.draft.text or "") and result.draft.quotes == ()
+        assert await pool.run("pid", worker_pid) == before
+        # the worker's first real quotes load their word lists: a generous budget on a loaded machine
+        found = await pool.run("analyse", analyse_article, analyse_entry, quotes_of, ENTRY, None, None, True,
+                               datetime.now(UTC), False, 60.0, 60.0, None)
+        assert found.overran is None and found.draft is not None
+        assert [q.speaker for q in found.draft.quotes] == ["Odile Varga"]
+    finally:
+        await pool.aclose()
+
+
+async def test_without_soft_deadlines_an_overrunning_article_is_done_again_step_by_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # In-process mode runs steps in threads, where no deadline can stop a phase: the task as a
+    # whole overruns, and the article is done again as two steps, so it keeps its text.
+    release = threading.Event()
+
+    def stuck_quotes(text: str, title: str | None) -> tuple[()]:
+        release.wait(30)
+        return ()
+
+    pool = CpuPool(0, {"analyse": 0.5, "extract": 5.0, "quotes": 0.3})
+    fetcher = Fetcher()
+    monkeypatch.setattr(flow, "quotes_of", stuck_quotes)
+    try:
+        (draft,) = await flow.build_drafts([ENTRY], fetcher, pool.run, now=datetime.now(UTC), fetch_pages=False,
+                                           budgets=flow.StepBudgets(10.0, 10.0))
+    finally:
+        release.set()
+        await pool.aclose()
+        await fetcher.aclose()
+    assert "Odile Varga said" in (draft.text or "") and draft.extraction == "feed_only"
+    assert [(s.step, s.reason) for s in draft.skipped] == [("quotes", "quotes: stopped after its time budget of 0.3 s")]
+
+
+async def test_an_extraction_deadline_is_not_taken_for_a_page_without_text() -> None:
+    # Extraction catches Exception on hostile pages (and answers "no text"): the deadline must
+    # pass through such a handler, so the article says its extraction overran.
+    pool = CpuPool(1, {"analyse": 30.0})
+    try:
+        result = await pool.run("analyse", analyse_article, spin_in_a_handler, quotes_of, ENTRY, b"<html></html>",
+                                None, True, datetime.now(UTC), False, 0.3, 5.0, None)
+    finally:
+        await pool.aclose()
+    assert (result.draft, result.overran) == (None, "extract")

@@ -1,16 +1,19 @@
-"""The CPU-bound part of ingestion for one entry, in two steps with budgets of their own:
+"""The CPU-bound part of ingestion for one entry, in two phases with budgets of their own:
 
     analyse_entry(...) -> ArticleDraft     extract, fingerprint, search tokens ("extract")
     quotes_of(text, title) -> quotes       find the quotes ("quotes")
+    analyse_article(...) -> Analysed       both, in one hand-over to the pool, each phase within
+                                           its own budget (app.pipeline.deadline)
 
 Pure and picklable, so the flow runs them in a process pool and keeps both cores busy. Two
-steps, so an article whose quotes overrun their budget still keeps its text.
+phases with two budgets, so an article whose quotes overrun their budget still keeps its text.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -29,6 +32,7 @@ from app.domain.names import normalize_name
 from app.domain.query import index_text, is_english
 from app.domain.quotes import Quote
 from app.domain.sites import same_site
+from app.pipeline.deadline import Overrun, soft_deadline
 from app.pipeline.dedup import body_hash, canonical_url, simhash64
 from app.pipeline.extract import extract_page
 from app.pipeline.quotes import find_quotes
@@ -42,7 +46,10 @@ BARE_TITLE_CHARS = 1000  # of the title indexed by bare_draft, which runs on the
 
 def warm_up() -> None:
     """Run in each new pool worker before its first step: unpickling this function imports this
-    module (trafilatura, the quote finder), so no step's budget pays for the imports."""
+    module (trafilatura, the quote finder), so no step's budget pays for the imports; and one
+    small text's quotes load the word lists the quote finder reads on first use (on a loaded
+    machine that took longer than a test's half-second quotes budget)."""
+    find_quotes('"We open at nine," Jane Roe said.', None)
 
 
 # Publication dates outside this window are a publisher's mistake (year 9999 pinned an article at
@@ -132,6 +139,42 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
 
 def quotes_of(text: str, title: str | None) -> tuple[Quote, ...]:
     return tuple(_storable(q) for q in find_quotes(text, title))
+
+
+Analyse = Callable[[FeedEntry, bytes | None, str | None, bool, datetime, bool], ArticleDraft]
+FindQuotes = Callable[[str, str | None], tuple[Quote, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """What `analyse_article` made: the draft (None when extraction overran its budget), and
+    which phase ran over its budget, if one did ("extract" or "quotes": the draft has no quotes)."""
+
+    draft: ArticleDraft | None
+    overran: str | None = None
+
+
+def analyse_article(analyse: Analyse, find: FindQuotes, entry: FeedEntry, html: bytes | None,
+                    page_url: str | None, fetched_ok: bool, now: datetime, tsvector: bool,
+                    extract_s: float, quotes_s: float, quotes_skipped: str | None) -> Analysed:
+    """`analyse` (analyse_entry), then `find` (quotes_of) on the text, in one pool task: each of
+    the two handed over separately cost the service process a pickled page or text, a pebble
+    round trip and an event-loop wake-up per article. Each phase stops at its own budget
+    (`extract_s`, `quotes_s`; soft deadlines, the worker lives on). `quotes_skipped`: the reason
+    the quotes are not searched at all (decided when the task took its pool slot)."""
+    try:
+        with soft_deadline(extract_s):
+            draft = analyse(entry, html, page_url, fetched_ok, now, tsvector)
+    except Overrun:
+        return Analysed(None, "extract")
+    if not draft.text or quotes_skipped:
+        return Analysed(draft)
+    try:
+        with soft_deadline(quotes_s):
+            quotes = find(draft.text, draft.title)
+    except Overrun:
+        return Analysed(draft, "quotes")
+    return Analysed(replace(draft, quotes=quotes))
 
 
 def quotes_json(text: str, title: str | None) -> bytes:

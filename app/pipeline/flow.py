@@ -5,7 +5,7 @@
                         with a warning); a sitemap index: its freshest children    (in the pool)
     for new or edited entries, concurrently:
         robots.txt allows? -> fetch the page -> extract main text, fingerprint -> find quotes
-                                                                  (two steps in the pool)
+                                                       (one task in the pool, two budgets)
 
 Every CPU step runs in the pool within its time budget. A step over budget is abandoned and the
 article keeps what the steps before it made, with the reason in `skipped`: a page whose
@@ -31,7 +31,7 @@ from app.domain.errors import CpuBudgetError, CpuStepError, FeedParseError, Fetc
 from app.domain.feeds import FeedEntry, ParsedFeed, newest_first
 from app.domain.fetching import FetchResult
 from app.domain.ingest import ArticleDraft, SkippedStep
-from app.pipeline.analyse import analyse_entry, bare_draft, quotes_of
+from app.pipeline.analyse import Analysed, analyse_article, analyse_entry, bare_draft, quotes_of
 from app.pipeline.fetch import Fetcher
 from app.pipeline.parse import parse_newest
 from app.pipeline.poll import parse_feed
@@ -50,7 +50,8 @@ class RunCpu(Protocol):
     """CpuPool.run: `fn(*args)` in the pool within the budget of `step`; raises CpuStepError."""
 
     def __call__(self, step: str, fn: Callable[..., Any], *args: Any,
-                 skip: Callable[[], str | None] | None = None) -> Awaitable[Any]: ...
+                 skip: Callable[[], str | None] | None = None,
+                 late: Callable[[], tuple[Any, ...]] | None = None) -> Awaitable[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,23 +197,74 @@ class _Overruns:
         return reason
 
 
+@dataclass(frozen=True, slots=True)
+class StepBudgets:
+    """Seconds each phase of an article's pool task may take (Settings' extract and quotes budgets)."""
+
+    extract_s: float = 10.0
+    quotes_s: float = 5.0
+
+
 async def build_drafts(
     entries: Sequence[FeedEntry], fetcher: Fetcher, run_cpu: RunCpu, *, now: datetime, fetch_pages: bool,
-    tsvector: bool = False, robots: RobotsCache | None = None,
+    tsvector: bool = False, robots: RobotsCache | None = None, budgets: StepBudgets | None = None,
 ) -> list[ArticleDraft]:
     """Fetch each entry's page and analyse it; a page that fails, or that robots.txt keeps us
     from (`robots`; None: not consulted), keeps the feed's content and says why.
-    `tsvector`: the search index text in PostgreSQL's form (see analyse_entry)."""
+    `tsvector`: the search index text in PostgreSQL's form (see analyse_entry).
+
+    Extraction and quotes go to the pool as one task per article ("analyse"), each phase within
+    its own budget; when the task as a whole overruns (a phase the soft deadline could not stop),
+    that source is done again as two tasks, "extract" then "quotes", as it was before."""
     overruns = _Overruns()
+    limits = budgets or StepBudgets()
+
+    async def in_two_steps(entry: FeedEntry, source: bytes | None, page_url: str | None, ok: bool, kind: str,
+                           skipped: list[SkippedStep]) -> ArticleDraft:
+        draft: ArticleDraft = await run_cpu("extract", analyse_entry, entry, source, page_url, ok, now, tsvector,
+                                            skip=overruns.skip(kind, "extract"))
+        if draft.text:
+            try:
+                quotes = await run_cpu("quotes", quotes_of, draft.text, draft.title,
+                                       skip=overruns.skip("quotes", "quotes"))
+                draft = replace(draft, quotes=quotes)
+            except CpuStepError as exc:
+                overruns.note("quotes", exc)
+                skipped.append(SkippedStep("quotes", str(exc)))
+        return draft
+
+    async def analysed(entry: FeedEntry, source: bytes | None, page_url: str | None, ok: bool, kind: str,
+                       skipped: list[SkippedStep]) -> ArticleDraft:
+        """The draft of one source with its quotes; CpuStepError if its extraction did not finish."""
+        decided: list[str | None] = []
+
+        def quotes_skipped() -> tuple[str | None]:  # asked once the task has its pool slot
+            decided.append(overruns.skip("quotes", "quotes")())
+            return (decided[-1],)
+
+        try:
+            result: Analysed = await run_cpu("analyse", analyse_article, analyse_entry, quotes_of, entry, source,
+                                             page_url, ok, now, tsvector, limits.extract_s, limits.quotes_s,
+                                             skip=overruns.skip(kind, "extract"), late=quotes_skipped)
+        except CpuBudgetError:
+            return await in_two_steps(entry, source, page_url, ok, kind, skipped)
+        if result.draft is None:  # extraction stopped at its deadline
+            raise CpuBudgetError("extract", limits.extract_s)
+        draft = result.draft
+        if result.overran == "quotes":
+            exc = CpuBudgetError("quotes", limits.quotes_s)
+            overruns.note("quotes", exc)
+            skipped.append(SkippedStep("quotes", str(exc)))
+        elif draft.text and decided and decided[-1]:
+            skipped.append(SkippedStep("quotes", decided[-1]))
+        return draft
 
     async def extract(entry: FeedEntry, html: bytes | None, page_url: str | None, ok: bool,
                       skipped: list[SkippedStep]) -> ArticleDraft:
         # The page first, then the feed's own content, then the title alone.
         for kind, source in (("page", html), ("feed", None)) if html is not None else (("feed", None),):
             try:
-                draft: ArticleDraft = await run_cpu("extract", analyse_entry, entry, source, page_url, ok, now,
-                                                    tsvector, skip=overruns.skip(kind, "extract"))
-                return draft
+                return await analysed(entry, source, page_url, ok, kind, skipped)
             except CpuStepError as exc:
                 overruns.note(kind, exc)
                 if not skipped:
@@ -227,14 +279,6 @@ async def build_drafts(
             draft = replace(draft, extraction="blocked", extraction_reason=page.reason)
         elif draft.extraction == "retry" and page.reason:
             draft = replace(draft, extraction_reason=page.reason)
-        if draft.text:
-            try:
-                quotes = await run_cpu("quotes", quotes_of, draft.text, draft.title,
-                                       skip=overruns.skip("quotes", "quotes"))
-                draft = replace(draft, quotes=quotes)
-            except CpuStepError as exc:
-                overruns.note("quotes", exc)
-                skipped.append(SkippedStep("quotes", str(exc)))
         if not skipped:
             return draft
         for step in skipped:

@@ -25,7 +25,15 @@ from app.domain.limits import clean_text
 from app.domain.refresh import ALARMED_STATES, FeedUpdate, FeedView, KnownEntry
 from app.domain.websub import WebSubLinks
 from app.pipeline.fetch import Fetcher
-from app.pipeline.flow import FeedFetch, FeedSnapshot, RunCpu, build_drafts, fetch_feed, newest_entries
+from app.pipeline.flow import (
+    FeedFetch,
+    FeedSnapshot,
+    RunCpu,
+    StepBudgets,
+    build_drafts,
+    fetch_feed,
+    newest_entries,
+)
 from app.pipeline.robots import RobotsCache
 from app.pipeline.schedule import SchedulePolicy, backoff_delay, feed_health, next_poll
 from app.pipeline.websub import discover
@@ -49,6 +57,7 @@ class RefreshPolicy:
     max_entries_per_poll: int
     fetch_pages: bool = True
     tsvector: bool = False  # PostgreSQL: drafts carry their tsvector text
+    budgets: StepBudgets = StepBudgets()  # of extraction and quotes, within an article's pool task
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +111,7 @@ async def drafts_for(entries: Sequence[FeedEntry], known_of: KnownOf, fetcher: F
     if not todo:
         return [], deferred
     drafts = await build_drafts(todo, fetcher, run_cpu, now=now, fetch_pages=policy.fetch_pages,
-                                tsvector=policy.tsvector, robots=robots)
+                                tsvector=policy.tsvector, robots=robots, budgets=policy.budgets)
     return drafts, deferred
 
 

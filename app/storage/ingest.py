@@ -400,18 +400,21 @@ async def _insert_articles(session: AsyncSession, created: list[tuple[Article, A
         if article.canonical_url in by_url:  # absent: the other worker's copy stands
             article.id = by_url[article.canonical_url]
             kept.append((article, draft))
+    own: list[int] = []  # articles that start a story of their own: most of them
     linked = []
     for article, _ in kept:  # in batch order: an earlier article has its story before its copies
         first = copies.get(id(article))
         if first is not None and first.story_id is not None:
             article.story_id, article.duplicate_of = first.story_id, first.duplicate_of or first.id
+            linked.append({"article_id": article.id, "story": article.story_id, "copy_of": article.duplicate_of})
         elif article.story_id is None:
             article.story_id = article.id
-        else:
-            continue
-        linked.append({"article_id": article.id, "story": article.story_id, "copy_of": article.duplicate_of})
+            own.append(article.id)
+    table = Article.__table__
+    if own:  # one statement, no parameters per row
+        await session.execute(update(table).where(table.c.id.in_(own)).values(story_id=table.c.id)
+                              .execution_options(synchronize_session=False))
     if linked:
-        table = Article.__table__
         await session.execute(update(table).where(table.c.id == bindparam("article_id"))
                               .values(story_id=bindparam("story"), duplicate_of=bindparam("copy_of")), linked)
     return kept

@@ -20,7 +20,7 @@ from app.domain.errors import FeedParseError, FetchError, NewsIngestError
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import StoredBatch
 from app.domain.refresh import FeedView, KnownEntry
-from app.pipeline.flow import FeedFetch
+from app.pipeline.flow import FeedFetch, StepBudgets
 from app.pipeline.refresh import (
     Outcome,
     Refresh,
@@ -71,7 +71,8 @@ class IngestWorker:
             schedule=SchedulePolicy(min_interval_s=s.min_poll_interval_s, max_interval_s=s.max_poll_interval_s,
                                     websub_poll_interval_s=s.websub_poll_interval_s, max_backoff_s=s.max_backoff_s),
             max_feed_entries=s.max_feed_entries, max_entries_per_poll=s.max_entries_per_poll,
-            fetch_pages=s.fetch_articles, tsvector=uses_tsvector(runtime.db.dialect))
+            fetch_pages=s.fetch_articles, tsvector=uses_tsvector(runtime.db.dialect),
+            budgets=StepBudgets(extract_s=s.extract_budget_s, quotes_s=s.quotes_budget_s))
 
     # ------------------------------------------------------------------ loop
     async def run(self, stop: asyncio.Event) -> None:
