@@ -103,6 +103,7 @@ async def wipe(runtime: Runtime) -> None:
             # SQLite's index is a table of its own that triggers empty only row by row: an index
             # row left without its article (see below) would otherwise live on into every later test.
             await session.execute(text("DELETE FROM articles_fts"))
+            await session.execute(text("DELETE FROM articles_fts_size"))
 
 
 async def index_rows_without_articles(runtime: Runtime) -> int:

@@ -232,7 +232,7 @@ class Term:
 
     @property
     def key(self) -> str:
-        return stem(self.tokens[0])
+        return _stem_cached(self.tokens[0])  # asked per snippet window and per hit
 
 
 @dataclass(frozen=True, slots=True)

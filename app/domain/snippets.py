@@ -10,6 +10,7 @@ import unicodedata
 from functools import lru_cache
 
 from app.domain.query import (
+    _ASCII,
     _TOKEN,
     MAX_TOKEN_CHARS,
     Query,
@@ -84,7 +85,6 @@ def _folds_to_a_head(query: Query, text: str) -> bool:
 
 
 MAX_WINDOWS = 24  # locator matches tried one window each before the whole text is analysed
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _SPACE = re.compile(r"\s")
 
 
@@ -98,13 +98,27 @@ def _fold_word(word: str) -> str:
     return fold(word)  # names and accented words recur from text to text
 
 
+@lru_cache(maxsize=1024)
+def _any_of(chars: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(map(re.escape, sorted(chars))) + "]")
+
+
 def _folding_word_before(pattern: re.Pattern[str], text: str, start: int, stop: int) -> bool:
     """Whether a word with a non-ASCII letter that folds to the start of a match (see
     _folds_to_a_head) begins in text[start:stop]. Words whose non-ASCII characters only separate
-    (curly quotes, dashes) are skipped: the locator sees their ASCII words."""
+    (curly quotes, dashes) are skipped: the locator sees their ASCII words. The non-ASCII
+    characters that do not separate are found first, as a set, so a text whose only non-ASCII
+    characters are quotes and dashes is not walked character by character."""
+    if stop <= start:
+        return False
+    others = set(text[start:stop].encode("utf-8", "surrogatepass").translate(None, _ASCII)
+                 .decode("utf-8", "surrogatepass"))
+    letters = frozenset(c for c in others if not _separates(c))
+    if not letters:
+        return False
     done = start
-    for m in _NON_ASCII.finditer(text, start, stop):
-        if m.start() < done or _separates(m.group()):
+    for m in _any_of(letters).finditer(text, start, stop):
+        if m.start() < done:
             continue
         a = m.start()
         while a > 0 and not text[a - 1].isspace():

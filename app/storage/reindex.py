@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cpus import usable_cpus
 from app.storage.models import Article
-from app.storage.search_index import IndexDocument, index_document, write_index
+from app.storage.search_index import SIZES, IndexDocument, index_document, write_index
 
 # (id, published_at, title, body, source, language, quote_count, feed_id)
 SourceRow = tuple[int, datetime, str | None, str | None, str | None, str | None, int, int | None]
@@ -68,6 +68,7 @@ async def _clear_fts(session: AsyncSession) -> None:
                                          "AND name = 'articles_fts'"))).scalar_one()
     options = (await session.execute(text("SELECT k, v FROM articles_fts_config WHERE k != 'version'"))).all()
     await session.execute(text("DROP TABLE articles_fts"))
+    await session.execute(text(f"DELETE FROM {SIZES}"))  # a plain table: rows written again below
     await session.execute(text(create))
     for key, value in options:
         await session.execute(text("INSERT INTO articles_fts (articles_fts, rank) VALUES (:k, :v)"),

@@ -65,6 +65,7 @@ from app.storage.pagination import (
     tag,
 )
 from app.storage.rows import read_rows
+from app.storage.search_counts import countable, tier_counts
 from app.storage.search_index import (
     ID_BITS,
     MAX_SECONDS,
@@ -72,7 +73,8 @@ from app.storage.search_index import (
     aware,
 )
 from app.storage.search_plan import ArticleSearch, Hit, SearchPlan, pg_match
-from app.storage.search_sqlite import estimate_idf, scores, sqlite_search
+from app.storage.search_sqlite import estimate_idf, scores, sqlite_search, text_counts
+from app.storage.sqlite_driver import run_on_thread
 
 TIER_SIZE = 300
 PG_PROBE_ROWS = 1_000  # see _pg_tier
@@ -169,7 +171,7 @@ async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b
                   mode: str) -> tuple[list[Hit], str | None]:
     if mode == "p" and not s.postgres:
         # Walk the FTS5 index by rowid (publication second, id) downwards; stops after one page.
-        sql, params = sqlite_search(s, snapshot, None if a is None else int(a), limit + 1, None)
+        sql, params = sqlite_search(s, snapshot, None if a is None else int(a), limit + 1)
         keys = [row[0] for row in (await session.execute(text(sql), params)).all()]
         more = len(keys) > limit
         keys = keys[:limit]
@@ -201,11 +203,20 @@ async def _tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any,
         return await _pg_tier(session, s, snapshot, upper, offset, need, loaded)
     assert s.p.query is not None
     terms = list(dict.fromkeys(s.p.query.positive_terms))
-    sql, params = sqlite_search(s, snapshot, None if upper is None else int(upper), TIER_SIZE, terms)
-    rows = (await session.execute(text(sql), params)).all()
+    bound = None if upper is None else int(upper)
+    counted: tuple[Sequence[Any], list[list[tuple[int, int, int]]]] | None = None
+    if countable(s, bound, terms):  # counts from the index (search_counts), else from the indexed texts
+        sql, params = sqlite_search(s, snapshot, bound, TIER_SIZE, "sizes")
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        counted = await run_on_thread(driver, tier_counts, sql, params, terms)
+    if counted is None:
+        sql, params = sqlite_search(s, snapshot, bound, TIER_SIZE, "texts")
+        texts = (await session.execute(text(sql), params)).all()
+        counted = texts, text_counts(texts, terms)
+    rows, counts = counted
     low = rows[-1][0] if rows else None  # the oldest row of the tier: the next tier starts after it
     idf = await estimate_idf(session, terms, snapshot)
-    scored = sorted(zip(scores(rows, terms, idf), (r[0] for r in rows), strict=True),
+    scored = sorted(zip(scores([r[1] for r in rows], counts, idf), (r[0] for r in rows), strict=True),
                     key=lambda sk: (-sk[0], sk[1]))
     return [(article_id_of(k), sc) for sc, k in scored[offset:offset + need]], len(rows), low
 
@@ -277,7 +288,8 @@ def _pg_tier_sql(s: SearchPlan, snapshot: int, upper: Any) -> tuple[str, dict[st
         collapse = f" AND NOT EXISTS (SELECT 1 FROM articles AS n WHERE {newer})"
 
     def newest(rows: str, gate: str) -> str:
-        return ("SELECT c.id, c.published_at AS p FROM (SELECT a.id, a.published_at, a.story_id, a.search_vector "
+        return ("SELECT c.id, c.published_at AS p, c.search_vector AS v FROM (SELECT a.id, a.published_at, a.story_id, "
+                "a.search_vector "
                 f"FROM articles AS a WHERE {' AND '.join(w.format('a') for w in where)} "
                 f"ORDER BY a.published_at DESC, a.id DESC LIMIT :{rows}) AS c "
                 f"WHERE {match.format('c')}{collapse.format('c')}{gate} ORDER BY c.published_at DESC, c.id DESC "
@@ -287,14 +299,14 @@ def _pg_tier_sql(s: SearchPlan, snapshot: int, upper: Any) -> tuple[str, dict[st
     sql = (
         f"WITH probe AS MATERIALIZED ({newest('probe_rows', '')}), "
         f"walk AS MATERIALIZED ({newest('walk_rows', f' AND {probed} < :tier AND {probed} >= :threshold')}), "
-        "hits AS MATERIALIZED (SELECT a.id, a.published_at AS p FROM articles AS a "
+        "hits AS MATERIALIZED (SELECT a.id, a.published_at AS p, a.search_vector AS v FROM articles AS a "
         f"WHERE {match.format('a')} AND {' AND '.join(w.format('a') for w in where)}{collapse.format('a')} "
         f"AND {probed} < :tier AND {walked} < :tier), "
-        f"tier AS (SELECT id, p FROM probe WHERE {probed} >= :tier "
-        f"UNION ALL SELECT id, p FROM walk WHERE {walked} >= :tier "
-        "UNION ALL (SELECT id, p FROM hits ORDER BY p DESC, id DESC LIMIT :tier)), "
-        f"ranked AS (SELECT t.id, t.p, ts_rank({PG_RANK_WEIGHTS}, r.search_vector, CAST(:tsq AS tsquery)) AS score, "
-        "count(*) OVER () AS n FROM tier AS t JOIN articles AS r ON r.id = t.id "
+        f"tier AS (SELECT id, p, v FROM probe WHERE {probed} >= :tier "
+        f"UNION ALL SELECT id, p, v FROM walk WHERE {walked} >= :tier "
+        "UNION ALL (SELECT id, p, v FROM hits ORDER BY p DESC, id DESC LIMIT :tier)), "
+        f"ranked AS (SELECT t.id, t.p, ts_rank({PG_RANK_WEIGHTS}, t.v, CAST(:tsq AS tsquery)) AS score, "
+        "count(*) OVER () AS n FROM tier AS t "
         "ORDER BY score DESC, t.p DESC, t.id DESC OFFSET :offset LIMIT :need) "
         "SELECT ranked.id AS tier_id, ranked.score AS tier_score, ranked.n AS tier_size, lowest.p AS lowest_p, "
         "lowest.id AS lowest_id, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,10 +19,14 @@ from sqlalchemy.sql.expression import TableClause
 
 from app.domain.query import IndexText, index_text, is_english, tokens
 from app.storage.models import Article
+from app.storage.sqlite_driver import run_on_thread
 
 ID_BITS = 30
 ID_MASK = (1 << ID_BITS) - 1
 MAX_SECONDS = 1 << 32
+# SQLite: the length in characters of each FTS5 row's title and body (key = the FTS5 rowid), written
+# beside the row, so relevance reads no texts (app.storage.search_counts). Migration 0010.
+SIZES = "articles_fts_size"
 
 T = TypeVar("T")
 
@@ -155,7 +160,9 @@ async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, r
         return None if alongside is None else await alongside
     rows = [d.fts5_row() for d in docs]
     if replace:
-        await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), [{"key": r[0]} for r in rows])
+        keys = [{"key": r[0]} for r in rows]
+        await session.execute(text("DELETE FROM articles_fts WHERE rowid = :key"), keys)
+        await session.execute(text(f"DELETE FROM {SIZES} WHERE key = :key"), keys)
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     if alongside is None:
         await _fts_insert(driver, rows)
@@ -171,7 +178,13 @@ async def write_index(session: AsyncSession, docs: Sequence[IndexDocument], *, r
 
 
 async def _fts_insert(driver: Any, rows: list[tuple[Any, ...]]) -> None:
-    """The FTS5 rows through the aiosqlite connection itself, inside the session's transaction."""
-    cursor = await driver.executemany("INSERT INTO articles_fts (rowid, title, body, stems, meta) "
-                                      "VALUES (?, ?, ?, ?, ?)", rows)
-    await cursor.close()
+    """The FTS5 rows and their sizes through the aiosqlite connection itself, inside the session's
+    transaction, in one hop to its thread."""
+    await run_on_thread(driver, _insert_rows, rows, [(r[0], len(r[1]) + len(r[2])) for r in rows])
+
+
+def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], sizes: list[tuple[int, int]]) -> None:
+    # REPLACE: a size left behind by an FTS5 row removed without it (a test emptying the table)
+    # is overwritten.
+    conn.executemany("INSERT INTO articles_fts (rowid, title, body, stems, meta) VALUES (?, ?, ?, ?, ?)", rows)
+    conn.executemany(f"INSERT OR REPLACE INTO {SIZES} (key, chars) VALUES (?, ?)", sizes)

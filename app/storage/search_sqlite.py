@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.fulltext import fts5_term
 from app.domain.names import normalize_name
 from app.domain.query import Term
-from app.storage.search_index import ID_BITS, ID_MASK, aware, second_key
+from app.storage.search_index import ID_BITS, ID_MASK, SIZES, aware, second_key
 from app.storage.search_plan import SearchPlan
 
 IDF_SAMPLE = 2000
@@ -35,21 +35,24 @@ def _sqlite_time(value: datetime) -> str:
 
 
 def sqlite_search(s: SearchPlan, snapshot: int, upper: int | None, limit: int,
-                   terms: Sequence[Term] | None) -> tuple[str, dict[str, Any]]:
+                   columns_for: str | None = None) -> tuple[str, dict[str, Any]]:
     """One walk down the FTS5 index, newest first, written out: SQLAlchemy would compile a new
     statement for each query shape, which costs more than the search. Every value is bound.
 
     Source, language, has-quotes and feed are in the MATCH (the meta column); whole-second date
     bounds are rowid bounds. Articles are joined only for what the index cannot answer: speaker,
-    story collapsing, sub-second date bounds. With `terms`, the columns scores needs are added.
+    story collapsing, sub-second date bounds. `columns_for` adds the columns scoring needs:
+    "texts" the indexed texts (`text_counts`), "sizes" their length only (app.storage.search_counts).
     """
     p = s.p
     params: dict[str, Any] = {"m": s.fts, "mask": ID_MASK, "snap": snapshot, "limit": limit}
     columns = ["f.rowid"]
-    if terms is not None:
-        # The indexed texts, for scores to count the terms in: str.count in Python costs half
+    if columns_for == "texts":
+        # The indexed texts, for text_counts to count the terms in: str.count in Python costs half
         # of SQLite's replace() over the same 300 texts.
-        columns += ["length(f.title)", "length(f.body)", "f.title", "f.body", "f.stems"]
+        columns += ["coalesce(length(f.title), 0) + coalesce(length(f.body), 0)", "f.title", "f.body", "f.stems"]
+    elif columns_for == "sizes":  # a subquery: looked up for the rows returned only
+        columns.append(f"(SELECT chars FROM {SIZES} WHERE {SIZES}.key = f.rowid)")
     params["lowest_low_bits"] = ID_MASK - snapshot  # article id <= snapshot
     where = ["f.articles_fts MATCH :m", "(f.rowid & :mask) >= :lowest_low_bits"]
     exact: list[str] = []  # conditions on an article row {0}: the hit, or a newer one of its story
@@ -116,26 +119,34 @@ async def estimate_idf(session: AsyncSession, terms: Sequence[Term], snapshot: i
     return out
 
 
-def scores(rows: Sequence[Any], terms: Sequence[Term], idf: Sequence[float]) -> list[float]:
-    """BM25 over weighted term counts (title 4, body 1, stem keys 0.5), document length in
-    characters. Rows are (key, title length, body length, title, body, stems): a term's count in
-    a column is its occurrences in the space-padded column text (tokens are separated by two
-    spaces, so a term matches whole tokens; a prefix term leaves its last token open)."""
-    plan = []
-    for term, weight in zip(terms, idf, strict=True):
-        needle = " " + "  ".join(term.tokens) + ("" if term.prefix else " ")
-        plan.append((needle, f" {term.key} " if term.stemmed else None, weight))
-    average = sum((r[1] or 0) + (r[2] or 0) for r in rows) / max(1, len(rows)) or 1.0
-    k1, b = BM25_K1, BM25_B
+def text_counts(rows: Sequence[Any], terms: Sequence[Term]) -> list[list[tuple[int, int, int]]]:
+    """Per row, each term's (title, body, stem-key) counts, counted in the texts. Rows are (key,
+    length, title, body, stems): a term's count in a column is its occurrences in the space-padded
+    column text (tokens are separated by two spaces, so a term matches whole tokens; a prefix term
+    leaves its last token open)."""
+    plan = [(" " + "  ".join(term.tokens) + ("" if term.prefix else " "),
+             f" {term.key} " if term.stemmed else None) for term in terms]
     out = []
     for r in rows:
-        norm = k1 * (1 - b + b * ((r[1] or 0) + (r[2] or 0)) / average)
-        title, body, stems = (f" {text} " if text is not None else "" for text in r[3:6])
+        title, body, stems = (f" {text} " if text is not None else "" for text in r[2:5])
+        out.append([(title.count(needle), body.count(needle), stems.count(stem) if stem is not None else 0)
+                    for needle, stem in plan])
+    return out
+
+
+def scores(lengths: Sequence[int | None], counts: Sequence[Sequence[tuple[int, int, int]]],
+           idf: Sequence[float]) -> list[float]:
+    """BM25 over weighted term counts (title 4, body 1, stem keys 0.5), document length in
+    characters of the indexed title and body; `counts` per row, each term's (title, body,
+    stem-key) counts (`text_counts`, or app.storage.search_counts from the index)."""
+    average = sum(n or 0 for n in lengths) / max(1, len(lengths)) or 1.0
+    k1, b = BM25_K1, BM25_B
+    out = []
+    for length, row in zip(lengths, counts, strict=True):
+        norm = k1 * (1 - b + b * (length or 0) / average)
         score = 0.0
-        for needle, stem_needle, weight in plan:
-            tf = float(4 * title.count(needle) + body.count(needle))
-            if stem_needle is not None:
-                tf += 0.5 * stems.count(stem_needle)
+        for (title, body, stems), weight in zip(row, idf, strict=True):
+            tf = float(4 * title + body) + 0.5 * stems
             if tf:
                 score += weight * tf * (k1 + 1) / (tf + norm)
         out.append(round(score, 6))

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -25,6 +26,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util.concurrency import await_
+
+T = TypeVar("T")
 
 
 def _run(conn: sqlite3.Connection, many: bool, operation: str, parameters: Any) -> tuple[Any, int, int | None, Any]:
@@ -128,6 +131,13 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
         connection._thread.daemon = True  # as SQLAlchemy's adapter does: never holds up exit
         opened: Any = await_(connection)  # aiosqlite.Connection; SQLAlchemy types it as a protocol
         return OneHopConnection(self, opened)
+
+
+async def run_on_thread(driver: Any, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(sqlite3 connection, *args)` on an aiosqlite connection's own thread: several statements
+    for one hop, e.g. a walk that stops part-way (app.storage.search_counts)."""
+    result: T = await driver._execute(fn, driver._conn, *args)
+    return result
 
 
 # What the adapter reaches into: aiosqlite's run-on-my-thread call and SQLAlchemy's cursor hooks.
