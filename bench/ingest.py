@@ -315,6 +315,10 @@ def stage_split(base: str, pages: int = 100) -> str:
         entries = [e for e, _ in linked]
         htmls = [client.get(link).content for _, link in linked]
     timings: dict[str, float] = {}
+    # the quote finder builds its word tables on first use (0.2-0.6 s, once per pool worker): built
+    # here, on a sentence of our own, so that the per-article figure does not carry them
+    quotes_of("Port director Jane Roe of North Harbour said on Monday that the delay was “entirely "
+              "avoidable”, the Harbour Board said.", "Harbour Board USD")
 
     def timed(name: str, fn: Any, items: list[Any], per: int) -> list[Any]:
         started = time.process_time()

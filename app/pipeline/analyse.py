@@ -92,8 +92,11 @@ def _storable(quote: Quote) -> Quote:
         speaker = title = kind = None
     if title and len(title) > MAX_NAME_CHARS:
         title = None
-    return replace(quote, speaker=speaker, speaker_title=title, speaker_type=kind,
-                   verb=clip(quote.verb, MAX_VERB_CHARS), channel=clip(quote.channel, MAX_CHANNEL_CHARS))
+    verb, channel = clip(quote.verb, MAX_VERB_CHARS), clip(quote.channel, MAX_CHANNEL_CHARS)
+    if (speaker, title, kind, verb, channel) == (quote.speaker, quote.speaker_title, quote.speaker_type,
+                                                 quote.verb, quote.channel):
+        return quote  # every field fits, as nearly always: no copy (dataclasses.replace is slow)
+    return replace(quote, speaker=speaker, speaker_title=title, speaker_type=kind, verb=verb, channel=channel)
 
 
 def _source(*urls: str) -> str | None:

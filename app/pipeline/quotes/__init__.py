@@ -116,6 +116,9 @@ def annotated_quotes(text: str, title: str | None = None) -> list[tuple[Quote, d
     spans = find_spans(text)
     if posts:
         spans = [sp for sp in spans if not any(p.start <= sp.start < p.end for p in posts)]
+    turns = find_turns(text)
+    if not spans and not turns and not posts:
+        return []  # nothing quoted (1 page in 25 of the corpus): no name index to build
     names = NameIndex(text, extra=title, quoted=[(sp.start, sp.end) for sp in spans])
     cx = Context(text, spans, names)
     skip = [is_title_of_work(text, sp) or is_nickname(text, sp) for sp in spans]
@@ -147,7 +150,7 @@ def annotated_quotes(text: str, title: str | None = None) -> list[tuple[Quote, d
             conf = min(conf, UNNAMED)
         out.append((Quote(text[sp.start:sp.end], sp.start, sp.end, kind, a.speaker, a.title, speaker_type,
                           a.verb, a.channel, round(conf, 2)), feats))
-    for t in find_turns(text):
+    for t in turns:
         if any(sp.start < t.end and t.start < sp.end and sp.end - sp.start > (t.end - t.start) // 2 for sp in spans):
             continue  # the turn is one quotation already found
         out.append((_turn_quote(cx, t), None))

@@ -53,7 +53,6 @@ MAX_SENTENCE = 600
 _SENT_END_RE = re.compile(r"[.!?][”\"’']?[ \t\xa0]+(?=[“\"‘'(\[A-Z0-9])|\n\s*")
 # After a quote that ends with a full stop: spaces, then the capital of the next sentence.
 _AFTER_QUOTE_END_RE = re.compile(r"[)\]]?[ \t\xa0]+(?=[A-Z“\"])")
-_WORD_RE = re.compile(r"[\w’'-]+")
 _PRONOUN_RE = re.compile(r"\b([Hh]e|[Ss]he)\b")
 # A party letter and a state's abbreviation after a lawmaker's name: "R-Ky", "D-Calif", "(I-Vt"
 _PARTY_STATE_RE = re.compile(r"(?:^|[(,])[A-Z]-(?:[A-Z][a-z]{1,4}|[A-Z](?:\.[A-Z])?)$")
@@ -144,7 +143,6 @@ class Context:
         self.subject_cache: dict[int, bool] = {}
         self.salience: dict[int, float] = {}
         self.has_poll = " poll" in text or " survey" in text
-        self._lower: frozenset[str] | None = None
         self.role_words: dict[str, set[str]] | None = None  # entity key -> role words (built on demand)
         self._top_person: tuple[str | None] | None = None
         self._pronoun_gender: dict[str, str] | None = None  # inferred genders (built on demand)
@@ -179,9 +177,7 @@ class Context:
     @property
     def lower_words(self) -> frozenset[str]:
         """The words the text writes in lower case (built on first use)."""
-        if self._lower is None:
-            self._lower = frozenset(filter(str.islower, _WORD_RE.findall(self.text)))
-        return self._lower
+        return self.names.lower_words()
 
     def in_quote(self, pos: int) -> bool:
         return self.masked[pos] == "x" and self.text[pos] != "x"

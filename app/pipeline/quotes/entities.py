@@ -40,8 +40,16 @@ brother-in-law sister-in-law son-in-law daughter-in-law father-in-law mother-in-
 # Words that end the phrase between a kinship noun and the name ("his son and Olaf Roe").
 _KIN_BREAKS = frozenset("and or but who which that said says told with to from".split())
 _KIN_AFTER_RE = re.compile(r",\s+(?:(?:his|her|their|the)\s+|[A-Z][\w-]*[’']s\s+)(?:[\w-]+\s+){0,2}?([a-z-]+)[,.;]")
-# Words written in lower case (a word starting lower case with no capital after it).
-_LOWER_WORD_RE = re.compile(r"(?<![\w’'-])[a-z][a-z0-9’'-]*(?![\w’'-])")
+# A word: a run of word characters, apostrophes and hyphens.
+_WORD_RE = re.compile(r"[\w’'-]+")
+_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _plain_words(lower: frozenset[str]) -> frozenset[str]:
+    """Of the words written in lower case, those of plain letters: an ASCII lower-case letter,
+    then ASCII lower-case letters, digits, apostrophes and hyphens (no "_", no "é"). Taken from
+    the one word list the context also reads, rather than a second scan of the text."""
+    return frozenset(w for w in lower if w[0] in _ASCII_LOWER and "_" not in w and w.replace("’", "").isascii())
 # Small words an acronym leaves out: "Harbour Pilots Association" -> "HPA".
 _ACRONYM_SKIP = frozenset("of for and the on in at to & de la du des del".split())
 
@@ -51,6 +59,8 @@ def _fold(name: str) -> str:
     return name.lower().replace("’", "'")
 
 
+# Titles that are only honorifics ("Mr.", "Dr.") give no role.
+_HONORIFICS = MALE_HONORIFICS | FEMALE_HONORIFICS | {"dr"}
 # A full name this close before a bare surname is the one it means.
 _NEAR_FORM = 300
 # A surname with this many distinct full forms is not widened further (bounds the work per lookup).
@@ -67,6 +77,8 @@ def _surname_key(name: str) -> str:
 
 _LINE_RE = re.compile(r"[^\n]+")
 _HEADLINE_WORDS = re.compile(r"[A-Za-z][\w’'-]*")
+# 26 of those words (possessive: a word is never split in two to make up the count)
+_OVER_25_WORDS = re.compile(r"(?:[^A-Za-z]*+[A-Za-z][\w’'-]*+){26}")
 
 
 def _title_case_lines(text: str) -> list[tuple[int, int]]:
@@ -75,7 +87,9 @@ def _title_case_lines(text: str) -> list[tuple[int, int]]:
     ("Can Roe" is no full name)."""
     out = []
     for n, line in enumerate(_LINE_RE.finditer(text)):
-        words = _HEADLINE_WORDS.findall(line.group())
+        if _OVER_25_WORDS.match(text, line.start(), line.end()):
+            continue  # a paragraph, no headline: told by one regex match instead of listing its words
+        words = _HEADLINE_WORDS.findall(text, line.start(), line.end())
         if n == 0 and len(words) <= 25 and not line.group().rstrip().endswith("."):
             out.append((line.start(), line.end()))  # the first line, with no full stop: a headline
         elif 4 <= len(words) <= 25 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
@@ -93,7 +107,9 @@ class NameIndex:
         self._quoted = sorted(quoted or [])
         self._quoted_starts = [q[0] for q in self._quoted]
         self._by_surname_quoted: dict[str, tuple[list[int], list[str]]] = {}
-        self.mentions = find_mentions(blank_nicknames(text), cache(lambda: frozenset(_LOWER_WORD_RE.findall(text))))
+        # the words the text writes in lower case, built on first use (by mentions or context)
+        self.lower_words = cache(lambda: frozenset(filter(str.islower, _WORD_RE.findall(text))))
+        self.mentions = find_mentions(blank_nicknames(text), cache(lambda: _plain_words(self.lower_words())))
         self.starts = [m.start for m in self.mentions]
         self.entities: dict[str, Entity] = {}
         # full-name forms by surname key, in order of appearance: positions and names side
@@ -160,7 +176,7 @@ class NameIndex:
             elif m.honorific in FEMALE_HONORIFICS:
                 ent.gender = "f"
         if m.title and (ent.title is None or len(m.title) > len(ent.title)):
-            if not all(word_key(w) in MALE_HONORIFICS | FEMALE_HONORIFICS | {"dr"} for w in m.title.split()):
+            if not all(word_key(w) in _HONORIFICS for w in m.title.split()):
                 ent.title = m.title
 
     def _in_quote(self, pos: int) -> bool:
@@ -251,13 +267,9 @@ class NameIndex:
         return self._acronyms.get(acronym, acronym)
 
     def mentions_in(self, start: int, end: int) -> list[Mention]:
+        # mentions are in order of start: two bisects bound the ones that start inside
         i = bisect.bisect_left(self.starts, start)
-        out = []
-        while i < len(self.mentions) and self.mentions[i].start < end:
-            if self.mentions[i].end <= end:
-                out.append(self.mentions[i])
-            i += 1
-        return out
+        return [m for m in self.mentions[i:bisect.bisect_left(self.starts, end, i)] if m.end <= end]
 
     def is_person_name(self, name: str) -> bool:
         """Multi-word names, or surnames the document also gives in full or with a title."""
