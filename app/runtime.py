@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from app.config import Settings
 from app.cpu_pool import CpuPool
 from app.metrics import Metrics
-from app.pipeline.analyse import warm_up
+from app.pipeline.analyse import load_modules, warm_up
 from app.pipeline.fetch import Fetcher
 from app.pipeline.robots import RobotsCache
 from app.storage.database import Database
@@ -101,7 +101,7 @@ class Runtime:
         every API process of a scaled-out deployment has one."""
         if self._api_cpu is None:
             self._api_cpu = CpuPool(self.settings.api_extract_processes, cpu_budgets(self.settings),
-                                    slots_per_process=1, warm_up=warm_up)
+                                    slots_per_process=1, warm_up=load_modules)
         return self._api_cpu
 
     async def close(self) -> None:

@@ -44,11 +44,17 @@ MIN_TEXT_CHARS = 200
 BARE_TITLE_CHARS = 1000  # of the title indexed by bare_draft, which runs on the event loop
 
 
+def load_modules() -> None:
+    """Run in each new worker of the API's pool before its first step: unpickling this function
+    imports this module (trafilatura, the quote finder), so no step's budget pays for the imports.
+    That pool starts on a request's first use, and the request waits for it: the quote finder's
+    word tables are left to the first quotes it finds."""
+
+
 def warm_up() -> None:
-    """Run in each new pool worker before its first step: unpickling this function imports this
-    module (trafilatura, the quote finder), so no step's budget pays for the imports; and one
-    small text's quotes load the word lists the quote finder reads on first use (on a loaded
-    machine that took longer than a test's half-second quotes budget)."""
+    """Run in each new ingestion pool worker before its first step: the imports (as
+    `load_modules`), and one small text's quotes load the word lists the quote finder reads on
+    first use (on a loaded machine that took longer than a test's half-second quotes budget)."""
     find_quotes('"We open at nine," Jane Roe said.', None)
 
 
