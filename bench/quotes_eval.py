@@ -12,9 +12,13 @@ Only `--split tune` may be read in detail (`--details`); the held-out part is fo
 line (aggregate figures only, so one run on the held-out part gives both of its figures).
 
     python bench/quotes_eval.py [--split tune|tune-a|tune-b|heldout|all] [--details | --calibration]
+    python bench/quotes_eval.py --by-publisher
 
 `tune-a` and `tune-b` are the tuning part's articles alternately in sorted order: a rule worth
-keeping gains on both halves.
+keeping gains on both halves. Both halves share the same six publishers, so they guard against
+fitting articles, not outlets: `--by-publisher` scores the tuning part one publisher at a time, and
+a rule worth keeping gains on most publishers and loses on none (each is a left-out check for a
+rule written from the others' articles).
 
 Last line: e2e_f1=… extract_f1=… attribution=… split=…
 """
@@ -132,20 +136,49 @@ def score(split: str, details: bool = False) -> str:
 
 def score_lines(gold_lines: list[str], details: bool = False) -> str:
     """score_quotes.py's output for the extractor on these gold lines (documents under ../shared)."""
+    return _score_predicted([(line, _predict(line)) for line in gold_lines], details)
+
+
+def _predict(gold_line: str) -> str:
     from app.pipeline.quotes import find_quotes
 
+    path = (SHARED / json.loads(gold_line)["doc"]).resolve()
+    quotes = [q.to_dict() for q in find_quotes(path.read_text(encoding="utf-8"))]
+    return json.dumps({"file": str(path), "quotes": quotes})
+
+
+def _score_predicted(pairs: list[tuple[str, str]], details: bool = False) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         gold_path, pred_path = Path(tmp) / "gold.jsonl", Path(tmp) / "pred.jsonl"
-        with gold_path.open("w") as gold, pred_path.open("w") as pred:
-            for line in gold_lines:
-                gold.write(line + "\n")
-                path = (SHARED / json.loads(line)["doc"]).resolve()
-                quotes = [q.to_dict() for q in find_quotes(path.read_text(encoding="utf-8"))]
-                pred.write(json.dumps({"file": str(path), "quotes": quotes}) + "\n")
+        gold_path.write_text("".join(gold + "\n" for gold, _ in pairs))
+        pred_path.write_text("".join(pred + "\n" for _, pred in pairs))
         args = [sys.executable, str(SHARED / "eval" / "score_quotes.py"), str(gold_path), str(SHARED),
                 "--predictions", str(pred_path)] + (["--details"] if details else [])
         out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=SHARED).stdout
     return out
+
+
+def _figures(score_line: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in score_line.split() if "=" in part)
+
+
+def by_publisher() -> str:
+    """The tuning part scored one publisher at a time, then as a whole (extraction runs once)."""
+    tune = split_docs()["tune"]
+    lines = [line for line in GOLD.read_text().splitlines() if line.strip() and json.loads(line)["doc"] in tune]
+    pairs = [(line, _predict(line)) for line in lines]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for gold, pred in pairs:
+        groups.setdefault(publisher(json.loads(gold)["doc"]), []).append((gold, pred))
+    rows = [f"{'publisher':<14}{'docs':>5}{'e2e':>8}{'extract':>9}{'attrib':>8}"]
+    last: list[str] = []
+    for name in sorted(groups) + ["all"]:
+        group = pairs if name == "all" else groups[name]
+        fig = _figures(_score_predicted(group).strip().splitlines()[-1])
+        rows.append(f"{name:<14}{len(group):>5}{fig.get('e2e_f1', '?'):>8}{fig.get('extract_f1', '?'):>9}"
+                    f"{fig.get('attribution', '?'):>8}")
+        last.append(f"{name}={fig.get('e2e_f1', '?')}")
+    return "\n".join(rows + [" ".join(last) + " split=tune by=publisher"])
 
 
 def main() -> None:
@@ -153,7 +186,11 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "tune-a", "tune-b", "heldout", "all"], default="tune")
     parser.add_argument("--details", action="store_true", help="list misses (tune split only)")
     parser.add_argument("--calibration", action="store_true", help="share of right speakers per confidence bucket")
+    parser.add_argument("--by-publisher", action="store_true", help="the tuning part, one publisher at a time")
     args = parser.parse_args()
+    if args.by_publisher:
+        print(by_publisher())
+        return
     if args.details and not args.split.startswith("tune"):
         parser.error("--details is for the tuning split only; the held-out part is read as one figure")
     if not GOLD.is_file():
