@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import ssl
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from urllib.parse import quote, unquote
 
@@ -40,7 +39,17 @@ import httptools
 
 from app.domain.errors import FetchError
 from app.pipeline.guard import IPNetwork
-from app.pipeline.http1 import READ_BYTES, Conn, Origin, Reading, Stale, connect, send, split_origin
+from app.pipeline.http1 import (
+    READ_BYTES,
+    Conn,
+    IdleConnections,
+    Origin,
+    Reading,
+    connect,
+    exchange_on,
+    send,
+    split_origin,
+)
 
 MAX_HEAD_BYTES = 100 * 1024  # status line and headers: the limit httpcore set for h11
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~[]"  # kept as is in the request target; anything else is %-encoded
@@ -84,20 +93,11 @@ class GetClient:
         self.allowed = tuple(allowed_networks)
         self.connect_timeout_s = connect_timeout_s
         self.user_agent = user_agent
-        self.max_idle_per_host = max_idle_per_host
-        self.max_idle = max(1, max_idle)
-        self._idle_count = 0
         self._ssl = ssl_context
-        # Idle connections by origin, oldest first; the newest is reused first. At most
-        # `max_idle` in all: polling thousands of sites must not hold a socket open for each.
-        self._idle: dict[Origin, list[Conn]] = {}
+        self._idle = IdleConnections(max_idle_per_host, max_idle)
 
     async def aclose(self) -> None:
-        for conns in self._idle.values():
-            for conn in conns:
-                conn.close()
-        self._idle.clear()
-        self._idle_count = 0
+        self._idle.close_all()
 
     async def open(self, url: str, headers: Mapping[str, str]) -> Response:
         """GET `url` and read the answer's headers; the caller bounds the total time and calls
@@ -106,14 +106,8 @@ class GetClient:
         scheme, host, port = key
         request = self._request(parts.path, parts.query, host, parts.port, parts.username, parts.password,
                                 headers)
-        conn = self._take_idle(key)
-        if conn is not None:
-            try:
-                return await self._exchange(key, conn, request, reused=True)
-            except Stale:
-                pass  # closed by the server while idle: once more on a fresh connection
-        conn = await self._connect(scheme, host, port)
-        return await self._exchange(key, conn, request, reused=False)
+        return await exchange_on(self._idle, key, lambda: self._connect(scheme, host, port),
+                                 lambda conn, reused: self._exchange(key, conn, request, reused=reused))
 
     def _request(self, path: str, query: str, host: str, port: int | None, username: str | None,
                  password: str | None, headers: Mapping[str, str]) -> bytes:
@@ -136,36 +130,8 @@ class GetClient:
                   if k.lower() not in ("host", "user-agent") and not any(c in v for c in "\r\n\0")]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
-    def _take_idle(self, key: Origin) -> Conn | None:
-        idle = self._idle.get(key)
-        while idle:
-            conn = idle.pop()
-            self._idle_count -= 1
-            if not idle:
-                del self._idle[key]
-            if conn.usable():
-                return conn
-            conn.close()
-        return None
-
     def give_back(self, key: Origin, conn: Conn, reusable: bool) -> None:
-        idle = self._idle.get(key, [])
-        if not reusable or conn.writer.is_closing() or len(idle) >= self.max_idle_per_host:
-            conn.close()
-            return
-        if self._idle_count >= self.max_idle:
-            self._evict_oldest()
-        conn.idle_since = time.monotonic()
-        self._idle.setdefault(key, idle).append(conn)
-        self._idle_count += 1
-
-    def _evict_oldest(self) -> None:
-        """Close the connection idle the longest (each origin's list is oldest first)."""
-        key = min(self._idle, key=lambda k: self._idle[k][0].idle_since)
-        self._idle[key].pop(0).close()
-        self._idle_count -= 1
-        if not self._idle[key]:
-            del self._idle[key]
+        self._idle.give_back(key, conn, reusable)
 
     async def _connect(self, scheme: str, host: str, port: int) -> Conn:
         return await connect(host, port, allowed=self.allowed, timeout_s=self.connect_timeout_s,

@@ -1,6 +1,7 @@
 """What the two HTTP/1.1 clients of ours share (fetching: `get_client`, webhook deliveries:
-`webhook_client`): a pooled connection, llhttp's callbacks for one answer, and dialling a host
-only at addresses `guard.resolve_checked` has cleared (the address checked is the address dialled).
+`webhook_client`): a pooled connection and the pool of idle ones, llhttp's callbacks for one
+answer, and dialling a host only at addresses `guard.resolve_checked` has cleared (the address
+checked is the address dialled).
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 import httptools
@@ -39,6 +41,71 @@ class Conn:
 
 class Stale(Exception):
     """A reused connection failed before any byte of the answer arrived."""
+
+
+class IdleConnections:
+    """Idle connections by origin, oldest first; the newest is reused first. At most
+    `max_per_host` per origin and `max_total` in all (the one idle longest is closed first):
+    polling thousands of sites must not hold a socket open for each."""
+
+    def __init__(self, max_per_host: int, max_total: int | None = None) -> None:
+        self.max_per_host = max_per_host
+        self.max_total = None if max_total is None else max(1, max_total)
+        self._idle: dict[Origin, list[Conn]] = {}
+        self._count = 0
+
+    def take(self, key: Origin) -> Conn | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            self._count -= 1
+            if not idle:
+                del self._idle[key]
+            if conn.usable():
+                return conn
+            conn.close()
+        return None
+
+    def give_back(self, key: Origin, conn: Conn, reusable: bool) -> None:
+        idle = self._idle.get(key, [])
+        if not reusable or conn.writer.is_closing() or len(idle) >= self.max_per_host:
+            conn.close()
+            return
+        if self.max_total is not None and self._count >= self.max_total:
+            self._evict_oldest()
+        conn.idle_since = time.monotonic()
+        self._idle.setdefault(key, idle).append(conn)
+        self._count += 1
+
+    def _evict_oldest(self) -> None:
+        key = min(self._idle, key=lambda k: self._idle[k][0].idle_since)
+        self._idle[key].pop(0).close()
+        self._count -= 1
+        if not self._idle[key]:
+            del self._idle[key]
+
+    def close_all(self) -> None:
+        for conns in self._idle.values():
+            for conn in conns:
+                conn.close()
+        self._idle.clear()
+        self._count = 0
+
+
+T = TypeVar("T")
+
+
+async def exchange_on(idle: IdleConnections, key: Origin, dial: Callable[[], Awaitable[Conn]],
+                      exchange: Callable[[Conn, bool], Awaitable[T]]) -> T:
+    """`exchange(conn, reused)` on an idle connection to `key` if there is one; if that one
+    turns out `Stale` (closed by the server while idle), once more on a fresh one from `dial`."""
+    conn = idle.take(key)
+    if conn is not None:
+        try:
+            return await exchange(conn, True)
+        except Stale:
+            pass
+    return await exchange(await dial(), False)
 
 
 class Reading:

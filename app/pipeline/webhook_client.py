@@ -27,8 +27,6 @@ deliveries are at-least-once anyway, receivers deduplicate on `webhook-id`).
 from __future__ import annotations
 
 import ssl
-import time
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -37,7 +35,17 @@ import httptools
 
 from app.domain.errors import FetchError
 from app.pipeline.guard import IPNetwork
-from app.pipeline.http1 import READ_BYTES, Conn, Origin, Reading, Stale, connect, send, split_origin
+from app.pipeline.http1 import (
+    READ_BYTES,
+    Conn,
+    IdleConnections,
+    Origin,
+    Reading,
+    connect,
+    exchange_on,
+    send,
+    split_origin,
+)
 
 _TARGET_SAFE = "/%?&=+:;,@!$'()*-._~"  # kept as is in the request target; anything else is %-encoded
 
@@ -57,10 +65,9 @@ class WebhookClient:
         self.connect_timeout_s = connect_timeout_s
         self.excerpt_bytes = excerpt_bytes
         self.drain_bytes = max(drain_bytes, excerpt_bytes)
-        self.max_idle_per_host = max_idle_per_host
         self.user_agent = user_agent
         self._ssl = ssl_context
-        self._idle: dict[Origin, list[Conn]] = defaultdict(list)
+        self._idle = IdleConnections(max_idle_per_host)
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -68,24 +75,15 @@ class WebhookClient:
         return self._ssl
 
     async def aclose(self) -> None:
-        for conns in self._idle.values():
-            for conn in conns:
-                conn.close()
-        self._idle.clear()
+        self._idle.close_all()
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """POST `body`; the caller bounds the total time (asyncio.timeout)."""
         parts, key = split_origin(url, f"notify: invalid receiver URL {url!r}")
         scheme, host, port = key
         request = self._request(parts.path, parts.query, host, parts.port, headers, body)
-        conn = self._take_idle(key)
-        if conn is not None:
-            try:
-                return await self._exchange(key, conn, request, reused=True)
-            except Stale:
-                pass  # closed by the server while idle: once more on a fresh connection
-        conn = await self._connect(scheme, host, port)
-        return await self._exchange(key, conn, request, reused=False)
+        return await exchange_on(self._idle, key, lambda: self._connect(scheme, host, port),
+                                 lambda conn, reused: self._exchange(key, conn, request, reused=reused))
 
     def _request(self, path: str, query: str, host: str, port: int | None, headers: Mapping[str, str],
                  body: bytes) -> bytes:
@@ -103,15 +101,6 @@ class WebhookClient:
 
     def _answer(self, reading: Reading) -> Answer:
         return Answer(reading.status, reading.headers, b"".join(reading.chunks)[: self.excerpt_bytes])
-
-    def _take_idle(self, key: Origin) -> Conn | None:
-        idle = self._idle.get(key)
-        while idle:
-            conn = idle.pop()
-            if conn.usable():
-                return conn
-            conn.close()
-        return None
 
     async def _connect(self, scheme: str, host: str, port: int) -> Conn:
         return await connect(host, port, allowed=self.allowed, timeout_s=self.connect_timeout_s,
@@ -141,8 +130,4 @@ class WebhookClient:
         except (ConnectionError, OSError) as exc:
             raise FetchError(f"notify: {key[1]} broke the connection mid-answer: {exc}", kind="protocol") from exc
         finally:
-            if keep and len(self._idle[key]) < self.max_idle_per_host:
-                conn.idle_since = time.monotonic()
-                self._idle[key].append(conn)
-            else:
-                conn.close()
+            self._idle.give_back(key, conn, keep)
