@@ -373,3 +373,57 @@ def test_an_award_is_no_name() -> None:
     from app.pipeline.quotes.entities import NameIndex
 
     assert "Harbour Person" not in NameIndex(text).entities
+
+
+def test_answers_under_initials_the_article_introduced_belong_to_that_person() -> None:
+    text = ("Our reporter met the harbour engineer Jane Roe (JR) on the new pier.\n\n"
+            "What went wrong?\n\n"
+            "JR: The tide came in faster than we planned.\n\n"
+            "And now?\n\n"
+            "JR: We start again in May.")
+    assert [(q.text, q.speaker, q.channel) for q in find_quotes(text)] == [
+        ("The tide came in faster than we planned.", "Jane Roe", "in a transcript"),
+        ("We start again in May.", "Jane Roe", "in a transcript"),
+    ]
+
+
+def test_initials_for_both_sides_of_an_interview() -> None:
+    text = ("Omar Diallo (OD) sat down with Jane Roe (JR) at the harbour.\n\n"
+            "OD: What went wrong?\n\n"
+            "JR: The tide came in faster than we planned.")
+    assert [(q.text, q.speaker) for q in find_quotes(text)] == [
+        ("What went wrong?", "Omar Diallo"), ("The tide came in faster than we planned.", "Jane Roe")]
+
+
+@pytest.mark.parametrize("text", [
+    # initials the article never introduces, or introduces for another name, name nobody
+    "HB: The pier opens in May.\n\nHB: The ferry runs on Sundays.",
+    "The Harbour Board (HB) met on Monday.\n\nJR: The pier opens in May.\n\nJR: The ferry runs on Sundays.",
+])
+def test_initials_nobody_introduced_are_no_turns(text: str) -> None:
+    assert find_quotes(text) == []
+
+
+def test_single_marks_are_quotation_marks_when_double_ones_only_nest_inside_them() -> None:
+    text = ("Jane Roe, the harbour engineer, spoke on Monday.\n\n"
+            "‘The tide came in faster than we planned,’ she said. ‘We lost two weeks.’\n\n"
+            "Omar Diallo, who runs the ferry, was less patient. ‘They told us it was “safe for every boat”,"
+            " and it was not,’ he said.\n\n"
+            "‘We start again in May.’\n\n"
+            "The board will meet on Friday.")
+    quoted = [q.text for q in find_quotes(text)]
+    assert "We lost two weeks." in quoted and "We start again in May." in quoted
+
+
+def test_single_marks_stay_weak_beside_a_double_quotation_of_its_own() -> None:
+    text = ("“The pier is safe,” Jane Roe said on Monday.\n\n"
+            "Locals call it the ‘long walk’, the ‘crooked mile’ and the ‘grey lady’.\n\n"
+            "The board will meet on Friday.")
+    assert [q.text for q in find_quotes(text)] == ["The pier is safe,"]
+
+
+def test_initials_of_an_organisation_are_no_speaker() -> None:
+    text = ("The Harbour Ministry (HM) published two notices on Monday.\n\n"
+            "HM: The pier opens in May.\n\n"
+            "HM: The ferry runs on Sundays.")
+    assert [q.speaker for q in find_quotes(text)] == []

@@ -11,6 +11,7 @@ one module each:
   coref      pronouns, descriptions, short forms;       slots     subject/object slot -> speaker;
   rules      the attribution patterns;                  assign    patterns in order, then neighbours;
   phrasing   rarer trailing forms (long appositives, "…!” beamed Roe");
+  possessed  the owner of a claim or warning said the words quoted after it;
   filters    titles of works, nicknames, labels;       confidence  the calibrated confidence;
   lines      datelines and title-case headlines;        lexicon   the word tables;
   transcripts  "ROE: …", "JANE ROE, HOST: …", "((Jane Roe)) …" and "Q:"/"A:" turns, statements

@@ -14,6 +14,7 @@ from .context import NO_ATTRIBUTION, Attribution, Context
 from .coref import sentence_subject
 from .lexicon import is_first_name
 from .marks import Span
+from .possessed import OwnedNouns, owner_of_words
 from .rules import colon_intro, colon_name, leading, previous_sentence, reported_via, signature, trailing
 from .verbs import VERB_RE
 
@@ -31,6 +32,16 @@ def _split_continues(cx: Context, prev: Span, sp: Span, prev_att: Attribution) -
         return False  # "…,” Roe says to Doe, who responds: “…”: someone else answers
     return (gap.rstrip().endswith((",", ":")) and ";" not in gap
             and cx.sentence_end(prev.close_at, sp.open_at) >= sp.open_at)
+
+
+def _inner_label(cx: Context, spans: list[Span], i: int) -> bool:
+    """Is the next quote of the paragraph a few words inside the same sentence as quote `i`
+    (a label or a name in the attribution that follows quote `i`)?"""
+    if i + 1 >= len(spans):
+        return False
+    sp, nx = spans[i], spans[i + 1]
+    return (nx.para_start == sp.para_start and len(cx.text[nx.start:nx.end].split()) <= 4
+            and cx.text[nx.end - 1] not in ".!?," and cx.sentence_end(sp.close_at, nx.close_at) >= nx.close_at)
 
 
 def _first_pass(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attribution]:
@@ -52,6 +63,12 @@ def _first_pass(cx: Context, spans: list[Span], skip: list[bool]) -> list[Attrib
         a: Attribution | None = None
         if not prefix or ends_clause or prefix.endswith(("x”,", 'x",', "x’,")):
             a = trailing(cx, sp, limit)
+            if a is None and ends_clause and limit == nxt and _inner_label(cx, spans, i):
+                # “…,” Roe, wearing a “Pier Now” badge, said: the short quote inside the
+                # appositive does not end the attribution
+                nxt2 = spans[i + 2].open_at if i + 2 < len(spans) and spans[i + 2].para_start == sp.para_start \
+                    else sp.para_end
+                a = trailing(cx, sp, min(cx.sentence_end(sp.close_at, nxt2), nxt2))
         if a is None:
             a = colon_name(cx, sp, sent_s)
         if a is None:
@@ -75,6 +92,7 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
     the paragraph, else a later one, else the quote running on from the previous paragraph or
     that paragraph's speaker; failing those, the sentence before or the sentence's subject."""
     text, masked = cx.text, cx.masked
+    owned = OwnedNouns(masked)
     # the first attributed quote of each paragraph (first pass), for quotes before it
     first_in_para: dict[int, Attribution] = {}
     for j, sp in enumerate(spans):
@@ -89,6 +107,11 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
             last_j = i - 1
         if not para_order or para_order[-1] != sp.para_start:
             para_order.append(sp.para_start)
+        if results[i].found and results[i].speaker is None and not skip[i] and not sp.single:
+            # a verb whose subject names nobody ("the plan calls her claim “…”"): the claim's owner
+            owner = owner_of_words(cx, owned, sp, cx.sentence_start(sp.open_at, sp.para_start))
+            if owner is not None:
+                results[i] = Attribution(owner[0], owner[1], owner[2], None, None, owner[3], "owner", True)
         if skip[i] or results[i].found or sp.single:
             if results[i].found:
                 last_in_para[sp.para_start] = results[i]
@@ -112,12 +135,20 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
                 a = _recent_speaker(cx, spans, results, i, last_j)
         else:
             a = a.moved("neighbour", 0.8)
-        if a is not None:
+        sent_s = cx.sentence_start(sp.open_at, sp.para_start)
+        # a neighbour that names nobody does not hide the owner of the words ("his call for “…”")
+        owner = owner_of_words(cx, owned, sp, sent_s) if a is None or a.speaker is None else None
+        if a is not None and owner is None:
             results[i] = last_in_para[sp.para_start] = last_found[sp.para_start] = a
+            continue
+        if owner is not None:
+            # "Roe’s claim that the pier was “safe”": the owner of the words
+            name, title, kind, conf = owner
+            results[i] = last_in_para[sp.para_start] = last_found[sp.para_start] = Attribution(
+                name, title, kind, None, None, conf, "owner", True)
             continue
         # last resort, no speech verb seen: the subject of the quote's sentence
         # ("Roe thought the deal “a disaster”"); not counted as an attribution
-        sent_s = cx.sentence_start(sp.open_at, sp.para_start)
         subj = sentence_subject(cx, sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
         if subj is not None:
             name, title, kind, conf = subj

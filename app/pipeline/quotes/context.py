@@ -17,7 +17,7 @@ from .entities import NameIndex
 from .lexicon import ORG_WORDS, TITLE_WORDS, currency_codes, is_abbreviation, is_first_name, place_names
 from .marks import Span
 from .mentions import Mention, is_place
-from .verbs import VERB_FORMS
+from .verbs import VERB_FORMS, VERB_RE
 
 # (name, title, "person" | "organisation", confidence)
 Resolved = tuple[str, str | None, str, float]
@@ -149,6 +149,7 @@ class Context:
         # person_like depends only on the document, and the rules ask it of the same mention
         # for every quote near it
         self._person_like: dict[tuple[int, int, str, str | None, bool, bool], bool] = {}
+        self._referred: dict[str, bool] = {}  # entity name -> a bare surname used as a person's
         # a pronoun's candidate mentions, by index and gender (coref), each asked for many pronouns
         self.pronoun_cands: dict[tuple[int, str | None], Candidate | None] = {}
 
@@ -218,8 +219,24 @@ class Context:
         key = (m.start, m.end, m.name, m.title, m.org, m.possessive)  # all speakable reads
         got = self._person_like.get(key)
         if got is None:
+            full = self.names.full_name(m.name, m.start)
             got = self._person_like[key] = self.speakable(m) and (
-                m.org or bool(m.title) or self.names.is_person_name(self.names.full_name(m.name, m.start)))
+                m.org or bool(m.title) or self.names.is_person_name(full) or self._referred_to(full))
+        return got
+
+    def _referred_to(self, name: str) -> bool:
+        """A bare surname the article names as a speaker ("Roe said") and refers back to as "he"
+        or "she" ("Roe arrived late. He …"): a person, though never named in full or with a title."""
+        ent = self.names.entity(name)
+        if ent is None or ent.org or len(ent.positions) < 2:
+            return False
+        got = self._referred.get(ent.name)
+        if got is None:  # once per entity: a surname may be named thousands of times
+            n = len(ent.name)
+            # the speech verb first: inferring genders reads the whole text
+            got = self._referred[ent.name] = any(
+                self.masked.startswith(" ", p + n) and VERB_RE.match(self.masked, p + n + 1) is not None
+                for p in ent.positions) and self.gender(ent.name) is not None
         return got
 
     def gender(self, name: str) -> str | None:

@@ -490,7 +490,22 @@ def resolve_plural(cx: Context, pos: int, it: bool = False) -> Resolved | None:
         name, title, kind = cx.speaker_names[j]
         if kind == "organisation":
             return name, title, kind, 0.5
-    return document_author(cx, pos) if it else None
+    if not it:
+        return None
+    return document_author(cx, pos) or _subject_org(cx, pos)
+
+
+def _subject_org(cx: Context, pos: int) -> Resolved | None:
+    """ "it said": the organisation named as a clause subject in this sentence or the one before
+    ("The Harbour Ministry issued a statement. “…,” it said."), the latest such."""
+    floor = cx.sentence_start(max(0, cx.sentence_start(pos, 0) - 1), 0)
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and not m.possessive and cx.speakable(m) and not is_place_name(m.name) and is_subject(cx, m):
+            return m.name, None, "organisation", 0.5
+    return None
 
 
 def document_author(cx: Context, pos: int) -> Resolved | None:

@@ -11,6 +11,7 @@ open or close a quote.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 
@@ -203,9 +204,25 @@ def find_spans(text: str) -> list[Span]:
             if _SINGLE_RE.search(line):
                 spans.extend(_single_spans(text, line, pos, nl, doubles))
         pos = nl + 1
-    if len(spans) >= _HOUSE_STYLE_MIN and not any_double:
-        # a text that writes no double marks at all uses single marks as its quotation marks
-        # (British and Australian house styles): they count like double marks
+    if len(spans) >= _HOUSE_STYLE_MIN and (not any_double or _doubles_nested(spans)):
+        # a text that writes no double marks, or writes them only inside single ones (‘… “…” …’),
+        # uses single marks as its quotation marks (British and Australian house styles): they
+        # count like double marks
         spans = [replace(sp, single=False) for sp in spans]
     spans.sort(key=lambda s: s.start)
     return spans
+
+
+def _doubles_nested(spans: list[Span]) -> bool:
+    """Do at least `_HOUSE_STYLE_MIN` single-mark spans hold every double-mark span inside them?"""
+    singles = sorted((sp for sp in spans if sp.single), key=lambda sp: sp.open_at)
+    if len(singles) < _HOUSE_STYLE_MIN:
+        return False
+    opens = [sp.open_at for sp in singles]
+    for d in spans:
+        if d.single:
+            continue
+        k = bisect.bisect_right(opens, d.open_at) - 1
+        if k < 0 or singles[k].close_at < d.close_at:
+            return False  # a double quotation of its own: the text's quotation marks are double
+    return True

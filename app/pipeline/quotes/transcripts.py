@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexicon import is_first_name
+
 # "ROE: …", and as broadcast transcripts introduce a speaker: "JANE ROE, HOST: …",
 # "ROE (voice-over): …"
 _TURN_RE = re.compile(r"^[ \t\xa0]*(?P<who>Q|A|[A-Z][A-Z’'.-]+(?:[ \t][A-Z][A-Z’'.-]+){0,2})"
@@ -25,6 +27,8 @@ _BRACKET_TURN_RE = re.compile(r"^[ \t\xa0]*\(\((?P<who>[^()\n]{1,60})\)\)[ \t\xa
 # "Q. What …?" / "A. We …": the question-and-answer form with full stops
 _QA_DOT_RE = re.compile(r"^[ \t\xa0]*(?P<who>Q|A)\.[ \t\xa0]+(?P<body>[A-Z“\"‘'(\[][^\n]*)", re.MULTILINE)
 _MIN_TURNS = 2
+_INITIALS_RE = re.compile(r"[A-Z]{2,4}")
+_INTRODUCED_RE = re.compile(r"\(\s*[\"“]?([A-Z]{2,4})[\"”]?\s*\)")
 _INTERVIEWER_MAX = 4  # "WN", "INT": a label this short in capitals that names nobody in the text
 
 
@@ -48,6 +52,7 @@ def find_turns(text: str) -> list[Turn]:
         return named[who]
 
     full: dict[str, tuple[str, str | None]] = {}  # "ROE" -> ("JANE ROE", "HOST") from "JANE ROE, HOST:"
+    introductions: dict[str, str] | None = None  # "JR" -> "Jane Roe" from "Jane Roe (JR)", on first need
     for m in _TURN_RE.finditer(text):
         who, role = m.group("who"), m.group("role")
         if " " in who and role:
@@ -57,6 +62,12 @@ def find_turns(text: str) -> list[Turn]:
         if who in ("Q", "A") or is_named(who) or who in full:
             who, role = full.get(who, (who, role))
             turns.append(_turn(text, m, who, role))
+        elif _INITIALS_RE.fullmatch(who):
+            if introductions is None:
+                introductions = _introductions(text)
+            name = introductions.get(who)
+            if name is not None:
+                turns.append(_turn(text, m, name))
     if "Q." in text and "A." in text:
         dotted = [_turn(text, m, m.group("who")) for m in _QA_DOT_RE.finditer(text)]
         if {t.who for t in dotted} == {"Q", "A"}:  # both questions and answers, or it is initials
@@ -72,7 +83,10 @@ def find_turns(text: str) -> list[Turn]:
             turns.append(_turn(text, m, who))
         turns.sort(key=lambda t: t.start)
     speakers = {t.who for t in turns}
-    if len(turns) < _MIN_TURNS or len(speakers) < 2:
+    introduced = set(introductions.values()) if introductions else set()
+    # answers under initials the article introduced need no second speaker: the questions of
+    # such interviews often carry no label at all
+    if len(turns) < _MIN_TURNS or (len(speakers) < 2 and not speakers <= introduced):
         return []
     return turns
 
@@ -82,6 +96,24 @@ def _turn(text: str, m: re.Match[str], who: str, role: str | None = None) -> Tur
     while e > s and text[e - 1].isspace():
         e -= 1
     return Turn(s, e, who, role)
+
+
+def _introductions(text: str) -> dict[str, str]:
+    """The people the article introduces with initials in parentheses, "Jane Roe (JR)" or "Omar Ali
+    Diallo (OAD)": as many capitalised words as letters right before, each opening with its letter,
+    the first a first name (one pass over the text, whatever the number of labels)."""
+    found: dict[str, str] = {}
+    for m in _INTRODUCED_RE.finditer(text):
+        initials = m.group(1)
+        if initials in found:
+            continue
+        got = re.search(rf"(?:[A-Z][\w’'.-]*\s+){{{len(initials)}}}$", text[max(0, m.start() - 80):m.start()])
+        if got is not None:
+            words = got.group().split()
+            # a person's name ("United Nations (UN)" introduces no one who answers)
+            if "".join(w[0] for w in words) == initials and is_first_name(words[0]):
+                found[initials] = " ".join(words)
+    return found
 
 
 def _named_in_text(text: str, who: str) -> bool:
