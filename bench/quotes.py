@@ -17,8 +17,10 @@ Last line: median_ms_per_5k_chars=<x> p95_ms_per_5k_chars=<y> worst_hostile_s_pe
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
+import string
 import sys
 import time
 from pathlib import Path
@@ -65,12 +67,21 @@ HOSTILE = {
     "paragraphs opening with a mark": "“Still going on\n\n",
     "transcript turns": "ROE: yes we will.\n\nDOE: no you will not.\n\nRoe and Doe spoke.\n\n",
     "interview turns in parentheses": "((WN)) Will it run?\n\n((Orla Vennick)) It will.\n\n",
+    "thousands of distinct turn labels": "distinct labels",
 }
+
+
+def distinct_labels(size: int) -> str:
+    """ "ABCD: we will go on." paragraphs, every label another one."""
+    labels = ("".join(t) for t in itertools.product(string.ascii_uppercase, repeat=4))
+    return "".join(f"{label}: we will go on.\n\n" for label in itertools.islice(labels, size // 20))[:size]
 
 
 def hostile(size: int, unit: str) -> str:
     if unit == "one surname":
         return "".join(f"Name{i} Vennick said “yes {i}” and " for i in range(size // 25))[:size]
+    if unit == "distinct labels":
+        return distinct_labels(size)
     return (unit * (size // len(unit) + 1))[:size]
 
 

@@ -5,6 +5,8 @@ Every person, organisation and place below is invented; none comes from an evalu
 
 from __future__ import annotations
 
+import itertools
+import string
 import time
 
 import pytest
@@ -156,6 +158,10 @@ _HOSTILE = {
     "one paragraph of quotes with no sentence end": "“word here” said Orla Vennick and " * 6_000,
     "capitalised words without end": "Alpha Beta Gamma Delta " * 9_000 + "said “x y z w q”",
     "many people sharing one surname": "".join(f"Name{i} Vennick said “yes {i}” and " for i in range(8_000)),
+    # every paragraph opens with another capitalised label, like a transcript's turns
+    "thousands of distinct turn labels": "".join(
+        f"{a}{b}{c}{d}: we will go on.\n\n" for a, b, c, d in itertools.product(string.ascii_uppercase, repeat=4)
+        if ord(a) < ord("D")),
 }
 
 

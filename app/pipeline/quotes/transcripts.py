@@ -27,6 +27,7 @@ _BRACKET_TURN_RE = re.compile(r"^[ \t\xa0]*\(\((?P<who>[^()\n]{1,60})\)\)[ \t\xa
 # "Q. What …?" / "A. We …": the question-and-answer form with full stops
 _QA_DOT_RE = re.compile(r"^[ \t\xa0]*(?P<who>Q|A)\.[ \t\xa0]+(?P<body>[A-Z“\"‘'(\[][^\n]*)", re.MULTILINE)
 _MIN_TURNS = 2
+_MAX_LABELS_SEARCHED = 64  # distinct capitalised labels looked up in the text
 _INITIALS_RE = re.compile(r"[A-Z]{2,4}")
 _INTRODUCED_RE = re.compile(r"\(\s*[\"“]?([A-Z]{2,4})[\"”]?\s*\)")
 _INTERVIEWER_MAX = 4  # "WN", "INT": a label this short in capitals that names nobody in the text
@@ -48,7 +49,9 @@ def find_turns(text: str) -> list[Turn]:
 
     def is_named(who: str) -> bool:
         if who not in named:
-            named[who] = _named_in_text(text, who)
+            # each search reads the whole text: past a transcript's handful of speakers, a label
+            # is taken for no name (thousands of distinct labels made this quadratic)
+            named[who] = len(named) < _MAX_LABELS_SEARCHED and _named_in_text(text, who)
         return named[who]
 
     full: dict[str, tuple[str, str | None]] = {}  # "ROE" -> ("JANE ROE", "HOST") from "JANE ROE, HOST:"
