@@ -19,6 +19,8 @@ from .rules import colon_intro, colon_name, leading, previous_sentence, reported
 from .verbs import VERB_RE
 
 _WHO_RE = re.compile(r"\b(?:who|which|whom)\b")
+# Subjects that name no one ("Nobody knew whether …", "Everyone agreed that …").
+_NOBODY = frozenset("nobody somebody anybody everybody someone anyone everyone".split())
 
 
 def _split_continues(cx: Context, prev: Span, sp: Span, prev_att: Attribution) -> bool:
@@ -119,6 +121,8 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
                     last_found[sp.para_start] = results[i]
             continue
         a = last_found.get(sp.para_start) or first_in_para.get(sp.para_start)
+        if a is not None and _own_subject_differs(cx, spans, results, i, a):
+            a = None  # "Roe sniped that Doe was “…”", then a quote of Doe's: Roe's words, not Doe's
         if a is None:
             prev_i = i - 1
             if prev_i >= 0 and spans[prev_i].continued and spans[prev_i].para_end < sp.para_start:
@@ -166,6 +170,26 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
                 results[i] = Attribution(None, None, None, None, None, round(conf * 0.5, 2), "subject", False)
             else:
                 results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
+
+
+def _own_subject_differs(cx: Context, spans: list[Span], results: list[Attribution], i: int,
+                         a: Attribution) -> bool:
+    """Does the quote's own sentence, which holds no attributed quote, open with a named subject
+    other than the neighbour's speaker (the sentence is about someone else's words)?"""
+    sp = spans[i]
+    sent_s = cx.sentence_start(sp.open_at, sp.para_start)
+    sent_e = cx.sentence_end(sp.close_at, sp.para_end)
+    for k in (i - 1, i + 1):
+        if 0 <= k < len(spans) and results[k].found and sent_s <= spans[k].open_at < sent_e:
+            return False  # a neighbour in the same sentence
+    if not cx.masked[sent_s:sp.open_at].strip():
+        return False
+    if cx.masked[sent_s:sp.open_at].split()[0].lower() in _NOBODY:
+        return True  # "Nobody could say whether “…”": a subject of its own, which names no one
+    subj = sentence_subject(cx, sent_s, sp.open_at)
+    return subj is not None and subj[0] != a.speaker and any(
+        cx.names.full_name(m.name, m.start) == subj[0] and verb_follows(cx.masked, m.end, sp.open_at)
+        for m in cx.names.mentions_in(sent_s, sp.open_at))  # a verb of its own: not "Roe “has no chance”"
 
 
 def _recent_speaker(cx: Context, spans: list[Span], results: list[Attribution], i: int, j: int) -> Attribution | None:

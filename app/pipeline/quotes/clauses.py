@@ -86,10 +86,12 @@ def is_subject(cx: Context, m: Mention) -> bool:
     # the sentence's subject: after an opening phrase ("Later, ", "In a statement, "), only
     # titles and modifiers before the name ("Labour leadership candidate")
     lead_words = lead[lead.rfind(",") + 1:].split()
+    if lead_words[:1] in (["And"], ["But"], ["Yet"], ["So"]) and "," not in lead:
+        lead_words = lead_words[1:]  # "But Roe, for all …, seems to agree": a conjunction opens the sentence
     first = len(lead_words) <= 6 and not any(
         w.lower() in CONJ_START or w.lower() in PREPOSITIONS or w.lower() in SUBORDINATORS
         or w.lower() in VERB_FORMS for w in lead_words)
-    if first and "," in lead:
+    if first and lead.strip():
         # after a comma, a name opens the clause only when the sentence does not open with a
         # person: "Roe, a Doe admirer, praised …" and "Dr. Roe, head of …, questioned Doe’s
         # timetable" name Doe in an appositive or an object
@@ -97,6 +99,8 @@ def is_subject(cx: Context, m: Mention) -> bool:
         first = opener is None or opener.org or opener.possessive or not cx.person_like(opener) or any(
             w[:1].islower() or w.lower() in CONJ_START or w.lower() in PREPOSITIONS or w.lower() in _WH
             for w in cx.text[s:opener.start].split())
+    if first and not res and lead.rstrip().split()[-1:] in (["a"], ["an"]) and cx.text[m.end:m.end + 2][1:].islower():
+        first = False  # "Roe, a Doe supporter, said": a name modifying a noun after "a" heads nothing
     res = res or first
     cx.subject_cache[m.start] = res
     cx.salience[m.start] = (2.0 if speech else 0.0) + (_FIRST_BONUS if first else 0.0)
@@ -109,11 +113,16 @@ def resolved(cx: Context, m: Mention, conf: float) -> Resolved:
         name = m.name
         if name.isupper() and 2 <= len(name) <= 6:
             name = cx.names.spelled_out(name)  # "the HPA said" -> the name the article spelt out
+        name = cx.names.fullest_org(name)
         return name, None, "organisation", conf
     full = cx.names.full_name(m.name, m.start)
     if " " not in m.name and cx.names.forms_of(m.name) > 1:
         full = _subject_form(cx, m) or full
     ent = cx.names.entity(full)
+    if " " not in full and not m.title and (ent is None or (ent.title is None and ent.gender is None)):
+        org = cx.names.org_opening_with(full)
+        if org is not None:  # "Norsk said", the article naming no person Norsk: Norsk Shipping Group
+            return org, None, "organisation", conf
     title = m.title or (ent.title if ent else None)
     return full, title, "person", conf
 
@@ -178,6 +187,9 @@ def noun_phrase(words_text: str) -> bool:
         return True
     for i, w in enumerate(ws):
         lw = w.lower().strip(",;:()")
+        if w.islower() and lw.endswith("ed") and 0 < i < len(ws) - 1 and ws[i - 1].isalpha() \
+                and ws[i - 1].islower() and ws[i - 1] not in SUBJECT_PRONOUNS and ws[i + 1][:1].isupper():
+            continue  # "a firm called Harbour Partners": a participle naming something, no clause
         if lw in VERB_FORMS or lw in SUBJECT_PRONOUNS or lw in AUX_VERBS or lw in SUBORDINATORS:
             return False
         if lw == "and" and 0 < i < len(ws) - 1 and _role_like(ws[i - 1]) and _role_like(ws[i + 1]):
@@ -236,6 +248,8 @@ def after_inverted_verb(before: str) -> bool:
     w = words[k - 1].rstrip(",")
     if w in ("to",) and k >= 2 and words[k - 2] == "according":
         return True
+    if k >= 2 and words[k - 2].lower() in SUBJECT_PRONOUNS:
+        return False  # "he said Roe": the verb has its subject, the name is its object
     return w in VERB_FORMS and not VERB_FORMS[w].object_only and not VERB_FORMS[w].trailing_only
 
 

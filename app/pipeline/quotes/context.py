@@ -190,16 +190,19 @@ class Context:
         ("Residents said", "Well, …": the article also writes it in lower case)."""
         if self.masked[m.start] == "x":
             return False
-        if not can_speak(m.name, m.org):
-            return False
+        if not can_speak(m.name, m.org) and (m.org or " " not in (full := self.names.full_name(m.name, m.start))
+                                             or not can_speak(full, False)):
+            return False  # but "Jo Treaty … Treaty said": the surname of a person the article names
         after = self.text[m.end:m.end + 30].split(None, 1)
         nxt = after[0].rstrip(",.;:") if after else ""
         if nxt.islower() and (nxt in TITLE_WORDS or nxt in _MODIFIED_NOUNS) and not m.possessive:
             return False  # "Harbour coach Jane Roe", "the Nordmark Liberal leader": a modifier
         if " " not in m.name and not m.title:
             low = m.name.lower()
-            if low in ORG_WORDS or low in TITLE_WORDS or low.rstrip("s") in TITLE_WORDS or low.rstrip("s") in ORG_WORDS:
-                return False  # "Committee", "Senators": a description, resolved as one
+            if low in ORG_WORDS or low.rstrip("s") in ORG_WORDS or (
+                    (low in TITLE_WORDS or low.rstrip("s") in TITLE_WORDS) and not m.org
+                    and " " not in self.names.full_name(m.name, m.start)):
+                return False  # "Committee", "Senators": a description, resolved as one (but "Tove Provost … Provost")
             if self.sentence_start(m.start, 0) >= m.start - 2:
                 if low.endswith("s") and not low.endswith("ss") and not m.org and not m.possessive \
                         and not self.names.is_person_name(self.names.full_name(m.name, m.start)):
@@ -264,7 +267,7 @@ class Context:
                 continue
             nxt = ms[k + 1].start if k + 1 < len(ms) else len(self.text)
             p = _PRONOUN_RE.search(self.masked, m.end, min(nxt, m.end + 200, len(self.masked)))
-            if p is None or self.text[m.end:m.end + 2].startswith(("’s", "'s")) \
+            if p is None or m.possessive or self.text[m.end:m.end + 2].startswith(("’s", "'s")) \
                     or "\n" in self.text[m.end:p.start()] or "xxx" in self.masked[m.end:p.start()]:
                 continue  # a pronoun past a paragraph break or a quotation may be anyone's
             votes.setdefault(ent.name.lower(), set()).add("m" if p.group(1).lower() in ("he", "his", "him") else "f")

@@ -18,6 +18,7 @@ from .clauses import (
     description_mods,
     is_subject,
     mention_salience,
+    modifier_slot,
     resolved,
     role_word,
     verb_follows,
@@ -64,6 +65,8 @@ _AUTHOR_RE = re.compile(r"\b(?:sent|written|signed|authored|penned|issued)\b[^;�
 _PASSIVE_RE = re.compile(r"\b(?:was|were|is|are|been|being)[ \t\xa0]+(?:\w+ly[ \t\xa0]+)?\w+(?:ed|en|wn)\b"
                          r"[^.;:“”\"]{0,30}?[ \t\xa0]by[ \t\xa0]+(?:[A-Z][\w.-]*[ \t\xa0]+){0,4}$")
 # Modifiers that make a role another, lesser one ("vice president", "deputy director").
+# How near before a bare surname the other bearer of it must be named in full to be the one meant.
+_OTHER_FORM_REACH = 1500
 _LESSER_MODS = ("vice", "deputy", "assistant", "associate")
 # Nouns for what someone said: "Roe’s remark that …", "Roe’s vow to …".
 _SPEECH_NOUNS = frozenset("""accusation claim claims comment comments remark remarks pledge promise phrase
@@ -165,16 +168,20 @@ def _candidate(cx: Context, m: Mention, gender: str | None) -> Candidate | None:
     full = cx.names.full_name(m.name, m.start)
     if not compatible(cx, full, gender):
         full = _other_form(cx, m.name, gender) or ""
-        if not full:
-            return None
+        if not full or not any(o.name == full for o in cx.names.mentions_in(max(0, m.start - _OTHER_FORM_REACH), m.start)):
+            return None  # "Roe" is the Roe the article means there, unless the other was just named in full
     ent_f = _entity_features(cx, full, gender)
-    subj = is_subject(cx, m)
+    # "The Roe campaign said …. “…,” he told …": the name modifies the clause's subject, it is none
+    subj = is_subject(cx, m) and not (cx.text[m.end:m.end + 1] == " " and modifier_slot(cx.text, m, m.end + 40))
     salience = mention_salience(cx, m) if subj else 0.0
     prev = cx.text[max(0, m.start - 20):m.start].split()
     while prev and prev[-1].lower() in ("the", "a", "an"):
         prev.pop()
     kind = ""
-    if prev and prev[-1].lower() in SUBORDINATORS:
+    if [w.lower() for w in prev[-2:]] in (["as", "for"], ["as", "to"]) and cx.text[m.end:m.end + 3].startswith(","):
+        # "As for Roe, she said …": the sentence's topic, which its pronoun subject takes up
+        subj, salience = True, 1.0
+    elif prev and prev[-1].lower() in SUBORDINATORS:
         kind = "subordinate"
     else:
         if prev and prev[-1].lower() in _ADVERBIAL and subj:
@@ -309,12 +316,15 @@ def resolve_description(cx: Context, head: str, pos: int, mods: list[str] | None
         while i >= 0 and cx.names.mentions[i].start >= floor:
             m = cx.names.mentions[i]
             i -= 1
-            if m.org:
-                continue
+            if m.org or cx.masked[m.start] == "x":
+                continue  # a title inside quoted words ("… against President Doe …") is not the narrator's
             full = cx.names.full_name(m.name, m.start)
             ent = cx.names.entity(full)
             titles = " ".join(filter(None, (m.title, ent.title if ent else None))).lower().replace(".", "")
-            if any(a in titles.replace("-", " ").split() for a in aliases):
+            words = titles.replace("-", " ").split()
+            if any(w in words and w not in (mods or ()) for w in _LESSER_MODS):
+                continue  # "the president" is not the vice president (as in `resolve_role`)
+            if any(a in words for a in aliases):
                 return resolved(cx, m, 0.7)
     if not fallback:
         return None
@@ -451,7 +461,7 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
         m = cx.names.mentions[i]
         i -= 1
         if m.org and head in m.name.lower() and cx.speakable(m):
-            return m.name, None, "organisation", 0.6
+            return cx.names.fullest_org(m.name), None, "organisation", 0.6
     if head not in _ORG_KIND_HEADS and head not in _ORG_SUBJECT_HEADS:
         return None
     # "the group said": the organisation last named as a clause subject, nearby, else one
@@ -467,11 +477,24 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
         if not m.org and (head in _ORG_SUBJECT_HEADS or not _org_like(cx, m)):
             continue
         if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:
-            return m.name, None, "organisation", 0.5
+            return cx.names.fullest_org(m.name), None, "organisation", 0.5
         if fallback is None and head in _ORG_KIND_HEADS and cx.sentence_start(m.start, 0) >= cx.sentence_start(
                 cx.sentence_start(pos, 0) - 1, 0):
-            fallback = (m.name, None, "organisation", 0.45)  # named in this or the previous sentence
+            fallback = (cx.names.fullest_org(m.name), None, "organisation", 0.45)  # named in this or the previous sentence
     return fallback
+
+
+def named_org(cx: Context, pos: int, head: str) -> Resolved | None:
+    """The body last named before `pos` whose name ends with the noun `head` ("the association" ->
+    "Harbour Pilots Association"), within the reach of `recent_org`."""
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 3000)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and " " in m.name and m.name.rsplit(None, 1)[-1].lower() == head and cx.speakable(m):
+            return cx.names.fullest_org(m.name), None, "organisation", 0.6
+    return None
 
 
 def _org_like(cx: Context, m: Mention) -> bool:

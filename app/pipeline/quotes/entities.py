@@ -12,8 +12,19 @@ import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from .lexicon import FEMALE_HONORIFICS, MALE_HONORIFICS, NAME_SUFFIXES, first_name_gender, is_first_name
-from .mentions import UPPER, Mention, blank_nicknames, find_mentions, word_key
+from .lexicon import (
+    AUX_VERBS,
+    COMMON_VERB_AFTER,
+    FEMALE_HONORIFICS,
+    MALE_HONORIFICS,
+    NAME_SUFFIXES,
+    ORG_WORDS,
+    STOP_CAPS,
+    first_name_gender,
+    is_first_name,
+)
+from .mentions import UPPER, Mention, blank_nicknames, find_mentions, is_title_word, word_key
+from .verbs import VERB_FORMS
 
 
 @dataclass(slots=True)
@@ -92,9 +103,70 @@ def _title_case_lines(text: str) -> list[tuple[int, int]]:
         words = _HEADLINE_WORDS.findall(text, line.start(), line.end())
         if n == 0 and len(words) <= 25 and not line.group().rstrip().endswith("."):
             out.append((line.start(), line.end()))  # the first line, with no full stop: a headline
-        elif 4 <= len(words) <= 25 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
-            out.append((line.start(), line.end()))
+        elif 4 <= len(words) <= 25:
+            # title case leaves short function words in lower case ("Roe and Doe May be Aligning on Tax")
+            long_words = [w for w in words if len(w) > 3]
+            if len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words):
+                out.append((line.start(), line.end()))
     return out
+
+
+def _title_surnames(text: str, mentions: list[Mention]) -> list[Mention]:
+    """ "Tove Provost … Provost said": a surname that is also a title word names nobody alone
+    (a title wants a name after it), unless the article gives a person with that surname; then
+    each capitalised bare use of it, not part of a longer phrase, is that person."""
+    lasts = {m.name.rsplit(None, 1)[-1] for m in mentions if not m.org and " " in m.name}
+    if lasts:
+        mentions = [_as_person(text, m) if m.org and m.name in lasts and m.name.lower() not in ORG_WORDS else m
+                    for m in mentions]
+    surnames = {w for w in lasts if is_title_word(w)}
+    surnames = {w for w in surnames if w.isalpha() and w[:1].isupper()}
+    if not surnames:
+        return mentions
+    taken = [(m.start, m.end) for m in mentions]
+    starts = [m.start for m in mentions]
+    added: list[Mention] = []
+    for hit in re.finditer(r"\b(?:" + "|".join(map(re.escape, sorted(surnames))) + r")\b", text):
+        i = bisect.bisect_right(starts, hit.start()) - 1
+        if i >= 0 and taken[i][0] <= hit.start() < taken[i][1]:
+            continue  # inside a mention already ("Tove Provost")
+        before = text[max(0, hit.start() - 2):hit.start()]
+        after = text[hit.end():hit.end() + 3]
+        cap = _CAP_BEFORE_RE.search(text, max(0, hit.start() - 30), hit.start())
+        if (cap and word_key(cap.group().split()[0]) not in STOP_CAPS) or re.match(r"[ \t\xa0]+[A-Z]", after) \
+                or before.endswith("-"):
+            continue  # "Provost Tom Roe", "Harbour Provost": a title or part of a longer phrase
+        possessive = after.startswith(("’s", "'s"))
+        if cap or hit.start() == 0 or _OPENS_SENTENCE_RE.search(text, max(0, hit.start() - 4), hit.start()):
+            nxt = _NEXT_WORD_RE.match(text, hit.end())
+            if possessive or nxt is None or not _verb_like(nxt.group(1)):
+                continue  # "Warden posts …": capitalised by the sentence's start, no name
+        added.append(Mention(hit.start(), hit.end(), hit.group(), None, False, possessive))
+    return sorted(mentions + added, key=lambda m: m.start) if added else mentions
+
+
+_OPENS_SENTENCE_RE = re.compile(r"(?:[.!?:;][”\"’']?[ \t\xa0]+|\n[ \t\xa0]*|[“\"‘][ \t\xa0]*)$")
+_NEXT_WORD_RE = re.compile(r"[ \t\xa0]+([a-z][\w’'-]*)")
+
+
+def _as_person(text: str, m: Mention) -> Mention:
+    """ "Ada Chad … Chad landed a dig": a place word the article gives as a person's surname is
+    that person where a verb or an appositive follows it (not "in Chad")."""
+    nxt = _NEXT_WORD_RE.match(text, m.end)
+    if (nxt is not None and _verb_like(nxt.group(1))) or _APPOSITIVE_AFTER_RE.match(text, m.end):
+        return Mention(m.start, m.end, m.name, m.title, False, m.possessive, m.honorific)
+    return m
+
+
+_APPOSITIVE_AFTER_RE = re.compile(r",[ \t\xa0]+(?:a|an|the)[ \t\xa0]")
+
+
+def _verb_like(word: str) -> bool:
+    return word in VERB_FORMS or word in AUX_VERBS or word in COMMON_VERB_AFTER or word.endswith("ed")
+
+
+# A capitalised word right before a position (the end of a longer capitalised phrase).
+_CAP_BEFORE_RE = re.compile(r"[A-Z][\w.’'-]*[ \t\xa0]+$")
 
 
 class NameIndex:
@@ -109,7 +181,8 @@ class NameIndex:
         self._by_surname_quoted: dict[str, tuple[list[int], list[str]]] = {}
         # the words the text writes in lower case, built on first use (by mentions or context)
         self.lower_words = cache(lambda: frozenset(filter(str.islower, _WORD_RE.findall(text))))
-        self.mentions = find_mentions(blank_nicknames(text), cache(lambda: _plain_words(self.lower_words())))
+        self.mentions = _title_surnames(text, find_mentions(blank_nicknames(text), cache(lambda: _plain_words(
+            self.lower_words()))))
         self.starts = [m.start for m in self.mentions]
         self.entities: dict[str, Entity] = {}
         # full-name forms by surname key, in order of appearance: positions and names side
@@ -122,6 +195,9 @@ class NameIndex:
         self._by_first: dict[str, set[str]] = {}
         self._family_firsts: set[str] = set()  # first names given as a relative's ("Roe’s wife, Mara,")
         self._full: dict[tuple[str, int], str] | None = None  # memo of full_name, once complete
+        self._orgs: list[str] | None = None  # names of bodies, for fullest_org
+        self._slips: dict[str, set[str]] | None = None  # a surname with one letter left out -> surnames
+        self._org_forms: dict[str, str] = {}  # memo of fullest_org (several words) and org_opening_with (one)
         for fm in _FAMILY_RE.finditer(text):
             owner = text[max(0, fm.start() - 30):fm.start()].split()[-1:]
             if owner and owner[0][:1].isupper() and owner[0].isalpha():
@@ -133,7 +209,8 @@ class NameIndex:
             for m in find_mentions(extra):
                 if not m.org and len(m.name.split()) >= 2:
                     self._add_form(-1, m.name)
-        self._headlines = _title_case_lines(text)
+        self._headlines = _title_case_lines(text)  # in order, not overlapping (one per line)
+        self._headline_starts = [a for a, _ in self._headlines]
         for m in self.mentions:
             self._register(m)
         # the index is complete: from here on a lookup's answer never changes, and the rules
@@ -183,9 +260,13 @@ class NameIndex:
         i = bisect.bisect_right(self._quoted_starts, pos) - 1
         return i >= 0 and pos < self._quoted[i][1]
 
+    def _in_headline(self, pos: int) -> bool:
+        i = bisect.bisect_right(self._headline_starts, pos) - 1
+        return i >= 0 and pos < self._headlines[i][1]
+
     def _add_form(self, pos: int, name: str) -> None:
         k = _surname_key(name)
-        if pos >= 0 and ((self._quoted and self._in_quote(pos)) or any(a <= pos < b for a, b in self._headlines)):
+        if pos >= 0 and ((self._quoted and self._in_quote(pos)) or self._in_headline(pos)):
             # a form inside quoted words or a title-case line counts only when the body gives none
             qposs, qnames = self._by_surname_quoted.setdefault(k, ([], []))
             qposs.append(pos)
@@ -218,7 +299,9 @@ class NameIndex:
                 # "Jane" -> "Jane Roe"; but a surname never given in full is no first name of a
                 # phrase it opens ("Roe" is not "Roe Express")
                 return next(iter(firsts))
-            return name
+            # (a slip is looked for once the index is complete: every surname known)
+            near = self._misspelt(parts[0]) if self._full is not None else None
+            return self._full_name(near, pos) if near is not None else name
         if not forms:
             return name
         poss, names = forms
@@ -247,6 +330,29 @@ class NameIndex:
             nearest = next((n for n in names if n not in self._kin), names[0])
         return self._full_name(nearest, pos) if " " in nearest else nearest  # "Roe" -> "Jane Roe" -> "Jane Roe III"
 
+    def _misspelt(self, word: str) -> str | None:
+        """ "Kvsitad" after "Anders Kvistad", "Brenagh" after "Tove Brennagh": a surname the article
+        never gives in full that is one slip (two letters swapped, one letter left out or added, not
+        one changed: "Vandor" is not "Valdor") from exactly one surname it does give. Looked up by
+        the slips' variants (linear in the words, not words times surnames)."""
+        if len(word) < 5 or not word.isalpha() or not word[:1].isupper():
+            return None
+        low = word.lower()
+        if self._slips is None:
+            self._slips = {}
+            for k in self._by_surname:
+                for i in range(1, len(k)):  # keep the first letter: a slip rarely starts a name
+                    self._slips.setdefault(k[:i] + k[i + 1:], set()).add(k)
+        keys = set(self._slips.get(low, ()))  # a letter left out of `word`
+        for i in range(1, len(low)):
+            for v in (low[:i] + low[i + 1:], low[:i - 1] + low[i] + low[i - 1] + low[i + 1:] if i > 1 else ""):
+                if v and v != low and v in self._by_surname:
+                    keys.add(v)  # a letter added to `word`, or two swapped
+        keys.discard(low)
+        if len(keys) != 1:
+            return None
+        return self._by_surname[next(iter(keys))][1][-1].split()[-1]
+
     def introduces_kin(self, pos: int) -> bool:
         """Does the mention at `pos` introduce someone as another's relative ("her husband, Olaf Roe")?"""
         return pos in self._kin_intro
@@ -261,6 +367,37 @@ class NameIndex:
 
     def entity(self, full: str) -> Entity | None:
         return self.entities.get(_fold(full)) or self.entities.get("org:" + _fold(full))
+
+    def fullest_org(self, name: str) -> str:
+        """ "Daily Gazette" -> "Harbour Daily Gazette": the one longer name of a body the article gives
+        that ends with this one (two words at least: "News" or "House" alone may be any of several)."""
+        if len(name.split()) < 2:
+            return name
+        got = self._org_forms.get(name)
+        if got is None:
+            got = self._org_forms[name] = self._fullest_org(name)
+        return got
+
+    def _fullest_org(self, name: str) -> str:
+        if self._orgs is None:
+            self._orgs = [e.name for e in self.entities.values() if e.org]
+        longer = {o for o in self._orgs if o.endswith(" " + name) and o[:1].isupper()}
+        if len(longer) > 1:
+            # "HT Daily Gazette" beside "Harbour Town Daily Gazette": the initials stand for the words
+            prefixes = {o[:-len(name)].strip() for o in longer}
+            initials = {"".join(w[0] for w in p.split()) for p in prefixes}
+            longer = {o for o in longer if o[:-len(name)].strip().replace(".", "") not in initials}
+        return next(iter(longer)) if len(longer) == 1 else name
+
+    def org_opening_with(self, word: str) -> str | None:
+        """ "Norsk" -> "Norsk Shipping Group": the one body the article names starting with `word`."""
+        if word in self._org_forms:
+            return self._org_forms[word] or None
+        if self._orgs is None:
+            self._orgs = [e.name for e in self.entities.values() if e.org]
+        found = {o for o in self._orgs if o.startswith(word + " ")}
+        self._org_forms[word] = next(iter(found)) if len(found) == 1 else ""
+        return self._org_forms[word] or None
 
     def spelled_out(self, acronym: str) -> str:
         """ "HPA" -> "Harbour Pilots Association" when the article spells the body's name out."""

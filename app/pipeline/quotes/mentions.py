@@ -18,6 +18,7 @@ from .lexicon import (
     DEMONYM_DETERMINERS,
     FEMALE_HONORIFICS,
     MALE_HONORIFICS,
+    MONTH_ABBREVIATIONS,
     NAME_SUFFIXES,
     NOBLE_TITLES,
     ORG_WORDS,
@@ -53,8 +54,9 @@ _GAP = r"[ \t\xa0]+"
 # A token opens with a capital, or with a joined particle before one: checked first, it spares
 # trying every alternative of _TOKEN at each word start (a quarter of the scan's time).
 _TOKEN_START = rf"(?=[{UPPER}]|(?:{_JOINED_RE})[-’'][{UPPER}])"
-# not after a lower-case prefix and hyphen: "anti-Roe groups" names no Roe
-SEQ_RE = re.compile(rf"(?<![\w@#’'-])(?<![a-z]-){_TOKEN_START}{_TOKEN}(?:{_GAP}(?:{_PARTICLES}{_GAP})*{_TOKEN})*")
+# not after a hyphen ("anti-Roe groups" names no Roe, "Harbour-Roe" is one word), but a hyphen
+# opening a line is a list's bullet ("-Jane Roe explains …")
+SEQ_RE = re.compile(rf"(?<![\w@#’'])(?<![^\n]-){_TOKEN_START}{_TOKEN}(?:{_GAP}(?:{_PARTICLES}{_GAP})*{_TOKEN})*")
 _TOKEN_RE = re.compile(_TOKEN)
 
 
@@ -139,7 +141,10 @@ def _is_stop(tok: str) -> bool:
     """Sentence-initial function words and dates; "US" is a country, not the pronoun."""
     if len(tok) > 1 and tok.isupper():
         return False
-    return word_key(tok) in STOP_CAPS and not _is_title_token(tok)
+    k = word_key(tok)
+    if k in MONTH_ABBREVIATIONS:
+        return tok.endswith(".") or not is_first_name(tok)  # "Jun. 5", "Oct"; but "Jun Holm"
+    return k in STOP_CAPS and not _is_title_token(tok)
 
 
 def _personal(name_toks: list[tuple[int, int, str]]) -> bool:
@@ -190,6 +195,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     if (len(toks) >= 3 and word_key(toks[-1][2]) in _SURNAME_TITLES
             and not any(_is_title_token(w) or _is_org_token(w) for _, _, w in toks[-3:-1])):
         n_title = len(toks) - 1
+    elif len(toks) >= 2 and _is_title_token(toks[-1][2]) and not toks[-1][2].endswith(".") \
+            and is_first_name(toks[-2][2]) and not _is_title_token(toks[-2][2]) and not _is_org_token(toks[-2][2]):
+        n_title = len(toks) - 1  # a first name, then a title word: its bearer's surname ("Jane Provost")
     for j, (_, _, w) in enumerate(toks[:n_title]):
         if _is_title_token(w):
             last_title = j

@@ -127,8 +127,9 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
             # "Delighted” with it, said Roe: the subject after the verb
             comma = np_text.rfind(",")
             inverted = comma >= 0 and not np_text[comma + 1:].strip() and len(np_text.split()) <= 12
-            if not inverted and (comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip()):
-                return None
+            if not inverted and (comma < 0 or len(np_text[comma + 1:].split()) > 4 or not np_text[comma + 1:].strip()
+                                 or np_text[comma + 1:].split()[0].lower() in ("and", "but", "while", "whereas")):
+                return None  # "…,” for instance, and Doe vowed: a clause of its own, not the quote's
             lead += comma + 1
     res: Resolved | None
     if named_in_apposition is not None:
@@ -138,6 +139,14 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     else:
         # verb first: the speaker follows up to the next punctuation
         stop = object_stop(_TRAIL_STOP_RE, after, m.end())
+        if after[m.end():].split()[:1] and after[m.end():].split()[0].lower() in _POSSESSIVE_DETS and not any(
+                cx.person_like(x) for x in cx.names.mentions_in(sp.close_at + m.end(), sp.close_at + (
+                    m.end() + stop if stop is not None else len(after)))) and not (
+                stop is not None and after[m.end() + stop] == ","
+                and appositive_name(cx, sp.close_at + m.end() + stop + 1, sp.close_at + len(after)) is not None):
+            # "…,” denounced her record: the verb of the clause the quote stands in (but "…,” said its
+            # director, Jane Roe" names the speaker in apposition)
+            return None
         obj_end = m.end() + (stop if stop is not None else len(after) - m.end())
         if after[m.end():obj_end].strip() == "" and stop is not None and after[m.end() + stop] == ",":
             # "said, according to ..." - rare; skip the comma

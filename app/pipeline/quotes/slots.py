@@ -12,6 +12,7 @@ import re
 from .clauses import description_mods, is_subject, modifier_slot, noun_phrase, resolved
 from .context import Context, Resolved
 from .coref import (
+    named_org,
     recent_campaign,
     recent_org,
     recent_poll,
@@ -171,8 +172,9 @@ def names_person(cx: Context, start: int, end: int, subjects_only: bool = False)
             if m.title and lead.rstrip().endswith(m.title):
                 lead = lead.rstrip()[:-len(m.title)]
             before = [w for w in lead.split() if w.lower() not in ("the", "a", "an")]
-            if before and before[-1].lower().strip(",") in PREPOSITIONS:
-                continue
+            if before and (before[-1].lower().strip(",") in PREPOSITIONS or (
+                    before[-1].islower() and before[-1].endswith("ed"))):
+                continue  # "for Mayor Roe", "a firm called Harbour Partners": no subject
         return True
     return False
 
@@ -298,6 +300,11 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
         return None, True  # "the woman said": an unnamed bystander, or someone the text keeps unnamed
     if head in TITLE_ALIASES:
         return resolve_description(cx, head, start, mods), True
+    if det == "the" and head.isalpha() and head.islower():
+        # "the association said": a body the article named with that noun ("Harbour Pilots Association")
+        org = named_org(cx, start, head)
+        if org is not None:
+            return org, True
     return None, False
 
 
