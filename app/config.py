@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     key_cache_s: float = Field(5.0, ge=0, le=300, description=(
         "How long a server process trusts an API key it has checked; a revoked key is refused by "
         "every process within this time (0: look the key up on every request)"))
+    read_cache_mb: float = Field(32.0, ge=0, description=(
+        "Memory of each API process's cache of read responses (README, API, Conditional GET and the "
+        "response cache); it never serves a response older than the last commit it can see; 0 turns it off "
+        "(ETags and 304 answers stay)"))
     metrics_enabled: bool = Field(True, description="Serve /metrics")
     access_log: bool = Field(False, description=(
         "Log every HTTP request at INFO (uvicorn's access log); off by default: a line per read costs "

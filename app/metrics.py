@@ -19,6 +19,10 @@ class Metrics:
         self.http_latency = Histogram(
             "news_ingest_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
             registry=self.registry)
+        self.read_cache = Counter(
+            "news_ingest_read_cache", "Read endpoints' GETs by how the response cache answered: hit, miss "
+            "(stored), not_modified (304 for If-None-Match), bypass (no generation or not storable)",
+            ["result"], registry=self.registry)
         self.polls = Counter("news_ingest_polls", "Feed polls by outcome", ["outcome"], registry=self.registry)
         self.articles = Counter("news_ingest_articles", "Articles stored by event (created/updated)",
                                 ["event"], registry=self.registry)
@@ -42,6 +46,8 @@ class Metrics:
         self.websub_requests = Counter(
             "news_ingest_websub_hub_requests", "Subscription requests sent to hubs, by mode and outcome",
             ["mode", "outcome"], registry=self.registry)
+        for result in ("hit", "miss", "not_modified", "bypass"):
+            self.read_cache.labels(result)
         for via in ("poll", "push"):
             self.store_lag.labels(via)
         for verdict in PushVerdict:

@@ -24,11 +24,20 @@ the real pipeline and kept under /tmp (SQLite) and as PostgreSQL databases ni_be
 on the same database, interleaved with this one (before, after, after, before), for a
 before/after figure from one run on one machine state.
 
+--cache on|off|both (default both): this code with its read cache (README, API: Conditional GET
+and the response cache) on, off (NEWS_INGEST_READ_CACHE_MB=0; ETags still made), or both, in
+ABBA order with --before. The mix is a fixed list of 4,000 paths every client walks in turn, so
+after the first pass every request repeats an earlier one (the line `mix: ...` gives the distinct
+paths per kind): with the database unchanged, a cache serves nearly all of them.
+
 Last lines: `calibration cpu_loop_ms=...`, then one per backend:
-`reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...] backend=...`
-(server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it).
---per-kind adds a line `kind=... reads_per_s=... server_cpu_ms_per_read=...` for each kind of the
-mix measured alone (before the backend's line), which says where a read's CPU goes.
+`reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...]
+[hit_rate=...] [cache_off_reads_per_s=... cache_off_...] [before_reads_per_s=... before_...] backend=...`
+(server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it; hit_rate: the
+server's cache hits among the reads it answered, from its /metrics; the best run of each variant).
+--per-kind adds a line `kind=... reads_per_s=... server_cpu_ms_per_read=... code=...` for each kind
+of the mix measured alone and each variant (before the backend's line), which says where a read's
+CPU goes.
 
 Needs the bench extra (aiohttp): `pip install -e '.[bench]'`.
 """
@@ -61,14 +70,15 @@ from sitegen import article_text, corpus_texts  # noqa: E402
 SEED = 17
 CORPUS = ROOT.parent / "shared" / "corpus"
 SITE = ["corpus"]  # --site: which articles the database holds
+NAME = [""]  # --name: a suffix of the databases' names, for a copy of one's own
 
 
 def pg_name() -> str:
-    return "ni_bench_api" + ("_corpus" if SITE[0] == "corpus" else "")
+    return "ni_bench_api" + ("_corpus" if SITE[0] == "corpus" else "") + (f"_{NAME[0]}" if NAME[0] else "")
 
 
 def sqlite_dir() -> Path:
-    return Path("/tmp/ni-bench-api" + ("-corpus" if SITE[0] == "corpus" else ""))
+    return Path("/tmp/ni-bench-api" + ("-corpus" if SITE[0] == "corpus" else "") + (f"-{NAME[0]}" if NAME[0] else ""))
 
 
 def free_port() -> int:
@@ -182,6 +192,8 @@ def search_words(rnd: random.Random) -> tuple[Callable[[], str], Callable[[], st
 
 
 KINDS = ("plain", "word", "phrase", "id", "quotes", "speakers", "feeds")  # the mix's parts, for --only
+KIND_OF = (("phrase", "/v1/articles?limit=20&q=%22"), ("word", "/v1/articles?limit=20&q="), ("plain", "/v1/articles?"),
+           ("id", "/v1/articles/"), ("quotes", "/v1/quotes"), ("speakers", "/v1/speakers"), ("feeds", "/v1/feeds"))
 
 
 def request_mix(articles: int, n: int = 4000, only: str | None = None) -> list[str]:
@@ -254,10 +266,11 @@ def tree_cpu_s(pid: int) -> float:
     return sum(p.cpu_s for p in procstat.processes() if pid in (p.pid, p.ppid))
 
 
-def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, source: Path, processes: int,
+                 settings: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "NEWS_INGEST_DATABASE_URL": url, "NEWS_INGEST_LOG_LEVEL": "INFO",
-           "PYTHONPATH": str(source)}
+           "PYTHONPATH": str(source), **settings}
     args = ["api", "--port", str(port)] + (["--processes", str(processes)] if processes > 1 else [])
     proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", *args], cwd=source, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -273,10 +286,19 @@ def start_server(url: str, source: Path, processes: int) -> tuple[subprocess.Pop
     raise RuntimeError("server did not start")
 
 
+def cache_counts(base: str) -> dict[str, float]:
+    """The server's read-cache counters (/metrics: news_ingest_read_cache_total by result)."""
+    import urllib.request
+
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {m[1]: float(m[2]) for m in re.finditer(r'^news_ingest_read_cache_total\{result="(\w+)"\} (\S+)$', text, re.M)}
+
+
 def measure(url: str, source: Path, key: str, articles: int, args: argparse.Namespace,
-            only: str | None = None) -> dict[str, Any]:
+            only: str | None = None, cache: bool = True) -> dict[str, Any]:
     only = only or args.only
-    server, base = start_server(url, source, args.processes)
+    server, base = start_server(url, source, args.processes, {} if cache else {"NEWS_INGEST_READ_CACHE_MB": "0"})
     try:
         cpu0, db0 = tree_cpu_s(server.pid), postgres_cpu_s()
         out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
@@ -292,6 +314,11 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         result["server_cpu_ms_per_read"] = 1000 * cpu / reads
         result["db_cpu_ms_per_read"] = 1000 * db_cpu / reads if "postgresql" in url else None
         result["reads_per_s"] = result["reads"] / result["seconds"]
+        # Hits among the reads the cache could answer (the warm-up's included); None where the
+        # server has no cache (code before it). One process: --processes N reports one of them.
+        counts = cache_counts(base)
+        answered = counts.get("hit", 0) + counts.get("miss", 0) + counts.get("not_modified", 0)
+        result["hit_rate"] = counts.get("hit", 0) / answered if counts and answered else None
         if result["errors"]:
             raise RuntimeError(f"non-200 answers: {result['errors']}")
         return result
@@ -300,10 +327,22 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         server.wait()
 
 
-def line(r: dict[str, Any]) -> str:
-    return (f"reads_per_s={r['reads_per_s']:.0f} p50_ms={r['p50_ms']:.1f} p99_ms={r['p99_ms']:.1f} "
-            f"server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}"
-            + (f" postgres_cpu_ms_per_read={r['db_cpu_ms_per_read']:.2f}" if r["db_cpu_ms_per_read"] is not None else ""))
+def line(r: dict[str, Any], prefix: str = "") -> str:
+    return (f"{prefix}reads_per_s={r['reads_per_s']:.0f} {prefix}p50_ms={r['p50_ms']:.1f} {prefix}p99_ms={r['p99_ms']:.1f} "
+            f"{prefix}server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}"
+            + (f" {prefix}postgres_cpu_ms_per_read={r['db_cpu_ms_per_read']:.2f}" if r["db_cpu_ms_per_read"] is not None else "")
+            + (f" {prefix}hit_rate={r['hit_rate']:.3f}" if r["hit_rate"] is not None else ""))
+
+
+def repeats(paths: list[str]) -> str:
+    """How the mix repeats itself: distinct paths of each kind, and the share of the first pass
+    over the list a cache could serve (each path's second and later requests)."""
+    kinds = [next(k for k, prefix in KIND_OF if p.startswith(prefix) and (k != "plain" or "&q=" not in p)) for p in paths]
+    by_kind = {k: (kinds.count(k), len({p for p, pk in zip(paths, kinds, strict=True) if pk == k})) for k in KINDS}
+    repeated = 1 - len(set(paths)) / len(paths)
+    return (f"mix: {len(paths)} requests, cycled by every client; distinct paths per kind (requests/distinct): "
+            + ", ".join(f"{k} {n}/{d}" for k, (n, d) in by_kind.items())
+            + f"; repeats within one pass: {100 * repeated:.0f}%, every request after the first pass")
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
@@ -319,26 +358,37 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
                            check=True)
     key = asyncio.run(read_key(url))
     stored = asyncio.run(count_articles(url))  # ids 1..stored: the mix's /v1/articles/{id} draws from them
-    sources = {"after": ROOT}
+    # Variants: the code before (--before), this code with its read cache off and on; ABBA order.
+    variants: dict[str, tuple[Path, bool]] = {}
     if args.before:
-        sources = {"before": Path(args.before).resolve(), "after": ROOT}
-    order = ["before", "after", "after", "before"] if args.before else ["after"]
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
+        variants["before"] = (Path(args.before).resolve(), True)
+    if args.cache in ("off", "both"):
+        variants["cache off"] = (ROOT, False)
+    if args.cache in ("on", "both"):
+        variants["cache on"] = (ROOT, True)
+    order = [*variants, *reversed(variants)] if len(variants) > 1 else [*variants]
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for name in order:
-        r = measure(url, sources[name], key, stored, args)
+        source, cache = variants[name]
+        r = measure(url, source, key, stored, args, cache=cache)
         results[name].append(r)
         print(f"[{backend}] {name}: {line(r)} (concurrency {args.concurrency}, {args.processes} process(es))",
               flush=True)
     lines = []
     if args.per_kind:
         for kind in KINDS:
-            for name in sources:
-                r = measure(url, sources[name], key, stored, args, only=kind)
-                lines.append(f"kind={kind} {line(r)} backend={backend}" + (f" code={name}" if args.before else ""))
+            for name in order[:len(variants)]:
+                source, cache = variants[name]
+                r = measure(url, source, key, stored, args, only=kind, cache=cache)
+                lines.append(f"kind={kind} {line(r)} backend={backend} code={name.replace(' ', '_')}")
                 print(f"[{backend}] {lines[-1]}", flush=True)
-    for name, runs in results.items():
-        best = max(runs, key=lambda r: r["reads_per_s"])
-        lines.append(f"{line(best)} backend={backend}" + (f" code={name}" if args.before else ""))
+    best = {name: max(runs, key=lambda r: r["reads_per_s"]) for name, runs in results.items()}
+    # The last line of a backend: this code as configured by default (cache on), then with the
+    # cache off and the code before, when measured (best run of each).
+    main_name = "cache on" if "cache on" in best else "cache off"
+    extra = [line(best[name], prefix) for name, prefix in (("cache off", "cache_off_"), ("before", "before_"))
+             if name in best and name != main_name]
+    lines.append(" ".join([line(best[main_name]), *extra, f"backend={backend}"]))
     return lines
 
 
@@ -358,10 +408,15 @@ def main() -> None:
                         "path holds this text (for profiling)")
     parser.add_argument("--per-kind", action="store_true",
                         help="also measure each kind of the mix alone: server CPU per read of each kind")
+    parser.add_argument("--name", default="", help="suffix of the databases' names (ni_bench_api_corpus_NAME, "
+                        "/tmp/ni-bench-api-corpus-NAME): a copy of one's own beside other users of the machine")
+    parser.add_argument("--cache", choices=["on", "off", "both"], default="both",
+                        help="this code's read cache (NEWS_INGEST_READ_CACHE_MB=0 turns it off)")
     parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the loader process
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args()
     SITE[0] = args.site
+    NAME[0] = args.name
     if args.site == "corpus" and not CORPUS.is_dir():
         parser.error(f"--site corpus needs the texts at {CORPUS}; use --site synthetic")
     if args.load:
@@ -377,6 +432,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"site: {args.site}, {args.articles} articles")
+    print(repeats(request_mix(args.articles, only=args.only)))
     print(f"calibration cpu_loop_ms={statistics.mean(calibration):.0f} (fixed pure-Python loop, before and after)")
     for text in lines:
         print(text)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.storage.generation import Generation, generation_for
 from app.storage.sqlite_driver import dbapi
 
 # The session type as the layers above storage name it: they hold a session that storage's
@@ -80,6 +81,15 @@ class Database:
             _sqlite_immediate(self.write_engine)
             self._write_lock = asyncio.Lock()
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=False)
+        self._generation: Generation | None = None
+
+    @property
+    def generation(self) -> Generation | None:
+        """The write generation (app/storage/generation.py), None where there is none; made on
+        first use (it keeps a connection of its own)."""
+        if self._generation is None:
+            self._generation = generation_for(self.url, self.engine)
+        return self._generation
 
     @property
     def dialect(self) -> str:
@@ -102,6 +112,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self._generation is not None:
+            await self._generation.close()
+            self._generation = None
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
