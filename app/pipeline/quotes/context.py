@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from .entities import NameIndex
 from .lexicon import ORG_WORDS, TITLE_WORDS, currency_codes, is_abbreviation, is_first_name, place_names
+from .lowercase import LowerWords
 from .marks import Span
 from .mentions import Mention, is_place
 from .verbs import VERB_FORMS, VERB_RE
@@ -152,6 +153,8 @@ class Context:
         self._referred: dict[str, bool] = {}  # entity name -> a bare surname used as a person's
         # a pronoun's candidate mentions, by index and gender (coref), each asked for many pronouns
         self.pronoun_cands: dict[tuple[int, str | None], Candidate | None] = {}
+        # slots.resolve_np's answers, by (start, end, subject?, speakers attributed up to end)
+        self.slot_answers: dict[tuple[int, int, bool, int], tuple[Resolved | None, bool]] = {}
 
     # ---- geometry ------------------------------------------------------------------------
     def sentence_start(self, pos: int, floor: int) -> int:
@@ -176,9 +179,9 @@ class Context:
         return sents, paras
 
     @property
-    def lower_words(self) -> frozenset[str]:
-        """The words the text writes in lower case (built on first use)."""
-        return self.names.lower_words()
+    def lower_words(self) -> LowerWords:
+        """The words the text writes in lower case (asked one at a time)."""
+        return self.names.lower_words
 
     def in_quote(self, pos: int) -> bool:
         return self.masked[pos] == "x" and self.text[pos] != "x"

@@ -92,6 +92,13 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
     of the full names in `exclude` (those the pronoun's own clause names after it)."""
     floor = max(0, pos - 2500)
     cands: list[tuple[dict[str, float], Resolved]] = []
+    w = pronouns.weights()
+    scores: list[float] = []  # each candidate's score, as the choice below reads it
+    # Candidates further back only lose on the distances: once even the best score the other
+    # features allow cannot beat the best candidate so far, the rest are not looked at (their
+    # analysis is most of the cost). Not when recording every candidate for training.
+    bounded = pronouns.RECORD is None
+    w_sents, w_paras, w_chars = (w.get(k, 0.0) for k in pronouns.DISTANCES)
     j = bisect.bisect_left(cx.speaker_pos, pos) - 1
     while j >= 0 and cx.speaker_pos[j] >= floor:
         name, title, kind = cx.speaker_names[j]
@@ -100,6 +107,7 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
             f.update(_entity_features(cx, name, gender))
             f["last_speaker"] = 1.0
             cands.append((f, (name, title, "person", 0.75)))
+            scores.append(pronouns.score(f, w))
             break
         j -= 1
     i = bisect.bisect_left(cx.names.starts, pos) - 1
@@ -108,6 +116,11 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
     seen = 0
     while i >= 0 and cx.names.mentions[i].start >= floor and seen < 12:
         m = cx.names.mentions[i]
+        if bounded and scores and (ceil := pronouns.candidate_ceiling(w, m.start >= prev_s)) is not None:
+            sents, paras = cx.separation(pos, m.start)
+            reach = ceil + w_sents * min(sents, 12) + w_paras * min(paras, 6) + w_chars * ((pos - m.start) / 2000)
+            if max(scores) > reach + 1e-9:
+                break  # this and every candidate before it score below the best one so far
         if (i, gender) not in cx.pronoun_cands:
             cx.pronoun_cands[i, gender] = _candidate(cx, m, gender)
         c = cx.pronoun_cands[i, gender]
@@ -149,12 +162,12 @@ def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozense
         elif kind.endswith("preposition"):
             f["preposition"] = 1.0  # "Roe went after Doe": Doe is no subject
         cands.append((f, res))
+        scores.append(pronouns.score(f, w))
     if pronouns.RECORD is not None:
         pronouns.RECORD.append((pos, [(r[0], f) for f, r in cands]))
     if not cands:
         return None
-    w = pronouns.weights()
-    best = max(range(len(cands)), key=lambda k: (pronouns.score(cands[k][0], w), -k))
+    best = max(range(len(cands)), key=lambda k: (scores[k], -k))
     return cands[best][1]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from .lexicon import (
     AUX_VERBS,
@@ -23,6 +23,7 @@ from .lexicon import (
     first_name_gender,
     is_first_name,
 )
+from .lowercase import LowerWords, PlainWords
 from .mentions import UPPER, Mention, blank_nicknames, find_mentions, is_title_word, word_key
 from .verbs import VERB_FORMS
 
@@ -51,16 +52,6 @@ brother-in-law sister-in-law son-in-law daughter-in-law father-in-law mother-in-
 # Words that end the phrase between a kinship noun and the name ("his son and Olaf Roe").
 _KIN_BREAKS = frozenset("and or but who which that said says told with to from".split())
 _KIN_AFTER_RE = re.compile(r",\s+(?:(?:his|her|their|the)\s+|[A-Z][\w-]*[’']s\s+)(?:[\w-]+\s+){0,2}?([a-z-]+)[,.;]")
-# A word: a run of word characters, apostrophes and hyphens.
-_WORD_RE = re.compile(r"[\w’'-]+")
-_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
-
-
-def _plain_words(lower: frozenset[str]) -> frozenset[str]:
-    """Of the words written in lower case, those of plain letters: an ASCII lower-case letter,
-    then ASCII lower-case letters, digits, apostrophes and hyphens (no "_", no "é"). Taken from
-    the one word list the context also reads, rather than a second scan of the text."""
-    return frozenset(w for w in lower if w[0] in _ASCII_LOWER and "_" not in w and w.replace("’", "").isascii())
 # Small words an acronym leaves out: "Harbour Pilots Association" -> "HPA".
 _ACRONYM_SKIP = frozenset("of for and the on in at to & de la du des del".split())
 
@@ -92,23 +83,20 @@ _HEADLINE_WORDS = re.compile(r"[A-Za-z][\w’'-]*")
 _OVER_25_WORDS = re.compile(r"(?:[^A-Za-z]*+[A-Za-z][\w’'-]*+){26}")
 
 
-def _title_case_lines(text: str) -> list[tuple[int, int]]:
-    """Headlines: the first line when it has no full stop, and lines written in title case
-    ("Can Roe Win The Harbour Vote?"), where a capitalised word before a name says nothing
-    ("Can Roe" is no full name)."""
-    out = []
-    for n, line in enumerate(_LINE_RE.finditer(text)):
-        if _OVER_25_WORDS.match(text, line.start(), line.end()):
-            continue  # a paragraph, no headline: told by one regex match instead of listing its words
-        words = _HEADLINE_WORDS.findall(text, line.start(), line.end())
-        if n == 0 and len(words) <= 25 and not line.group().rstrip().endswith("."):
-            out.append((line.start(), line.end()))  # the first line, with no full stop: a headline
-        elif 4 <= len(words) <= 25:
-            # title case leaves short function words in lower case ("Roe and Doe May be Aligning on Tax")
-            long_words = [w for w in words if len(w) > 3]
-            if len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words):
-                out.append((line.start(), line.end()))
-    return out
+def _is_headline(text: str, start: int, end: int, first: bool) -> bool:
+    """Is the line text[start:end] a headline: the first line (`first`) when it has no full stop,
+    or a line written in title case ("Can Roe Win The Harbour Vote?"), where a capitalised word
+    before a name says nothing ("Can Roe" is no full name)?"""
+    if _OVER_25_WORDS.match(text, start, end):
+        return False  # a paragraph, no headline: told by one regex match instead of listing its words
+    words = _HEADLINE_WORDS.findall(text, start, end)
+    if first and len(words) <= 25 and not text[start:end].rstrip().endswith("."):
+        return True  # the first line, with no full stop: a headline
+    if not 4 <= len(words) <= 25:
+        return False
+    # title case leaves short function words in lower case ("Roe and Doe May be Aligning on Tax")
+    long_words = [w for w in words if len(w) > 3]
+    return len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words)
 
 
 def _title_surnames(text: str, mentions: list[Mention]) -> list[Mention]:
@@ -179,10 +167,10 @@ class NameIndex:
         self._quoted = sorted(quoted or [])
         self._quoted_starts = [q[0] for q in self._quoted]
         self._by_surname_quoted: dict[str, tuple[list[int], list[str]]] = {}
-        # the words the text writes in lower case, built on first use (by mentions or context)
-        self.lower_words = cache(lambda: frozenset(filter(str.islower, _WORD_RE.findall(text))))
-        self.mentions = _title_surnames(text, find_mentions(blank_nicknames(text), cache(lambda: _plain_words(
-            self.lower_words()))))
+        # the words the text writes in lower case, asked of by mentions and context
+        self.lower_words = LowerWords(text)
+        plain = PlainWords(self.lower_words)
+        self.mentions = _title_surnames(text, find_mentions(blank_nicknames(text), lambda: plain))
         self.starts = [m.start for m in self.mentions]
         self.entities: dict[str, Entity] = {}
         # full-name forms by surname key, in order of appearance: positions and names side
@@ -195,6 +183,11 @@ class NameIndex:
         self._by_first: dict[str, set[str]] = {}
         self._family_firsts: set[str] = set()  # first names given as a relative's ("Roe’s wife, Mara,")
         self._full: dict[tuple[str, int], str] | None = None  # memo of full_name, once complete
+        # the line of the latest form (forms come in order of position: the line is followed
+        # forward), and whether it is a headline; only lines that give a full name are judged
+        first_line = _LINE_RE.search(text)
+        self._first_line = first_line.start() if first_line else -1
+        self._line: tuple[int, int, bool | None] = (0, text.find("\n"), None)
         self._orgs: list[str] | None = None  # names of bodies, for fullest_org
         self._slips: dict[str, set[str]] | None = None  # a surname with one letter left out -> surnames
         self._org_forms: dict[str, str] = {}  # memo of fullest_org (several words) and org_opening_with (one)
@@ -209,8 +202,6 @@ class NameIndex:
             for m in find_mentions(extra):
                 if not m.org and len(m.name.split()) >= 2:
                     self._add_form(-1, m.name)
-        self._headlines = _title_case_lines(text)  # in order, not overlapping (one per line)
-        self._headline_starts = [a for a, _ in self._headlines]
         for m in self.mentions:
             self._register(m)
         # the index is complete: from here on a lookup's answer never changes, and the rules
@@ -223,7 +214,8 @@ class NameIndex:
 
     def _register(self, m: Mention) -> None:
         if m.org:
-            ent = self.entities.setdefault("org:" + _fold(m.name), Entity(m.name, True, first_pos=m.start))
+            key = "org:" + _fold(m.name)
+            ent = self.entities.get(key) or self.entities.setdefault(key, Entity(m.name, True, first_pos=m.start))
             words = [w for w in m.name.split() if w.lower() not in _ACRONYM_SKIP]
             if len(words) >= 2 and all(w[:1].isupper() for w in words):
                 self._acronyms.setdefault("".join(w[0] for w in words), m.name)
@@ -256,13 +248,20 @@ class NameIndex:
             if not all(word_key(w) in _HONORIFICS for w in m.title.split()):
                 ent.title = m.title
 
+    def _in_headline(self, pos: int) -> bool:
+        start, end, headline = self._line
+        if pos < start:  # not in order (no caller does this): find the line afresh
+            start, end, headline = self.text.rfind("\n", 0, pos) + 1, self.text.find("\n", pos), None
+        while 0 <= end < pos:
+            start, end, headline = end + 1, self.text.find("\n", end + 1), None
+        if headline is None:
+            headline = _is_headline(self.text, start, end if end >= 0 else len(self.text), start == self._first_line)
+        self._line = (start, end, headline)
+        return headline
+
     def _in_quote(self, pos: int) -> bool:
         i = bisect.bisect_right(self._quoted_starts, pos) - 1
         return i >= 0 and pos < self._quoted[i][1]
-
-    def _in_headline(self, pos: int) -> bool:
-        i = bisect.bisect_right(self._headline_starts, pos) - 1
-        return i >= 0 and pos < self._headlines[i][1]
 
     def _add_form(self, pos: int, name: str) -> None:
         k = _surname_key(name)

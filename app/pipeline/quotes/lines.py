@@ -7,7 +7,7 @@ Each is found with one pass over the text (datelines) or one look per line (head
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from .lexicon import TITLE_WORDS, is_first_name
 
@@ -45,7 +45,7 @@ NUMBER_AFTER_RE = re.compile(r"[ \t\xa0]+\d")
 _OFFICE_OF_RE = re.compile(r"(\w+)[ \t\xa0]+(?:of|for)[ \t\xa0]+(?:the[ \t\xa0]+)?$")
 
 
-def plain_single(text: str, start: int, word: str, common: Callable[[], frozenset[str]]) -> bool:
+def plain_single(text: str, start: int, word: str, common: Callable[[], Container[str]]) -> bool:
     """One capitalised word that names nobody: a participle or adverb opening a sentence that the
     article also writes in lower case ("Salted cod is …"), or the field of an office
     written in lower case ("the chancellor of the Exchequer")."""

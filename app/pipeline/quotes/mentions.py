@@ -9,7 +9,7 @@ is computed once per document with precompiled regexes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -371,7 +371,7 @@ def _possessive_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _opening_word_end(text: str, start: int, end: int, common: Callable[[], frozenset[str]]) -> int:
+def _opening_word_end(text: str, start: int, end: int, common: Callable[[], Container[str]]) -> int:
     """Where a phrase's name may start: after a first word that is capitalised only because it
     opens the sentence ("Interestingly Roe", "Praising Roe") — a word the article also writes in
     lower case, or an adverb in -ly or a participle in -ing or -ed that is no first name."""
@@ -396,7 +396,7 @@ def _opening_word_end(text: str, start: int, end: int, common: Callable[[], froz
     return start
 
 
-def _headline_runs(text: str, start: int, end: int, common: frozenset[str]) -> list[tuple[int, int]]:
+def _headline_runs(text: str, start: int, end: int, common: Container[str]) -> list[tuple[int, int]]:
     """A title-case headline capitalises every word: the words the article also writes in lower
     case ("Asks", "Voters", "Everywhere") are no part of a name, so the phrase splits at them."""
     runs: list[tuple[int, int]] = []
@@ -418,7 +418,7 @@ def _headline_runs(text: str, start: int, end: int, common: frozenset[str]) -> l
     return runs
 
 
-def find_mentions(text: str, common: Callable[[], frozenset[str]] | None = None) -> list[Mention]:
+def find_mentions(text: str, common: Callable[[], Container[str]] | None = None) -> list[Mention]:
     """Every mention in `text`; `common()` gives the words the text writes in lower case."""
     out: list[Mention] = []
     headlines: dict[int, bool] = {}

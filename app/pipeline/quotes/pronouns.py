@@ -29,6 +29,41 @@ def weights() -> dict[str, float]:
     return HAND_WEIGHTS
 
 
+# The most each feature of a named candidate but the distances can be: indicators 1, salience 3
+# (a speech verb's subject, 2, and the sentence's first name, 1); "mentions" grows with the
+# count, no ceiling; "last_speaker" is never a named candidate's.
+_FEATURE_MAX = {"gender_match": 1.0, "subject": 1.0, "salience": 3.0, "possessive": 1.0, "subordinate": 1.0,
+                "preposition": 1.0, "full_form": 1.0, "titled": 1.0, "last_speaker": 0.0}
+# A candidate is the subject of the pronoun's sentence or of the one before, not both.
+_SENTENCE_SUBJECT = ("same_sentence_subject", "previous_sentence_subject")
+DISTANCES = ("sents", "paras", "chars")
+
+
+def ceiling(w: dict[str, float], near: bool) -> float | None:
+    """The highest score that a named candidate's features other than the distances can add up
+    to under `w` (every feature is 0 or more); `near`: the candidate stands in the pronoun's
+    sentence or the one before. None when there is no such ceiling: a feature without one
+    weighs, or a distance counts for a candidate instead of against it."""
+    if any(w.get(k, 0.0) > 0 for k in DISTANCES):
+        return None
+    total = max(0.0, *(w.get(k, 0.0) for k in _SENTENCE_SUBJECT)) if near else 0.0
+    for k, v in w.items():
+        if k in DISTANCES or k in _SENTENCE_SUBJECT or v <= 0:
+            continue
+        if k not in _FEATURE_MAX:
+            return None
+        total += v * _FEATURE_MAX[k]
+    return total
+
+
+_HAND_CEILINGS = (ceiling(HAND_WEIGHTS, False), ceiling(HAND_WEIGHTS, True))
+
+
+def candidate_ceiling(w: dict[str, float], near: bool) -> float | None:
+    """`ceiling`, computed once for the shipped weights."""
+    return _HAND_CEILINGS[near] if w is HAND_WEIGHTS else ceiling(w, near)
+
+
 def score(feats: dict[str, float], w: dict[str, float]) -> float:
     return sum(w.get(k, 0.0) * v for k, v in feats.items())
 

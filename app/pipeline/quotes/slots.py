@@ -7,6 +7,7 @@ names nobody but still counts as an attribution.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from .clauses import description_mods, is_subject, modifier_slot, noun_phrase, resolved
@@ -57,7 +58,20 @@ def resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolv
 
     Returns (speaker or None, found): found is False when the slot holds nothing that
     can speak (so another rule may try).
+
+    Neighbouring quotes ask about the same slot ("Roe said “…” and “…”"): the answer is kept
+    per document. It reads the document and the speakers attributed before the slot's end
+    (pronouns and "they" go to the last speaker), which only grow: the number of those is part
+    of the key, so a speaker attributed since makes a new question.
     """
+    key = (start, end, subject, bisect.bisect_right(cx.speaker_pos, end))
+    got = cx.slot_answers.get(key)
+    if got is None:
+        got = cx.slot_answers[key] = _resolve_np(cx, start, end, subject)
+    return got
+
+
+def _resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | None, bool]:
     region = cx.text[start:end]
     if subject:
         # drop adverbs, auxiliaries and times between the subject and the verb
