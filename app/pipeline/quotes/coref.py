@@ -3,8 +3,8 @@
 - a pronoun goes to the most salient compatible person before it: near in sentences, a clause
   subject or a recent speaker, of the pronoun's gender when the article tells it;
 - "the governor", "the Harbour senator" to the latest person the article gave that role;
-- "the agency", "the group", "the network" to the organisation named earlier;
-- "the ad says" to whoever was last said to release it; "most voters say" to the poll.
+- "most voters say" to the poll;
+- organisations and documents ("the agency", "they", "the ad says"): `orgs`.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from .lexicon import (
     SUBORDINATORS,
     TITLE_ABBREVIATIONS,
     TITLE_ALIASES,
-    is_first_name,
-    place_names,
 )
 from .mentions import Mention, is_title_word
 
@@ -58,32 +56,18 @@ _STAFF_HEADS = frozenset("""spokesman spokeswoman aide adviser advisor official 
 lawyer manager director executive administrator diplomat envoy host""".split())
 _CLAUSE_PRONOUN_RE = re.compile(r",[ \t\xa0]+(he|she)[ \t\xa0]")
 _ADVERBIAL = frozenset("when after before until once".split())
-_DOC_RE = re.compile(r"\b(?:e-?mail|memo|letter|statement|editorial|report|release|note|message|post)\b", re.I)
-# The author of a document after its noun: "written on Friday by the caretaker Jane Roe"
-_AUTHOR_RE = re.compile(r"\b(?:sent|written|signed|authored|penned|issued)\b[^;“”\"\n]{0,60}?\bby[ \t\xa0]+")
 # A passive verb and its agent before a name: "was supported by (Dr.) ".
 _PASSIVE_RE = re.compile(r"\b(?:was|were|is|are|been|being)[ \t\xa0]+(?:\w+ly[ \t\xa0]+)?\w+(?:ed|en|wn)\b"
                          r"[^.;:“”\"]{0,30}?[ \t\xa0]by[ \t\xa0]+(?:[A-Z][\w.-]*[ \t\xa0]+){0,4}$")
-# Modifiers that make a role another, lesser one ("vice president", "deputy director").
 # How near before a bare surname the other bearer of it must be named in full to be the one meant.
 _OTHER_FORM_REACH = 1500
+# Modifiers that make a role another, lesser one ("vice president", "deputy director").
 _LESSER_MODS = ("vice", "deputy", "assistant", "associate")
 # Nouns for what someone said: "Roe’s remark that …", "Roe’s vow to …".
 _SPEECH_NOUNS = frozenset("""accusation claim claims comment comments remark remarks pledge promise phrase
 statement statements words call assertion warning description response argument charge vow""".split())
 _POLL_RE = re.compile(r"((?:[A-Z][\w&.’'/-]*[ \t-])*[A-Z][\w&.’'/-]*)[ \t]+(poll|survey)\b")
 _POLL_STOP = frozenset("the a an new latest recent fresh this that".split())
-# Organisation descriptions that may stand for the organisation last named as a subject.
-_ORG_KIND_HEADS = frozenset("group organization organisation network union company firm coalition agency"
-                            " broadcaster station".split())
-# Heads that stand only for an organisation last named as a clause subject (no nearer fallback:
-# the bodies named in passing around them are seldom the one meant).
-_ORG_SUBJECT_HEADS = frozenset("newspaper paper magazine ministry department committee board commission"
-                               " council institute foundation bureau".split())
-
-
-def is_place_name(name: str) -> bool:
-    return name.lower() in place_names() or name.split()[0].lower() in ("new", "north", "south", "east", "west")
 
 
 def resolve_pronoun(cx: Context, pos: int, gender: str | None, exclude: frozenset[str] = frozenset()) -> Resolved | None:
@@ -436,21 +420,6 @@ def description_subject(cx: Context, sent_start: int, limit: int) -> Resolved | 
     return res
 
 
-def recent_campaign(cx: Context, pos: int) -> Resolved | None:
-    """The campaign last named before `pos`: "the Jane Roe campaign", "Roe’s campaign"."""
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 3000)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
-        if m.org and m.name.lower().endswith(" campaign"):
-            return m.name, None, "organisation", 0.6
-        nxt = cx.text[m.end:m.end + 14].lstrip("’'s ").lower()
-        if not m.org and nxt.startswith("campaign"):
-            return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6
-    return None
-
-
 def recent_subject(cx: Context, pos: int) -> Resolved | None:
     """The last sentence-initial subject (person or organisation) before `pos`."""
     i = bisect.bisect_left(cx.names.starts, pos) - 1
@@ -464,103 +433,4 @@ def recent_subject(cx: Context, pos: int) -> Resolved | None:
             if cx.text[m.end:m.end + 10].startswith((" campaign", " camp ")):
                 return f"{m.name} campaign", None, "organisation", 0.6
             return resolved(cx, m, 0.6)
-    return None
-
-
-def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 3000)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
-        if m.org and head in m.name.lower() and cx.speakable(m):
-            return cx.names.fullest_org(m.name), None, "organisation", 0.6
-    if head not in _ORG_KIND_HEADS and head not in _ORG_SUBJECT_HEADS:
-        return None
-    # "the group said": the organisation last named as a clause subject, nearby, else one
-    # named in the sentence before ("Norsk, which opposed the bill. … the company said")
-    fallback: Resolved | None = None
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 1500)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
-        if m.possessive or not cx.speakable(m) or is_place_name(m.name):
-            continue
-        if not m.org and (head in _ORG_SUBJECT_HEADS or not _org_like(cx, m)):
-            continue
-        if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:
-            return cx.names.fullest_org(m.name), None, "organisation", 0.5
-        if fallback is None and head in _ORG_KIND_HEADS and cx.sentence_start(m.start, 0) >= cx.sentence_start(
-                cx.sentence_start(pos, 0) - 1, 0):
-            fallback = (cx.names.fullest_org(m.name), None, "organisation", 0.45)  # named in this or the previous sentence
-    return fallback
-
-
-def named_org(cx: Context, pos: int, head: str) -> Resolved | None:
-    """The body last named before `pos` whose name ends with the noun `head` ("the association" ->
-    "Harbour Pilots Association"), within the reach of `recent_org`."""
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 3000)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
-        if m.org and " " in m.name and m.name.rsplit(None, 1)[-1].lower() == head and cx.speakable(m):
-            return cx.names.fullest_org(m.name), None, "organisation", 0.6
-    return None
-
-
-def _org_like(cx: Context, m: Mention) -> bool:
-    """A one-word name the article never gives as a person's ("Norsk said"; "Norsk, which …")."""
-    if " " in m.name or m.title or is_first_name(m.name):
-        return False
-    ent = cx.names.entity(cx.names.full_name(m.name, m.start))
-    return ent is None or (not ent.full and ent.gender is None and " " not in ent.name)
-
-
-def resolve_plural(cx: Context, pos: int, it: bool = False) -> Resolved | None:
-    """ "they"/"it" said: the organisation that last spoke nearby; for "it", failing that, the
-    author of the document the sentences before describe ("A note was written by Jane Roe. … it reads")."""
-    j = bisect.bisect_left(cx.speaker_pos, pos) - 1
-    if j >= 0 and pos - cx.speaker_pos[j] < 600:
-        name, title, kind = cx.speaker_names[j]
-        if kind == "organisation":
-            return name, title, kind, 0.5
-    if not it:
-        return None
-    return document_author(cx, pos) or _subject_org(cx, pos)
-
-
-def _subject_org(cx: Context, pos: int) -> Resolved | None:
-    """ "it said": the organisation named as a clause subject in this sentence or the one before
-    ("The Harbour Ministry issued a statement. “…,” it said."), the latest such."""
-    floor = cx.sentence_start(max(0, cx.sentence_start(pos, 0) - 1), 0)
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
-        if m.org and not m.possessive and cx.speakable(m) and not is_place_name(m.name) and is_subject(cx, m):
-            return m.name, None, "organisation", 0.5
-    return None
-
-
-def document_author(cx: Context, pos: int) -> Resolved | None:
-    """The author of the last document named in the few sentences before `pos`: "written by Jane
-    Roe", "Roe’s letter", "a note from Roe"."""
-    s = cx.sentence_start(max(0, pos - 600), 0)
-    region = cx.masked[s:pos]
-    docs = [m for m in _DOC_RE.finditer(region)]
-    if not docs:
-        return None
-    d = docs[-1]
-    by = _AUTHOR_RE.search(region, d.end())
-    for m in cx.names.mentions_in(s, pos):
-        if not cx.person_like(m) or m.start < s + d.start() - 40:
-            continue
-        if by is not None and s + by.end() <= m.start <= s + by.end() + 80 and not m.possessive:
-            return resolved(cx, m, 0.6)  # "was written … by the caretaker Jane Roe"
-        if m.possessive and m.end <= s + d.start() and not cx.text[m.end:s + d.start()].strip(" ’'s"):
-            return resolved(cx, m, 0.6)  # "Roe’s letter"
-        if cx.text[max(0, m.start - 6):m.start].strip().lower() == "from" and m.start > s + d.start():
-            return resolved(cx, m, 0.6)  # "a note from Roe"
     return None

@@ -12,17 +12,7 @@ import re
 
 from .clauses import description_mods, is_subject, modifier_slot, noun_phrase, resolved
 from .context import Context, Resolved
-from .coref import (
-    named_org,
-    recent_campaign,
-    recent_org,
-    recent_poll,
-    recent_subject,
-    resolve_description,
-    resolve_plural,
-    resolve_pronoun,
-    resolve_role,
-)
+from .coref import recent_poll, recent_subject, resolve_description, resolve_pronoun, resolve_role
 from .lexicon import (
     AUX,
     CLAUSE_CONJ,
@@ -39,6 +29,7 @@ from .lexicon import (
     TITLE_ALIASES,
 )
 from .mentions import is_title_word
+from .orgs import named_org, recent_campaign, recent_org, resolve_plural
 from .verbs import VERB_FORMS
 
 _TIME_TAIL_RE = re.compile(

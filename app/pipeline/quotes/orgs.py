@@ -1,0 +1,142 @@
+"""Organisations and documents that a common noun or a pronoun stands for, within one article:
+
+- "the agency", "the group", "the association" to the organisation named earlier (the fullest
+  form the article gives);
+- "they said" / "it said" to the organisation that last spoke or was the subject nearby;
+- "the campaign" to the campaign last named;
+- "it reads" / "the note says" to the author of the document the sentences before describe.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from .clauses import is_subject, mention_salience, resolved
+from .context import Context, Resolved
+from .lexicon import is_first_name, place_names
+from .mentions import Mention
+
+_DOC_RE = re.compile(r"\b(?:e-?mail|memo|letter|statement|editorial|report|release|note|message|post)\b", re.I)
+
+# The author of a document after its noun: "written on Friday by the caretaker Jane Roe"
+_AUTHOR_RE = re.compile(r"\b(?:sent|written|signed|authored|penned|issued)\b[^;“”\"\n]{0,60}?\bby[ \t\xa0]+")
+
+# Organisation descriptions that may stand for the organisation last named as a subject.
+_ORG_KIND_HEADS = frozenset("group organization organisation network union company firm coalition agency"
+                            " broadcaster station".split())
+
+# Heads that stand only for an organisation last named as a clause subject (no nearer fallback:
+# the bodies named in passing around them are seldom the one meant).
+_ORG_SUBJECT_HEADS = frozenset("newspaper paper magazine ministry department committee board commission"
+                               " council institute foundation bureau".split())
+
+def is_place_name(name: str) -> bool:
+    return name.lower() in place_names() or name.split()[0].lower() in ("new", "north", "south", "east", "west")
+
+def recent_campaign(cx: Context, pos: int) -> Resolved | None:
+    """The campaign last named before `pos`: "the Jane Roe campaign", "Roe’s campaign"."""
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 3000)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and m.name.lower().endswith(" campaign"):
+            return m.name, None, "organisation", 0.6
+        nxt = cx.text[m.end:m.end + 14].lstrip("’'s ").lower()
+        if not m.org and nxt.startswith("campaign"):
+            return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6
+    return None
+
+def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 3000)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and head in m.name.lower() and cx.speakable(m):
+            return cx.names.fullest_org(m.name), None, "organisation", 0.6
+    if head not in _ORG_KIND_HEADS and head not in _ORG_SUBJECT_HEADS:
+        return None
+    # "the group said": the organisation last named as a clause subject, nearby, else one
+    # named in the sentence before ("Norsk, which opposed the bill. … the company said")
+    fallback: Resolved | None = None
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 1500)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.possessive or not cx.speakable(m) or is_place_name(m.name):
+            continue
+        if not m.org and (head in _ORG_SUBJECT_HEADS or not _org_like(cx, m)):
+            continue
+        if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:
+            return cx.names.fullest_org(m.name), None, "organisation", 0.5
+        if fallback is None and head in _ORG_KIND_HEADS and cx.sentence_start(m.start, 0) >= cx.sentence_start(
+                cx.sentence_start(pos, 0) - 1, 0):
+            fallback = (cx.names.fullest_org(m.name), None, "organisation", 0.45)  # named in this or the previous sentence
+    return fallback
+
+def named_org(cx: Context, pos: int, head: str) -> Resolved | None:
+    """The body last named before `pos` whose name ends with the noun `head` ("the association" ->
+    "Harbour Pilots Association"), within the reach of `recent_org`."""
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    floor = max(0, pos - 3000)
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and " " in m.name and m.name.rsplit(None, 1)[-1].lower() == head and cx.speakable(m):
+            return cx.names.fullest_org(m.name), None, "organisation", 0.6
+    return None
+
+def _org_like(cx: Context, m: Mention) -> bool:
+    """A one-word name the article never gives as a person's ("Norsk said"; "Norsk, which …")."""
+    if " " in m.name or m.title or is_first_name(m.name):
+        return False
+    ent = cx.names.entity(cx.names.full_name(m.name, m.start))
+    return ent is None or (not ent.full and ent.gender is None and " " not in ent.name)
+
+def resolve_plural(cx: Context, pos: int, it: bool = False) -> Resolved | None:
+    """ "they"/"it" said: the organisation that last spoke nearby; for "it", failing that, the
+    author of the document the sentences before describe ("A note was written by Jane Roe. … it reads")."""
+    j = bisect.bisect_left(cx.speaker_pos, pos) - 1
+    if j >= 0 and pos - cx.speaker_pos[j] < 600:
+        name, title, kind = cx.speaker_names[j]
+        if kind == "organisation":
+            return name, title, kind, 0.5
+    if not it:
+        return None
+    return document_author(cx, pos) or _subject_org(cx, pos)
+
+def _subject_org(cx: Context, pos: int) -> Resolved | None:
+    """ "it said": the organisation named as a clause subject in this sentence or the one before
+    ("The Harbour Ministry issued a statement. “…,” it said."), the latest such."""
+    floor = cx.sentence_start(max(0, cx.sentence_start(pos, 0) - 1), 0)
+    i = bisect.bisect_left(cx.names.starts, pos) - 1
+    while i >= 0 and cx.names.mentions[i].start >= floor:
+        m = cx.names.mentions[i]
+        i -= 1
+        if m.org and not m.possessive and cx.speakable(m) and not is_place_name(m.name) and is_subject(cx, m):
+            return m.name, None, "organisation", 0.5
+    return None
+
+def document_author(cx: Context, pos: int) -> Resolved | None:
+    """The author of the last document named in the few sentences before `pos`: "written by Jane
+    Roe", "Roe’s letter", "a note from Roe"."""
+    s = cx.sentence_start(max(0, pos - 600), 0)
+    region = cx.masked[s:pos]
+    docs = [m for m in _DOC_RE.finditer(region)]
+    if not docs:
+        return None
+    d = docs[-1]
+    by = _AUTHOR_RE.search(region, d.end())
+    for m in cx.names.mentions_in(s, pos):
+        if not cx.person_like(m) or m.start < s + d.start() - 40:
+            continue
+        if by is not None and s + by.end() <= m.start <= s + by.end() + 80 and not m.possessive:
+            return resolved(cx, m, 0.6)  # "was written … by the caretaker Jane Roe"
+        if m.possessive and m.end <= s + d.start() and not cx.text[m.end:s + d.start()].strip(" ’'s"):
+            return resolved(cx, m, 0.6)  # "Roe’s letter"
+        if cx.text[max(0, m.start - 6):m.start].strip().lower() == "from" and m.start > s + d.start():
+            return resolved(cx, m, 0.6)  # "a note from Roe"
+    return None
