@@ -10,7 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from app.config import Settings
 from app.runtime import Runtime
+from tests.conftest import make_settings
 from tests.test_search import _draft, _store
 
 # Invented harbour news: words repeated in titles and bodies, inflections that match only by their
@@ -29,6 +31,13 @@ ARTICLES = [
 
 QUERIES = ["ferry", "sail", "sailing", "Harbourton", "harbourton", "said", "ferry port", "ferry OR sailing",
            "ferry -weather", "strong"]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # each query is asked twice, the second time to see which way the search counted: the second
+    # answer must not come from the response cache
+    return make_settings(database_url, read_cache_mb=0)
 
 
 @pytest.fixture
