@@ -18,21 +18,20 @@ from .lexicon import is_first_name, place_names
 from .mentions import Mention
 
 _DOC_RE = re.compile(r"\b(?:e-?mail|memo|letter|statement|editorial|report|release|note|message|post)\b", re.I)
-
 # The author of a document after its noun: "written on Friday by the caretaker Jane Roe"
 _AUTHOR_RE = re.compile(r"\b(?:sent|written|signed|authored|penned|issued)\b[^;“”\"\n]{0,60}?\bby[ \t\xa0]+")
-
 # Organisation descriptions that may stand for the organisation last named as a subject.
 _ORG_KIND_HEADS = frozenset("group organization organisation network union company firm coalition agency"
                             " broadcaster station".split())
-
 # Heads that stand only for an organisation last named as a clause subject (no nearer fallback:
 # the bodies named in passing around them are seldom the one meant).
 _ORG_SUBJECT_HEADS = frozenset("newspaper paper magazine ministry department committee board commission"
                                " council institute foundation bureau".split())
 
+
 def is_place_name(name: str) -> bool:
     return name.lower() in place_names() or name.split()[0].lower() in ("new", "north", "south", "east", "west")
+
 
 def recent_campaign(cx: Context, pos: int) -> Resolved | None:
     """The campaign last named before `pos`: "the Jane Roe campaign", "Roe’s campaign"."""
@@ -47,6 +46,7 @@ def recent_campaign(cx: Context, pos: int) -> Resolved | None:
         if not m.org and nxt.startswith("campaign"):
             return f"{m.name.split()[-1]} campaign", None, "organisation", 0.6
     return None
+
 
 def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
     i = bisect.bisect_left(cx.names.starts, pos) - 1
@@ -77,6 +77,7 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
             fallback = (cx.names.fullest_org(m.name), None, "organisation", 0.45)  # named in this or the previous sentence
     return fallback
 
+
 def named_org(cx: Context, pos: int, head: str) -> Resolved | None:
     """The body last named before `pos` whose name ends with the noun `head` ("the association" ->
     "Harbour Pilots Association"), within the reach of `recent_org`."""
@@ -89,12 +90,14 @@ def named_org(cx: Context, pos: int, head: str) -> Resolved | None:
             return cx.names.fullest_org(m.name), None, "organisation", 0.6
     return None
 
+
 def _org_like(cx: Context, m: Mention) -> bool:
     """A one-word name the article never gives as a person's ("Norsk said"; "Norsk, which …")."""
     if " " in m.name or m.title or is_first_name(m.name):
         return False
     ent = cx.names.entity(cx.names.full_name(m.name, m.start))
     return ent is None or (not ent.full and ent.gender is None and " " not in ent.name)
+
 
 def resolve_plural(cx: Context, pos: int, it: bool = False) -> Resolved | None:
     """ "they"/"it" said: the organisation that last spoke nearby; for "it", failing that, the
@@ -108,6 +111,7 @@ def resolve_plural(cx: Context, pos: int, it: bool = False) -> Resolved | None:
         return None
     return document_author(cx, pos) or _subject_org(cx, pos)
 
+
 def _subject_org(cx: Context, pos: int) -> Resolved | None:
     """ "it said": the organisation named as a clause subject in this sentence or the one before
     ("The Harbour Ministry issued a statement. “…,” it said."), the latest such."""
@@ -119,6 +123,7 @@ def _subject_org(cx: Context, pos: int) -> Resolved | None:
         if m.org and not m.possessive and cx.speakable(m) and not is_place_name(m.name) and is_subject(cx, m):
             return m.name, None, "organisation", 0.5
     return None
+
 
 def document_author(cx: Context, pos: int) -> Resolved | None:
     """The author of the last document named in the few sentences before `pos`: "written by Jane
