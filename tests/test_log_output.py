@@ -19,15 +19,26 @@ from tests.test_ingest import add_feed, poll, serve_team_site
 
 @pytest.fixture
 def configured() -> Iterator[None]:
-    """configure_logging as the command line calls it; pytest's own handlers are put back after."""
+    """configure_logging as the command line calls it; pytest's own handlers are put back after.
+    uvicorn's loggers are as the command line leaves them (their own level, no handler, passing
+    records on to the root) for the test: a server an earlier test started with uvicorn's default
+    logging config left them with a handler of their own, not propagating, at WARNING."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in ("httpx", "httpcore")}
+    uvicorn = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    uvicorn_saved = [(lg.level, lg.propagate, lg.handlers[:]) for lg in uvicorn]
+    for lg in uvicorn:
+        lg.setLevel(logging.NOTSET)
+        lg.propagate, lg.handlers[:] = True, []
     try:
         yield
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
         for name, level in saved[2].items():
             logging.getLogger(name).setLevel(level)
+        for lg, (level, propagate, handlers) in zip(uvicorn, uvicorn_saved, strict=True):
+            lg.setLevel(level)
+            lg.propagate, lg.handlers[:] = propagate, handlers
 
 
 def test_text_lines_carry_no_colour_codes(configured: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -108,7 +108,7 @@ class _Service:
         runtime = Runtime.from_settings(self.settings)
         await self._seed(runtime)
         config = uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=0, lifespan="on",
-                                log_level="warning", access_log=False, ws="none")
+                                log_config=None, log_level="warning", access_log=False, ws="none")
         self.server = _Server(config, self.ready)
         await self.server.serve()
 
