@@ -281,11 +281,8 @@ def resolve_role(cx: Context, head: str, mods: list[str], pos: int) -> Resolved 
     proper = [w for w in mods if w[:1].isupper()]
     mods = [w.lower() for w in mods]
     floor = max(0, pos - 6000)
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
     first: Resolved | None = None
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, floor):
         if cx.masked[m.start] == "x" or not cx.person_like(m):
             continue
         r = roles.get(cx.entity_key(m))
@@ -309,10 +306,7 @@ def resolve_description(cx: Context, head: str, pos: int, mods: list[str] | None
     aliases = TITLE_ALIASES.get(head, ())
     floor = max(0, pos - 4000)
     if aliases:
-        i = bisect.bisect_left(cx.names.starts, pos) - 1
-        while i >= 0 and cx.names.mentions[i].start >= floor:
-            m = cx.names.mentions[i]
-            i -= 1
+        for m in cx.names.back_from(pos, floor):
             if m.org or cx.masked[m.start] == "x":
                 continue  # a title inside quoted words ("… against President Doe …") is not the narrator's
             full = cx.names.full_name(m.name, m.start)
@@ -422,11 +416,7 @@ def description_subject(cx: Context, sent_start: int, limit: int) -> Resolved | 
 
 def recent_subject(cx: Context, pos: int) -> Resolved | None:
     """The last sentence-initial subject (person or organisation) before `pos`."""
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 800)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, max(0, pos - 800)):
         if m.possessive or cx.masked[m.start] == "x":
             continue
         if is_subject(cx, m) and mention_salience(cx, m) >= 1.0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -401,6 +402,13 @@ class NameIndex:
     def spelled_out(self, acronym: str) -> str:
         """ "HPA" -> "Harbour Pilots Association" when the article spells the body's name out."""
         return self._acronyms.get(acronym, acronym)
+
+    def back_from(self, pos: int, floor: int) -> Iterator[Mention]:
+        """The mentions that start before `pos` and at or after `floor`, the nearest first."""
+        i = bisect.bisect_left(self.starts, pos) - 1
+        while i >= 0 and self.mentions[i].start >= floor:
+            yield self.mentions[i]
+            i -= 1
 
     def mentions_in(self, start: int, end: int) -> list[Mention]:
         # mentions are in order of start: two bisects bound the ones that start inside

@@ -35,11 +35,7 @@ def is_place_name(name: str) -> bool:
 
 def recent_campaign(cx: Context, pos: int) -> Resolved | None:
     """The campaign last named before `pos`: "the Jane Roe campaign", "Roe’s campaign"."""
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 3000)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, max(0, pos - 3000)):
         if m.org and m.name.lower().endswith(" campaign"):
             return m.name, None, "organisation", 0.6
         nxt = cx.text[m.end:m.end + 14].lstrip("’'s ").lower()
@@ -49,11 +45,7 @@ def recent_campaign(cx: Context, pos: int) -> Resolved | None:
 
 
 def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 3000)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, max(0, pos - 3000)):
         if m.org and head in m.name.lower() and cx.speakable(m):
             return cx.names.fullest_org(m.name), None, "organisation", 0.6
     if head not in _ORG_KIND_HEADS and head not in _ORG_SUBJECT_HEADS:
@@ -61,11 +53,7 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
     # "the group said": the organisation last named as a clause subject, nearby, else one
     # named in the sentence before ("Norsk, which opposed the bill. … the company said")
     fallback: Resolved | None = None
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 1500)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, max(0, pos - 1500)):
         if m.possessive or not cx.speakable(m) or is_place_name(m.name):
             continue
         if not m.org and (head in _ORG_SUBJECT_HEADS or not _org_like(cx, m)):
@@ -81,11 +69,7 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
 def named_org(cx: Context, pos: int, head: str) -> Resolved | None:
     """The body last named before `pos` whose name ends with the noun `head` ("the association" ->
     "Harbour Pilots Association"), within the reach of `recent_org`."""
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    floor = max(0, pos - 3000)
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, max(0, pos - 3000)):
         if m.org and " " in m.name and m.name.rsplit(None, 1)[-1].lower() == head and cx.speakable(m):
             return cx.names.fullest_org(m.name), None, "organisation", 0.6
     return None
@@ -116,10 +100,7 @@ def _subject_org(cx: Context, pos: int) -> Resolved | None:
     """ "it said": the organisation named as a clause subject in this sentence or the one before
     ("The Harbour Ministry issued a statement. “…,” it said."), the latest such."""
     floor = cx.sentence_start(max(0, cx.sentence_start(pos, 0) - 1), 0)
-    i = bisect.bisect_left(cx.names.starts, pos) - 1
-    while i >= 0 and cx.names.mentions[i].start >= floor:
-        m = cx.names.mentions[i]
-        i -= 1
+    for m in cx.names.back_from(pos, floor):
         if m.org and not m.possessive and cx.speakable(m) and not is_place_name(m.name) and is_subject(cx, m):
             return m.name, None, "organisation", 0.5
     return None
