@@ -139,20 +139,20 @@ def score_lines(gold_lines: list[str], details: bool = False) -> str:
     return _score_predicted([(line, _predict(line)) for line in gold_lines], details)
 
 
-def _predict(gold_line: str) -> str:
+def _predict(gold_line: str, root: Path = SHARED) -> str:
     from app.pipeline.quotes import find_quotes
 
-    path = (SHARED / json.loads(gold_line)["doc"]).resolve()
+    path = (root / json.loads(gold_line)["doc"]).resolve()
     quotes = [q.to_dict() for q in find_quotes(path.read_text(encoding="utf-8"))]
     return json.dumps({"file": str(path), "quotes": quotes})
 
 
-def _score_predicted(pairs: list[tuple[str, str]], details: bool = False) -> str:
+def _score_predicted(pairs: list[tuple[str, str]], details: bool = False, root: Path = SHARED) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         gold_path, pred_path = Path(tmp) / "gold.jsonl", Path(tmp) / "pred.jsonl"
         gold_path.write_text("".join(gold + "\n" for gold, _ in pairs))
         pred_path.write_text("".join(pred + "\n" for _, pred in pairs))
-        args = [sys.executable, str(SHARED / "eval" / "score_quotes.py"), str(gold_path), str(SHARED),
+        args = [sys.executable, str(SHARED / "eval" / "score_quotes.py"), str(gold_path), str(root),
                 "--predictions", str(pred_path)] + (["--details"] if details else [])
         out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=SHARED).stdout
     return out
