@@ -108,7 +108,7 @@ class CpuPool:
             return await asyncio.wrap_future(future)
         except TimeoutError as exc:
             if budget is not None and exc.args[:1] == ("Task timeout",):  # pebble's own timeout
-                raise CpuBudgetError(step, budget) from None
+                raise CpuBudgetError(step, budget, killed=True) from None
             raise
         except ProcessExpired as exc:
             raise CpuStepError(f"{step}: the worker process died (exit code {exc.exitcode})", step=step) from exc

@@ -4,6 +4,7 @@ them; each stands for an input that makes a real step run on and on."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -60,3 +61,18 @@ def spin_in_a_handler(entry: FeedEntry, html: bytes | None, page_url: str | None
     except Exception:  # noqa: BLE001, S110 - what a hostile page's handler does
         pass
     return analyse_entry(entry, None, page_url, fetched_ok, now, tsvector)
+
+
+CALLS_FILE = "NEWS_INGEST_TEST_CALLS_FILE"
+
+
+def stuck_in_c_on_pages(entry: FeedEntry, html: bytes | None, page_url: str | None, fetched_ok: bool,
+                        now: datetime, tsvector: bool = False) -> ArticleDraft:
+    """Extraction that never ends on a fetched page and that no soft deadline stops, as a call
+    into C that never returns to Python; each call on a page adds a line to $CALLS_FILE."""
+    if html is not None:
+        with open(os.environ[CALLS_FILE], "a", encoding="utf-8") as calls:
+            calls.write("page\n")
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # the deadline's handler never runs
+        spin()
+    return analyse_entry(entry, html, page_url, fetched_ok, now, tsvector)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +25,16 @@ from app.storage.feeds import create_feed
 from app.storage.models import Article
 from app.workers.ingest import IngestWorker
 from tests.conftest import make_settings
-from tests.cpu_steps import slow_quotes, spin_in_a_handler, spin_on_pages, spin_parse, spin_quotes, worker_pid
+from tests.cpu_steps import (
+    CALLS_FILE,
+    slow_quotes,
+    spin_in_a_handler,
+    spin_on_pages,
+    spin_parse,
+    spin_quotes,
+    stuck_in_c_on_pages,
+    worker_pid,
+)
 from tests.feedserver import FeedServer
 from tests.probes import STALL_S, probe_while
 
@@ -95,6 +105,25 @@ async def test_a_page_whose_extraction_overruns_keeps_the_feed_content(
     shown = (await client.get(f"/v1/articles/{article.id}")).json()
     assert shown["text"].startswith("Notice 0 of the harbour board") and shown["extraction"] == "feed_only"
     assert [s["step"] for s in shown["skipped"]] == ["extract"]
+
+
+async def test_a_page_stuck_past_every_deadline_is_extracted_once_then_the_feed_content_kept(
+        runtime: Runtime, client: httpx.AsyncClient, feed_server: FeedServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker is killed when the whole task overruns: extracting the same page again would
+    # hold a worker for another budget and end the same way.
+    calls = tmp_path / "calls"
+    monkeypatch.setenv(CALLS_FILE, str(calls))
+    monkeypatch.setattr(flow, "analyse_entry", stuck_in_c_on_pages)
+    feed_id = await add_feed(runtime, serve(feed_server, 1))
+    async with asyncio.timeout(30):
+        report, _ = await IngestWorker(runtime).poll_now(feed_id)
+    assert report.created == 1
+    (article,) = await articles(runtime)
+    shown = (await client.get(f"/v1/articles/{article.id}")).json()
+    assert shown["text"].startswith("Notice 0 of the harbour board") and shown["extraction"] == "feed_only"
+    assert shown["skipped"] == [{"step": "extract", "reason": "extract: stopped after its time budget of 0.5 s"}]
+    assert calls.read_text().splitlines() == ["page"]
 
 
 async def test_after_two_overruns_in_a_poll_the_other_entries_skip_the_step(

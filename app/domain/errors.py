@@ -66,9 +66,13 @@ class CpuStepError(NewsIngestError):
 class CpuBudgetError(CpuStepError):
     """A CPU-bound step ran longer than its budget (seconds) and was abandoned."""
 
-    def __init__(self, step: str, budget_s: float) -> None:
+    def __init__(self, step: str, budget_s: float, *, killed: bool = False) -> None:
         super().__init__(f"{step}: stopped after its time budget of {budget_s:g} s", step=step)
         self.budget_s = budget_s
+        # True: its worker process was killed, so deadlines inside the step had every chance to
+        # stop it first and did not (a call into C that never returned). False: a thread, which
+        # no deadline reaches, abandoned and running on.
+        self.killed = killed
 
 
 class BusyError(NewsIngestError):

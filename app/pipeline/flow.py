@@ -214,8 +214,11 @@ async def build_drafts(
     `tsvector`: the search index text in PostgreSQL's form (see analyse_entry).
 
     Extraction and quotes go to the pool as one task per article ("analyse"), each phase within
-    its own budget; when the task as a whole overruns (a phase the soft deadline could not stop),
-    that source is done again as two tasks, "extract" then "quotes", as it was before."""
+    its own budget. When the task as a whole overruns in a worker process, a phase's deadline
+    could not stop it: a call into C that never returned, which is parsing the page (quotes are
+    Python and regular expressions, which the deadline stops), so the next source is tried
+    rather than the same extraction again. Where no deadline reaches (in-process mode's
+    threads), the source is done again as two tasks, "extract" then "quotes"."""
     overruns = _Overruns()
     limits = budgets or StepBudgets()
 
@@ -246,7 +249,9 @@ async def build_drafts(
             result: Analysed = await run_cpu("analyse", analyse_article, analyse_entry, quotes_of, entry, source,
                                              page_url, ok, now, tsvector, limits.extract_s, limits.quotes_s,
                                              skip=overruns.skip(kind, "extract"), late=quotes_skipped)
-        except CpuBudgetError:
+        except CpuBudgetError as overrun:
+            if overrun.killed:
+                raise CpuBudgetError("extract", limits.extract_s) from None
             return await in_two_steps(entry, source, page_url, ok, kind, skipped)
         if result.draft is None:  # extraction stopped at its deadline
             raise CpuBudgetError("extract", limits.extract_s)
