@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set), emptied before each test; an app with admin and read 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -111,6 +112,23 @@ async def index_rows_without_articles(runtime: Runtime) -> int:
     async with runtime.db.reading() as session:
         return int((await session.execute(text(
             "SELECT (SELECT count(*) FROM articles_fts) - (SELECT count(*) FROM articles)"))).scalar_one())
+
+
+@pytest.fixture
+def empty_database_url(database_url: str) -> str:
+    """The test database emptied, for a test whose server runs in a process of its own: the
+    PostgreSQL database is shared by the whole session, and what earlier tests stored (the same
+    seed pages, say) would be taken for duplicates."""
+
+    async def empty() -> None:
+        rt = Runtime.from_settings(make_settings(database_url))
+        try:
+            await wipe(rt)
+        finally:
+            await rt.close()
+
+    asyncio.run(empty())
+    return database_url
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def _env(database_url: str) -> dict[str, str]:
     return env
 
 
-def test_serve_creates_key_registers_feed_and_ingests(database_url: str, tmp_path: Path,
+def test_serve_creates_key_registers_feed_and_ingests(empty_database_url: str, tmp_path: Path,
                                                       feed_server: FeedServer) -> None:
     seeds = Path(__file__).resolve().parents[1] / "seeds"
     feed = (seeds / "team-feed.xml").read_text().replace("http://harbour.example", feed_server.url("").rstrip("/"))
@@ -33,7 +33,8 @@ def test_serve_creates_key_registers_feed_and_ingests(database_url: str, tmp_pat
                           headers={"Content-Type": "text/html; charset=utf-8"})
 
     # Its own SQLite file (or the PostgreSQL test database): the server migrates on start.
-    url = database_url if "postgresql" in database_url else f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}"
+    url = (empty_database_url if "postgresql" in empty_database_url
+           else f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}")
     env = _env(url)
     port = free_port()
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path,
