@@ -162,10 +162,11 @@ def _figures(score_line: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in score_line.split() if "=" in part)
 
 
-def by_publisher() -> str:
-    """The tuning part scored one publisher at a time, then as a whole (extraction runs once)."""
-    tune = split_docs()["tune"]
-    lines = [line for line in GOLD.read_text().splitlines() if line.strip() and json.loads(line)["doc"] in tune]
+def by_publisher(split: str = "tune") -> str:
+    """A part (the tuning part, or the held-out one as figures only) scored one publisher at a
+    time, then as a whole (extraction runs once)."""
+    wanted = split_docs()[split]
+    lines = [line for line in GOLD.read_text().splitlines() if line.strip() and json.loads(line)["doc"] in wanted]
     pairs = [(line, _predict(line)) for line in lines]
     groups: dict[str, list[tuple[str, str]]] = {}
     for gold, pred in pairs:
@@ -178,7 +179,7 @@ def by_publisher() -> str:
         rows.append(f"{name:<14}{len(group):>5}{fig.get('e2e_f1', '?'):>8}{fig.get('extract_f1', '?'):>9}"
                     f"{fig.get('attribution', '?'):>8}")
         last.append(f"{name}={fig.get('e2e_f1', '?')}")
-    return "\n".join(rows + [" ".join(last) + " split=tune by=publisher"])
+    return "\n".join(rows + [" ".join(last) + f" split={split} by=publisher"])
 
 
 def main() -> None:
@@ -186,10 +187,12 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "tune-a", "tune-b", "heldout", "all"], default="tune")
     parser.add_argument("--details", action="store_true", help="list misses (tune split only)")
     parser.add_argument("--calibration", action="store_true", help="share of right speakers per confidence bucket")
-    parser.add_argument("--by-publisher", action="store_true", help="the tuning part, one publisher at a time")
+    parser.add_argument("--by-publisher", action="store_true", help="a part (tune, or heldout as figures), one publisher at a time")
     args = parser.parse_args()
     if args.by_publisher:
-        print(by_publisher())
+        if args.split not in ("tune", "heldout"):
+            parser.error("--by-publisher is for --split tune (the default) or heldout")
+        print(by_publisher(args.split))
         return
     if args.details and not args.split.startswith("tune"):
         parser.error("--details is for the tuning split only; the held-out part is read as one figure")
