@@ -77,19 +77,23 @@ def judged_attributions(split: str) -> Iterator[tuple[float, dict[str, float], b
 
 def judged_by_doc(split: str) -> dict[str, list[tuple[float, dict[str, float], bool]]]:
     """`judged_attributions` grouped by article (for cross-validation by article)."""
+    wanted = None if split == "all" else split_docs()[split]
+    lines = [line for line in GOLD.read_text().splitlines()
+             if line.strip() and (wanted is None or json.loads(line)["doc"] in wanted)]
+    return judged_lines(lines)
+
+
+def judged_lines(lines: list[str], root: Path = SHARED) -> dict[str, list[tuple[float, dict[str, float], bool]]]:
+    """For each article of these gold lines (texts under `root`), its quotes that match a gold
+    quote with a speaker and have one themselves: (confidence, features, speaker right)."""
     from app.pipeline.quotes import annotated_quotes
 
     sc = _scorer()
-    wanted = None if split == "all" else split_docs()[split]
     out: dict[str, list[tuple[float, dict[str, float], bool]]] = {}
-    for line in GOLD.read_text().splitlines():
-        if not line.strip():
-            continue
+    for line in lines:
         doc = json.loads(line)
-        if wanted is not None and doc["doc"] not in wanted:
-            continue
         rows = out.setdefault(doc["doc"], [])
-        text = (SHARED / doc["doc"]).read_text(encoding="utf-8")
+        text = (root / doc["doc"]).read_text(encoding="utf-8")
         preds = [qf for qf in annotated_quotes(text) if qf[0].kind != "post"]
         used: set[int] = set()
         for g in doc["quotes"]:
