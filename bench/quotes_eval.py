@@ -31,7 +31,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,14 +116,18 @@ def judged_lines(lines: list[str], root: Path = SHARED) -> dict[str, list[tuple[
 
 
 def calibration(split: str) -> str:
+    return calibration_table(judged_attributions(split), f"split={split}")
+
+
+def calibration_table(judged: Iterable[tuple[float, dict[str, float], bool]], label: str) -> str:
     buckets = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01)]
     counts: list[list[int]] = [[0, 0] for _ in buckets]  # [quotes, speaker right] per bucket
-    for conf, _, right in judged_attributions(split):
+    for conf, _, right in judged:
         for k, (lo, hi) in enumerate(buckets):
             if lo <= conf < hi:
                 counts[k][0] += 1
                 counts[k][1] += int(right)
-    lines = [f"confidence     quotes  speaker right   (split={split}, named speakers matched to gold)"]
+    lines = [f"confidence     quotes  speaker right   ({label}, named speakers matched to gold)"]
     for (lo, hi), (n, n_right) in zip(buckets, counts, strict=True):
         lines.append(f"[{lo:.2f}, {min(hi, 1.0):.2f}{')' if hi <= 1 else ']'}  {n:7d}  {n_right / n if n else 0:.3f}")
     hi_n = sum(n for (lo, _), (n, _) in zip(buckets, counts, strict=True) if lo >= 0.9)

@@ -59,10 +59,11 @@ set 4 is a tuning set by design, annotated for rules to be read from. Sets 2 and
 never read them, or the extractor's misses on them, while writing rules; run them once at the
 end of a round of quote work and report the figures beside the PolNeAR ones.
 
-    python bench/quotes_unseen.py [--set 1|2|3|4|clean|tune|both|all] [--details]
+    python bench/quotes_unseen.py [--set 1|2|3|4|clean|tune|both|all] [--details] [--calibration]
 
 `clean` (the default) is sets 2 and 3, `tune` sets 1 and 4, `both` sets 1 and 2, `all` the four.
-`--details` lists the misses, for the tuning sets only.
+`--details` lists the misses, for the tuning sets only; `--calibration` prints how often the
+speaker is right per confidence bucket over the chosen sets (after the score lines).
 
 One line per set, and with more than one set a last line for them together:
 e2e_f1=… extract_f1=… attribution=… gold=… invented=<quotes given a speaker where the article
@@ -154,11 +155,13 @@ def score_line(pairs: list[tuple[str, str]], name: str, root: Path) -> tuple[str
 
 
 def main() -> None:
-    from quotes_eval import _predict, _score_predicted
+    from quotes_eval import _predict, _score_predicted, calibration_table, judged_lines
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--set", choices=[*SETS, *GROUPS], default="clean", dest="which")
     parser.add_argument("--details", action="store_true", help="list the misses (tuning sets only)")
+    parser.add_argument("--calibration", action="store_true",
+                        help="share of right speakers per confidence bucket, over the chosen sets")
     parser.add_argument("--list", choices=["3", "4"], help="print the article ids of set 3 or 4")
     parser.add_argument("--write-texts", type=Path, metavar="DIR", help="write the texts of sets 3 and 4")
     args = parser.parse_args()
@@ -194,6 +197,9 @@ def main() -> None:
             names.append(name)
         if len(chosen) > 1:
             print(score_line(union, "+".join(names), root)[0])
+        if args.calibration:
+            judged = judged_lines([gold for gold, _ in union], root)
+            print(calibration_table((row for doc in judged.values() for row in doc), "sets " + "+".join(names)))
 
 
 if __name__ == "__main__":
