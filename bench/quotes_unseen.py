@@ -76,6 +76,7 @@ import argparse
 import csv
 import hashlib
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -112,12 +113,17 @@ def outlet_ids() -> dict[str, list[str]]:
 
 
 def write_texts(root: Path) -> None:
-    """A root for the scorer: ../shared's corpus, and the benchmark's article texts as files."""
-    (root / "corpus").mkdir(parents=True, exist_ok=True)
-    for part in ("news-text", "polnear"):
-        link = root / "corpus" / part
-        if not link.exists():
-            link.symlink_to(SHARED / "corpus" / part)
+    """A root for the scorer: copies of the news-text articles the sets name, and the benchmark's
+    article texts as files. Copies, not links into ../shared: a link removed with a trailing
+    slash (`rm -rf root/corpus/news-text/`) removes what it points to."""
+    for _, path in SETS.values():
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            doc = json.loads(line)["doc"] if line.strip() else ""
+            if doc.startswith("corpus/news-text/"):
+                (root / doc).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(SHARED / doc, root / doc)
     texts = json.loads((HTML / BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
     out = root / "corpus" / "articles-html" / BENCHMARK / "text"
     out.mkdir(parents=True, exist_ok=True)
