@@ -196,6 +196,21 @@ def test_an_unnamed_speaker_later_in_the_paragraph_does_not_hide_the_owner_of_a_
     assert find_quotes(text)[0].speaker == "Jane Roe"
 
 
+@pytest.mark.parametrize("intro", [
+    "The Harbourton Ledger published an editorial on Friday about the pier.",
+    "On Friday, an editorial in the Harbourton Ledger took aim at the pier.",
+    "The Harbourton Ledger’s Friday editorial took aim at the pier.",
+])
+def test_a_definite_document_takes_the_owner_given_where_the_article_introduced_it(intro: str) -> None:
+    text = f"{intro}\n\n“The pier should never have been built,” the editorial said."
+    assert _speakers(text) == [("The pier should never have been built,", "Harbourton Ledger")]
+
+
+def test_a_document_no_one_is_said_to_have_issued_names_nobody() -> None:
+    text = "An editorial ran on Friday about the pier.\n\n“The pier should never have been built,” the editorial said."
+    assert _speakers(text)[0][1] is None
+
+
 @pytest.mark.parametrize("unit", [
     # one bare surname quoted and called "he" thousands of times (asked once per person)
     "Tollakson said “no”. He left, and Tollakson called the pier “a mess” again. ",
@@ -212,3 +227,35 @@ def test_surnames_and_claims_stay_linear(unit: str) -> None:
         find_quotes(text)
         secs.append(time.process_time() - t0)
     assert secs[1] < 8 * secs[0] + 0.5  # four times the text, about four times the time
+
+
+@pytest.mark.parametrize(("sentence", "speaker"), [
+    ("After the vote, Roe’s campaign sent out a press release saying Doe owes “the town an apology.”", "Roe campaign"),
+    ("Her campaign quickly sent an email to supporters stating, “The pier is ours.”", "Roe campaign"),
+    ("Later, she sent an email saying, “Done.”", "Jane Roe"),
+])
+def test_a_participle_after_an_issued_document_goes_to_whoever_issued_it(sentence: str, speaker: str) -> None:
+    text = f"Jane Roe is running for mayor of Harbourton against John Doe.\n\n{sentence}"
+    assert _speakers(text)[-1][1] == speaker
+
+
+def test_a_document_received_or_written_by_someone_else_is_not_its_readers() -> None:
+    text = ("Jane Roe is running for mayor of Harbourton.\n\nHis wife sent an email saying “the pier is ours.”\n\n"
+            "Later, she received a letter saying “the pier must close.”")
+    assert [s for _, s in _speakers(text)] == [None, None]
+
+
+def test_a_titled_name_ending_like_a_building_is_a_person_but_the_building_is_not() -> None:
+    text = ("The talks were held at Harbour Hall on Monday.\n\n"
+            "Judge Jane Hall QC said the men “showed no respect for anyone.”\n\n"
+            "“We are done here,” said Harbour Hall, a venue manager’s sign.")
+    speakers = [s for _, s in _speakers(text)]
+    assert speakers[0] == "Jane Hall"
+    assert speakers[1] != "Harbour Hall"
+
+
+def test_a_neighbour_that_names_nobody_does_not_hide_the_sentence_subject() -> None:
+    text = ("Jane Roe, the Harbour senator, spoke on Monday. Roe has courted dockers for months.\n\n"
+            "She has coined a new phrase, “harbour-first voters,” to describe them. Critics described the"
+            " phrase as “a sinking ship.”")
+    assert _speakers(text) == [("harbour-first voters,", "Jane Roe"), ("a sinking ship.", None)]

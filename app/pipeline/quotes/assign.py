@@ -143,6 +143,12 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
         # a neighbour that names nobody does not hide the owner of the words ("his call for “…”")
         owner = owner_of_words(cx, owned, sp, sent_s) if a is None or a.speaker is None else None
         if a is not None and owner is None:
+            if a.speaker is None and a.rule == "neighbour":
+                # a neighbour that names nobody does not hide a subject the article names as a
+                # person: "He coined a phrase, “…,” to describe them. He said it was “…”"
+                subj_att = _subject_speaker(cx, sp, sent_s)
+                if subj_att is not None and subj_att.speaker is not None:
+                    a = subj_att
             results[i] = last_in_para[sp.para_start] = last_found[sp.para_start] = a
             continue
         if owner is not None:
@@ -153,23 +159,32 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
             continue
         # last resort, no speech verb seen: the subject of the quote's sentence
         # ("Roe thought the deal “a disaster”"); not counted as an attribution
-        subj = sentence_subject(cx, sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
-        if subj is not None:
-            name, title, kind, conf = subj
-            if _colon_subject(cx, sent_s, sp, name):
-                # "The board was blunt in its findings: “…”": the subject introduces the words
-                results[i] = Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
-                continue
-            ent = cx.names.entity(name) if kind == "person" else None
-            # the quote is kept, but a subject the article does not name as a person (twice, with
-            # a title, or by first name and surname as the subject of a verb) is no speaker: a
-            # programme, an event, a product (nor is one with no first name, title or gender)
-            if ent is None or (len(ent.positions) < 2 and title is None and not (
-                    ent.full and is_first_name(ent.name.split()[0]) and _heads_clause(cx, ent.positions[0]))) or (
-                    title is None and ent.title is None and ent.gender is None and not is_first_name(name.split()[0])):
-                results[i] = Attribution(None, None, None, None, None, round(conf * 0.5, 2), "subject", False)
-            else:
-                results[i] = Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
+        subj_att = _subject_speaker(cx, sp, sent_s)
+        if subj_att is not None:
+            results[i] = subj_att
+
+
+def _subject_speaker(cx: Context, sp: Span, sent_s: int) -> Attribution | None:
+    """The subject of the quote's sentence as its speaker, when no speech verb names one: a
+    colon introduction ("The board was blunt: “…”"), else the subject if the article names it
+    as a person (not counted as an attribution), else an unnamed attribution."""
+    masked = cx.masked
+    subj = sentence_subject(cx, sent_s, sp.open_at) if masked[sent_s:sp.open_at].strip() else None
+    if subj is None:
+        return None
+    name, title, kind, conf = subj
+    if _colon_subject(cx, sent_s, sp, name):
+        # "The board was blunt in its findings: “…”": the subject introduces the words
+        return Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
+    ent = cx.names.entity(name) if kind == "person" else None
+    # the quote is kept, but a subject the article does not name as a person (twice, with
+    # a title, or by first name and surname as the subject of a verb) is no speaker: a
+    # programme, an event, a product (nor is one with no first name, title or gender)
+    if ent is None or (len(ent.positions) < 2 and title is None and not (
+            ent.full and is_first_name(ent.name.split()[0]) and _heads_clause(cx, ent.positions[0]))) or (
+            title is None and ent.title is None and ent.gender is None and not is_first_name(name.split()[0])):
+        return Attribution(None, None, None, None, None, round(conf * 0.5, 2), "subject", False)
+    return Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
 
 
 def _own_subject_differs(cx: Context, spans: list[Span], results: list[Attribution], i: int,

@@ -200,7 +200,8 @@ ORG_DESCRIPTIONS = frozenset({"campaign", "ministry", "department", "agency", "c
                               "institute", "foundation", "university", "authority", "bureau", "league"})
 # Documents that "say" things for whoever issued them.
 DOC_NOUNS = frozenset("""ad ads advert advertisement commercial statement letter release memo video website
-email e-mail tweet filing spot flier flyer mailer petition complaint lawsuit motion brief paper study""".split())
+email e-mail tweet filing spot flier flyer mailer petition complaint lawsuit motion brief paper study editorial
+report""".split())
 ISSUED_NOUNS = frozenset("ad ads advert advertisement commercial spot video mailer flier flyer release statement email"
                          " e-mail memo letter"
                          .split())

@@ -300,8 +300,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     if not parts:
         return None
     name = " ".join(parts)
-    if not org and is_place(parts):
-        org = True  # places speak only as their governments ("North Ruritania said")
+    by_last = parts[0].lower() not in _PLACE_FIRST and name.lower() not in place_names()  # "Judge Jane Hall"
+    if not org and is_place(parts) and not (title_toks and by_last):
+        org = True  # places speak only as their governments ("North Ruritania said"), a titled person for himself
     if len(parts) >= 3 and all(p.isupper() for p in parts):
         return None  # an all-caps headline, not a name
     if len(parts) > 4 and not org and not any(is_first_name(p) or p.lower() in _SPACED for p in parts):

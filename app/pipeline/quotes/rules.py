@@ -17,6 +17,7 @@ import re
 from .clauses import noun_follows, resolved, verb_before_quote
 from .context import Attribution, Context, Resolved, ends_sentence
 from .coref import resolve_pronoun, sentence_subject
+from .issued import document_issuer
 from .lexicon import (
     AUX,
     AUX_VERBS,
@@ -231,6 +232,8 @@ def leading(cx: Context, sp: Span, sent_start: int) -> Attribution | None:
                 prev_q = -1  # a quoted title inside the subject's appositive: "Roe, a singer on “Dawn,” who …, said"
             subj_start = sent_start if prev_q < 0 else sent_start + prev_q + 2
             res, found = resolve_np(cx, subj_start, vstart, subject=True)
+            if found and res is None and m.group().endswith("ing"):
+                res = document_issuer(cx, sent_start, vstart)  # "Roe sent a memo saying “…”"
             if not found and _coordinated(before):
                 res = sentence_subject(cx, sent_start, vstart)
                 found = res is not None

@@ -29,7 +29,7 @@ from .lexicon import (
     TITLE_ALIASES,
 )
 from .mentions import is_title_word
-from .orgs import named_org, recent_campaign, recent_org, resolve_plural
+from .orgs import earlier_document_owner, named_org, recent_campaign, recent_org, resolve_plural
 from .verbs import VERB_FORMS
 
 _TIME_TAIL_RE = re.compile(
@@ -217,6 +217,8 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
         if doc >= 0 and not any(w in VERB_FORMS for w in low[:doc]) and not any(
                 w.endswith(",") for w in words[doc:-1]):  # "In a leaflet by Roe's team, Doe wrote": Doe
             res = document_source(cx, start, end, low)
+            if res is None and low[0] in ("the", "this", "that") and doc <= 3:
+                res = earlier_document_owner(cx, start, low[doc])  # "the editorial said": its paper
             if res is not None:
                 return res, True
         for m in reversed(mentions):
