@@ -226,3 +226,97 @@ def test_an_indefinite_pronoun_is_no_speaker_and_takes_no_neighbour_s() -> None:
     text = ("“The quay reopens on Monday,” said harbour master Tove Brennagh. Nobody could say whether "
             "“the boats will dock before the storm season.”")
     assert _speakers(text) == ["Tove Brennagh", None]
+
+
+def test_a_name_in_decomposed_form_keeps_its_accents() -> None:
+    # NFD text writes "é" as "e" and a combining mark, and mis-decoded UTF-8 as "A" and a
+    # combining tilde before the stray byte: the name is the whole word, not its first letters
+    decomposed = "Jose\u0301 Marti\u0301nez"
+    garbled = "Ana SolA\u0303\u00a9r"
+    text = (f"{decomposed}, a ferry captain, spoke first. “The tide is late,” {decomposed} said.\n\n"
+            f"“The harbour will wait,” said {garbled}, the pilot.")
+    assert _speakers(text) == [decomposed, garbled]
+
+
+def test_the_first_of_two_surnames_alone_names_the_person() -> None:
+    # Spanish and Portuguese names carry two surnames; the short form keeps the first
+    text = ("Ana Basañez Roe, a former harbour envoy, spoke at the pier.\n\n"
+            "Basañez called the plan “a fine start for the ferry.”")
+    assert _speakers(text) == ["Ana Basañez Roe"]
+
+
+def test_a_sentence_opening_for_a_person_gives_that_person_s_view() -> None:
+    # "For Roe, …": the sentence says what Roe thinks, though Doe is its subject; the pronoun
+    # after it takes Roe up
+    text = ("Paul Doe wrote a long essay on the ferry plan for the Harbour Review.\n\n"
+            "For Tom Roe, Doe is exposing the board’s own failures. “The board failed the town,” he says.")
+    assert _speakers(text) == ["Tom Roe"]
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    ("Jane Roe spoke at the pier on Monday.\n\n"
+     "The Roe campaign projects that “a small toll” would pay for the ferry.", "Roe campaign"),
+    ("Tom Doe won the harbour vote on Monday.\n\n"
+     "His campaign protested that the recount was “a farce” on Tuesday.", "Doe campaign"),
+    ("Jane Roe spoke at the pier.\n\nThe Roe campaign on Monday also doubled down on its attacks, saying "
+     "the toll is “a scandal” for the town.", "Roe campaign"),
+])
+def test_a_person_s_campaign_as_the_subject_speaks_not_the_person(text: str, speaker: str) -> None:
+    assert _speakers(text) == [speaker]
+
+
+@pytest.mark.parametrize("text", [
+    "Roe and Doe have used the harshest words about the ferry, with Roe recently promising to “sink the board”.",
+    "Jane Roe and Paul Doe spoke at the pier, with Jane Roe calling the toll “a disgrace”.",
+])
+def test_with_a_name_and_a_participle_the_name_speaks(text: str) -> None:
+    # ", with Roe promising …": the participle's subject is the name after "with", not the
+    # sentence's last-named subject
+    assert [s.split()[-1] for s in _speakers(text) if s] == ["Roe"]
+
+
+def test_a_description_with_a_place_is_not_anyone_with_the_title() -> None:
+    # "the Northshire senator": Quist is a senator, but the article never places her in
+    # Northshire; the sentence before makes Roe the one meant
+    text = ("Tom Roe stressed ferry funding during an appearance with Sen. Ada Quist.\n\n"
+            "The Northshire senator told reporters he feels good, and “we will see next week.”")
+    assert _speakers(text) == ["Tom Roe"]
+
+
+def test_of_inside_a_title_does_not_make_its_bearer_an_object() -> None:
+    # "Speaker of the House Rep. Jane Roe" after a long opening phrase: the "of" is the title's,
+    # so Roe is the subject, not an appositive to the last name of the opening phrase
+    text = ("On Tuesday, while discussing a post from rival Tom Doe featuring a sketch of the Star of "
+            "Harbour, Speaker of the House Rep. Jane Roe (D-HB) said “the pier belongs to all of us.”")
+    assert _speakers(text) == ["Jane Roe"]
+
+
+@pytest.mark.parametrize("text", [
+    "When told Tom Doe was in the cabinet, Ada Roe thought for a moment and said that “it is an advantage.”",
+    "When Tom Doe died in May, Ada Roe released the following statement:\n\n“We mourn a friend of the harbour.”",
+])
+def test_a_name_in_an_opening_adverbial_clause_is_not_the_subject(text: str) -> None:
+    assert _speakers(text) == ["Ada Roe"]
+
+
+def test_a_body_reporting_the_sentence_is_the_quote_s_source() -> None:
+    # "…, the Harbour Courier reported.": the words reached the article through the paper (as
+    # "according to the Courier" does); a person reporting is read by the usual rules
+    text = ("Harbourton Academy fans also chanted, “Close the pier,” referring to the council leader’s vow to shut "
+            "the old ferry pier along the river, the Harbour Courier reports.\n\n"
+            "“The ferry is late,” Tom Doe said on Monday.")
+    assert _speakers(text) == ["Harbour Courier", "Tom Doe"]
+
+
+def test_a_programme_named_after_its_host_gives_the_host_s_full_name() -> None:
+    # "The Jane Roe Show" speaks for nobody, but it is where the article gives Roe in full
+    text = ("Speaking with Harbour TV’s “The Jane Roe Show,” Ada Quist talked about the pier.\n\n"
+            "“The pier will stay,” Quist said. “And the ferry?” Roe asked.")
+    assert _speakers(text) == [None, "Ada Quist", "Jane Roe"]  # the programme's title names nobody
+
+
+def test_an_epithet_before_the_name_after_a_quote_keeps_the_name_the_speaker() -> None:
+    # "…,” an angry Quist retaliated": "an angry" describes the named speaker
+    text = ("Tom Doe said the harbour had lost its way. “The harbour is lost,” he claimed.\n\n"
+            "“The harbour will always be the harbour,” an angry Ada Quist retaliated. “It never gives up.”")
+    assert _speakers(text) == ["Tom Doe", "Ada Quist", "Ada Quist"]

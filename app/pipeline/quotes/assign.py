@@ -176,6 +176,9 @@ def _subject_speaker(cx: Context, sp: Span, sent_s: int) -> Attribution | None:
     if _colon_subject(cx, sent_s, sp, name):
         # "The board was blunt in its findings: “…”": the subject introduces the words
         return Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
+    if kind == "organisation" and name.endswith(" campaign"):
+        # "The Roe campaign projects that “…”": a person's campaign, as named, speaks
+        return Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
     ent = cx.names.entity(name) if kind == "person" else None
     # the quote is kept, but a subject the article does not name as a person (twice, with
     # a title, or by first name and surname as the subject of a verb) is no speaker: a

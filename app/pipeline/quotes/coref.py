@@ -54,6 +54,17 @@ _EPITHET_GENDER = {"businessman": "m", "businesswoman": "f", "chairman": "m", "c
 # spokesman", "the official"): no epithet for the person last talked about.
 _STAFF_HEADS = frozenset("""spokesman spokeswoman aide adviser advisor official officer strategist analyst attorney
 lawyer manager director executive administrator diplomat envoy host""".split())
+# An adverbial clause opening a sentence, up to its comma: "When told Doe was …, ", "If Doe wins, "
+_OPENING_CLAUSE_RE = re.compile(r"[ \t\xa0]*(?:When|If|Although|Though|While|Whereas|Because|Since|Once|Unless|Until)"
+                                r"\b[^,;:.!?“”\"]{1,150},")
+# A person's campaign as a clause's subject: "His campaign said", "The Roe campaign, in a note, said"
+_OWNERS = {"his": "m", "her": "f"}
+_TEAM_NOUNS = frozenset({"campaign"})
+_REPORTS_THAT_RE = re.compile(r"[ \t\xa0]+[a-z]+s[ \t\xa0]+that\b")  # "… projects that", a verb the table lacks
+_TEAM_AFTER_RE = re.compile(r"[ \t\xa0]+(campaign)\b(?![’'])(?:[ \t\xa0]+on[ \t\xa0]+[A-Z][a-z]+day)?"
+                            r"(?:[ \t\xa0]+(?:also|again|then|now|[a-z]+ly)\b)*")
+# "For Roe," / "To Roe," opening a sentence (after a full stop, a line break or the text's start)
+_OPENS_RE = re.compile(r"(?:^|[.!?][”\"’']?[ \t\xa0]+|\n[ \t\xa0]*)(?:For|To)[ \t\xa0]+(?:[A-Z][\w.’'-]*[ \t\xa0]+){0,3}$")
 _CLAUSE_PRONOUN_RE = re.compile(r",[ \t\xa0]+(he|she)[ \t\xa0]")
 _ADVERBIAL = frozenset("when after before until once".split())
 # A passive verb and its agent before a name: "was supported by (Dr.) ".
@@ -178,6 +189,11 @@ def _candidate(cx: Context, m: Mention, gender: str | None) -> Candidate | None:
     if [w.lower() for w in prev[-2:]] in (["as", "for"], ["as", "to"]) and cx.text[m.end:m.end + 3].startswith(","):
         # "As for Roe, she said …": the sentence's topic, which its pronoun subject takes up
         subj, salience = True, 1.0
+    elif prev and prev[-1] in ("For", "To") and cx.text[m.end:m.end + 1] == "," \
+            and _OPENS_RE.search(cx.text, max(0, m.start - 30), m.start):
+        # "For Roe, the vote was a relief": the sentence gives Roe's view, whoever its subject is,
+        # and a pronoun after it takes Roe up as readily as a speaker
+        subj, salience = True, 2.0
     elif prev and prev[-1].lower() in SUBORDINATORS:
         kind = "subordinate"
     else:
@@ -305,7 +321,10 @@ def resolve_description(cx: Context, head: str, pos: int, mods: list[str] | None
         return res
     aliases = TITLE_ALIASES.get(head, ())
     floor = max(0, pos - 4000)
-    if aliases:
+    if aliases and not any(w[:1].isupper() for w in mods or ()):
+        # (a description with a place or party, "the Harbour senator", wants a person the
+        # article gave that place or party; `resolve_role` found none, and a bare title fits
+        # no better than the sentences around it)
         for m in cx.names.back_from(pos, floor):
             if m.org or cx.masked[m.start] == "x":
                 continue  # a title inside quoted words ("… against President Doe …") is not the narrator's
@@ -345,13 +364,25 @@ def recent_poll(cx: Context, start: int, end: int) -> str | None:
 def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | None:
     """The subject of a sentence: a leading pronoun, or its first name not after a preposition."""
     words = cx.masked[sent_start:limit].split()
+    if len(words) >= 3 and words[0].lower() in _OWNERS and words[1].lower().strip(",") in _TEAM_NOUNS:
+        # "His campaign protested that …": the campaign of the one the pronoun means speaks
+        owner = resolve_pronoun(cx, sent_start, _OWNERS[words[0].lower()])
+        return _team_of(owner[0], words[1]) if owner is not None and owner[2] == "person" else None
     if words and words[0].lower() in PRONOUN_GENDER:
         return resolve_pronoun(cx, sent_start, PRONOUN_GENDER[words[0].lower()])
     # "Last winter, he chose Roe and said …": a pronoun opening the clause after an opening
     # phrase is the subject, not a name after it
     pron = _CLAUSE_PRONOUN_RE.search(cx.masked, sent_start, limit)
     first: Mention | None = None
+    # "When told Doe was in the cabinet, Roe said …": names in an opening adverbial clause are
+    # not the sentence's subject (kept only as a last resort)
+    opener = _OPENING_CLAUSE_RE.match(cx.masked, sent_start, limit)
+    main_from = opener.end() if opener is not None else sent_start
     for m in cx.names.mentions_in(sent_start, limit):
+        if m.start < main_from:
+            if cx.person_like(m) and not m.possessive:
+                first = first or m
+            continue
         if pron is not None and pron.start() < m.start:
             return resolve_pronoun(cx, pron.start(1), PRONOUN_GENDER[pron.group(1).lower()])
         if not cx.person_like(m) or cx.text.rfind("(", sent_start, m.start) > cx.text.rfind(")", sent_start, m.start):
@@ -368,6 +399,10 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
             if first is None and not before and any(w in _SPEECH_NOUNS for w in nxt[:3]):
                 return resolved(cx, m, 0.6)  # "Roe’s remark that …": Roe's words
             continue
+        team = _TEAM_AFTER_RE.match(cx.text, m.end)
+        if team is not None and not before and (verb_follows(cx.masked, team.end(), limit)
+                                                or _REPORTS_THAT_RE.match(cx.masked, team.end())):
+            return _team_of(m.name, team.group(1))  # "The Roe campaign projects that …": the campaign speaks
         if not verb_follows(cx.masked, m.end, limit) or (before and before[-1].lower() in SUBORDINATORS):
             # "Speaking in Harbourton, Ruritania, Roe went after Doe": the name a verb
             # follows is the subject; an earlier name in an opening phrase is not
@@ -380,6 +415,11 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
         # "On her campaign page, she vows to …": no name before the clause's pronoun
         return resolve_pronoun(cx, pron.start(1), PRONOUN_GENDER[pron.group(1).lower()])
     return description_subject(cx, sent_start, limit)
+
+
+def _team_of(name: str, noun: str) -> Resolved:
+    """ "Roe campaign": a person's campaign, named by the surname as the rules name it elsewhere."""
+    return f"{name.split()[-1]} {noun.lower().strip(',')}", None, "organisation", 0.6
 
 
 def description_subject(cx: Context, sent_start: int, limit: int) -> Resolved | None:

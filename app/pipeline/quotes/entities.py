@@ -84,6 +84,15 @@ _HEADLINE_WORDS = re.compile(r"[A-Za-z][\w’'-]*")
 _OVER_25_WORDS = re.compile(r"(?:[^A-Za-z]*+[A-Za-z][\w’'-]*+){26}")
 
 
+def _first_surname(parts: list[str]) -> bool:
+    """Is the word before the last one of a name of three or more words a first surname
+    (Spanish and Portuguese names carry two: "Ana Basañez Roe"), not a first name, an initial,
+    a particle or a suffix?"""
+    w = parts[-2]
+    return w[:1].isupper() and w.isalpha() and len(w) > 2 and not is_first_name(w) \
+        and parts[-1].lower().strip(".") not in NAME_SUFFIXES
+
+
 def _is_headline(text: str, start: int, end: int, first: bool) -> bool:
     """Is the line text[start:end] a headline: the first line (`first`) when it has no full stop,
     or a line written in title case ("Can Roe Win The Harbour Vote?"), where a capitalised word
@@ -182,6 +191,7 @@ class NameIndex:
         self._kin: set[str] = set()  # full forms introduced as someone's relative
         self._kin_intro: set[int] = set()  # where they were so introduced
         self._by_first: dict[str, set[str]] = {}
+        self._by_first_surname: dict[str, set[str]] = {}  # "Basañez" of "Ana Basañez Roe" -> the full forms
         self._family_firsts: set[str] = set()  # first names given as a relative's ("Roe’s wife, Mara,")
         self._full: dict[tuple[str, int], str] | None = None  # memo of full_name, once complete
         # the line of the latest form (forms come in order of position: the line is followed
@@ -229,6 +239,8 @@ class NameIndex:
                 self._kin_intro.add(m.start)
             self._add_form(m.start, m.name)
             self._by_first.setdefault(parts[0].lower(), set()).add(m.name)
+            if len(parts) >= 3 and _first_surname(parts):
+                self._by_first_surname.setdefault(parts[-2].lower(), set()).add(m.name)
         # entities are keyed by the resolved full name, so "Jane Roe" and "John Roe" stay apart
         full = self._full_name(m.name, m.start)  # the index is still growing: no memo
         ek = _fold(full)
@@ -299,6 +311,10 @@ class NameIndex:
                 # "Jane" -> "Jane Roe"; but a surname never given in full is no first name of a
                 # phrase it opens ("Roe" is not "Roe Express")
                 return next(iter(firsts))
+            doubles = self._by_first_surname.get(parts[0].lower())
+            if doubles and len(doubles) == 1:
+                # "Ana Basañez Roe … Basañez said": of two surnames, the first alone names the person
+                return next(iter(doubles))
             # (a slip is looked for once the index is complete: every surname known)
             near = self._misspelt(parts[0]) if self._full is not None else None
             return self._full_name(near, pos) if near is not None else name

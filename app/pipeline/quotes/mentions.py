@@ -45,8 +45,10 @@ _JOINED_RE = "|".join(sorted(_JOINED, key=len, reverse=True))
 # joined particle ("al-Rashid", "d’Arcy"); a period ends a word only in the first two forms,
 # so "Roe. That" is two phrases.
 # A word's letters; UTF-8 read as Latin-1 turns "ñ" into "Ã±", whose second character is no
-# letter, so a byte after "Ã" or "Â" stays in the word ("PeÃ±a" is one word, as printed).
-_WORD_TAIL = "\\w*(?:(?<=[ÃÂ])[\x80-\xa9\xab-\xb4\xb6-\xb9\xbb-\xbf]\\w*)*"  # no \\w in the class: one way to match
+# letter, so a byte after "Ã" or "Â" stays in the word ("PeÃ±a" is one word, as printed); combining
+# marks stay too (decomposed text, NFD, writes "é" as "e\u0301" and "Ã" as "A\u0303").
+_WORD_TAIL = ("[\\w\u0300-\u036f]*(?:(?:(?<=[ÃÂ])|(?<=A[\u0302\u0303]))"
+              "[\x80-\xa9\xab-\xb4\xb6-\xb9\xbb-\xbf][\\w\u0300-\u036f]*)*")  # no \\w in the class: one way to match
 _TOKEN = (rf"(?:{_ABBREVS}|[{UPPER}]\.(?:[{UPPER}]\.)*(?![\w])|(?:(?:{_JOINED_RE})[-’'](?=[{UPPER}]))?"
           rf"(?:Mc|Mac|O[’'])?[{UPPER}]{_WORD_TAIL}(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
 _PARTICLES = "(?:" + "|".join(sorted(_SPACED | {"of", "for", "and", "on", "&"}, key=len, reverse=True)) + ")"
@@ -310,6 +312,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     last_word = parts[-1].lower()
     if len(parts) >= 2 and not title_toks and (last_word in PROGRAMME_HEADS or (
             last_word in DAY_HEADS and not is_first_name(parts[0]))):
+        if last_word in PROGRAMME_HEADS and len(parts) == 3 and not org and is_first_name(parts[0]) \
+                and parts[1][:1].isupper() and parts[1].isalpha() and name_toks[-1][2] == parts[-1]:
+            return Mention(s0, name_toks[-2][1], " ".join(parts[:2]), None, False, False, None)  # its host
         return None  # "the Harbour Hour", "the Jane Roe Show", "Harbour Day": a programme or a day
     if any(p.lower() in _INNER_FUNCTION for p in parts[1:]):
         return None  # a title-cased headline ("Roe Is The One To Watch")

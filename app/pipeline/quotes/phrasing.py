@@ -3,7 +3,8 @@
   appositive_head  a subject slot too long, or quoting something, that is a name and an
                    appositive: `…,” Jane Roe, a delegate wearing “Harbour” pins, said`;
   other_verb       a past tense the speech-verb table lacks, beside a name:
-                   `…!” beamed Jane Roe`, `…,” Jane Roe chuckled`.
+                   `…!” beamed Jane Roe`, `…,” Jane Roe chuckled`;
+  reported_by      a body reporting the sentence: `…,” Roe said, the Harbour Courier reported.`
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 
 from .clauses import resolved
 from .context import Attribution, Context, ends_sentence
-from .lexicon import CONJ_START, ED_NOUNS, PREPOSITIONS, TITLE_WORDS
+from .lexicon import CONJ_START, ED_NOUNS, PREPOSITIONS, TITLE_WORDS, is_first_name
 from .marks import Span
 from .verbs import VERB_FORMS
 
@@ -48,6 +49,9 @@ def other_verb(cx: Context, sp: Span, after: str, lead: int) -> Attribution | No
     if one is None or one.org or one.possessive or not cx.person_like(one) or verb in ED_NOUNS:
         return None
     lead_words = cx.text[start:one.start].split()
+    if len(lead_words) in (2, 3) and lead_words[0] in ("a", "an") and all(w.isalpha() and w.islower()
+                                                                          for w in lead_words[1:]):
+        lead_words = []  # "…,” an angry Jane Roe retorted": an epithet before the name
     if len(lead_words) > 3 or any(not w[:1].isupper() and w.lower() not in TITLE_WORDS for w in lead_words):
         return None
     name, title, kind, conf = resolved(cx, one, 0.8)
@@ -83,3 +87,23 @@ def appositive_head(cx: Context, start: int, end: int) -> int | None:
             return None
         dot = slot.find(".", dot + 1)
     return m.end
+
+
+# The sentence's last clause names the body that reported it: ", the Harbour Courier (first) reported."
+_REPORTED_BY_RE = re.compile(r",[ \t\xa0]+(?:the[ \t\xa0]+)?([A-Z][^,;:.!?“”\"]{1,60}?)[ \t\xa0]+(?:first[ \t\xa0]+)?"
+                             r"report(?:s|ed)[.!]?[ \t\xa0]*$")
+
+
+def reported_by(cx: Context, at: int, tail: str, a: Attribution) -> Attribution:
+    """ "…,” Roe said, the Harbour Courier reported.": a body that reports the sentence, named
+    as the subject of its last clause, is the quote's source."""
+    rep = _REPORTED_BY_RE.search(tail)
+    if rep is None:
+        return a
+    ms = cx.names.mentions_in(at + rep.start(1), at + rep.end(1))
+    if not ms or ms[-1].end != at + rep.end(1) or ms[-1].possessive or not (
+            ms[-1].org or (" " in ms[-1].name and not is_first_name(ms[-1].name.split()[0]))):
+        return a  # a person reporting ("…, Jane Roe reported") is a speaker the rules read already
+    name, title, kind, conf = resolved(cx, ms[-1], 0.7)
+    kind = "organisation"
+    return Attribution(name, title, kind, "reported", None, round(conf * 0.8, 2), "via", True)

@@ -30,7 +30,7 @@ from .lexicon import (
 )
 from .marks import Span
 from .mentions import Mention
-from .phrasing import TAIL_PAREN_RE, appositive_head, other_verb
+from .phrasing import TAIL_PAREN_RE, appositive_head, other_verb, reported_by
 from .slots import appositive_name, resolve_np
 from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
 
@@ -426,7 +426,7 @@ def reported_via(cx: Context, sp: Span, a: Attribution) -> Attribution:
         return a
     via = next(reversed(list(_VIA_RE.finditer(tail))), None)
     if via is None:
-        return a
+        return reported_by(cx, sp.close_at, tail, a)
     start = sp.close_at + via.end()
     end = start + (stop if (stop := object_stop(_LEAD_STOP_RE, cx.masked[start:e], 0)) is not None else e - start)
     words = cx.text[start:end].lower().split()

@@ -28,7 +28,7 @@ from .lexicon import (
     PRONOUN_GENDER,
     TITLE_ALIASES,
 )
-from .mentions import is_title_word
+from .mentions import Mention, is_title_word
 from .orgs import earlier_document_owner, named_org, recent_campaign, recent_org, resolve_plural
 from .verbs import VERB_FORMS
 
@@ -41,6 +41,8 @@ _CLAUSE_BREAK_RE = re.compile(r",\s+(?:\w+\s+){0,6}?(?:who|whom|which|where|when
 # Words that open an adverbial phrase before the subject ("After the vote, the mayor said").
 _OPENERS = frozenset("after before when while although though speaking asked appearing".split())
 _WHO_CLAUSE_RE = re.compile(r",[\"”’]?\s+who\s[^,]*$")
+# ", with Roe promising …": the participle's subject follows, no appositive
+_WITH_RE = re.compile(r"\s*with\s+(?:the\s+)?[A-Z]")
 _RELATIVE_RE = re.compile(r"\s(?:who|which|that)\s")
 
 
@@ -104,7 +106,7 @@ def _resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resol
                     return resolved(cx, m, 0.8), True
                 break
         # an appositive between subject and verb: "Jane Roe, the board's secretary, said"
-        if comma > 0:
+        if comma > 0 and not _WITH_RE.match(region, comma + 1):
             appos = region[comma + 1:].strip()
             rel = _RELATIVE_RE.search(appos)
             if rel and appos.split()[0].lower() in ("the", "a", "an") and rel.start() > 0:
@@ -119,6 +121,16 @@ def _resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resol
                 if found and res is not None:
                     return res, found
     return np_at(cx, start, end, subject)
+
+
+def _with_participle(cx: Context, m: Mention, before: list[str], end: int) -> bool:
+    """ "…, with Roe (recently) promising to …": "with" and a participle make the name after it
+    the participle's subject."""
+    if before[-1].lower() != "with":
+        return False
+    between = cx.text[m.end:end].split()
+    verb = [w for w in cx.text[end:end + 40].split() if not w.endswith("ly")][:1]
+    return all(w.endswith("ly") for w in between) and bool(verb) and verb[0].endswith("ing")
 
 
 def _participle(phrase: str) -> bool:
@@ -178,8 +190,11 @@ def names_person(cx: Context, start: int, end: int, subjects_only: bool = False)
                 lead = lead.rstrip()[:-len(m.title)]
             before = [w for w in lead.split() if w.lower() not in ("the", "a", "an")]
             if before and (before[-1].lower().strip(",") in PREPOSITIONS or (
-                    before[-1].islower() and before[-1].endswith("ed"))):
-                continue  # "for Mayor Roe", "a firm called Harbour Partners": no subject
+                    before[-1].islower() and before[-1].endswith("ed"))) and not (
+                    before[-1] == "of" and len(before) >= 2 and before[-2][:1].isupper() and is_title_word(before[-2])):
+                # "for Mayor Roe", "a firm called Harbour Partners": no subject (but "Speaker of the
+                # House Jane Roe": the "of" is the title's)
+                continue
         return True
     return False
 
@@ -229,8 +244,9 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
             if 0 < k < len(before) and before[k - 1].lower() not in CLAUSE_CONJ:
                 before = before[:k]  # "a spokesman for Mayor Jane Roe said": past the title (but "as Sen. Roe said")
             if before and before[-1].lower().strip(",") in PREPOSITIONS and not (
-                    before[-1].lower() in CLAUSE_CONJ and not cx.text[m.end:end].strip(" ,")):
-                continue  # "a spokesman for Roe said"; but "hours after Roe said"
+                    before[-1].lower() in CLAUSE_CONJ and not cx.text[m.end:end].strip(" ,")) \
+                    and not _with_participle(cx, m, before, end):
+                continue  # "a spokesman for Roe said"; but "hours after Roe said", "with Roe saying"
             if m.possessive:
                 tail = cx.text[m.end:end].split()
                 if tail and tail[-1].lower().strip(",") in ("campaign", "team", "camp"):
