@@ -53,8 +53,11 @@ def test_same_tree_as_trafilatura(html: bytes | str) -> None:
 
 def test_forbidden_characters_are_trafilaturas() -> None:
     """The characters whose absence lets load_page skip the scan are the ones load_html deletes."""
-    from trafilatura.utils import INVALID_XML_CHARS
+    import trafilatura.utils
 
+    INVALID_XML_CHARS = getattr(trafilatura.utils, "INVALID_XML_CHARS", None)  # noqa: N806
+    if INVALID_XML_CHARS is None:  # trafilatura 2.0.0 deletes none: load_page's scan only sends more to it
+        pytest.skip("this trafilatura deletes no characters before parsing")
     assert {chr(c) for c in range(0x110000) if INVALID_XML_CHARS.match(chr(c))} == set(FORBIDDEN)
 
 
