@@ -28,6 +28,217 @@ def test_interview_turns_in_double_parentheses_belong_to_the_named_speaker() -> 
                                ("Far less than the flood cost us.", "Brisa Tollakson")]
 
 
+def test_interview_turns_under_initials_after_a_first_turn_in_full() -> None:
+    # the first turn gives each label in full, later turns their initials
+    text = ("Harbour Tidings put questions to ferry pilot Mirela Quandt.\n\n"
+            "((Harbour Tidings)) Why the night crossings?\n\n"
+            "Mirela Quandt: The day boats were full. We had to.\n\n"
+            "((HT)) Were the crews willing?\n\n"
+            "MQ: Most of them asked for it.\n\n"
+            "((HT)) And next year?\n\n"
+            "MQ: Two more boats.")
+    assert _speakers(text) == [("Why the night crossings?", "Harbour Tidings"),
+                               ("The day boats were full. We had to.", "Mirela Quandt"),
+                               ("Were the crews willing?", "Harbour Tidings"),
+                               ("Most of them asked for it.", "Mirela Quandt"),
+                               ("And next year?", "Harbour Tidings"),
+                               ("Two more boats.", "Mirela Quandt")]
+
+
+def test_a_name_and_colon_with_no_initials_after_it_is_no_turn() -> None:
+    assert find_quotes("Mirela Quandt: a life at sea\n\nShe sailed for forty years.\n\n"
+                       "Tomas Eld: a life ashore\n\nHe never left the quay.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Brannagh O’ Delaney, head of the pilots’ guild, said: “The tide waits for nobody.”",
+    "Brannagh O' Delaney, head of the pilots' guild, said: \"The tide waits for nobody.\"",
+])
+def test_a_name_printed_with_a_space_after_o_apostrophe_is_one_name(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker is not None and q.speaker.startswith("Brannagh O") and q.speaker.endswith("Delaney")
+
+
+@pytest.mark.parametrize("text", [
+    "“The tide was late,” said University of Harbourton, Eastport’s chancellor, Jane Roe.",
+    "“The tide was late,” said Harbourton University, Eastport's chancellor, Jane Roe.",
+])
+def test_a_person_in_apposition_after_a_body_and_a_possessive_role_speaks(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == "Jane Roe"
+
+
+def test_a_body_followed_by_a_place_still_speaks() -> None:
+    (q,) = find_quotes("“The tide was late,” said Harbourton University, in Eastport.")
+    assert q.speaker == "Harbourton University"
+
+
+@pytest.mark.parametrize("text", [
+    "“It was a trick,” Jane Roe, chief executive of the Eastport-based pilots' journal Harbour Tide, told reporters.",
+    "Jane Roe, head of the Eastport office of the pilots' journal Harbour Tide, said: “It was a trick.”",
+])
+def test_a_name_after_of_in_an_appositive_belongs_to_the_role(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == "Jane Roe"
+
+
+@pytest.mark.parametrize("text", [
+    # the body's short form in parentheses is no subject
+    "Jane Roe of the Harbour Pilots Association (HPA) told the press the tides had changed: “We sail at dawn.”",
+    # a role word opens an appositive with a relative clause and a foreign body's name in it
+    "Professor Jane Roe, Director General of Eastport's Institut National de Recherche Maritime that ran the trial,"
+    " said, “We sail at dawn.”",
+])
+def test_the_person_heading_the_subject_speaks(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == "Jane Roe"
+
+
+def test_a_long_appositive_after_the_quote_still_reaches_its_verb() -> None:
+    text = ("The Harbour Board said in a statement that the pier would close.\n\n"
+            "\"The pier has served us for a century and more,\" Harbour Secretary Jane Roe, who sits in a caretaker"
+            " cabinet of civil servants from the coast, said in the statement.")
+    (q,) = find_quotes(text)
+    assert q.speaker == "Jane Roe"
+
+
+def test_a_titled_surname_after_an_opening_phrase_is_the_subject() -> None:
+    text = ("Harbour leader Jane Roe has spoken.\n\n"
+            "In a speech on the return of Tom W Doe, Mrs Roe said the pier had become a “crucible of rot”.")
+    (q,) = find_quotes(text)
+    assert q.speaker == "Jane Roe"
+
+
+@pytest.mark.parametrize("text", [
+    "Tom Doe, President Harbour Ferries North America, says: “We will sail at dawn.”",
+    "Tom Doe, CEO Harbour Ferries, said: “We will sail at dawn.”",
+])
+def test_a_title_and_a_body_in_apposition_to_a_full_name_are_its_role(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == "Tom Doe"
+
+
+def test_a_person_after_an_opening_phrase_still_speaks() -> None:
+    (q,) = find_quotes("After the vote, former mayor Tom Doe said: “We will sail at dawn.”")
+    assert q.speaker == "Tom Doe"
+
+
+def test_saying_after_a_reported_clause_belongs_to_the_named_subject_before_it() -> None:
+    text = ("Jim Roe was jailed in May. Jane's uncle, Tom Doe, told the Harbour Gazette website Roe did not"
+            " deserve any credit for his plea, saying: “Nothing is worth that.”")
+    (q,) = find_quotes(text)
+    assert q.speaker == "Tom Doe"
+
+
+@pytest.mark.parametrize("text", [
+    "Tom Roe died on Monday. His wife Victoria said “We thought he would sail forever.”",
+    "Tom Roe died on Monday. His wife, Georgia, said: “We thought he would sail forever.”",
+])
+def test_a_relative_named_by_a_first_name_that_is_also_a_place_speaks(text: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker in ("Victoria", "Georgia") and q.speaker_type == "person"
+
+
+def test_he_after_a_bodys_unnamed_spokesman_speaks_for_the_body() -> None:
+    text = ("Tom Doe attacked the plan on Monday. \"It will sink us,\" he said. But a spokesman for the"
+            " Harbour Office defended the proposals. He said: \"We stand by every line of it.\"")
+    assert _speakers(text)[-1] == ("We stand by every line of it.", "Harbour Office")
+
+
+def test_a_short_form_in_parentheses_after_bodies_alone_still_speaks() -> None:
+    text = ("The Harbour Board faces two challenges - one from the Pilots Guild (PG) and the other from the"
+            " Eastport Ferry Association (EFA), which has attacked the rules as a \"bad piece of work\".")
+    (q,) = find_quotes(text)
+    assert q.speaker != "Harbour Board"
+
+
+@pytest.mark.parametrize("second", [
+    'Tom Doe, head of the pilots, said: "The figures do not add up."',
+    'Pilots\' chief Tom Doe said "The figures do not add up."',
+    'Tom Doe, head of the pilots, said the plan was "dead in the water".',
+])
+def test_a_finished_quote_is_not_attributed_to_the_next_sentences_own_speech(second: str) -> None:
+    text = ('"The ferries are full," said Jane Roe. "By doubling the fleet, we will carry everyone." ' + second)
+    assert _speakers(text)[1] == ("By doubling the fleet, we will carry everyone.", "Jane Roe")
+
+
+def test_a_finished_quote_then_its_speaker_still_speaks() -> None:
+    (q,) = find_quotes('"We will carry everyone." Jane Roe, head of the pilots, said.')
+    assert q.speaker == "Jane Roe"
+
+
+def test_quoted_words_announced_earlier_then_the_speech_clause() -> None:
+    text = ('Talks went on. "The harbour wants a bigger deal. Bigger than the little deal" announced in'
+            ' October, said Tom Doe, a scholar at the Harbour Institute.')
+    (q,) = find_quotes(text)
+    assert q.speaker == "Tom Doe"
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    ("On Monday, the Ferrymen’s Daily, the voice of the guild, warned that there is “no room for delay”.",
+     "Ferrymen’s Daily"),
+    # a person's possessive takes no "the"
+    ("On Monday, Harbourton’s Jane Roe warned that there is “no room for delay”.", "Jane Roe"),
+])
+def test_the_before_a_possessive_word_makes_one_bodys_name(text: str, speaker: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == speaker
+
+
+def test_a_body_named_the_other_way_round_is_its_fullest_name() -> None:
+    (q,) = find_quotes("The family followed advice from the Harbour Department of Ports. The Ports Department"
+                       " said the case had \"intense attention\".")
+    assert q.speaker == "Harbour Department of Ports"
+
+
+def test_a_title_and_post_nominal_letters_make_a_person_of_a_name_that_looks_like_a_building() -> None:
+    (q,) = find_quotes('Judge Eastport Hall QC said they "showed no respect for anyone."')
+    assert (q.speaker, q.speaker_type) == ("Eastport Hall", "person")
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    ('The Eastport Rowing Federation (ERF), which includes the Night Force, declared that the ferry was "lost".',
+     "Eastport Rowing Federation"),
+    # an object relative clause names its own subject
+    ('Tom Doe criticised the plan, which a Harbour Board inquiry said was "extremely careless".', "Harbour Board"),
+])
+def test_a_relative_clause_inside_the_subject(text: str, speaker: str) -> None:
+    (q,) = find_quotes(text)
+    assert q.speaker == speaker
+
+
+def test_a_pronoun_after_an_opening_phrase_introducing_words_with_a_colon_speaks() -> None:
+    text = ('The Guild declared the pilot "martyred" by the storm. Tom Doe, the leader of Eastport, ordered three'
+            ' days of mourning. In his message, he appreciated the pilot’s life: "He was a stellar example."')
+    assert _speakers(text) == [("martyred", "Guild"), ("He was a stellar example.", "Tom Doe")]
+
+
+def test_he_takes_up_the_source_a_sentence_opened_with() -> None:
+    text = ('Jack Roe runs the chart office.\n\n'
+            'Tom Doe of the Harbour Board told the press: "Good pilots will save us."\n\n'
+            'According to Roe, few sailors trust the new charts. "Now that they can read them," he told the press,'
+            ' "they will trust them."')
+    assert [s for _, s in _speakers(text)] == ["Tom Doe", "Jack Roe", "Jack Roe"]
+
+
+def test_the_committee_is_the_one_named_with_capitals_on_its_first_word_only() -> None:
+    text = ("The influential Harbour ports and ferries committee met on Monday. But the committee was divided."
+            " As a result, says the committee, the town may need to act to \"remove doubt\".")
+    (q,) = find_quotes(text)
+    assert q.speaker == "Harbour ports and ferries committee"
+
+
+def test_words_quoted_after_orders_from_someone_are_theirs() -> None:
+    text = ("Jane Roe runs the port. Papers showed the closures began with directives from Roe to “show no mercy”"
+            " in the “fight against smugglers”.")
+    assert [s for _, s in _speakers(text)] == ["Jane Roe", "Jane Roe"]
+
+
+def test_words_after_a_name_with_no_noun_for_speech_are_nobodys() -> None:
+    (q,) = find_quotes("Jane Roe runs the port. The ferry sailed from Roe to “the old quay” on Monday.")
+    assert q.speaker is None
+
+
 def test_one_bracketed_label_is_no_transcript() -> None:
     assert find_quotes("((Editor's note)) The ferry timetable was corrected on Monday.") == []
 

@@ -7,11 +7,12 @@ one module each:
 
   marks      pair quotation marks into spans;          posts     embedded social posts;
   mentions   candidate people and organisations;        entities  surnames to the fullest name;
+  nicknames  "Jan “Spike” Roe" read as the name "Jan Roe";
   context    masked text, sentence/paragraph bounds;    clauses   subjects and salience;
   coref      pronouns, descriptions, short forms;       slots     subject/object slot -> speaker;
   rules      the attribution patterns;                  assign    patterns in order, then neighbours;
   phrasing   rarer trailing forms (long appositives, "…!” beamed Roe");
-  possessed  the owner of a claim or warning said the words quoted after it;
+  possessed  the owner of a claim or warning ("orders from Roe to …") said the words quoted after it;
   filters    titles of works, nicknames, labels;       confidence  the calibrated confidence;
   lines      datelines and title-case headlines;        lexicon   the word tables;
   transcripts  "ROE: …", "JANE ROE, HOST: …", "((Jane Roe)) …" and "Q:"/"A:" turns, statements

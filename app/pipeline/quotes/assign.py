@@ -205,7 +205,13 @@ def _own_subject_differs(cx: Context, spans: list[Span], results: list[Attributi
     if cx.masked[sent_s:sp.open_at].split()[0].lower() in _NOBODY:
         return True  # "Nobody could say whether “…”": a subject of its own, which names no one
     subj = sentence_subject(cx, sent_s, sp.open_at)
-    return subj is not None and subj[0] != a.speaker and any(
+    if subj is None or subj[0] == a.speaker:
+        return False
+    pron = _OPENING_PRONOUN_RE.match(cx.masked, sent_s, sp.open_at)
+    if pron is not None and subj[2] == "person" and verb_follows(cx.masked, pron.end(), sp.open_at) \
+            and cx.masked[sent_s:sp.open_at].rstrip().endswith(":"):
+        return True  # "In his message, he praised her: “…”": the pronoun's person introduces the words
+    return any(
         cx.names.full_name(m.name, m.start) == subj[0] and verb_follows(cx.masked, m.end, sp.open_at)
         for m in cx.names.mentions_in(sent_s, sp.open_at))  # a verb of its own: not "Roe “has no chance”"
 
@@ -234,12 +240,16 @@ def _colon_subject(cx: Context, sent_s: int, sp: Span, name: str) -> bool:
     if sp.single or not prefix.endswith(":") or ":" in prefix[:-1]:
         return False
     colon = sent_s + len(prefix) - 1
-    first = prefix.split(None, 1)[0]
-    if first in ("He", "She") and verb_follows(cx.masked, sent_s + prefix.find(first) + len(first), colon):
-        return True  # "She was blunt: “…”": the pronoun's person, as sentence_subject resolved it
+    pron = _OPENING_PRONOUN_RE.match(cx.masked, sent_s, colon)
+    if pron is not None and verb_follows(cx.masked, pron.end(), colon):
+        return True  # "She was blunt: “…”", "In her note, she was blunt: “…”": the pronoun's person
     return any(cx.names.full_name(m.name, m.start) == name or m.name == name
                for m in cx.names.mentions_in(sent_s, colon)
                if not m.possessive and verb_follows(cx.masked, m.end, colon))
+
+
+# "He …", "In his message, he …": a he or she heading the sentence, or its clause after an opening phrase
+_OPENING_PRONOUN_RE = re.compile(r"\s*(?:[A-Z][^,:;.“”\"]{0,80},\s+)?(?:[Hh]e|[Ss]he)(?=\s)")
 
 
 def _heads_clause(cx: Context, pos: int) -> bool:

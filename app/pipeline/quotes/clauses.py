@@ -163,6 +163,9 @@ def verb_follows(masked: str, pos: int, limit: int) -> bool:
     """A finite verb (after adverbs, auxiliaries and an appositive) right after `pos`, before `limit`."""
     after = masked[pos:min(limit, pos + 120)]
     if after.startswith(","):
+        first = WORD_RE.findall(after[:30])[:1]
+        if first and first[0] in VERB_FORMS and first[0].endswith(("ed", "told", "said")):
+            return True  # "Doe, told the Gazette Roe was wrong, …": an appositive closed, then its verb
         close = after.find(",", 1)
         if 0 < close < 90:
             after = after[close + 1:]

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .entities import NameIndex
-from .lexicon import ORG_WORDS, TITLE_WORDS, currency_codes, is_abbreviation, is_first_name, place_names
+from .lexicon import (
+    KIN_FIRST_RE,
+    ORG_WORDS,
+    TITLE_WORDS,
+    currency_codes,
+    is_abbreviation,
+    is_first_name,
+    place_names,
+)
 from .lowercase import LowerWords
 from .marks import Span
 from .mentions import Mention, is_place
@@ -227,8 +235,14 @@ class Context:
         if got is None:
             full = self.names.full_name(m.name, m.start)
             got = self._person_like[key] = self.speakable(m) and (
-                m.org or bool(m.title) or self.names.is_person_name(full) or self._referred_to(full))
+                m.org or bool(m.title) or self.names.is_person_name(full) or self._referred_to(full)
+                or self._kin_by_first_name(m, full))
         return got
+
+    def _kin_by_first_name(self, m: Mention, full: str) -> bool:
+        """ "His wife Mara said": a first name alone, introduced as someone's relative, is a person."""
+        return full == m.name and " " not in m.name and is_first_name(m.name) \
+            and KIN_FIRST_RE.search(self.text, max(0, m.start - 30), m.start) is not None
 
     def _referred_to(self, name: str) -> bool:
         """A bare surname the article names as a speaker ("Roe said") and refers back to as "he"

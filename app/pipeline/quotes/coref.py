@@ -186,8 +186,10 @@ def _candidate(cx: Context, m: Mention, gender: str | None) -> Candidate | None:
     while prev and prev[-1].lower() in ("the", "a", "an"):
         prev.pop()
     kind = ""
-    if [w.lower() for w in prev[-2:]] in (["as", "for"], ["as", "to"]) and cx.text[m.end:m.end + 3].startswith(","):
-        # "As for Roe, she said …": the sentence's topic, which its pronoun subject takes up
+    if [w.lower() for w in prev[-2:]] in (["as", "for"], ["as", "to"], ["according", "to"]) \
+            and cx.text[m.end:m.end + 3].startswith(","):
+        # "As for Roe, she said …": the sentence's topic, which its pronoun subject takes up; so
+        # is the source a sentence opens with ("According to Roe, …. “…,” she said")
         subj, salience = True, 1.0
     elif prev and prev[-1] in ("For", "To") and cx.text[m.end:m.end + 1] == "," \
             and _OPENS_RE.search(cx.text, max(0, m.start - 30), m.start):

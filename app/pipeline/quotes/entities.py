@@ -17,6 +17,7 @@ from .lexicon import (
     AUX_VERBS,
     COMMON_VERB_AFTER,
     FEMALE_HONORIFICS,
+    KIN_NOUNS,
     MALE_HONORIFICS,
     NAME_SUFFIXES,
     ORG_WORDS,
@@ -25,7 +26,8 @@ from .lexicon import (
     is_first_name,
 )
 from .lowercase import LowerWords, PlainWords
-from .mentions import UPPER, Mention, blank_nicknames, find_mentions, is_title_word, word_key
+from .mentions import UPPER, Mention, find_mentions, is_title_word, word_key
+from .nicknames import blank_nicknames
 from .verbs import VERB_FORMS
 
 
@@ -47,9 +49,9 @@ _FAMILY_RE = re.compile(
     rf"[’']s[ \t]+(?:wife|husband|son|daughter|brother|sister|mother|father|widow|widower),[ \t]+([{UPPER}][a-z]+),")
 # Kinship nouns: a full name introduced as someone's relative ("her husband, Olaf Roe",
 # "brother of singer Olaf Roe", "Olaf Roe, her husband,") is the secondary bearer of the surname.
-_KIN = frozenset("""husband wife son daughter brother sister father mother widow widower cousin nephew niece
-uncle aunt grandson granddaughter grandfather grandmother stepson stepdaughter stepfather stepmother
-brother-in-law sister-in-law son-in-law daughter-in-law father-in-law mother-in-law spouse""".split())
+_KIN = KIN_NOUNS
+# Head nouns of bodies named either way round: "State Department", "Department of State"
+ORG_WORDS_TITLE = frozenset("Department Ministry Office Agency Bureau Council Commission Committee Service".split())
 # Words that end the phrase between a kinship noun and the name ("his son and Olaf Roe").
 _KIN_BREAKS = frozenset("and or but who which that said says told with to from".split())
 _KIN_AFTER_RE = re.compile(r",\s+(?:(?:his|her|their|the)\s+|[A-Z][\w-]*[’']s\s+)(?:[\w-]+\s+){0,2}?([a-z-]+)[,.;]")
@@ -403,6 +405,11 @@ class NameIndex:
             prefixes = {o[:-len(name)].strip() for o in longer}
             initials = {"".join(w[0] for w in p.split()) for p in prefixes}
             longer = {o for o in longer if o[:-len(name)].strip().replace(".", "") not in initials}
+        words = name.split()
+        if not longer and len(words) == 2 and words[1] in ORG_WORDS_TITLE:
+            # "State Department" -> "United States Department of State": the head noun first
+            turned = (f"{words[1]} of {words[0]}", f"{words[1]} of the {words[0]}")
+            longer = {o for o in self._orgs for t in turned if o == t or o.endswith(" " + t)}
         return next(iter(longer)) if len(longer) == 1 else name
 
     def org_opening_with(self, word: str) -> str | None:

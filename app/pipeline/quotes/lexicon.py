@@ -346,3 +346,11 @@ def regional_demonym(word: str) -> bool:
         if low.endswith(suffix) and len(stem) >= 3 and any(stem + e in place_names() for e in endings):
             return True
     return demonym(word)
+
+
+# Kinship nouns ("her husband, Olaf Roe"; "his wife Mara").
+KIN_NOUNS = frozenset("""husband wife son daughter brother sister father mother widow widower cousin nephew niece
+uncle aunt grandson granddaughter grandfather grandmother stepson stepdaughter stepfather stepmother
+brother-in-law sister-in-law son-in-law daughter-in-law father-in-law mother-in-law spouse""".split())
+# "his wife Mara", "her son, Olaf,": a relative the article names by first name alone
+KIN_FIRST_RE = re.compile(r"\b(?:[Hh]is|[Hh]er|[Tt]heir)[ \t]+(?:" + "|".join(sorted(KIN_NOUNS)) + r"),?[ \t]+$")

@@ -17,6 +17,7 @@ from .lexicon import (
     DAY_HEADS,
     DEMONYM_DETERMINERS,
     FEMALE_HONORIFICS,
+    KIN_FIRST_RE,
     MALE_HONORIFICS,
     MONTH_ABBREVIATIONS,
     NAME_SUFFIXES,
@@ -42,15 +43,15 @@ _ABBREVS = "(?:" + "|".join(sorted((a.capitalize() for a in TITLE_ABBREVIATIONS)
 _SPACED, _JOINED = name_particles()
 _JOINED_RE = "|".join(sorted(_JOINED, key=len, reverse=True))
 # A name token: an abbreviation, initials ("H.W."), or a capitalised word, possibly after a
-# joined particle ("al-Rashid", "d’Arcy"); a period ends a word only in the first two forms,
-# so "Roe. That" is two phrases.
+# joined particle ("al-Rashid", "d’Arcy", "O’Roe" and, as some print it, "O’ Roe"); a period
+# ends a word only in the first two forms, so "Roe. That" is two phrases.
 # A word's letters; UTF-8 read as Latin-1 turns "ñ" into "Ã±", whose second character is no
 # letter, so a byte after "Ã" or "Â" stays in the word ("PeÃ±a" is one word, as printed); combining
 # marks stay too (decomposed text, NFD, writes "é" as "e\u0301" and "Ã" as "A\u0303").
 _WORD_TAIL = ("[\\w\u0300-\u036f]*(?:(?:(?<=[ÃÂ])|(?<=A[\u0302\u0303]))"
               "[\x80-\xa9\xab-\xb4\xb6-\xb9\xbb-\xbf][\\w\u0300-\u036f]*)*")  # no \\w in the class: one way to match
 _TOKEN = (rf"(?:{_ABBREVS}|[{UPPER}]\.(?:[{UPPER}]\.)*(?![\w])|(?:(?:{_JOINED_RE})[-’'](?=[{UPPER}]))?"
-          rf"(?:Mc|Mac|O[’'])?[{UPPER}]{_WORD_TAIL}(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
+          rf"(?:Mc|Mac|O[’'] ?)?[{UPPER}]{_WORD_TAIL}(?:[-’'](?!(?:ll|ve|re|m|d)\b)[\w]+)*)")
 _PARTICLES = "(?:" + "|".join(sorted(_SPACED | {"of", "for", "and", "on", "&"}, key=len, reverse=True)) + ")"
 _GAP = r"[ \t\xa0]+"
 # A token opens with a capital, or with a joined particle before one: checked first, it spares
@@ -176,8 +177,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     if inner:
         toks = toks[inner[-1] + 1:]
     # post-nominal titles end no name: "Jane Roe MP", "Jane Roe QC"
+    postnominal = False
     while len(toks) >= 2 and word_key(toks[-1][2]) in _POSTNOMINALS:
-        toks = toks[:-1]
+        toks, postnominal = toks[:-1], True
     # "Harbour-born Jane Roe": drop everything up to a "-born" modifier
     for j in range(len(toks) - 2, -1, -1):
         if _MODIFIER_SUFFIX_RE.search(toks[j][2]):
@@ -305,6 +307,9 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     by_last = parts[0].lower() not in _PLACE_FIRST and name.lower() not in place_names()  # "Judge Jane Hall"
     if not org and is_place(parts) and not (title_toks and by_last):
         org = True  # places speak only as their governments ("North Ruritania said"), a titled person for himself
+    if org and postnominal and len(parts) >= 2 and title_toks and not _is_org_token(parts[0]) \
+            and not any(_is_org_token(w) for _, _, w in title_toks):
+        org = False  # "Judge Jane Hall QC": a title before and letters after name a person
     if len(parts) >= 3 and all(p.isupper() for p in parts):
         return None  # an all-caps headline, not a name
     if len(parts) > 4 and not org and not any(is_first_name(p) or p.lower() in _SPACED for p in parts):
@@ -456,6 +461,13 @@ def find_mentions(text: str, common: Callable[[], Container[str]] | None = None)
             if common is not None and " " in text[s:e]:
                 s = _opening_word_end(text, s, e, common)
             parts = _possessive_split(text, s, e) if ("’s " in text[s:e] or "'s " in text[s:e]) else ((s, e),)
+            if len(parts) == 2 and " " not in text[parts[0][0]:parts[0][1]] and text[max(0, s - 4):s] in ("the ", "The ") \
+                    and not text.startswith(("’s", "'s"), e - 2) \
+                    and not is_first_name(text[parts[1][0]:parts[1][1]].split()[0]):
+                # "the Ferrymen’s Daily": a person's name takes no "the", so the possessive word
+                # and the words after it name one body
+                out.append(Mention(s, e, " ".join(text[s:e].split()), None, True, False, None))
+                continue
             if len(parts) == 2 and common is not None and " " not in text[parts[0][0]:parts[0][1]] \
                     and text[parts[0][0]:parts[0][1] - 2].lower() in common():
                 parts = ((s, e),)  # "Ferrymen’s Voice": a common word's possessive inside a body's name
@@ -473,6 +485,9 @@ def find_mentions(text: str, common: Callable[[], Container[str]] | None = None)
                     continue  # "the Texan", "his fellow Texan": where a person is from, not who ("said Kenyan" is, a surname)
                 if parsed is not None:
                     rs, re_, name, title, org, possessive, honorific = parsed
+                    if org and " " not in name and not title and is_first_name(name) \
+                            and KIN_FIRST_RE.search(text, max(0, ps + rs - 30), ps + rs) is not None:
+                        org = False  # "his wife Mara": a first name that is also a region's
                     if not possessive and ps + re_ == pe and phrase.endswith("s") and text[pe:pe + 2] in ("’ ", "' "):
                         possessive = True  # "Moss’ adviser": the mark after the phrase makes it possessive
                     out.append(Mention(ps + rs, ps + re_, name, title, org, possessive, honorific))
@@ -485,36 +500,3 @@ def _parse_cached(phrase: str, after: str) -> tuple[int, int, str, str | None, b
     names repeat within and across articles, so most phrases are parsed once per process."""
     m = parse_phrase(phrase + after, 0, len(phrase))
     return None if m is None else (m.start, m.end, m.name, m.title, m.org, m.possessive, m.honorific)
-
-
-# Jan “Spike” Roe: a quoted capitalised word or two between a first name and a surname.
-_NICK_OPEN_RE = re.compile(r"[ \t\xa0][“\"‘']")
-_NICKNAME_RE = re.compile(
-    rf"[“\"‘'][{UPPER}][\w.’'-]*(?:[ \t\xa0][{UPPER}][\w.’'-]*)?[”\"’'](?=[ \t\xa0]+[{UPPER}][\w’'-]+)")
-
-
-def blank_nicknames(text: str) -> str:
-    """The text with nicknames blanked (same length), so "Jan “Spike” Roe" reads as the
-    name "Jan Roe"."""
-    if "“" not in text and '"' not in text and "‘" not in text and "'" not in text:
-        return text
-    parts: list[str] = []
-    pos = 0
-    for q in _NICK_OPEN_RE.finditer(text):
-        if q.start() < pos or not text[q.start() - 1:q.start()].isalpha():
-            continue
-        m = _NICKNAME_RE.match(text, q.start() + 1)
-        if m is None:
-            continue
-        before = text[max(0, m.start() - 30):m.start()].split()
-        if not before or not before[-1][:1].isupper() or not before[-1].isalpha():
-            continue  # the word before must be a capitalised first name
-        parts.append(text[pos:m.start()])
-        parts.append(" " * (m.end() - m.start()))
-        pos = m.end()
-    if not parts:
-        return text
-    parts.append(text[pos:])
-    return "".join(parts)
-
-

@@ -29,6 +29,12 @@ _ORG_SUBJECT_HEADS = frozenset("newspaper paper magazine ministry department com
                                " council institute foundation bureau".split())
 
 
+# "Harbour home affairs " before "committee": capitalised words, then lower-case ones
+_LOWER_BODY_RE = re.compile(r"((?:[A-Z][a-z]+ ){1,3}(?:[a-z]+ ){1,3})$")
+_LOWER_BODY_TRIES = 4
+_DETERMINERS = ("The", "A", "An", "This", "That", "Its", "Their", "His", "Her", "Our", "And", "But", "Or")
+
+
 def is_place_name(name: str) -> bool:
     return name.lower() in place_names() or name.split()[0].lower() in ("new", "north", "south", "east", "west")
 
@@ -48,6 +54,10 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
     for m in cx.names.back_from(pos, max(0, pos - 3000)):
         if m.org and head in m.name.lower() and cx.speakable(m):
             return cx.names.fullest_org(m.name), None, "organisation", 0.6
+    if head in _ORG_SUBJECT_HEADS:
+        body = _lower_case_body(cx, pos, head)
+        if body is not None:
+            return body, None, "organisation", 0.5
     if head not in _ORG_KIND_HEADS and head not in _ORG_SUBJECT_HEADS:
         return None
     # "the group said": the organisation last named as a clause subject, nearby, else one
@@ -64,6 +74,23 @@ def recent_org(cx: Context, pos: int, head: str) -> Resolved | None:
                 cx.sentence_start(pos, 0) - 1, 0):
             fallback = (cx.names.fullest_org(m.name), None, "organisation", 0.45)  # named in this or the previous sentence
     return fallback
+
+
+def _lower_case_body(cx: Context, pos: int, head: str) -> str | None:
+    """ "the committee" -> "Harbour home affairs committee": a body the article names with capitals
+    only on its first words, as some outlets write committees, before `pos` (its last such naming
+    within the reach of `recent_org`; a few looked at)."""
+    floor = max(0, pos - 3000)
+    k = cx.text.rfind(" " + head, floor, pos)
+    for _ in range(_LOWER_BODY_TRIES):
+        if k < 0:
+            return None
+        lead = _LOWER_BODY_RE.search(cx.text, max(floor, k - 80), k + 1)
+        words = lead.group(1).split() if lead is not None else []
+        if words and words[0] not in _DETERMINERS and not any(w.capitalize() in _DETERMINERS[:10] for w in words):
+            return " ".join(words) + " " + head  # (not "But the committee")
+        k = cx.text.rfind(" " + head, floor, k)
+    return None
 
 
 def named_org(cx: Context, pos: int, head: str) -> Resolved | None:

@@ -4,6 +4,11 @@
                    appositive: `…,” Jane Roe, a delegate wearing “Harbour” pins, said`;
   other_verb       a past tense the speech-verb table lacks, beside a name:
                    `…!” beamed Jane Roe`, `…,” Jane Roe chuckled`;
+  later_speech_verb  the speech verb past a participle (`…” announced in May, said Roe`) or
+                   past a long appositive (`…,” Jane Roe, who …, said`);
+  opens_own_quote  a next sentence that introduces words of its own (`…” Roe said: “…”`);
+  owned_role_name  `…,” said Harbour University, Eastport’s chancellor, Jane Roe`;
+  verb_text        the verb as given ("told reporters") and its channel ("in a statement");
   reported_by      a body reporting the sentence: `…,” Roe said, the Harbour Courier reported.`
 """
 
@@ -12,11 +17,16 @@ from __future__ import annotations
 import re
 
 from .clauses import resolved
-from .context import Attribution, Context, ends_sentence
+from .context import Attribution, Context, Resolved, ends_sentence
 from .lexicon import CONJ_START, ED_NOUNS, PREPOSITIONS, TITLE_WORDS, is_first_name
 from .marks import Span
-from .verbs import VERB_FORMS
+from .slots import appositive_name
+from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
 
+_WHEN_WORDS = [["in"], ["on"], ["last"], ["earlier"], ["this"], ["at"]]
+_APPOSITIVE_REACH = 240  # characters after a quote where a verb past a long appositive is read
+# ", Eastport’s chancellor,": a capitalised owner in the possessive, then lower-case role words
+_OWNED_ROLE_RE = re.compile(r"[ \t\xa0]*[A-Z][\w.-]*(?:[ \t\xa0][A-Z][\w.-]*){0,3}[’']s(?:[ \t\xa0][a-z-]+){1,3},")
 # A short parenthesis right before the verb: a party and state, an age, a constituency.
 TAIL_PAREN_RE = re.compile(r"[ \t\xa0]*\([^()\n]{1,30}\)[ \t\xa0]*$")
 
@@ -89,6 +99,65 @@ def appositive_head(cx: Context, start: int, end: int) -> int | None:
     return m.end
 
 
+def later_speech_verb(cx: Context, sp: Span, after: str, lead: int,
+                      m: re.Match[str] | None) -> tuple[re.Match[str] | None, int]:
+    """The speech verb after a quotation (`after` is the text past its close, `m` the verb found
+    near it, `lead` where the slot starts), past forms the near search stops at."""
+    if m is not None and not after[lead:m.start()].strip() and m.group().endswith("ed") \
+            and after[m.end():m.end() + 12].split()[:1] in _WHEN_WORDS:
+        # "…” announced in May, said Jane Roe: the verb the quoted words were announced with,
+        # then the speech clause after the comma
+        later = VERB_RE.search(after, m.end(), min(len(after), lead + 150))
+        if later is not None and after[m.end():later.start()].rstrip().endswith(",") \
+                and not any(c in after[m.end():later.start()] for c in ".;:!?“”\""):
+            return later, later.start()
+    if m is None:
+        # "…,” Jane Roe, who has sat on the board of the pier trust for twenty years, said: an
+        # appositive after a name may carry the verb past the usual reach
+        far = VERB_RE.search(after, lead, min(len(after), lead + _APPOSITIVE_REACH))
+        if far is not None and not VERB_FORMS[far.group()].trailing_only \
+                and appositive_head(cx, sp.close_at + lead, sp.close_at + far.start()) is not None:
+            return far, lead
+    return m, lead
+
+
+def opens_own_quote(cx: Context, vend: int) -> bool:
+    """Does the speech verb ending at `vend` introduce a quotation of its own: a colon, or words
+    then a quotation mark before the sentence ends ("said the plan was “dead”")?"""
+    rest = cx.masked[vend:vend + 200].split("\n", 1)[0]
+    if rest.lstrip().startswith((":", "“", '"')):
+        return True  # "Roe said: “…”", "Roe said “…”"
+    if not rest.strip()[:1].isalpha() or rest.split(None, 1)[0] in ("and", "but", "before", "after", "adding"):
+        return False
+    mark = min((k for k in (rest.find("“"), rest.find('"')) if k >= 0), default=-1)
+    stop = rest.find(". ")
+    return mark > 0 and (stop < 0 or mark < stop)
+
+
+def owned_role_name(cx: Context, base: int, after: str, obj_end: int) -> Resolved | None:
+    """ "…,” said Harbour University, Eastport’s chancellor, Jane Roe": a body's name with a comma
+    in it, then the role in the possessive and the person's name."""
+    role = _OWNED_ROLE_RE.match(after, obj_end + 1)
+    return appositive_name(cx, base + role.end(), base + len(after)) if role is not None else None
+
+
+def verb_text(cx: Context, m: re.Match[str]) -> tuple[str, str | None]:
+    """The verb as the article gives it ("told reporters", "said in a statement" -> "said" and the
+    channel "in a statement")."""
+    verb = m.group()
+    rest = cx.text[m.end():m.end() + 80]
+    if verb in ("told", "tells", "tell", "telling"):
+        o = re.match(r"\s+(reporters|journalists|the press|[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})", rest)
+        if o:
+            obj = o.group(1)
+            verb = f"{verb} {obj[:-1] if obj.endswith('.') and len(obj.split()[-1]) > 4 else obj}"
+            rest = rest[o.end():]
+    c = CHANNEL_RE.match(rest)
+    channel = c.group("channel") if c else None
+    if channel and channel.startswith("to "):
+        verb = f"{verb} {channel}"
+        channel = None
+    return verb, channel
 # The sentence's last clause names the body that reported it: ", the Harbour Courier (first) reported."
 _REPORTED_BY_RE = re.compile(r",[ \t\xa0]+(?:the[ \t\xa0]+)?([A-Z][^,;:.!?“”\"]{1,60}?)[ \t\xa0]+(?:first[ \t\xa0]+)?"
                              r"report(?:s|ed)[.!]?[ \t\xa0]*$")

@@ -26,6 +26,8 @@ _SAID_NOUNS = ("accusation|admission|announcement|argument|assertion|boast|call|
 # An owner ("Roe’s", "his", "her"), up to three modifiers ("recent evidence-free"), the noun.
 _OWNED_RE = re.compile(r"(?:(?P<pron>\b[Hh](?:is|er))|(?P<poss>[’']s))[ \t]+(?:[a-z][\w-]*[ \t]+){0,3}?"
                        rf"(?:{_SAID_NOUNS})\b")
+# "directives from ", "a warning from the ": the noun, then where its words came from
+_FROM_RE = re.compile(rf"\b(?:{_SAID_NOUNS}|directives?|orders?|instructions?)[ \t]+from[ \t]+(?:the[ \t]+)?$")
 _WINDOW = 200
 # Between the noun and the quote: a clause, not a new sentence, a list or another speaker's verb.
 _MAX_GAP = 120
@@ -55,7 +57,7 @@ def owner_of_words(cx: Context, owned: OwnedNouns, sp: Span, sent_start: int) ->
     masked = cx.masked
     last = owned.last_before(max(sent_start, sp.open_at - _WINDOW), sp.open_at)
     if last is None:
-        return None
+        return _sent_from(cx, sp, sent_start)
     gap = masked[last.end():sp.open_at]
     if len(gap) > _MAX_GAP or ";" in gap or ":" in gap or VERB_RE.search(gap) is not None:
         return None
@@ -79,6 +81,22 @@ def owner_of_words(cx: Context, owned: OwnedNouns, sp: Span, sent_start: int) ->
     if owner is None or not (owner.org or cx.person_like(owner)):
         return None
     return resolved(cx, owner, 0.6)
+
+
+def _sent_from(cx: Context, sp: Span, sent_start: int) -> Resolved | None:
+    """ "orders from Roe to “hold the line”", "a warning from the Harbour Board that …": the one the
+    noun's words came from, the last name before the quote, said them."""
+    ms = cx.names.mentions_in(max(sent_start, sp.open_at - _WINDOW), sp.open_at)
+    if not ms:
+        return None
+    m = ms[-1]
+    gap = cx.masked[m.end:sp.open_at]
+    if m.possessive or len(gap) > _MAX_GAP or any(c in gap for c in ";:,") or VERB_RE.search(gap) is not None \
+            or gap.split(None, 1)[:1] not in (["to"], ["that"]) or not (m.org or cx.person_like(m)):
+        return None
+    if _FROM_RE.search(cx.masked, max(sent_start, m.start - 40), m.start) is None:
+        return None
+    return resolved(cx, m, 0.6)
 
 
 def _word_before(cx: Context, m: Mention, floor: int) -> str:

@@ -24,15 +24,25 @@ from .lexicon import (
     BE_FORMS,
     COLON_DOCS,
     CONJ_START,
+    ORG_DESCRIPTIONS,
     PLURAL_PRONOUNS,
     PREPOSITIONS,
     PRONOUN_GENDER,
 )
 from .marks import Span
 from .mentions import Mention
-from .phrasing import TAIL_PAREN_RE, appositive_head, other_verb, reported_by
+from .phrasing import (
+    TAIL_PAREN_RE,
+    appositive_head,
+    later_speech_verb,
+    opens_own_quote,
+    other_verb,
+    owned_role_name,
+    reported_by,
+    verb_text,
+)
 from .slots import appositive_name, resolve_np
-from .verbs import CHANNEL_RE, VERB_FORMS, VERB_RE
+from .verbs import VERB_FORMS, VERB_RE
 
 _PASSIVE_BY_RE = re.compile(r"[ \t\xa0]+(?:\w+ly[ \t\xa0]+)?by[ \t\xa0]+")
 _TRAIL_STOP_RE = re.compile(r"[,.;:!?()“”\"—]|\s(?:who|which|that|after|when|as|in|on|at)\s")
@@ -60,23 +70,6 @@ def _has_break(text: str) -> bool:
     return False
 
 
-def verb_text(cx: Context, m: re.Match[str]) -> tuple[str, str | None]:
-    verb = m.group()
-    rest = cx.text[m.end():m.end() + 80]
-    if verb in ("told", "tells", "tell", "telling"):
-        o = re.match(r"\s+(reporters|journalists|the press|[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})", rest)
-        if o:
-            obj = o.group(1)
-            verb = f"{verb} {obj[:-1] if obj.endswith('.') and len(obj.split()[-1]) > 4 else obj}"
-            rest = rest[o.end():]
-    c = CHANNEL_RE.match(rest)
-    channel = c.group("channel") if c else None
-    if channel and channel.startswith("to "):
-        verb = f"{verb} {channel}"
-        channel = None
-    return verb, channel
-
-
 def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
     """`…,” Roe told reporters` / `…,” said Sen. Jane Roe` right after the quote."""
     after = cx.masked[sp.close_at:limit]
@@ -93,6 +86,7 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
                 and not any(c in after[m.end():later.start()] for c in ",.;:!?“”\"") \
                 and cx.names.mentions_in(sp.close_at + m.end(), sp.close_at + later.start()):
             m = later
+    m, lead = later_speech_verb(cx, sp, after, lead, m)
     if m is None:
         return other_verb(cx, sp, after, lead)
     verb = VERB_FORMS[m.group()]
@@ -100,6 +94,10 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
             after[m.end():].split()[0].lower() in _CLAUSE_OPENERS:
         # “… Nobody listens.” Roe said he would bring buckets: a new sentence reporting Roe, not the
         # attribution of the finished quotation before it
+        return None
+    if cx.text[sp.end - 1:sp.end] in (".", "!", "?") and after[lead:m.start()].strip() \
+            and opens_own_quote(cx, sp.close_at + m.end()):
+        # “… Nobody listens.” Jane Roe said: “…”: a finished quotation, then a sentence with its own
         return None
     np_end = m.start()
     paren = TAIL_PAREN_RE.search(after, lead, np_end)
@@ -155,9 +153,11 @@ def trailing(cx: Context, sp: Span, limit: int) -> Attribution | None:
         res, found = resolve_np(cx, base + m.end(), base + obj_end, subject=False)
         described = not any(not x.possessive and cx.person_like(x)
                             for x in cx.names.mentions_in(base + m.end(), base + obj_end))
-        if (res is None or described) and after[obj_end:obj_end + 1] == ",":
+        if (res is None or described or res[2] == "organisation") and after[obj_end:obj_end + 1] == ",":
             # "…,” said Roe’s campaign manager, John Doe: the name in apposition to a description
             named = appositive_name(cx, base + obj_end + 1, base + len(after))
+            if named is None and (res is None or res[2] == "organisation"):
+                named = owned_role_name(cx, base, after, obj_end)  # ", Eastport’s chancellor, Jane Roe"
             if named is not None:
                 res, found = named, True
     if not found:
@@ -303,6 +303,10 @@ def _inverted_speaker(cx: Context, vend: int, limit: int) -> Resolved | None:
     if stop is None or cx.masked[vend + stop] != ",":
         return None
     ms = cx.names.mentions_in(vend, vend + stop)
+    words = cx.text[vend:vend + stop].lower().split()
+    if not ms and len(words) == 2 and words[0] == "the" and words[1] in ORG_DESCRIPTIONS:
+        res, found = resolve_np(cx, vend, vend + stop, subject=False)  # ", says the committee, …"
+        return res if found else None
     if not ms or any(w.lower() in PRONOUN_GENDER or w.lower() in PLURAL_PRONOUNS
                      for w in cx.text[vend:ms[0].start].split()):
         return None  # "…, said he expects Roe, Doe and …": a reported clause, not the speaker

@@ -32,6 +32,9 @@ from .mentions import Mention, is_title_word
 from .orgs import earlier_document_owner, named_org, recent_campaign, recent_org, resolve_plural
 from .verbs import VERB_FORMS
 
+# "But a spokesman for the ": the subject of a sentence is a body's unnamed spokesperson
+_SPOKESPERSON_RE = re.compile(r"(?:(?:But|And|However,)[ \t\xa0]+)?(?:A|a|The|the)[ \t\xa0]+"
+                              r"(?:spokesman|spokeswoman|spokesperson)[ \t\xa0]+(?:for|of|at|from)[ \t\xa0]+(?:the[ \t\xa0]+)?")
 _TIME_TAIL_RE = re.compile(
     r"(?:,?\s+(?:on|last|this|late|early|earlier|on\s+late)?\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
     r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening)(?:\s+(?:night|morning|afternoon|evening))?,?)+\s*$"
@@ -40,7 +43,8 @@ _TIME_TAIL_RE = re.compile(
 _CLAUSE_BREAK_RE = re.compile(r",\s+(?:\w+\s+){0,6}?(?:who|whom|which|where|when|while|whose)\b|\s(?:and|but)\s+(?:he|she|they)\b")
 # Words that open an adverbial phrase before the subject ("After the vote, the mayor said").
 _OPENERS = frozenset("after before when while although though speaking asked appearing".split())
-_WHO_CLAUSE_RE = re.compile(r",[\"”’]?\s+who\s[^,]*$")
+# (", which includes Doe," is the subject's; ", which an inquiry found," names its own subject)
+_WHO_CLAUSE_RE = re.compile(r",[\"”’]?\s+(?:who|which(?=\s+[a-z]+(?:s|ed)\s))\s[^,]*$")
 # ", with Roe promising …": the participle's subject follows, no appositive
 _WITH_RE = re.compile(r"\s*with\s+(?:the\s+)?[A-Z]")
 _RELATIVE_RE = re.compile(r"\s(?:who|which|that)\s")
@@ -91,8 +95,9 @@ def _resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resol
             # opening phrase (but "After the talk Jane Roe, the mayor, said" closes an appositive)
             tail_start = start + comma + 1
             tail = cx.text[tail_start:end]
-            if tail.strip() and tail.split()[0].lower() in ("the", "a", "an", "he", "she", "they", "it") \
-                    and noun_phrase(tail):
+            if tail.strip() and (tail.split()[0].lower() in ("the", "a", "an", "he", "she", "they", "it")
+                                 or is_title_word(tail.split()[0])) and noun_phrase(tail):
+                # (also "In a speech on Doe's return, Mr Roe said": a title and a name)
                 return np_at(cx, tail_start, end, True)
         who = _WHO_CLAUSE_RE.search(region)
         if who is not None:
@@ -109,18 +114,32 @@ def _resolve_np(cx: Context, start: int, end: int, subject: bool) -> tuple[Resol
         if comma > 0 and not _WITH_RE.match(region, comma + 1):
             appos = region[comma + 1:].strip()
             rel = _RELATIVE_RE.search(appos)
-            if rel and appos.split()[0].lower() in ("the", "a", "an") and rel.start() > 0:
+            if rel and (appos.split()[0].lower() in ("the", "a", "an") or is_title_word(appos.split()[0])) \
+                    and rel.start() > 0:
                 appos = appos[:rel.start()]  # ", an undergraduate who led the study, said"
             if appos and (appos[0].islower() or appos.split()[0].lower() in ("the", "a", "an")
                           or "’s " in appos or "'s " in appos or is_title_word(appos.split()[0])) \
                     and noun_phrase(appos) \
-                    and (_participle(appos) or not names_person(cx, start + comma + 1, end, subjects_only=True)):
+                    and (_participle(appos) or not names_person(cx, start + comma + 1, end, subjects_only=True)
+                         or _named_head(cx, start, start + comma)):
                 # (", playing Tom Doe on …,": the participle's object is no subject)
                 head_end = start + comma
                 res, found = np_at(cx, start, head_end, True)
                 if found and res is not None:
                     return res, found
     return np_at(cx, start, end, subject)
+
+
+def _named_head(cx: Context, start: int, end: int) -> bool:
+    """Is [start, end) a person named in full and nothing else ("Jane Roe" of "Jane Roe, President
+    Harbour Ferries, said"): then a title and a name after the comma are that person's role and
+    employer, not a second subject."""
+    ms = cx.names.mentions_in(start, end)
+    if len(ms) != 1:
+        return False
+    m = ms[0]
+    return not m.org and not m.possessive and len(m.name.split()) >= 2 and cx.person_like(m) \
+        and not cx.text[start:m.start].strip() and not cx.text[m.end:end].strip()
 
 
 def _with_participle(cx: Context, m: Mention, before: list[str], end: int) -> bool:
@@ -189,12 +208,15 @@ def names_person(cx: Context, start: int, end: int, subjects_only: bool = False)
             if m.title and lead.rstrip().endswith(m.title):
                 lead = lead.rstrip()[:-len(m.title)]
             before = [w for w in lead.split() if w.lower() not in ("the", "a", "an")]
+            title_of = len(before) >= 2 and before[-1] == "of" and before[-2][:1].isupper() \
+                and is_title_word(before[-2])
             if before and (before[-1].lower().strip(",") in PREPOSITIONS or (
-                    before[-1].islower() and before[-1].endswith("ed"))) and not (
-                    before[-1] == "of" and len(before) >= 2 and before[-2][:1].isupper() and is_title_word(before[-2])):
+                    before[-1].islower() and before[-1].endswith("ed"))) and not title_of:
                 # "for Mayor Roe", "a firm called Harbour Partners": no subject (but "Speaker of the
                 # House Jane Roe": the "of" is the title's)
                 continue
+            if any(w in PREPOSITIONS for w in before[1:]) and not title_of:
+                continue  # "chief of the pilots' journal Harbour Tide": a name after "of …" is the role's
         return True
     return False
 
@@ -218,6 +240,10 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
             # "He thinks that unless Roe agrees, … which he calls …": the pronoun opening the
             # sentence and this one are one person, whom the words between do not name
             at = s0
+        if subject and at == s0 and key in ("he", "she"):
+            body = _spokesperson_before(cx, s0)
+            if body is not None:
+                return body, True
         return resolve_pronoun(cx, at, PRONOUN_GENDER[key], clause_names(cx, end) if subject else frozenset()), True
     mentions = [m for m in cx.names.mentions_in(start, end) if cx.person_like(m)]
     if subject:
@@ -237,6 +263,9 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
             if res is not None:
                 return res, True
         for m in reversed(mentions):
+            if cx.text[m.start - 1:m.start] == "(" and cx.text[m.end:m.end + 1] == ")" \
+                    and any(not x.org and x.start < m.start for x in mentions):
+                continue  # "Roe of the Harbour Board (HB) said": the short form of the body after a person
             before = cx.words_before(m, start)
             k = len(before)
             while not m.org and k and is_title_word(before[k - 1]):
@@ -329,6 +358,23 @@ def np_at(cx: Context, start: int, end: int, subject: bool) -> tuple[Resolved | 
         if org is not None:
             return org, True
     return None, False
+
+
+def _spokesperson_before(cx: Context, s0: int) -> Resolved | None:
+    """ "A spokesman for the Harbour Office defended the plan. He said: …": a he or she opening the
+    sentence after one whose subject is a body's unnamed spokesperson speaks for that body."""
+    if s0 == 0:
+        return None
+    p0 = cx.sentence_start(s0 - 1, 0)
+    if "\n" in cx.text[p0:s0]:
+        return None  # another paragraph
+    m = _SPOKESPERSON_RE.search(cx.masked, p0, s0)
+    if m is None or cx.masked[p0:m.start()].strip() and not cx.masked[p0:m.start()].rstrip().endswith(("”", '"')):
+        return None  # the subject opens the sentence, or follows a quotation that ended one
+    body = cx.names.mentions_in(m.end(), min(s0, m.end() + 60))[:1]
+    if not body or not body[0].org or body[0].possessive or cx.masked[m.end():body[0].start].strip(" "):
+        return None
+    return resolved(cx, body[0], 0.7)
 
 
 def document_source(cx: Context, start: int, end: int, low: list[str]) -> Resolved | None:

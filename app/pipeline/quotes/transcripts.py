@@ -30,7 +30,12 @@ _MIN_TURNS = 2
 _MAX_LABELS_SEARCHED = 64  # distinct capitalised labels looked up in the text
 _INITIALS_RE = re.compile(r"[A-Z]{2,4}")
 _INTRODUCED_RE = re.compile(r"\(\s*[\"“]?([A-Z]{2,4})[\"”]?\s*\)")
+_MAX_BRACKET_LABELS = 8  # "((Jane Roe))" labels an abbreviation is matched against
 _INTERVIEWER_MAX = 4  # "WN", "INT": a label this short in capitals that names nobody in the text
+# "Jane Roe: We will appeal.": a person's name as printed, opening its paragraph; a turn only
+# where its initials label later turns ("JR: …"), as interviews print the first answer in full
+_NAMED_TURN_RE = re.compile(r"^[ \t\xa0]*(?P<who>[A-Z][a-z]+(?:[ \t][A-Z][\w’'-]+){1,2}):[ \t\xa0]+(?P<body>\S[^\n]*)",
+                            re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,7 @@ def find_turns(text: str) -> list[Turn]:
 
     full: dict[str, tuple[str, str | None]] = {}  # "ROE" -> ("JANE ROE", "HOST") from "JANE ROE, HOST:"
     introductions: dict[str, str] | None = None  # "JR" -> "Jane Roe" from "Jane Roe (JR)", on first need
+    unresolved: list[re.Match[str]] = []  # "JR: …" that no introduction in parentheses names
     for m in _TURN_RE.finditer(text):
         who, role = m.group("who"), m.group("role")
         if " " in who and role:
@@ -71,20 +77,28 @@ def find_turns(text: str) -> list[Turn]:
             name = introductions.get(who)
             if name is not None:
                 turns.append(_turn(text, m, name))
+            else:
+                unresolved.append(m)
     if "Q." in text and "A." in text:
         dotted = [_turn(text, m, m.group("who")) for m in _QA_DOT_RE.finditer(text)]
         if {t.who for t in dotted} == {"Q", "A"}:  # both questions and answers, or it is initials
             turns.extend(dotted)
             turns.sort(key=lambda t: t.start)
+    if unresolved:
+        turns.extend(_initialled_turns(text, unresolved))
     if "((" in text:
-        for m in _BRACKET_TURN_RE.finditer(text):
-            who = " ".join(m.group("who").split())
+        bracketed = [(m, " ".join(m.group("who").split())) for m in _BRACKET_TURN_RE.finditer(text)]
+        # an interview's few speakers: the first distinct labels (thousands would make this quadratic)
+        labels = list(dict.fromkeys(who for _, who in bracketed if not who.isupper()))[:_MAX_BRACKET_LABELS]
+        for m, who in bracketed:
             if who.isupper() and len(who) <= _INTERVIEWER_MAX and not is_named(who):
-                who = "Q"  # the interviewer's abbreviation
+                # the abbreviation of another label ("((WN))" after "((Harbour News))"), else
+                # the interviewer's
+                who = next((name for name in labels if _abbreviates(who, name)), "Q")
             elif not who[:1].isupper():
                 continue
             turns.append(_turn(text, m, who))
-        turns.sort(key=lambda t: t.start)
+    turns.sort(key=lambda t: t.start)
     speakers = {t.who for t in turns}
     introduced = set(introductions.values()) if introductions else set()
     # answers under initials the article introduced need no second speaker: the questions of
@@ -92,6 +106,38 @@ def find_turns(text: str) -> list[Turn]:
     if len(turns) < _MIN_TURNS or (len(speakers) < 2 and not speakers <= introduced):
         return []
     return turns
+
+
+def _initialled_turns(text: str, unresolved: list[re.Match[str]]) -> list[Turn]:
+    """Turns under initials ("JR: …") whose speaker's first turn gives the name in full ("Jane Roe:
+    …") earlier in the text: that turn and those the initials label (one pass over each)."""
+    firsts: dict[str, re.Match[str] | None] = {}  # initials -> the first "Jane Roe:" turn with them
+    for n in _NAMED_TURN_RE.finditer(text, 0, unresolved[-1].start()):
+        words = n.group("who").split()
+        key = "".join(w[0] for w in words).upper()
+        if key not in firsts:
+            firsts[key] = n if is_first_name(words[0]) else None
+    out: list[Turn] = []
+    given: set[int] = set()
+    for m in unresolved:
+        first = firsts.get(m.group("who"))
+        if first is None or first.start() > m.start():
+            continue
+        if first.start() not in given:
+            given.add(first.start())
+            out.append(_turn(text, first, first.group("who")))
+        out.append(_turn(text, m, first.group("who")))
+    return out
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """Is `short` ("JR", "HN") the initials of `name` ("Jane Roe"), or for a one-word name its
+    first letter and then letters of it in order ("HN" for "Harbournews")?"""
+    words = name.split()
+    if len(words) > 1:
+        return "".join(w[0] for w in words).upper() == short
+    rest = iter(name[1:].upper())
+    return name[:1].upper() == short[:1] and all(c in rest for c in short[1:])
 
 
 def _turn(text: str, m: re.Match[str], who: str, role: str | None = None) -> Turn:
