@@ -19,6 +19,9 @@ bench/quotes_eval.py): what the margin misses there is the rules fitting the tun
 leaving a publisher out cannot show. Since round 7 the outside tuning sets of `bench/quotes_unseen.py` (sets 1 and 4: British and
 wiki news, and many outlets of 2019) count as two more left-out groups, scored by the model fitted
 on the whole tuning part (they are not fitted on): the margin is set by news unlike PolNeAR's too.
+Round 7's rules were then written from those two sets, which made them easy (0.98-1.00 right at
+>= 0.9) and the pooled figure met its target with no margin at all; so besides the pooled target,
+each left-out group must now reach the promise itself (`GROUP_TARGET`), whatever the others do.
 
     python bench/train_confidence.py [--check]
 """
@@ -40,6 +43,7 @@ L2 = 1.0
 ITERATIONS = 25
 HIGH = 0.9
 CV_TARGET = 0.965
+GROUP_TARGET = 0.95  # each left-out group on its own (since round 7)
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
@@ -109,10 +113,15 @@ def margin(by_doc: dict[str, list[tuple[dict[str, float], bool]]], full: dict[st
         by_publisher[name] = [(_z(f, full), r) for f, r in rows]
     scored = [pair for pairs in by_publisher.values() for pair in pairs]
     cut = math.log(HIGH / (1 - HIGH))
+
+    def share(pairs: list[tuple[float, bool]], step: int) -> float:
+        high = [r for z, r in pairs if z - step * 0.05 >= cut]
+        return sum(high) / len(high) if high else 1.0
+
     shift = 3.0
     for step in range(0, 61):
-        high = [r for z, r in scored if z - step * 0.05 >= cut]
-        if not high or sum(high) / len(high) >= CV_TARGET:
+        # pooled, and the promise itself for each group left out: an average over outlets can hide one
+        if share(scored, step) >= CV_TARGET and all(share(p, step) >= GROUP_TARGET for p in by_publisher.values()):
             shift = round(step * 0.05, 2)
             break
     for name, pairs in by_publisher.items():
