@@ -126,8 +126,8 @@ def margin(by_doc: dict[str, list[tuple[dict[str, float], bool]]], full: dict[st
             break
     for name, pairs in by_publisher.items():
         high = [r for z, r in pairs if z - shift >= cut]
-        share = sum(high) / len(high) if high else float("nan")
-        print(f"left out {name}: confidence >= {HIGH} right {share:.3f} of {len(high)}", file=sys.stderr)
+        right = sum(high) / len(high) if high else float("nan")
+        print(f"left out {name}: confidence >= {HIGH} right {right:.3f} of {len(high)}", file=sys.stderr)
     return shift
 
 
