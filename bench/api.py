@@ -22,7 +22,8 @@ the real pipeline and kept under /tmp (SQLite) and as PostgreSQL databases ni_be
 --fresh rebuilds.
 --before DIR runs a second server from another source tree (e.g. `git archive main | tar -x -C DIR`)
 on the same database, interleaved with this one (before, after, after, before), for a
-before/after figure from one run on one machine state.
+before/after figure from one run on one machine state; with --cache off its response cache is
+off too (the work itself on both sides), else on.
 
 --cache on|off|both (default both): this code with its read cache (README, API: Conditional GET
 and the response cache) on, off (NEWS_INGEST_READ_CACHE_MB=0; ETags still made), or both, in
@@ -32,9 +33,11 @@ paths per kind): with the database unchanged, a cache serves nearly all of them.
 
 Last lines: `calibration cpu_loop_ms=...`, then one per backend:
 `reads_per_s=... p50_ms=... p99_ms=... server_cpu_ms_per_read=... [postgres_cpu_ms_per_read=...]
-[hit_rate=...] [cache_off_reads_per_s=... cache_off_...] [before_reads_per_s=... before_...] backend=...`
+[hit_rate=...] [first_asks=... repeat_p99_ms=...] [cache_off_reads_per_s=... cache_off_...] [before_reads_per_s=... before_...] backend=...`
 (server CPU: the API processes, warm-up included; PostgreSQL's own CPU beside it; hit_rate: the
-server's cache hits among the reads it answered, from its /metrics; the best run of each variant).
+server's cache hits among the reads it answered, from its /metrics; first_asks: the measured
+requests that asked a path for the first time in the run, which a cache cannot have answered;
+repeat_p99_ms: the p99 of the others; the best run of each variant).
 --per-kind adds a line `kind=... reads_per_s=... server_cpu_ms_per_read=... code=...` for each kind
 of the mix measured alone and each variant (before the backend's line), which says where a read's
 CPU goes.
@@ -162,6 +165,20 @@ async def read_key(url: str) -> str:
 
 
 # ---------------------------------------------------------------- the mix
+def stored_texts() -> list[tuple[str, list[str]]]:
+    """The texts of the SQLite bench database's articles, when the corpus's texts are not there
+    (the mix is then drawn from the same texts as stored: each reused about three times, so a
+    different but like mix). Sorted, so the mix does not depend on the order they were stored in."""
+    import sqlite3
+
+    path = sqlite_dir() / "bench.db"
+    if not path.exists():
+        raise SystemExit(f"no texts for the mix: {CORPUS} holds none and {path} does not exist")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT title, text FROM articles WHERE text IS NOT NULL ORDER BY title, text").fetchall()
+    return [(title or "", text.split("\n\n")) for title, text in rows]
+
+
 def search_words(rnd: random.Random) -> tuple[Callable[[], str], Callable[[], str]]:
     """(one word, a two-word phrase) pickers over the site's texts."""
     if SITE[0] == "synthetic":
@@ -174,7 +191,7 @@ def search_words(rnd: random.Random) -> tuple[Callable[[], str], Callable[[], st
         return lambda: rnd.choice(words), synthetic_phrase
     # Tokens of each text in order, None where punctuation or a short word breaks the run.
     texts: list[list[str | None]] = [[w if w.isalpha() and len(w) > 3 else None for w in re.findall(r"[^\W\d_]+|\S", " ".join(paras))]
-             for _, paras in corpus_texts(str(CORPUS))]
+             for _, paras in corpus_texts(str(CORPUS)) or stored_texts()]
 
     def word() -> str:
         while True:
@@ -225,14 +242,17 @@ async def load(base: str, key: str, paths: list[str], concurrency: int, seconds:
     import aiohttp
 
     latencies: list[float] = []
+    repeats: list[float] = []  # requests of a path asked before (a server cache's hits, once it is warm)
     errors: dict[str, int] = {}
     counter = iter(range(10**9))
+    first_ask = {p: i for i, p in reversed(list(enumerate(paths)))}
     measuring = False
     stop_at = time.perf_counter() + warmup + seconds
 
     async def client(session: aiohttp.ClientSession) -> None:
         while (now := time.perf_counter()) < stop_at:
-            path = paths[next(counter) % len(paths)]
+            i = next(counter)
+            path = paths[i % len(paths)]
             async with session.get(base + path) as response:
                 await response.read()
                 if response.status != 200:
@@ -240,6 +260,8 @@ async def load(base: str, key: str, paths: list[str], concurrency: int, seconds:
                     errors[what] = errors.get(what, 0) + 1
             if measuring:
                 latencies.append(time.perf_counter() - now)
+                if i != first_ask[path]:
+                    repeats.append(latencies[-1])
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     headers = {"Authorization": f"Bearer {key}"}
@@ -251,9 +273,12 @@ async def load(base: str, key: str, paths: list[str], concurrency: int, seconds:
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
     latencies.sort()
+    repeats.sort()
     return {"reads": len(latencies), "seconds": elapsed, "errors": errors,
             "p50_ms": 1000 * latencies[len(latencies) // 2],
-            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
+            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+            "first_asks": len(latencies) - len(repeats),
+            "repeat_p99_ms": 1000 * repeats[int(len(repeats) * 0.99)] if repeats else None}
 
 
 def postgres_cpu_s() -> float:
@@ -303,7 +328,7 @@ def measure(url: str, source: Path, key: str, articles: int, args: argparse.Name
         cpu0, db0 = tree_cpu_s(server.pid), postgres_cpu_s()
         out = subprocess.run([sys.executable, __file__, "--load", base, "--key", key, "--articles", str(articles),
                               "--concurrency", str(args.concurrency), "--seconds", str(args.seconds),
-                              "--warmup", str(args.warmup), "--site", SITE[0]] + (["--only", only] if only else []),
+                              "--warmup", str(args.warmup), "--site", SITE[0], "--name", NAME[0]] + (["--only", only] if only else []),
                              check=True, capture_output=True, text=True).stdout
         result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])  # the loader's JSON line
         # The warm-up's CPU is included; the reads counted are the measured ones plus the warm-up's
@@ -331,7 +356,9 @@ def line(r: dict[str, Any], prefix: str = "") -> str:
     return (f"{prefix}reads_per_s={r['reads_per_s']:.0f} {prefix}p50_ms={r['p50_ms']:.1f} {prefix}p99_ms={r['p99_ms']:.1f} "
             f"{prefix}server_cpu_ms_per_read={r['server_cpu_ms_per_read']:.2f}"
             + (f" {prefix}postgres_cpu_ms_per_read={r['db_cpu_ms_per_read']:.2f}" if r["db_cpu_ms_per_read"] is not None else "")
-            + (f" {prefix}hit_rate={r['hit_rate']:.3f}" if r["hit_rate"] is not None else ""))
+            + (f" {prefix}hit_rate={r['hit_rate']:.3f}" if r["hit_rate"] is not None else "")
+            + (f" {prefix}first_asks={r['first_asks']} {prefix}repeat_p99_ms={r['repeat_p99_ms']:.1f}"
+               if r.get("repeat_p99_ms") is not None else ""))
 
 
 def repeats(paths: list[str]) -> str:
@@ -360,8 +387,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
     stored = asyncio.run(count_articles(url))  # ids 1..stored: the mix's /v1/articles/{id} draws from them
     # Variants: the code before (--before), this code with its read cache off and on; ABBA order.
     variants: dict[str, tuple[Path, bool]] = {}
-    if args.before:
-        variants["before"] = (Path(args.before).resolve(), True)
+    if args.before:  # with the cache as asked (--cache off: the code before without its cache too)
+        variants["before"] = (Path(args.before).resolve(), args.cache != "off")
     if args.cache in ("off", "both"):
         variants["cache off"] = (ROOT, False)
     if args.cache in ("on", "both"):
@@ -431,7 +458,8 @@ def main() -> None:
     calibration.append(cpu_loop_ms())
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
           f"{os.getloadavg()[0]:.1f}")
-    print(f"site: {args.site}, {args.articles} articles")
+    print(f"site: {args.site}, {args.articles} articles; the mix's words from "
+          + ("the corpus" if SITE[0] == "synthetic" or corpus_texts(str(CORPUS)) else "the stored articles"))
     print(repeats(request_mix(args.articles, only=args.only)))
     print(f"calibration cpu_loop_ms={statistics.mean(calibration):.0f} (fixed pure-Python loop, before and after)")
     for text in lines:

@@ -152,6 +152,18 @@ def test_snippet_of_long_text_with_curly_quotes_is_the_plain_quotes_one(query: s
     assert back == out_plain
 
 
+@pytest.mark.parametrize("query", ["tax", '"carbon tax"', "rise"])
+def test_snippet_of_a_match_near_the_end_of_a_long_text_marks_every_match_to_the_end(query: str) -> None:
+    # The first match lies in the text's last 240 characters: the excerpt runs to the text's end
+    # with every match in it marked, as analysing the whole text gives.
+    text = "Opening words. " + "filler words here " * 80 + "Then the carbon tax rose; taxes rise again, tax."
+    out = snippet(parse_query(query), None, text)
+    assert out is not None and out.startswith("…")
+    assert out.endswith({"tax": "<mark>tax</mark> rose; <mark>taxes</mark> rise again, <mark>tax</mark>.",
+                         '"carbon tax"': "<mark>carbon tax</mark> rose; taxes rise again, tax.",
+                         "rise": "tax rose; taxes <mark>rise</mark> again, tax."}[query])
+
+
 def test_snippet_of_a_phrase_whose_first_word_comes_earlier_alone() -> None:
     text = "Carbon prices fell. " + "filler words here " * 80 + "Then the carbon  tax rose. " + "closing " * 80
     out = snippet(parse_query('"carbon tax"'), None, text)

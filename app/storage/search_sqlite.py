@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.fulltext import fts5_term
 from app.domain.names import normalize_name
 from app.domain.query import Term
+from app.storage.rows import read_rows
 from app.storage.search_index import ID_BITS, ID_MASK, SIZES, aware, second_key
 from app.storage.search_plan import SearchPlan
 
@@ -113,7 +114,8 @@ async def estimate_idf(session: AsyncSession, terms: Sequence[Term], snapshot: i
         params[f"m{j}"] = fts5_term(term)
     total = max(snapshot, 1)
     out = [1.0] * len(terms)
-    for j, n, lo, hi in (await session.execute(text(" UNION ALL ".join(parts)), params)).all():
+    counted: Sequence[Any] = await read_rows(session, text(" UNION ALL ".join(parts)), params)
+    for j, n, lo, hi in counted:
         df = float(n) if n < IDF_SAMPLE else min(total, n * total / max(1, (hi or 0) - (lo or 0) + 1))
         out[j] = math.log(1 + (total - df + 0.5) / (df + 0.5))
     return out
