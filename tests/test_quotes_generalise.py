@@ -86,7 +86,7 @@ def test_a_name_after_of_in_an_appositive_belongs_to_the_role(text: str) -> None
     # the body's short form in parentheses is no subject
     "Jane Roe of the Harbour Pilots Association (HPA) told the press the tides had changed: “We sail at dawn.”",
     # a role word opens an appositive with a relative clause and a foreign body's name in it
-    "Professor Jane Roe, Director General of Eastport's Institut National de Recherche Maritime that ran the trial,"
+    "Professor Jane Roe, Chief Warden of Northshire's Ecole Superieure des Phares that led the lighthouse survey,"
     " said, “We sail at dawn.”",
 ])
 def test_the_person_heading_the_subject_speaks(text: str) -> None:
@@ -104,13 +104,13 @@ def test_a_long_appositive_after_the_quote_still_reaches_its_verb() -> None:
 
 def test_a_titled_surname_after_an_opening_phrase_is_the_subject() -> None:
     text = ("Harbour leader Jane Roe has spoken.\n\n"
-            "In a speech on the return of Tom W Doe, Mrs Roe said the pier had become a “crucible of rot”.")
+            "At a dinner to mark the retirement of Ada K Quist, Mrs Roe called the old quay “a museum of leaks”.")
     (q,) = find_quotes(text)
     assert q.speaker == "Jane Roe"
 
 
 @pytest.mark.parametrize("text", [
-    "Tom Doe, President Harbour Ferries North America, says: “We will sail at dawn.”",
+    "Tom Doe, Chairman Harbour Ferries Outer Isles, says: “We will sail at dawn.”",
     "Tom Doe, CEO Harbour Ferries, said: “We will sail at dawn.”",
 ])
 def test_a_title_and_a_body_in_apposition_to_a_full_name_are_its_role(text: str) -> None:
@@ -124,15 +124,15 @@ def test_a_person_after_an_opening_phrase_still_speaks() -> None:
 
 
 def test_saying_after_a_reported_clause_belongs_to_the_named_subject_before_it() -> None:
-    text = ("Jim Roe was jailed in May. Jane's uncle, Tom Doe, told the Harbour Gazette website Roe did not"
-            " deserve any credit for his plea, saying: “Nothing is worth that.”")
+    text = ("Jim Roe lost his skipper's licence in May. The crew's cook, Tom Doe, told the Harbour Gazette radio"
+            " show Roe had no excuse for missing the tide, saying: “Rules are rules.”")
     (q,) = find_quotes(text)
     assert q.speaker == "Tom Doe"
 
 
 @pytest.mark.parametrize("text", [
-    "Tom Roe died on Monday. His wife Victoria said “We thought he would sail forever.”",
-    "Tom Roe died on Monday. His wife, Georgia, said: “We thought he would sail forever.”",
+    "Tom Roe retired from the ferry on Friday. His daughter Victoria said “Nobody knows the channel better.”",
+    "Tom Roe retired from the ferry on Friday. His sister, Georgia, said: “Nobody knows the channel better.”",
 ])
 def test_a_relative_named_by_a_first_name_that_is_also_a_place_speaks(text: str) -> None:
     (q,) = find_quotes(text)
@@ -140,14 +140,14 @@ def test_a_relative_named_by_a_first_name_that_is_also_a_place_speaks(text: str)
 
 
 def test_he_after_a_bodys_unnamed_spokesman_speaks_for_the_body() -> None:
-    text = ("Tom Doe attacked the plan on Monday. \"It will sink us,\" he said. But a spokesman for the"
-            " Harbour Office defended the proposals. He said: \"We stand by every line of it.\"")
-    assert _speakers(text)[-1] == ("We stand by every line of it.", "Harbour Office")
+    text = ("Tom Doe called the winter timetable a mess. \"Nobody can plan a week,\" he said. But a spokesman for"
+            " the Harbour Office stood firm on Tuesday. He said: \"Every crossing leaves on time.\"")
+    assert _speakers(text)[-1] == ("Every crossing leaves on time.", "Harbour Office")
 
 
 def test_a_short_form_in_parentheses_after_bodies_alone_still_speaks() -> None:
-    text = ("The Harbour Board faces two challenges - one from the Pilots Guild (PG) and the other from the"
-            " Eastport Ferry Association (EFA), which has attacked the rules as a \"bad piece of work\".")
+    text = ("The Harbour Board is under pressure from the Pilots Guild (PG) as well as the"
+            " Eastport Ferry Association (EFA), which called the new timetable \"a muddle from start to finish\".")
     (q,) = find_quotes(text)
     assert q.speaker != "Harbour Board"
 
@@ -175,10 +175,10 @@ def test_quoted_words_announced_earlier_then_the_speech_clause() -> None:
 
 
 @pytest.mark.parametrize(("text", "speaker"), [
-    ("On Monday, the Ferrymen’s Daily, the voice of the guild, warned that there is “no room for delay”.",
-     "Ferrymen’s Daily"),
+    ("On Friday, the Sailmaker’s Almanac, a paper read in every boatyard, argued that the yards need “more"
+     " slipways”.", "Sailmaker’s Almanac"),
     # a person's possessive takes no "the"
-    ("On Monday, Harbourton’s Jane Roe warned that there is “no room for delay”.", "Jane Roe"),
+    ("On Friday, Harbourton’s Jane Roe argued that the yards need “more slipways”.", "Jane Roe"),
 ])
 def test_the_before_a_possessive_word_makes_one_bodys_name(text: str, speaker: str) -> None:
     (q,) = find_quotes(text)
@@ -208,9 +208,9 @@ def test_a_relative_clause_inside_the_subject(text: str, speaker: str) -> None:
 
 
 def test_a_pronoun_after_an_opening_phrase_introducing_words_with_a_colon_speaks() -> None:
-    text = ('The Guild declared the pilot "martyred" by the storm. Tom Doe, the leader of Eastport, ordered three'
-            ' days of mourning. In his message, he appreciated the pilot’s life: "He was a stellar example."')
-    assert _speakers(text) == [("martyred", "Guild"), ("He was a stellar example.", "Tom Doe")]
+    text = ('The Guild called the lifeboat crew "fearless" after the rescue. Tom Doe, the mayor of Eastport, closed'
+            ' the schools for a day. In a letter to parents, he honoured the crew’s courage: "They did not hesitate."')
+    assert _speakers(text) == [("fearless", "Guild"), ("They did not hesitate.", "Tom Doe")]
 
 
 def test_he_takes_up_the_source_a_sentence_opened_with() -> None:
@@ -222,10 +222,10 @@ def test_he_takes_up_the_source_a_sentence_opened_with() -> None:
 
 
 def test_the_committee_is_the_one_named_with_capitals_on_its_first_word_only() -> None:
-    text = ("The influential Harbour ports and ferries committee met on Monday. But the committee was divided."
-            " As a result, says the committee, the town may need to act to \"remove doubt\".")
+    text = ("The busy Harbour tides and moorings committee sat on Friday. Its members could not agree."
+            " Without a second vote, says the committee, the council cannot \"settle the matter\".")
     (q,) = find_quotes(text)
-    assert q.speaker == "Harbour ports and ferries committee"
+    assert q.speaker == "Harbour tides and moorings committee"
 
 
 def test_words_quoted_after_orders_from_someone_are_theirs() -> None:

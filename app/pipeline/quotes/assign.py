@@ -210,7 +210,7 @@ def _own_subject_differs(cx: Context, spans: list[Span], results: list[Attributi
     pron = _OPENING_PRONOUN_RE.match(cx.masked, sent_s, sp.open_at)
     if pron is not None and subj[2] == "person" and verb_follows(cx.masked, pron.end(), sp.open_at) \
             and cx.masked[sent_s:sp.open_at].rstrip().endswith(":"):
-        return True  # "In his message, he praised her: “…”": the pronoun's person introduces the words
+        return True  # "In a letter, he honoured them: “…”": the pronoun's person introduces the words
     return any(
         cx.names.full_name(m.name, m.start) == subj[0] and verb_follows(cx.masked, m.end, sp.open_at)
         for m in cx.names.mentions_in(sent_s, sp.open_at))  # a verb of its own: not "Roe “has no chance”"
@@ -248,7 +248,7 @@ def _colon_subject(cx: Context, sent_s: int, sp: Span, name: str) -> bool:
                if not m.possessive and verb_follows(cx.masked, m.end, colon))
 
 
-# "He …", "In his message, he …": a he or she heading the sentence, or its clause after an opening phrase
+# "He …", "In a letter, he …": a he or she heading the sentence, or its clause after an opening phrase
 _OPENING_PRONOUN_RE = re.compile(r"\s*(?:[A-Z][^,:;.“”\"]{0,80},\s+)?(?:[Hh]e|[Ss]he)(?=\s)")
 
 

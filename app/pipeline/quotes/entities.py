@@ -50,7 +50,7 @@ _FAMILY_RE = re.compile(
 # Kinship nouns: a full name introduced as someone's relative ("her husband, Olaf Roe",
 # "brother of singer Olaf Roe", "Olaf Roe, her husband,") is the secondary bearer of the surname.
 _KIN = KIN_NOUNS
-# Head nouns of bodies named either way round: "State Department", "Department of State"
+# Head nouns of bodies named either way round: "Ports Department", "Department of Ports"
 ORG_WORDS_TITLE = frozenset("Department Ministry Office Agency Bureau Council Commission Committee Service".split())
 # Words that end the phrase between a kinship noun and the name ("his son and Olaf Roe").
 _KIN_BREAKS = frozenset("and or but who which that said says told with to from".split())
@@ -407,7 +407,7 @@ class NameIndex:
             longer = {o for o in longer if o[:-len(name)].strip().replace(".", "") not in initials}
         words = name.split()
         if not longer and len(words) == 2 and words[1] in ORG_WORDS_TITLE:
-            # "State Department" -> "United States Department of State": the head noun first
+            # "Ports Department" -> "Harbour Department of Ports": the head noun first
             turned = (f"{words[1]} of {words[0]}", f"{words[1]} of the {words[0]}")
             longer = {o for o in self._orgs for t in turned if o == t or o.endswith(" " + t)}
         return next(iter(longer)) if len(longer) == 1 else name

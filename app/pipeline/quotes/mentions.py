@@ -220,7 +220,7 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
             return None
         name_toks, title_toks = toks, []
     elif org and title_toks and (_is_org_token(name_toks[0][2]) or all(_is_org_token(w) for _, _, w in name_toks)):
-        # "the State Department", "National Union of Ferrymen": the title word names the body
+        # "the Ports Department", "National Union of Lockkeepers": the title word names the body
         name_toks, title_toks = toks, []
     elif title_toks and (not _personal(name_toks) or " and " in text[title_toks[-1][1]:name_toks[0][0]]) and (
             (org and any(_is_org_token(w) for _, _, w in title_toks))
@@ -304,12 +304,12 @@ def parse_phrase(text: str, start: int, end: int) -> Mention | None:
     if not parts:
         return None
     name = " ".join(parts)
-    by_last = parts[0].lower() not in _PLACE_FIRST and name.lower() not in place_names()  # "Judge Jane Hall"
+    by_last = parts[0].lower() not in _PLACE_FIRST and name.lower() not in place_names()  # "Judge Eastport Hall"
     if not org and is_place(parts) and not (title_toks and by_last):
         org = True  # places speak only as their governments ("North Ruritania said"), a titled person for himself
     if org and postnominal and len(parts) >= 2 and title_toks and not _is_org_token(parts[0]) \
             and not any(_is_org_token(w) for _, _, w in title_toks):
-        org = False  # "Judge Jane Hall QC": a title before and letters after name a person
+        org = False  # "Judge Eastport Hall QC": a title before and letters after name a person
     if len(parts) >= 3 and all(p.isupper() for p in parts):
         return None  # an all-caps headline, not a name
     if len(parts) > 4 and not org and not any(is_first_name(p) or p.lower() in _SPACED for p in parts):
@@ -464,13 +464,13 @@ def find_mentions(text: str, common: Callable[[], Container[str]] | None = None)
             if len(parts) == 2 and " " not in text[parts[0][0]:parts[0][1]] and text[max(0, s - 4):s] in ("the ", "The ") \
                     and not text.startswith(("’s", "'s"), e - 2) \
                     and not is_first_name(text[parts[1][0]:parts[1][1]].split()[0]):
-                # "the Ferrymen’s Daily": a person's name takes no "the", so the possessive word
+                # "the Sailmaker’s Almanac": a person's name takes no "the", so the possessive word
                 # and the words after it name one body
                 out.append(Mention(s, e, " ".join(text[s:e].split()), None, True, False, None))
                 continue
             if len(parts) == 2 and common is not None and " " not in text[parts[0][0]:parts[0][1]] \
                     and text[parts[0][0]:parts[0][1] - 2].lower() in common():
-                parts = ((s, e),)  # "Ferrymen’s Voice": a common word's possessive inside a body's name
+                parts = ((s, e),)  # "Boatmen’s Bulletin": a common word's possessive inside a body's name
             for ps, pe in parts:
                 if text.startswith(" of the ", pe) and AWARD_AFTER_RE.match(text, pe):
                     continue  # "Harbour Person of the Year": an award, no name

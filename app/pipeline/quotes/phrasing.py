@@ -112,7 +112,7 @@ def later_speech_verb(cx: Context, sp: Span, after: str, lead: int,
                 and not any(c in after[m.end():later.start()] for c in ".;:!?“”\""):
             return later, later.start()
     if m is None:
-        # "…,” Jane Roe, who has sat on the board of the pier trust for twenty years, said: an
+        # "…,” Jane Roe, who has chaired the pier trust since the winter floods, said: an
         # appositive after a name may carry the verb past the usual reach
         far = VERB_RE.search(after, lead, min(len(after), lead + _APPOSITIVE_REACH))
         if far is not None and not VERB_FORMS[far.group()].trailing_only \
