@@ -230,9 +230,10 @@ def test_surnames_and_claims_stay_linear(unit: str) -> None:
 
 
 @pytest.mark.parametrize(("sentence", "speaker"), [
-    ("After the vote, Roe’s campaign sent out a press release saying Doe owes “the town an apology.”", "Roe campaign"),
-    ("Her campaign quickly sent an email to supporters stating, “The pier is ours.”", "Roe campaign"),
-    ("Later, she sent an email saying, “Done.”", "Jane Roe"),
+    ("Once the polls closed, Roe’s campaign mailed a flier to households saying Doe should “give the ferry back.”",
+     "Roe campaign"),
+    ("Her campaign promptly fired off a memo to volunteers stating, “The quay stays open.”", "Roe campaign"),
+    ("Afterwards, she mailed a flier saying, “We are ready.”", "Jane Roe"),
 ])
 def test_a_participle_after_an_issued_document_goes_to_whoever_issued_it(sentence: str, speaker: str) -> None:
     text = f"Jane Roe is running for mayor of Harbourton against John Doe.\n\n{sentence}"
@@ -240,7 +241,7 @@ def test_a_participle_after_an_issued_document_goes_to_whoever_issued_it(sentenc
 
 
 def test_a_document_received_or_written_by_someone_else_is_not_its_readers() -> None:
-    text = ("Jane Roe is running for mayor of Harbourton.\n\nHis wife sent an email saying “the pier is ours.”\n\n"
+    text = ("Jane Roe is running for mayor of Harbourton.\n\nHis brother mailed a letter saying “the quay belongs to the town.”\n\n"
             "Later, she received a letter saying “the pier must close.”")
     assert [s for _, s in _speakers(text)] == [None, None]
 
@@ -256,6 +257,6 @@ def test_a_titled_name_ending_like_a_building_is_a_person_but_the_building_is_no
 
 def test_a_neighbour_that_names_nobody_does_not_hide_the_sentence_subject() -> None:
     text = ("Jane Roe, the Harbour senator, spoke on Monday. Roe has courted dockers for months.\n\n"
-            "She has coined a new phrase, “harbour-first voters,” to describe them. Critics described the"
-            " phrase as “a sinking ship.”")
-    assert _speakers(text) == [("harbour-first voters,", "Jane Roe"), ("a sinking ship.", None)]
+            "She invented a term, “quay-side voters,” for them. Critics dismissed the term"
+            " as “a leaky boat.”")
+    assert _speakers(text) == [("quay-side voters,", "Jane Roe"), ("a leaky boat.", None)]

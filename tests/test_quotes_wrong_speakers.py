@@ -248,25 +248,25 @@ def test_the_first_of_two_surnames_alone_names_the_person() -> None:
 def test_a_sentence_opening_for_a_person_gives_that_person_s_view() -> None:
     # "For Roe, …": the sentence says what Roe thinks, though Doe is its subject; the pronoun
     # after it takes Roe up
-    text = ("Paul Doe wrote a long essay on the ferry plan for the Harbour Review.\n\n"
-            "For Tom Roe, Doe is exposing the board’s own failures. “The board failed the town,” he says.")
+    text = ("Paul Doe gave a lecture on tidal power at the Harbourton library.\n\n"
+            "For Tom Roe, Doe is showing how little the council plans. “The council never looks ahead,” he says.")
     assert _speakers(text) == ["Tom Roe"]
 
 
 @pytest.mark.parametrize(("text", "speaker"), [
     ("Jane Roe spoke at the pier on Monday.\n\n"
-     "The Roe campaign projects that “a small toll” would pay for the ferry.", "Roe campaign"),
+     "The Roe campaign reckons that “a modest fare” could cover the running costs.", "Roe campaign"),
     ("Tom Doe won the harbour vote on Monday.\n\n"
-     "His campaign protested that the recount was “a farce” on Tuesday.", "Doe campaign"),
-    ("Jane Roe spoke at the pier.\n\nThe Roe campaign on Monday also doubled down on its attacks, saying "
-     "the toll is “a scandal” for the town.", "Roe campaign"),
+     "His campaign objected that the recount was “a shambles” on Tuesday.", "Doe campaign"),
+    ("Jane Roe spoke at the pier.\n\nThe Roe campaign on Friday again sharpened its criticism of the board, saying "
+     "the ferry fare is “a disgrace” for commuters.", "Roe campaign"),
 ])
 def test_a_person_s_campaign_as_the_subject_speaks_not_the_person(text: str, speaker: str) -> None:
     assert _speakers(text) == [speaker]
 
 
 @pytest.mark.parametrize("text", [
-    "Roe and Doe have used the harshest words about the ferry, with Roe recently promising to “sink the board”.",
+    "Doe and Roe have clashed most often over the school budget, with Roe recently pledging to “fix every roof”.",
     "Jane Roe and Paul Doe spoke at the pier, with Jane Roe calling the toll “a disgrace”.",
 ])
 def test_with_a_name_and_a_participle_the_name_speaks(text: str) -> None:
@@ -278,22 +278,22 @@ def test_with_a_name_and_a_participle_the_name_speaks(text: str) -> None:
 def test_a_description_with_a_place_is_not_anyone_with_the_title() -> None:
     # "the Northshire senator": Quist is a senator, but the article never places her in
     # Northshire; the sentence before makes Roe the one meant
-    text = ("Tom Roe stressed ferry funding during an appearance with Sen. Ada Quist.\n\n"
-            "The Northshire senator told reporters he feels good, and “we will see next week.”")
+    text = ("Tom Roe talked up school repairs on a visit to a bus depot alongside Sen. Ada Quist.\n\n"
+            "The Northshire senator later said he was hopeful and that “the vote is close.”")
     assert _speakers(text) == ["Tom Roe"]
 
 
 def test_of_inside_a_title_does_not_make_its_bearer_an_object() -> None:
-    # "Speaker of the House Rep. Jane Roe" after a long opening phrase: the "of" is the title's,
+    # "Chair of the Ferry Board Jane Roe" after a long opening phrase: the "of" is the title's,
     # so Roe is the subject, not an appositive to the last name of the opening phrase
-    text = ("On Tuesday, while discussing a post from rival Tom Doe featuring a sketch of the Star of "
-            "Harbour, Speaker of the House Rep. Jane Roe (D-HB) said “the pier belongs to all of us.”")
+    text = ("On Friday, after reading a letter from fellow sailor Tom Doe with a drawing of the Bell of "
+            "Harbourton, Chair of the Ferry Board Jane Roe said “the ferries must run all winter.”")
     assert _speakers(text) == ["Jane Roe"]
 
 
 @pytest.mark.parametrize("text", [
-    "When told Tom Doe was in the cabinet, Ada Roe thought for a moment and said that “it is an advantage.”",
-    "When Tom Doe died in May, Ada Roe released the following statement:\n\n“We mourn a friend of the harbour.”",
+    "When informed Tom Doe had joined the rowing club, Ada Roe paused briefly and remarked that “the crew gets stronger.”",
+    "When Tom Doe retired from the lifeboat crew, Ada Roe issued this message:\n\n“We will miss our finest skipper.”",
 ])
 def test_a_name_in_an_opening_adverbial_clause_is_not_the_subject(text: str) -> None:
     assert _speakers(text) == ["Ada Roe"]
@@ -302,8 +302,8 @@ def test_a_name_in_an_opening_adverbial_clause_is_not_the_subject(text: str) -> 
 def test_a_body_reporting_the_sentence_is_the_quote_s_source() -> None:
     # "…, the Harbour Courier reported.": the words reached the article through the paper (as
     # "according to the Courier" does); a person reporting is read by the usual rules
-    text = ("Harbourton Academy fans also chanted, “Close the pier,” referring to the council leader’s vow to shut "
-            "the old ferry pier along the river, the Harbour Courier reports.\n\n"
+    text = ("Harbourton Rowing Club members kept shouting, “Save the boathouse,” after the council hinted "
+            "it may sell the plot by the canal, the Harbour Courier reports.\n\n"
             "“The ferry is late,” Tom Doe said on Monday.")
     assert _speakers(text) == ["Harbour Courier", "Tom Doe"]
 
@@ -316,7 +316,7 @@ def test_a_programme_named_after_its_host_gives_the_host_s_full_name() -> None:
 
 
 def test_an_epithet_before_the_name_after_a_quote_keeps_the_name_the_speaker() -> None:
-    # "…,” an angry Quist retaliated": "an angry" describes the named speaker
+    # "…,” a weary Quist sniffed": "a weary" describes the named speaker
     text = ("Tom Doe said the harbour had lost its way. “The harbour is lost,” he claimed.\n\n"
-            "“The harbour will always be the harbour,” an angry Ada Quist retaliated. “It never gives up.”")
+            "“The tide comes back every time,” a weary Ada Quist sniffed. “It always does.”")
     assert _speakers(text) == ["Tom Doe", "Ada Quist", "Ada Quist"]

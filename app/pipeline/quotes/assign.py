@@ -145,7 +145,7 @@ def _second_pass(cx: Context, spans: list[Span], skip: list[bool], results: list
         if a is not None and owner is None:
             if a.speaker is None and a.rule == "neighbour":
                 # a neighbour that names nobody does not hide a subject the article names as a
-                # person: "He coined a phrase, “…,” to describe them. He said it was “…”"
+                # person: "She invented a term, “…,” for them. Critics called it “…”"
                 subj_att = _subject_speaker(cx, sp, sent_s)
                 if subj_att is not None and subj_att.speaker is not None:
                     a = subj_att
@@ -177,7 +177,7 @@ def _subject_speaker(cx: Context, sp: Span, sent_s: int) -> Attribution | None:
         # "The board was blunt in its findings: “…”": the subject introduces the words
         return Attribution(name, title, kind, None, None, round(conf * 0.7, 2), "colon", True)
     if kind == "organisation" and name.endswith(" campaign"):
-        # "The Roe campaign projects that “…”": a person's campaign, as named, speaks
+        # "The Roe campaign reckons that “…”": a person's campaign, as named, speaks
         return Attribution(name, title, kind, None, None, round(conf * 0.5, 2), "subject", False)
     ent = cx.names.entity(name) if kind == "person" else None
     # the quote is kept, but a subject the article does not name as a person (twice, with

@@ -54,13 +54,13 @@ _EPITHET_GENDER = {"businessman": "m", "businesswoman": "f", "chairman": "m", "c
 # spokesman", "the official"): no epithet for the person last talked about.
 _STAFF_HEADS = frozenset("""spokesman spokeswoman aide adviser advisor official officer strategist analyst attorney
 lawyer manager director executive administrator diplomat envoy host""".split())
-# An adverbial clause opening a sentence, up to its comma: "When told Doe was …, ", "If Doe wins, "
+# An adverbial clause opening a sentence, up to its comma: "When informed Doe had left, ", "If Doe wins, "
 _OPENING_CLAUSE_RE = re.compile(r"[ \t\xa0]*(?:When|If|Although|Though|While|Whereas|Because|Since|Once|Unless|Until)"
                                 r"\b[^,;:.!?“”\"]{1,150},")
 # A person's campaign as a clause's subject: "His campaign said", "The Roe campaign, in a note, said"
 _OWNERS = {"his": "m", "her": "f"}
 _TEAM_NOUNS = frozenset({"campaign"})
-_REPORTS_THAT_RE = re.compile(r"[ \t\xa0]+[a-z]+s[ \t\xa0]+that\b")  # "… projects that", a verb the table lacks
+_REPORTS_THAT_RE = re.compile(r"[ \t\xa0]+[a-z]+s[ \t\xa0]+that\b")  # "… reckons that", a verb the table lacks
 _TEAM_AFTER_RE = re.compile(r"[ \t\xa0]+(campaign)\b(?![’'])(?:[ \t\xa0]+on[ \t\xa0]+[A-Z][a-z]+day)?"
                             r"(?:[ \t\xa0]+(?:also|again|then|now|[a-z]+ly)\b)*")
 # "For Roe," / "To Roe," opening a sentence (after a full stop, a line break or the text's start)
@@ -367,7 +367,7 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
     """The subject of a sentence: a leading pronoun, or its first name not after a preposition."""
     words = cx.masked[sent_start:limit].split()
     if len(words) >= 3 and words[0].lower() in _OWNERS and words[1].lower().strip(",") in _TEAM_NOUNS:
-        # "His campaign protested that …": the campaign of the one the pronoun means speaks
+        # "His campaign objected that …": the campaign of the one the pronoun means speaks
         owner = resolve_pronoun(cx, sent_start, _OWNERS[words[0].lower()])
         return _team_of(owner[0], words[1]) if owner is not None and owner[2] == "person" else None
     if words and words[0].lower() in PRONOUN_GENDER:
@@ -376,7 +376,7 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
     # phrase is the subject, not a name after it
     pron = _CLAUSE_PRONOUN_RE.search(cx.masked, sent_start, limit)
     first: Mention | None = None
-    # "When told Doe was in the cabinet, Roe said …": names in an opening adverbial clause are
+    # "When informed Doe had joined the club, Roe said …": names in an opening adverbial clause are
     # not the sentence's subject (kept only as a last resort)
     opener = _OPENING_CLAUSE_RE.match(cx.masked, sent_start, limit)
     main_from = opener.end() if opener is not None else sent_start
@@ -404,7 +404,7 @@ def sentence_subject(cx: Context, sent_start: int, limit: int) -> Resolved | Non
         team = _TEAM_AFTER_RE.match(cx.text, m.end)
         if team is not None and not before and (verb_follows(cx.masked, team.end(), limit)
                                                 or _REPORTS_THAT_RE.match(cx.masked, team.end())):
-            return _team_of(m.name, team.group(1))  # "The Roe campaign projects that …": the campaign speaks
+            return _team_of(m.name, team.group(1))  # "The Roe campaign reckons that …": the campaign speaks
         if not verb_follows(cx.masked, m.end, limit) or (before and before[-1].lower() in SUBORDINATORS):
             # "Speaking in Harbourton, Ruritania, Roe went after Doe": the name a verb
             # follows is the subject; an earlier name in an opening phrase is not

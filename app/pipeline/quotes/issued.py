@@ -1,5 +1,5 @@
-"""Who issued the document a participle describes: "Roe’s campaign mailed a release saying …",
-"She posted a note stating, “…”". The participle's own subject slot holds only the document (an
+"""Who issued the document a participle describes: "Roe’s campaign mailed a flier saying …",
+"She fired off a memo stating, “…”". The participle's own subject slot holds only the document (an
 indefinite noun that names nobody), so the speaker is the subject of the clause that issued it.
 """
 
@@ -17,7 +17,7 @@ _NOT_ISSUING = frozenset("read received receive got get obtained obtain cited ci
 
 def document_issuer(cx: Context, sent_start: int, verb_start: int) -> Resolved | None:
     """The subject of the clause whose object is the document right before the participle at
-    `verb_start` ("… mailed a release to every newsroom saying"), or None."""
+    `verb_start` ("… mailed a flier to households saying"), or None."""
     region = cx.masked[sent_start:verb_start]
     words = region.split()
     tail = [w.lower().strip("“”\"") for w in words[-6:]]
