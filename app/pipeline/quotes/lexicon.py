@@ -91,7 +91,8 @@ herald tribune gazette army navy military police government administration cabin
 service services authority board fund organization organisation coalition alliance federation
 league club team legion caucus movement front forces guard command embassy consulate
 secretariat assembly review magazine watch matter project initiative society forum pac
-trust convention school academy hospital museum partnership consortium charity directorate
+trust convention school academy hospital museum partnership consortium charity directorate guild
+chamber confederation syndicate cooperative brotherhood sisterhood
 institut instituto istituto universidad université universität ministerio ministère ministerium partido
 parti partei
 """.split())
