@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import httpx
 
@@ -16,6 +17,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def process_database_url(database_url: str, directory: Path, name: str = "api.db") -> str:
+    """The database a process under test uses: the session's PostgreSQL database, or a SQLite
+    file of its own in `directory` (the session's SQLite file belongs to the test process)."""
+    return database_url if "postgresql" in database_url else f"sqlite+aiosqlite:///{directory / name}"
 
 
 def clean_env(**extra: str) -> dict[str, str]:

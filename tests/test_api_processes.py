@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import clean_env, free_port, stop, wait_ready
+from tests.processes import clean_env, free_port, process_database_url, stop, wait_ready
 
 BIN = Path(sys.executable).with_name("news-ingest")
 
@@ -29,7 +29,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_api_processes_share_the_port_and_refuse_a_revoked_key(database_url: str, tmp_path: Path) -> None:
-    url = database_url if "postgresql" in database_url else f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
+    url = process_database_url(database_url, tmp_path)
     env = clean_env(NEWS_INGEST_DATABASE_URL=url, NEWS_INGEST_KEY_CACHE_S="0.5")
     subprocess.run([str(BIN), "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
     key = subprocess.run([str(BIN), "keys", "create", "--scope", "read", "--name", "two-processes"], env=env,

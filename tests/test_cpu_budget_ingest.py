@@ -9,6 +9,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -73,6 +74,16 @@ async def add_feed(runtime: Runtime, url: str) -> int:
         return (await create_feed(session, url=url, title=None, interval_override_s=None, now=runtime.clock())).id
 
 
+async def the_article_shown(runtime: Runtime, client: httpx.AsyncClient, feed_id: int) -> dict[str, Any]:
+    """Poll the feed of one entry; its stored article as the API shows it."""
+    async with asyncio.timeout(30):
+        report, _ = await IngestWorker(runtime).poll_now(feed_id)
+    assert report.created == 1
+    (article,) = await articles(runtime)
+    shown: dict[str, Any] = (await client.get(f"/v1/articles/{article.id}")).json()
+    return shown
+
+
 async def articles(runtime: Runtime) -> list[Article]:
     async with runtime.db.sessions() as session:
         return list((await session.execute(select(Article).order_by(Article.published_at.desc()))).scalars())
@@ -97,12 +108,7 @@ async def test_a_page_whose_extraction_overruns_keeps_the_feed_content(
         runtime: Runtime, client: httpx.AsyncClient, feed_server: FeedServer,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(flow, "analyse_entry", spin_on_pages)
-    feed_id = await add_feed(runtime, serve(feed_server, 1))
-    async with asyncio.timeout(30):
-        report, _ = await IngestWorker(runtime).poll_now(feed_id)
-    assert report.created == 1
-    (article,) = await articles(runtime)
-    shown = (await client.get(f"/v1/articles/{article.id}")).json()
+    shown = await the_article_shown(runtime, client, await add_feed(runtime, serve(feed_server, 1)))
     assert shown["text"].startswith("Notice 0 of the harbour board") and shown["extraction"] == "feed_only"
     assert [s["step"] for s in shown["skipped"]] == ["extract"]
 
@@ -115,12 +121,7 @@ async def test_a_page_stuck_past_every_deadline_is_extracted_once_then_the_feed_
     calls = tmp_path / "calls"
     monkeypatch.setenv(CALLS_FILE, str(calls))
     monkeypatch.setattr(flow, "analyse_entry", stuck_in_c_on_pages)
-    feed_id = await add_feed(runtime, serve(feed_server, 1))
-    async with asyncio.timeout(30):
-        report, _ = await IngestWorker(runtime).poll_now(feed_id)
-    assert report.created == 1
-    (article,) = await articles(runtime)
-    shown = (await client.get(f"/v1/articles/{article.id}")).json()
+    shown = await the_article_shown(runtime, client, await add_feed(runtime, serve(feed_server, 1)))
     assert shown["text"].startswith("Notice 0 of the harbour board") and shown["extraction"] == "feed_only"
     assert shown["skipped"] == [{"step": "extract", "reason": "extract: stopped after its time budget of 0.5 s"}]
     assert calls.read_text().splitlines() == ["page"]

@@ -16,7 +16,7 @@ from app.runtime import Runtime
 from app.storage import feeds as feed_store
 from tests.conftest import make_settings
 from tests.feedserver import FeedServer
-from tests.processes import clean_env, free_port, stop, wait_ready
+from tests.processes import clean_env, free_port, process_database_url, stop, wait_ready
 from tests.test_quotes_api import ingest_team_site
 
 BIN = Path(sys.executable).with_name("news-ingest")
@@ -126,7 +126,7 @@ def test_cache_is_bounded_and_drops_an_old_generation() -> None:
 
 def test_a_write_from_another_process_is_seen_by_the_api_process(database_url: str, tmp_path: Path) -> None:
     """The API in one process, a CLI import in another: the API's next read has the new feed."""
-    url = database_url if "postgresql" in database_url else f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
+    url = process_database_url(database_url, tmp_path)
     env = clean_env(NEWS_INGEST_DATABASE_URL=url, NEWS_INGEST_ALLOWED_NETWORKS="127.0.0.0/8")
     subprocess.run([str(BIN), "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
     key = subprocess.run([str(BIN), "keys", "create", "--scope", "read", "--name", "poller"], env=env,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.feedserver import FeedServer
-from tests.processes import free_port, stop, wait_ready
+from tests.processes import free_port, process_database_url, stop, wait_ready
 
 BIN = Path(sys.executable).with_name("news-ingest")
 
@@ -33,8 +33,7 @@ def test_serve_creates_key_registers_feed_and_ingests(empty_database_url: str, t
                           headers={"Content-Type": "text/html; charset=utf-8"})
 
     # Its own SQLite file (or the PostgreSQL test database): the server migrates on start.
-    url = (empty_database_url if "postgresql" in empty_database_url
-           else f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}")
+    url = process_database_url(empty_database_url, tmp_path, "smoke.db")
     env = _env(url)
     port = free_port()
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path,
