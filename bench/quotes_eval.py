@@ -89,9 +89,12 @@ def judged_by_doc(split: str) -> dict[str, list[tuple[float, dict[str, float], b
     return judged_lines(lines)
 
 
-def judged_lines(lines: list[str], root: Path = SHARED) -> dict[str, list[tuple[float, dict[str, float], bool]]]:
+def judged_lines(lines: list[str], root: Path = SHARED, *, null_judged: bool = False,
+                 ) -> dict[str, list[tuple[float, dict[str, float], bool]]]:
     """For each article of these gold lines (texts under `root`), its quotes that match a gold
-    quote with a speaker and have one themselves: (confidence, features, speaker right)."""
+    quote with a speaker and have one themselves: (confidence, features, speaker right).
+    `null_judged`: a gold null means the article names nobody (the outside sets' convention), so
+    a speaker given to such a quote is wrong; in the PolNeAR gold a null is not judged."""
     from app.pipeline.quotes import annotated_quotes
 
     sc = _scorer()
@@ -115,7 +118,11 @@ def judged_lines(lines: list[str], root: Path = SHARED) -> dict[str, list[tuple[
                 continue
             used.add(best)
             q, feats = preds[best]
-            if feats is None or not g.get("speaker"):
+            if feats is None:
+                continue
+            if not g.get("speaker"):
+                if null_judged:
+                    rows.append((q.confidence, feats, False))
                 continue
             rows.append((q.confidence, feats, sc.norm_name(q.speaker) == sc.norm_name(g["speaker"])))
     return out

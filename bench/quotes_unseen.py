@@ -92,14 +92,20 @@ SETS = {
     "2": ("news-text-2", DATA / "news-text-quotes-gold-2.jsonl"),
     "3": ("outlets-3", DATA / "outlets-quotes-gold-3.jsonl"),
     "4": ("outlets-4", DATA / "outlets-quotes-gold-4.jsonl"),
+    "5": ("outlets-5", DATA / "outlets-quotes-gold-5.jsonl"),
+    "6": ("outlets-6", DATA / "outlets-quotes-gold-6.jsonl"),
+    "7": ("news-text-7", DATA / "news-text-quotes-gold-7.jsonl"),
 }
-GROUPS = {"clean": ["2", "3"], "tune": ["1", "4"], "both": ["1", "2"], "all": ["1", "2", "3", "4"]}
+GROUPS = {"clean": ["2", "3"], "tune": ["1", "4"], "calibration": ["5", "6", "7"],
+          "unread": ["2", "3", "5", "6", "7"], "both": ["1", "2"], "all": ["1", "2", "3", "4", "5", "6", "7"]}
 TUNING_SETS = {"1", "4"}
+CALIBRATION_SETS = {"5", "6", "7"}
 SHARED = ROOT.parent / "shared"
 HTML = SHARED / "corpus" / "articles-html"
 BENCHMARK = "scrapinghub-article-extraction-benchmark"
 SALT = "outlets-2026-11-30:"
 PER_SET = 28
+SALT_7 = "calibration-2026-11-30:"
 
 
 def outlet_ids() -> dict[str, list[str]]:
@@ -109,7 +115,27 @@ def outlet_ids() -> dict[str, list[str]]:
     ids = [r["id"] for r in rows if r["collection"] == BENCHMARK and r["body_has_quote_marks"] == "1"
            and int(r["ground_truth_chars"]) <= 8000]
     ids.sort(key=lambda i: hashlib.sha256((SALT + i).encode()).hexdigest())
-    return {"3": ids[:PER_SET], "4": ids[PER_SET:2 * PER_SET]}
+    return {"3": ids[:PER_SET], "4": ids[PER_SET:2 * PER_SET],
+            "5": ids[2 * PER_SET:2 * PER_SET + 30], "6": ids[2 * PER_SET + 30:]}
+
+
+def news_text_ids() -> list[str]:
+    """Set 7: news-text articles by the selection rule in this module's docstring (12 of each
+    collection, none of sets 1 and 2)."""
+    taken = set()
+    for key in ("1", "2"):
+        for line in SETS[key][1].read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                taken.add(Path(json.loads(line)["doc"]).stem)
+    with (SHARED / "corpus" / "news-text" / "MANIFEST.tsv").open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if int(r["quoted_spans"]) >= 3
+                and r["id"] not in taken and (SHARED / "corpus" / "news-text" / r["path"]).stat().st_size <= 20480]
+    out: list[str] = []
+    for collection in ("bbc", "wikinews"):
+        ids = sorted((r["id"] for r in rows if r["collection"] == collection),
+                     key=lambda i: hashlib.sha256((SALT_7 + i).encode()).hexdigest())
+        out += ids[:12]
+    return out
 
 
 def write_texts(root: Path) -> None:
@@ -168,13 +194,13 @@ def main() -> None:
     parser.add_argument("--details", action="store_true", help="list the misses (tuning sets only)")
     parser.add_argument("--calibration", action="store_true",
                         help="share of right speakers per confidence bucket, over the chosen sets")
-    parser.add_argument("--list", choices=["3", "4"], help="print the article ids of set 3 or 4")
-    parser.add_argument("--write-texts", type=Path, metavar="DIR", help="write the texts of sets 3 and 4")
+    parser.add_argument("--list", choices=["3", "4", "5", "6", "7"], help="print the article ids of a set")
+    parser.add_argument("--write-texts", type=Path, metavar="DIR", help="write the texts of sets 3 to 7")
     args = parser.parse_args()
     if not (SHARED / "corpus" / "news-text").is_dir():
         sys.exit(f"{SHARED / 'corpus' / 'news-text'} not found")
     if args.list:
-        print("\n".join(outlet_ids()[args.list]))
+        print("\n".join(news_text_ids() if args.list == "7" else outlet_ids()[args.list]))
         return
     if args.write_texts:
         write_texts(args.write_texts)
@@ -204,8 +230,9 @@ def main() -> None:
         if len(chosen) > 1:
             print(score_line(union, "+".join(names), root)[0])
         if args.calibration:
-            judged = judged_lines([gold for gold, _ in union], root)
-            print(calibration_table((row for doc in judged.values() for row in doc), "sets " + "+".join(names)))
+            judged = judged_lines([gold for gold, _ in union], root, null_judged=True)
+            print(calibration_table((row for doc in judged.values() for row in doc),
+                                    "sets " + "+".join(names) + "; a speaker where the article names nobody is wrong"))
 
 
 if __name__ == "__main__":
