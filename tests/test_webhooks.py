@@ -178,12 +178,14 @@ def test_index_matches_like_a_full_scan() -> None:
             flt["speakers"] = [rng.choice(["Jane Doe", "Ann Lee"])]
         if rng.random() < 0.2:
             flt["q"] = rng.choice(["harbour", "storm", "budget"])
+        if rng.random() < 0.3:
+            flt["min_confidence"] = rng.choice([0.0, 0.5, 0.9])
         specs.append(SubscriptionSpec.build(i, rng.sample(types, rng.randint(1, 3)), flt))
     index = SubscriptionIndex(specs)
     for _ in range(300):
         facts = EventFacts(rng.choice(types), rng.choice([None, *range(1, 30)]), rng.choice([None, "en", "de", "fr"]),
                            frozenset([rng.choice(["jane doe", "ann lee", "bob"])]),
-                           rng.choice(["harbour storm", "budget", "nothing"]))
+                           rng.choice(["harbour storm", "budget", "nothing"]), rng.choice([None, 0.3, 0.9, 0.95]))
         assert index.match(facts) == naive_match(specs, facts)
 
 
@@ -194,7 +196,8 @@ async def test_subscription_crud_and_pagination(client: httpx.AsyncClient, recei
     created = await subscribe(client, receiver, "crud", ["article.created", "quote.created"],
                               filter={"languages": ["en"], "feed_ids": [1, 2]}, description="team", include_text=True)
     assert created["secret"].startswith("whsec_") and created["filter"] == {"languages": ["en"], "feed_ids": [1, 2],
-                                                                          "q": None, "speakers": None}
+                                                                          "q": None, "speakers": None,
+                                                                          "min_confidence": None}
     got = (await client.get(f"/v1/subscriptions/{created['id']}")).json()
     assert "secret" not in got and got["events"] == ["article.created", "quote.created"] and got["include_text"]
     for i in range(4):

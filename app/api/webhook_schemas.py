@@ -40,7 +40,8 @@ class DeliveryState(StrEnum):
 
 class SubscriptionFilter(BaseModel):
     """All given conditions must hold. `feed_ids` applies to every event; `q`, `speakers` and
-    `languages` to article and quote events (an article matches `speakers` when it quotes one)."""
+    `languages` to article and quote events (an article matches `speakers` when it quotes one);
+    `min_confidence` to quote events only."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +50,11 @@ class SubscriptionFilter(BaseModel):
     speakers: list[NameIn] | None = Field(None, max_length=200,
                                           description="Only quotes by (articles quoting) these people")
     languages: list[LanguageIn] | None = Field(None, max_length=50, description="ISO 639-1 codes, e.g. `en`")
+    # strict: a number, as the document says; not "0.9" or true
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0, strict=True, description=(
+        "Only `quote.created` events whose quote has at least this `confidence` (0..1, the estimated "
+        "probability that the speaker is right), as GET /v1/quotes?min_confidence=. Article events "
+        "are not filtered by it, not even together with `speakers`"))
 
 
 class SubscriptionCreate(BaseModel):

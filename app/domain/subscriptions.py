@@ -18,6 +18,7 @@ from app.domain.query import compile_matcher
 EVENT_TYPES: tuple[str, ...] = ("article.created", "article.updated", "quote.created", "feed.failing",
                                 "feed.recovered")
 PING = "ping"
+QUOTE_CREATED = "quote.created"
 SECRET_PREFIX = "whsec_"  # Standard Webhooks' secret format
 
 
@@ -51,6 +52,7 @@ class SubscriptionSpec:
     feed_ids: frozenset[int] | None = None
     languages: frozenset[str] | None = None
     speakers: frozenset[str] | None = None  # normalised names
+    min_confidence: float | None = None  # quote events only
     q: str | None = None
     matcher: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
@@ -58,11 +60,13 @@ class SubscriptionSpec:
     def build(cls, id: int, events: Iterable[str], flt: Mapping[str, Any] | None) -> SubscriptionSpec:
         flt = flt or {}
         q = flt.get("q") or None
+        min_confidence = flt.get("min_confidence")  # 0 is a threshold too: test for None
         return cls(
             id=id, events=frozenset(events),
             feed_ids=frozenset(int(f) for f in flt["feed_ids"]) if flt.get("feed_ids") else None,
             languages=frozenset(lang.lower() for lang in flt["languages"]) if flt.get("languages") else None,
             speakers=frozenset(normalize_name(s) for s in flt["speakers"]) if flt.get("speakers") else None,
+            min_confidence=float(min_confidence) if min_confidence is not None else None,
             q=q, matcher=compile_query(q) if q else None,
         )
 
@@ -70,13 +74,14 @@ class SubscriptionSpec:
 @dataclass(frozen=True, slots=True)
 class EventFacts:
     """What of an event the filters look at. `speakers`/`document` may be loaded only when a
-    candidate subscription needs them (they cost a query)."""
+    candidate subscription needs them (they cost a query). `confidence`: quote events only."""
 
     type: str
     feed_id: int | None
     language: str | None
     speakers: frozenset[str] | None = None
     document: str | None = None
+    confidence: float | None = None
 
 
 def facts_of(event_type: str, payload: Mapping[str, Any]) -> EventFacts:
@@ -86,12 +91,14 @@ def facts_of(event_type: str, payload: Mapping[str, Any]) -> EventFacts:
     language = (article.get("language") or "").lower() or None
     speakers = None
     document = None
+    confidence = None
     if event_type == "quote.created":
         quote = payload.get("quote") or {}
         speaker = quote.get("speaker")
         speakers = frozenset({normalize_name(speaker)}) if speaker else frozenset()
         document = "\n".join(x for x in (quote.get("text"), speaker, article.get("title")) if x)
-    return EventFacts(event_type, article.get("feed_id"), language, speakers, document)
+        confidence = quote.get("confidence")
+    return EventFacts(event_type, article.get("feed_id"), language, speakers, document, confidence)
 
 
 def article_document(title: str | None, summary: str | None, text: str | None) -> str:
@@ -104,7 +111,8 @@ class SubscriptionIndex:
     speakers and the (comparatively costly) query `q`.
 
     Filters: feed_ids applies to every event; languages, speakers and q to article and quote
-    events (an article matches `speakers` when it quotes one of them)."""
+    events (an article matches `speakers` when it quotes one of them); min_confidence to quote
+    events only (an article is one event for all its quotes, which differ in confidence)."""
 
     def __init__(self, specs: Iterable[SubscriptionSpec]) -> None:
         self.specs: dict[int, SubscriptionSpec] = {}
@@ -142,9 +150,13 @@ class SubscriptionIndex:
 
     @staticmethod
     def accepts(spec: SubscriptionSpec, facts: EventFacts) -> bool:
-        """The remaining filters of one candidate (speakers, q) against the event's facts."""
+        """The remaining filters of one candidate (speakers, min_confidence, q) against the
+        event's facts."""
         if facts.type.startswith("feed.") or facts.type == PING:
             return True
+        if (spec.min_confidence is not None and facts.type == QUOTE_CREATED
+                and (facts.confidence is None or facts.confidence < spec.min_confidence)):
+            return False  # a quote event without a confidence cannot show it meets the bar
         if spec.speakers is not None and not (spec.speakers & (facts.speakers or frozenset())):
             return False
         if spec.matcher is not None and not spec.matcher(facts.document or ""):
@@ -172,6 +184,12 @@ def naive_match(specs: Iterable[SubscriptionSpec], facts: EventFacts) -> list[in
 
 
 def validate_filter(flt: Mapping[str, Any]) -> None:
+    """What the HTTP schema cannot say (q parses), and min_confidence again for callers that
+    do not come through the API."""
+    bound = flt.get("min_confidence")
+    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)
+                              or not 0.0 <= bound <= 1.0):
+        raise InvalidRequestError("subscriptions: filter.min_confidence must be a number from 0 to 1")
     if flt.get("q"):
         try:
             compile_query(str(flt["q"]))
