@@ -11,6 +11,7 @@ hub verifies a subscriber's intent inside its answer to the subscription request
     hub.publish(topic)           -> fetch the topic and push it to every subscriber (blocking:
                                     call it with asyncio.to_thread from a test)
     hub.failing = 503            -> every request to the hub is answered 503
+    hub.failing_body = "..."     -> with this body
     hub.requests                 -> [(mode, topic, callback), ...] subscription requests received
     LiveHub(folder, verify_after_s=0.3)  -> answers 202 first and verifies intent 0.3 s later,
                                     from another thread (as a hub with a task queue does)
@@ -31,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 class LiveHub:
     def __init__(self, folder: Path, *, min_lease_s: int = 1, verify_after_s: float | None = None) -> None:
         self.failing: int | None = None
+        self.failing_body = "hub out of order\n"
         self.requests: list[tuple[str, str, str]] = []
         self.app = Flask("test-hub")
         self.app.config.update(PUBLISH_SUPPORTED=True, HUB_MIN_LEASE_SECONDS=min_lease_s)
@@ -52,7 +54,7 @@ class LiveHub:
             self.requests.append((request.form["hub.mode"], request.form.get("hub.topic", ""),
                                   request.form.get("hub.callback", "")))
         if self.failing:
-            return "hub out of order\n", self.failing
+            return self.failing_body, self.failing
         return None
 
     def start(self) -> LiveHub:

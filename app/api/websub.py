@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import RuntimeDep
 from app.api.problems import problem_responses
 from app.domain.errors import NotFoundError, PayloadTooLargeError
+from app.domain.limits import clean_text
 from app.domain.websub import IntentCheck, PushVerdict
 from app.services import websub as service
 
@@ -54,8 +55,9 @@ async def verify_intent(
     """A hub verifies the intent of a subscription request (WebSub §5.3) or says it denied one
     (§5.2). The challenge is echoed only for a request we made, for that topic and mode;
     anything else is answered 404, as the specification requires."""
+    # The reason is stored (last_error): without NUL, which PostgreSQL text refuses (a 500 to the hub).
     check = IntentCheck(mode=mode or "", topic=topic or "", challenge=challenge,
-                        lease_s=service.parse_lease(lease_seconds), reason=reason)
+                        lease_s=service.parse_lease(lease_seconds), reason=clean_text(reason))
     if not mode or not topic or not await service.verify_intent(runtime, token, check):
         raise NotFoundError("websub: no such pending subscription for this topic and mode")
     return PlainTextResponse(challenge if mode != "denied" else "", status_code=200)

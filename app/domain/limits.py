@@ -8,6 +8,10 @@ are cleaned and bounded where they enter, never at the database: text loses NUL 
 control characters (tab and newline stay; CR ends a line), lone surrogates become U+FFFD (no
 UTF-8 encoder takes them); free text is cut at its limit; identifiers that cannot be cut
 meaningfully (URLs, ETags) are dropped or refused by the caller.
+
+Indexed identifiers (URLs, GUIDs) are bounded in UTF-8 bytes as well as characters: a PostgreSQL
+btree entry holds at most 2704 bytes, and 2048 characters of CJK text are 6 KB, so one such GUID
+failed a feed's every poll although it "fit" its VARCHAR(2048) (`key_fits`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import overload
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER: 32 bits on PostgreSQL; a larger one names no row
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 200, 50  # rows of a listing page (`limit`)
 MAX_URL_CHARS = 2048  # every URL and GUID column
+# UTF-8 bytes of an indexed URL or GUID: with the row's other key columns it stays under the 2704
+# bytes of a PostgreSQL btree entry (uq_feeds_url, uq_articles_canonical_url, ix_articles_feed_guid).
+MAX_KEY_BYTES = 2048
 MAX_TITLE_CHARS = 1024  # titles of feeds and articles, bylines
 MAX_ETAG_CHARS = 512
 MAX_HTTP_DATE_CHARS = 128  # Last-Modified as the server sent it
@@ -48,6 +55,15 @@ def clean_text(value: str | None) -> str | None:
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _UNWANTED.sub(_replace, value)
+
+
+def key_fits(value: str) -> bool:
+    """Whether a URL or GUID fits an indexed column: at most MAX_URL_CHARS characters and
+    MAX_KEY_BYTES bytes of UTF-8 (see the module docstring). Cut, an identifier would name
+    something else, so callers drop or hash what does not fit."""
+    if len(value) > MAX_KEY_BYTES:
+        return False
+    return value.isascii() or len(value.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES
 
 
 def has_control_characters(value: str) -> bool:

@@ -33,6 +33,9 @@ CURRENT_STATES: tuple[SubscriptionState, ...] = ("subscribing", "active", "faile
 MAX_UNSUBSCRIBE_ATTEMPTS = 3
 MAX_CHALLENGE_CHARS = 4096
 RENEW_AT_FRACTION = 0.8  # renew when 80% of the lease has passed
+# A longer lease a hub grants is taken as this long: renewing early costs one request, and 12
+# digits of seconds (31,700 years) were past the last datetime, a 500 to the hub.
+MAX_LEASE_S = 366 * 86400
 DENIED_RETRY_S = 86400
 
 

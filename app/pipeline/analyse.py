@@ -24,9 +24,9 @@ from app.domain.limits import (
     MAX_CHANNEL_CHARS,
     MAX_HOST_CHARS,
     MAX_NAME_CHARS,
-    MAX_URL_CHARS,
     MAX_VERB_CHARS,
     clip,
+    key_fits,
 )
 from app.domain.names import normalize_name
 from app.domain.query import index_text, is_english
@@ -86,7 +86,7 @@ def _canonical(entry: FeedEntry, page: ExtractedPage | None, page_url: str | Non
     declared = page.canonical_url if page else None
     if declared and same_site(declared, page_url or entry.link):
         canonical = canonical_url(declared)
-        if len(canonical) <= MAX_URL_CHARS:
+        if key_fits(canonical):
             return canonical
     return canonical_url(entry.link) if entry.link else entry.guid
 

@@ -25,7 +25,7 @@ from lxml import html as lxml_html
 from trafilatura.settings import Extractor, use_config
 
 from app.domain.articles import ExtractedPage
-from app.domain.limits import MAX_TITLE_CHARS, MAX_URL_CHARS, clean_text, clip, language_tag
+from app.domain.limits import MAX_TITLE_CHARS, clean_text, clip, key_fits, language_tag
 from app.pipeline.htmlload import load_page
 
 log = logging.getLogger(__name__)
@@ -254,6 +254,5 @@ def _extract(html: bytes | str, url: str, favor: str) -> ExtractedPage | None:
         byline=clip(head.get("byline") or _clean(getattr(doc, "author", None)), MAX_TITLE_CHARS),
         published=published,
         language=head.get("language") or language_tag(getattr(doc, "language", None)),
-        canonical_url=canonical if canonical and len(canonical) <= MAX_URL_CHARS
-        and clean_text(canonical) == canonical else None,
+        canonical_url=canonical if canonical and key_fits(canonical) and clean_text(canonical) == canonical else None,
     )

@@ -127,7 +127,10 @@ def parse_json_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
     list: FeedParseError, as for an XML document that is not a feed. Items that are not
     objects are skipped and counted in `warning`, as feedparser keeps what it could read."""
     try:
-        doc = json.loads(body)  # bytes: UTF-8/16/32 detected, a UTF-8 BOM allowed (RFC 8259 §8.1)
+        # bytes: UTF-8/16/32 detected, a UTF-8 BOM allowed (RFC 8259 §8.1). strict=False takes raw
+        # control characters inside strings (clean_text drops them later): one in one title had
+        # made the whole document "invalid JSON".
+        doc = json.loads(body, strict=False)
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than json allows
         raise FeedParseError(f"poll: {url} is not a feed: invalid JSON: {str(exc)[:200]}") from exc
     version = doc.get("version") if isinstance(doc, dict) else None

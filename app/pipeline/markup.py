@@ -11,9 +11,11 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from app.domain.limits import MAX_URL_CHARS, clean_text
+from app.domain.limits import clean_text, key_fits
 
-_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and lone surrogates: no UTF-8 encoder takes them, so percent-encoding
+# the URL (canonical_url, the request line) raised and the whole feed failed with it.
+_URL_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class _TextCollector(HTMLParser):
@@ -66,9 +68,43 @@ def html_to_text(value: str | None) -> str | None:
     return out or None
 
 
+# C0 control bytes XML 1.0 forbids (tab, LF and CR are allowed); ESC is left alone, see below.
+_XML_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+# Numeric character references that may name no XML character: C0 controls (0-31), four hex
+# digits from D or F (surrogates, U+FFFE/U+FFFF), five digits or more (past U+10FFFF). "&#39;"
+# and "&#8217;" do not match: feeds are full of them.
+_SUSPECT_REF = re.compile(rb"&#(?:[xX]0*(1?[0-9a-fA-F]|[dDfF][0-9a-fA-F]{3}|[0-9a-fA-F]{5,})"
+                          rb"|0*([0-9]|[12][0-9]|3[01]|[0-9]{5,}));")
+
+
+def _char_ref(match: re.Match[bytes]) -> bytes:
+    hex_digits, digits = match.group(1), match.group(2)
+    code = int(hex_digits, 16) if hex_digits is not None else int(digits)
+    if code < 0x20:
+        return match.group() if code in (9, 10, 13) else b""
+    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF) or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return match.group()
+
+
+def repair_xml(body: bytes) -> bytes:
+    """An XML document without what XML 1.0 forbids and one field of a feed often holds: raw C0
+    control bytes are dropped, references to them too, and references to no character (lone
+    surrogates, past U+10FFFF) become U+FFFD, as `clean_text` does for text. feedparser raised
+    on "&#xD800;" anywhere in a document, and expat stops a sitemap at the first of any of them:
+    one field lost the whole feed. UTF-16/32 documents (NUL bytes in their first four) and ones
+    holding ESC (ISO-2022 encodings shift with ESC, SO and SI) keep their bytes."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:4]:
+        return body
+    if b"\x1b" not in body:
+        body = body.translate(None, _XML_CONTROL_BYTES)
+    return _SUSPECT_REF.sub(_char_ref, body) if b"&#" in body else body
+
+
 def absolute_url(link: str | None, base: str) -> str | None:
-    """`link` resolved against `base`, when that is an http(s) URL without control characters
-    and within MAX_URL_CHARS (a longer one cannot be stored, and cut it names nothing)."""
+    """`link` resolved against `base`, when that is an http(s) URL without control characters or
+    lone surrogates that fits an indexed column (`key_fits`: a longer one cannot be stored, and cut
+    it names nothing)."""
     if not link:
         return None
     link = link.strip()
@@ -78,7 +114,7 @@ def absolute_url(link: str | None, base: str) -> str | None:
         return None
     if urlsplit(resolved).scheme not in ("http", "https") or _URL_CONTROL.search(resolved):
         return None
-    return resolved if len(resolved) <= MAX_URL_CHARS else None
+    return resolved if key_fits(resolved) else None
 
 
 def parse_date(value: Any) -> datetime | None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from app.domain.errors import FetchError
+from app.domain.limits import clean_text
 from app.domain.subscriptions import SECRET_PREFIX
 from app.pipeline.guard import IPNetwork, host_port
 from app.pipeline.hostgate import HostGate, parse_retry_after
@@ -175,7 +176,9 @@ class WebhookSender:
         error = None
         if 300 <= answer.status < 400:
             error = f"notify: {answer.status} redirect not followed (Location: {answer.headers.get('location', '-')})"
-        return SendResult(answer.status, latency, excerpt=answer.excerpt.decode("utf-8", "replace"),
+        # The receiver's words are stored (delivery_attempts.response_excerpt): without NUL, which
+        # PostgreSQL text refuses; one such answer failed the whole batch's record, every retry.
+        return SendResult(answer.status, latency, excerpt=clean_text(answer.excerpt.decode("utf-8", "replace")),
                           retry_after=retry_after, error=error)
 
 

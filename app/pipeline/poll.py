@@ -28,11 +28,11 @@ import feedparser
 
 from app.domain.errors import FeedParseError
 from app.domain.feeds import FeedEntry, OpmlOutline, ParsedFeed
-from app.domain.limits import MAX_TITLE_CHARS, MAX_URL_CHARS, clean_text, clip, language_tag
+from app.domain.limits import MAX_KEY_BYTES, MAX_TITLE_CHARS, clean_text, clip, key_fits, language_tag
 from app.pipeline.dedup import canonical_url
 from app.pipeline.jsonfeed import looks_like_json, parse_json_feed
 from app.pipeline.markup import absolute_url as _absolute
-from app.pipeline.markup import html_to_text
+from app.pipeline.markup import html_to_text, repair_xml
 from app.pipeline.sitemap import gunzip, looks_like_sitemap, parse_sitemap
 
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml")
@@ -90,10 +90,10 @@ def _entry(e: dict[str, Any], base: str, home: str | None, feed_language: str | 
         # A link that is no web page (javascript:, mailto:) or none at all: an http(s) GUID is
         # the entry's permalink (RSS 2.0 guid), anything else ("tag:...") names no page.
         link = _absolute(guid, guid) if urlsplit(guid).scheme in ("http", "https") else None
-    if link is None and any(h and len(h.strip()) > MAX_URL_CHARS for h in hrefs):
-        return f"link longer than {MAX_URL_CHARS} characters"
-    if link is not None and len(canonical_url(link)) > MAX_URL_CHARS:
-        return f"link longer than {MAX_URL_CHARS} characters once normalised"
+    if link is None and any(h and not key_fits(h.strip()) for h in hrefs):
+        return f"link longer than {MAX_KEY_BYTES} bytes"
+    if link is not None and not _fits_once_normalised(link):
+        return _TOO_LONG_ONCE_NORMALISED
     title = clip(html_to_text(e.get("title")), MAX_TITLE_CHARS)
     summary = html_to_text(e.get("summary"))
     content = None
@@ -114,19 +114,36 @@ def _entry(e: dict[str, Any], base: str, home: str | None, feed_language: str | 
                      published=published, language=_entry_language(e, feed_language), home=home)
 
 
+_TOO_LONG_ONCE_NORMALISED = f"link longer than {MAX_KEY_BYTES} bytes once normalised"
+
+
+def _fits_once_normalised(link: str) -> bool:
+    """Whether the canonical form of `link` (what articles.canonical_url holds) fits its index.
+    Percent-encoding at most triples an ASCII character, so a short ASCII link needs no look."""
+    if link.isascii() and len(link) * 3 < MAX_KEY_BYTES:
+        return True
+    return key_fits(canonical_url(link))
+
+
 def _bounded_guid(guid: str) -> str:
-    if len(guid) > MAX_URL_CHARS:
+    if not key_fits(guid):
         # An identifier, not text: cut it could merge entries; its hash keeps it one of a kind.
         return "sha256:" + hashlib.sha256(guid.encode("utf-8", "replace")).hexdigest()
     return guid
 
 
 def _bounded(parsed: ParsedFeed) -> ParsedFeed:
-    """Titles, authors and identifiers of the other readers cut to what storage holds, as `_entry`
-    does for feedparser's (their links are bounded by `absolute_url` already)."""
+    """Titles, authors and identifiers of the other readers cut to what storage holds, and entries
+    whose link does not fit once normalised skipped, as `_entry` does for feedparser's (their links
+    are bounded by `absolute_url` already, but 600 CJK characters are 5 KB percent-encoded)."""
     entries = tuple(replace(e, guid=_bounded_guid(clean_text(e.guid)), title=clip(e.title, MAX_TITLE_CHARS),
-                            author=clip(clean_text(e.author), MAX_TITLE_CHARS)) for e in parsed.entries)
-    return replace(parsed, title=clip(clean_text(parsed.title), MAX_TITLE_CHARS), entries=entries)
+                            author=clip(clean_text(e.author), MAX_TITLE_CHARS))
+                    for e in parsed.entries if e.link is None or _fits_once_normalised(e.link))
+    warning = parsed.warning
+    if skipped := len(parsed.entries) - len(entries):
+        note = f"poll: skipped {skipped} {'entry' if skipped == 1 else 'entries'}: {_TOO_LONG_ONCE_NORMALISED}"
+        warning = f"{warning}; {note}" if warning else note
+    return replace(parsed, title=clip(clean_text(parsed.title), MAX_TITLE_CHARS), entries=entries, warning=warning)
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -137,7 +154,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     Ill-formed (bozo) feeds keep whatever entries feedparser recovered, with `warning` set.
     A document with neither a recognised version nor entries raises FeedParseError.
     """
-    body = gunzip(body)  # a .xml.gz file, served compressed as a file rather than as an encoding
+    body = repair_xml(gunzip(body))  # a .xml.gz file, served compressed as a file rather than as an encoding
     if looks_like_sitemap(body):
         return _bounded(parse_sitemap(body, headers, url))
     if looks_like_json(body, headers):

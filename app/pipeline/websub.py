@@ -20,14 +20,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from app.domain.errors import FetchError
 from app.domain.feeds import ParsedFeed
-from app.domain.websub import PushVerdict, WebSubLinks
+from app.domain.limits import clean_text, key_fits
+from app.domain.websub import PushVerdict, WebSubLinks, hub_request_url
 from app.pipeline.guard import GuardedTransport, IPNetwork
+from app.pipeline.markup import absolute_url
 
 MAX_HUB_REDIRECTS = 3
 ANSWER_EXCERPT_BYTES = 300
@@ -63,14 +65,16 @@ def parse_link_header(value: str | None) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _http_url(value: str | None, base: str) -> str | None:
-    if not value:
-        return None
-    try:
-        url = urljoin(base, value.strip())
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.hostname else None
+    # Bounded as every URL from a document is (absolute_url): a 4 KB hub in a Link header failed
+    # the poll's transaction on PostgreSQL (feeds.websub_hub is VARCHAR(2048)), every poll.
+    url = absolute_url(value, base)
+    return url if url is not None and urlsplit(url).hostname else None
+
+
+def _hub_url(value: str | None, base: str) -> str | None:
+    # A hub is asked at its https URL (hub_request_url), one character longer than "http://...".
+    url = _http_url(value, base)
+    return url if url is not None and key_fits(hub_request_url(url, allow_http=False)) else None
 
 
 def discover(headers: Mapping[str, str], parsed: ParsedFeed | None, url: str) -> WebSubLinks | None:
@@ -81,11 +85,11 @@ def discover(headers: Mapping[str, str], parsed: ParsedFeed | None, url: str) ->
     header_self: str | None = None
     for target, rels in parse_link_header({k.lower(): v for k, v in headers.items()}.get("link")):
         resolved = _http_url(target, url)
-        if resolved and "hub" in rels:
-            header_hubs.append(resolved)
+        if "hub" in rels and (hub := _hub_url(target, url)):
+            header_hubs.append(hub)
         if resolved and "self" in rels and header_self is None:
             header_self = resolved
-    doc_hubs = [h for h in (_http_url(h, url) for h in (parsed.hubs if parsed else ())) if h]
+    doc_hubs = [h for h in (_hub_url(h, url) for h in (parsed.hubs if parsed else ())) if h]
     doc_self = _http_url(parsed.self_link, url) if parsed else None
     if header_hubs:
         return WebSubLinks(header_hubs[0], header_self or doc_self or url)
@@ -181,7 +185,8 @@ class HubClient:
                 continue
             if 200 <= response.status_code < 300:
                 return HubAnswer(True, url, response.status_code, None)
-            text = excerpt[:ANSWER_EXCERPT_BYTES].decode("utf-8", "replace").strip()
+            # The hub's words go to websub_subscriptions.last_error: no NUL (PostgreSQL text refuses it).
+            text = clean_text(excerpt[:ANSWER_EXCERPT_BYTES].decode("utf-8", "replace")).strip()
             return HubAnswer(False, url, response.status_code,
                              f"websub: hub {url} answered {response.status_code}" + (f": {text}" if text else ""))
         return HubAnswer(False, url, None, f"websub: more than {MAX_HUB_REDIRECTS} redirects from hub {hub_url}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from app.domain.errors import GoneError, SignatureError
-from app.domain.websub import IntentCheck, PushVerdict
+from app.domain.websub import MAX_LEASE_S, IntentCheck, PushVerdict
 from app.pipeline.websub import check_signature
 from app.runtime import Runtime
 from app.storage import websub as store
@@ -30,11 +30,14 @@ _REFUSALS = {
 
 
 def parse_lease(value: str | None) -> int | None:
-    """hub.lease_seconds: a positive decimal integer; anything else is -1 (refused)."""
+    """hub.lease_seconds: a positive decimal integer in ASCII digits (str.isdigit also takes "²",
+    which int() refuses), at most MAX_LEASE_S; anything else is -1 (refused)."""
     if value is None:
         return None
     value = value.strip()
-    return int(value) if value.isdigit() and 0 < len(value) <= 12 else -1
+    if not (value.isascii() and value.isdigit() and 0 < len(value) <= 12):
+        return -1
+    return min(int(value), MAX_LEASE_S)
 
 
 async def verify_intent(runtime: Runtime, token: str, check: IntentCheck) -> bool:

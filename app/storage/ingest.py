@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
-from app.domain.limits import MAX_URL_CHARS
+from app.domain.limits import key_fits
 from app.domain.names import normalize_name
 from app.domain.refresh import FeedUpdate, KnownEntry
 from app.domain.simhash import hamming, simhash_bands
@@ -55,9 +55,9 @@ def _bands(simhash: int | None) -> list[int | None]:
 
 def feed_scoped(feed_id: int | None, key: str) -> str:
     """`key` (a GUID or URL) as one feed's own: "feed:<id>:<key>", hashed when that would not
-    fit the canonical_url column."""
+    fit the canonical_url column and its unique index (`key_fits`)."""
     scoped = f"feed:{feed_id}:{key}"
-    if len(scoped) <= MAX_URL_CHARS:
+    if key_fits(scoped):
         return scoped
     return f"feed:{feed_id}:sha256:{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}"
 
