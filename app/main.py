@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.api import articles, feeds, health, openapi, quotes, subscriptions, websub
+from app.api.bodies import BodyLimitMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.read_cache import ReadCacheMiddleware
 from app.config import Settings
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for module in (feeds, articles, quotes, health, subscriptions, websub):
         app.include_router(module.router)
     app.webhooks.include_router(subscriptions.webhooks)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(ReadCacheMiddleware, runtime=runtime)  # inside the metrics: hits are counted too
     app.add_middleware(MetricsMiddleware, runtime=runtime)
 

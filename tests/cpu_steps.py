@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from app.domain.feeds import FeedEntry, ParsedFeed
@@ -27,7 +27,8 @@ def spin_quotes(text: str, title: str | None) -> tuple[()]:
     return ()
 
 
-def spin_quotes_json(text: str, title: str | None) -> bytes:
+def spin_quotes_json(read: Callable[[bytes], tuple[str, str | None]], body: bytes) -> bytes:
+    read(body)
     spin()
     return b"[]"
 

@@ -14,7 +14,7 @@ import pytest
 from app.config import Settings
 from app.cpu_pool import WORKER_NICENESS, CpuPool
 from app.domain.errors import BusyError, CpuBudgetError
-from app.pipeline.analyse import quotes_json
+from app.pipeline.analyse import quotes_json_of
 from app.runtime import Runtime
 from app.services import quotes as quotes_api
 from tests.conftest import make_settings
@@ -72,7 +72,7 @@ async def test_in_process_mode_abandons_an_overrun_but_its_thread_keeps_the_slot
 
 async def test_extraction_over_budget_answers_a_problem_while_the_service_keeps_answering(
         client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(quotes_api, "quotes_json", spin_quotes_json)
+    monkeypatch.setattr(quotes_api, "quotes_json_of", spin_quotes_json)
     task = asyncio.create_task(client.post("/v1/quotes:extract", json={"text": "It never ends."}))
     latencies = await probe_while(task, client, "/healthz")
     response = await task
@@ -83,7 +83,7 @@ async def test_extraction_over_budget_answers_a_problem_while_the_service_keeps_
     assert "time budget of 3 s" in problem["detail"]
     assert latencies and max(latencies) < STALL_S
     # the wedged worker was replaced: the next text is served
-    monkeypatch.setattr(quotes_api, "quotes_json", quotes_json)
+    monkeypatch.setattr(quotes_api, "quotes_json_of", quotes_json_of)
     ok = await client.post("/v1/quotes:extract", json={"text": '"We stay open," Mayor Tilda Brann said.'})
     assert ok.status_code == 200 and ok.json()["quotes"][0]["speaker"] == "Tilda Brann"
 

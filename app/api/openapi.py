@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from app.api.problems import DuplicateFeedProblem, Problem, problem_responses
-from app.api.schemas import OpmlDocument, OpmlUpload
+from app.api.schemas import ExtractRequest, OpmlDocument, OpmlUpload
 from app.api.webhook_schemas import WEBHOOK_EVENT
 from app.config import Settings
 
@@ -50,7 +50,7 @@ def finish(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     schema["info"]["contact"] = CONTACT
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     # Bodies and errors that no route declares as a model (a route reads them from the request).
-    components.update(_schemas_of([Problem, DuplicateFeedProblem, OpmlDocument, OpmlUpload]))
+    components.update(_schemas_of([Problem, DuplicateFeedProblem, ExtractRequest, OpmlDocument, OpmlUpload]))
     event = WEBHOOK_EVENT.json_schema(ref_template=REF_TEMPLATE)
     components.update(event.pop("$defs", {}))
     components["WebhookEvent"] = {**event, "title": "WebhookEvent",

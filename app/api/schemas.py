@@ -18,6 +18,7 @@ from pydantic import (
     StringConstraints,
     UrlConstraints,
     field_validator,
+    model_validator,
 )
 
 from app.domain.limits import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
@@ -91,6 +92,32 @@ CursorIn = Annotated[str, StringConstraints(max_length=1000), _Plain, _PlainSche
 InstantIn = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
 IdIn = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 QueryIn = Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)]  # parse_query says what else is wrong
+
+
+# ---------------------------------------------------------------- request bodies
+# Largest JSON body of any operation but POST /v1/quotes:extract (its own limit) and the two that
+# read a document (OPML import, WebSub push: NEWS_INGEST_MAX_BODY_BYTES). FastAPI parses a body on
+# the event loop, before the API key is checked, at up to 160 ms per MB of `[[],[],...]`: 128 KiB
+# is at most ~20 ms, and holds the largest subscription filter (200 speakers of 255 characters).
+MAX_JSON_BODY_BYTES = 128 * 1024
+MAX_BODY_FIELDS = 16  # more than any body has
+# POST /v1/quotes:extract: a text of 1,000,000 characters even written as \uXXXX escapes (Python's
+# json.dumps writes every non-ASCII character so). Read in the API's CPU pool, not on the loop.
+MAX_EXTRACT_BODY_BYTES = 8 * 1024 * 1024
+
+
+class RequestBody(BaseModel):
+    """A JSON request body: unknown fields are refused, and a body of many fields as one error:
+    pydantic reports each unknown field, and 200,000 of them held the event loop for 10 s."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and len(data) > MAX_BODY_FIELDS:
+            raise ValueError(f"a body has at most {MAX_BODY_FIELDS} fields ({len(data)} given)")
+        return data
 
 
 # ---------------------------------------------------------------- named enumerations
@@ -186,18 +213,14 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="Opaque cursor of the next page; null on the last page")
 
 
-class FeedCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FeedCreate(RequestBody):
     url: HttpUrlIn = Field(description="Feed URL, or a site's home page whose feed is discovered")
     title: TitleIn | None = None
     poll_interval_s: int | None = Field(None, ge=60, le=7 * 86400,
                                         description="Fixed poll interval; overrides the adaptive one")
 
 
-class FeedUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FeedUpdate(RequestBody):
     title: TitleIn | None = None
     paused: bool | None = Field(None, description="Pause or resume polling")
     poll_interval_s: int | None = Field(None, ge=60, le=7 * 86400,
@@ -257,10 +280,8 @@ class PollResult(BaseModel):
     error: str | None
 
 
-class OpmlDocument(BaseModel):
+class OpmlDocument(RequestBody):
     """An OPML document sent as JSON."""
-
-    model_config = ConfigDict(extra="forbid")
 
     document: str = Field(description="The OPML 2.0 document (XML text)")
 
@@ -358,9 +379,7 @@ class QuoteOut(QuoteFields):
     published_at: datetime
 
 
-class ExtractRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExtractRequest(RequestBody):
     text: str = Field(max_length=1_000_000)
     title: str | None = Field(None, max_length=2000)
 

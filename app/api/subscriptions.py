@@ -48,7 +48,7 @@ def _delivery_out(delivery: Delivery, event: Event, attempts: list[DeliveryAttem
 
 
 @router.post("/subscriptions", operation_id="createSubscription", status_code=201,
-             response_model=SubscriptionWithSecret, dependencies=[AdminAccess])
+             response_model=SubscriptionWithSecret, dependencies=[AdminAccess], responses=problem_responses(413))
 async def create_subscription(body: SubscriptionCreate, runtime: RuntimeDep) -> SubscriptionWithSecret:
     """Subscribe a receiver URL to events. The response holds the signing secret, shown once."""
     sub = await service.create(runtime, url=str(body.url), events=[e.value for e in body.events],
@@ -76,7 +76,7 @@ async def get_subscription(subscription_id: int, session: SessionDep) -> Subscri
 
 
 @router.patch("/subscriptions/{subscription_id}", operation_id="updateSubscription",
-              response_model=SubscriptionOut, dependencies=[AdminAccess], responses=problem_responses(404))
+              response_model=SubscriptionOut, dependencies=[AdminAccess], responses=problem_responses(404, 413))
 async def update_subscription(subscription_id: int, body: SubscriptionUpdate,
                               runtime: RuntimeDep) -> SubscriptionOut:
     """Change the URL, events, filter, description or include_text; pause or resume."""

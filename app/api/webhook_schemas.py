@@ -14,7 +14,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
-from app.api.schemas import DescriptionIn, HttpUrlIn, IdIn, LanguageIn, NameIn, QueryIn, QuoteFields
+from app.api.schemas import (
+    DescriptionIn,
+    HttpUrlIn,
+    IdIn,
+    LanguageIn,
+    NameIn,
+    QueryIn,
+    QuoteFields,
+    RequestBody,
+)
 
 
 class EventType(StrEnum):
@@ -38,12 +47,10 @@ class DeliveryState(StrEnum):
     DEAD = "dead"
 
 
-class SubscriptionFilter(BaseModel):
+class SubscriptionFilter(RequestBody):
     """All given conditions must hold. `feed_ids` applies to every event; `q`, `speakers` and
     `languages` to article and quote events (an article matches `speakers` when it quotes one);
     `min_confidence` to quote events only."""
-
-    model_config = ConfigDict(extra="forbid")
 
     q: QueryIn | None = Field(None, description="A search query, in the query language of /v1/search")
     feed_ids: list[IdIn] | None = Field(None, max_length=1000, description="Only events of these feeds")
@@ -57,23 +64,20 @@ class SubscriptionFilter(BaseModel):
         "are not filtered by it, not even together with `speakers`"))
 
 
-class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SubscriptionCreate(RequestBody):
     url: HttpUrlIn = Field(description="Receiver URL; https unless the server allows http")
-    events: list[EventType] = Field(min_length=1, description="Event types to receive")
+    # Bounded as every list of a body is: each invalid item is an error of its own.
+    events: list[EventType] = Field(min_length=1, max_length=50, description="Event types to receive")
     filter: SubscriptionFilter | None = None
     description: DescriptionIn | None = None
     include_text: bool = Field(False, description="Add the article's full text to article payloads")
 
 
-class SubscriptionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SubscriptionUpdate(RequestBody):
     # Left out means unchanged. url, events and paused cannot be null, and the document says so
     # (SkipJsonSchema); filter and description null clear them, include_text null is the default.
     url: HttpUrlIn | SkipJsonSchema[None] = None
-    events: Annotated[list[EventType], Field(min_length=1)] | SkipJsonSchema[None] = None
+    events: Annotated[list[EventType], Field(min_length=1, max_length=50)] | SkipJsonSchema[None] = None
     filter: SubscriptionFilter | None = None
     description: DescriptionIn | None = None
     include_text: bool | None = Field(None, description="Add the article's full text to article payloads; "

@@ -33,6 +33,12 @@ MAX_HOST_CHARS = 255  # articles.source (DNS names stop at 253)
 MAX_NAME_CHARS = 255  # speakers and their titles
 MAX_VERB_CHARS = 64
 MAX_CHANNEL_CHARS = 128
+# What one article stores. Each quote is announced by an event that carries the article (its
+# summary too), so events cost quotes x summary: an entry of 200 KB of alternating quote marks
+# (34,000 quotes, each event repeating the 200 KB summary) held the event loop 27 s while they
+# were encoded. Real articles have a few dozen quotes, and a summary says little; its text is whole.
+MAX_QUOTES_PER_ARTICLE = 1000  # the first ones, in text order
+MAX_SUMMARY_CHARS = 4000
 
 # C0 controls but tab (09) and newline (0A), CR handled apart; lone UTF-16 surrogates.
 _UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")

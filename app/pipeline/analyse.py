@@ -24,6 +24,8 @@ from app.domain.limits import (
     MAX_CHANNEL_CHARS,
     MAX_HOST_CHARS,
     MAX_NAME_CHARS,
+    MAX_QUOTES_PER_ARTICLE,
+    MAX_SUMMARY_CHARS,
     MAX_VERB_CHARS,
     clip,
     key_fits,
@@ -133,7 +135,7 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
         canonical_url=canonical,
         source=_source(canonical, url),
         title=title,
-        summary=entry.summary,
+        summary=clip(entry.summary, MAX_SUMMARY_CHARS),  # the text, whole, is `text`
         text=text,
         byline=entry.author or (page.byline if page else None),
         language=language,
@@ -147,7 +149,10 @@ def analyse_entry(entry: FeedEntry, html: bytes | None, page_url: str | None, fe
 
 
 def quotes_of(text: str, title: str | None) -> tuple[Quote, ...]:
-    return tuple(_storable(q) for q in find_quotes(text, title))
+    """The quotes an article stores: the first MAX_QUOTES_PER_ARTICLE, cut here in the worker, so
+    that a text of quote marks costs the event loop (unpickling, storing, one event per quote)
+    no more than a long interview does."""
+    return tuple(_storable(q) for q in find_quotes(text, title)[:MAX_QUOTES_PER_ARTICLE])
 
 
 Analyse = Callable[[FeedEntry, bytes | None, str | None, bool, datetime, bool], ArticleDraft]
@@ -190,7 +195,14 @@ def quotes_json(text: str, title: str | None) -> bytes:
     """The quotes of `text` as a JSON array of `Quote.to_dict()` objects, encoded where they are
     found (a pool worker): 200 KB of quote marks gives 34,000 quotes, and turning them into
     response models on the event loop held it for half a second (bench/hostile.py)."""
-    return json.dumps([q.to_dict() for q in quotes_of(text, title)], separators=(",", ":")).encode()
+    found = (_storable(q).to_dict() for q in find_quotes(text, title))  # nothing is stored: every quote
+    return json.dumps(list(found), separators=(",", ":")).encode()
+
+
+def quotes_json_of(read: Callable[[bytes], tuple[str, str | None]], body: bytes) -> bytes:
+    """`quotes_json` of the text and title that `read` finds in a request body: an outsider's
+    JSON is parsed here, in the worker, as costly to parse as its author makes it."""
+    return quotes_json(*read(body))
 
 
 def bare_draft(entry: FeedEntry, page_url: str | None, now: datetime, tsvector: bool = False) -> ArticleDraft:

@@ -16,7 +16,7 @@ import html
 import re
 import xml.parsers.expat
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -341,6 +341,12 @@ def parse_opml(data: bytes) -> list[OpmlOutline]:
     if not unique and b"<opml" not in data[:4096].lower():
         raise FeedParseError("opml: not an OPML document")
     return list(unique.values())
+
+
+def parse_opml_of(read: Callable[[bytes], bytes] | None, body: bytes) -> list[OpmlOutline]:
+    """`parse_opml` of the document `read` takes out of a request body (None: the body is it), in
+    the worker: the body is an outsider's, and as costly to read as its author makes it."""
+    return parse_opml(read(body) if read is not None else body)
 
 
 def render_opml(feeds: Sequence[OpmlOutline] | Iterable[OpmlOutline], title: str = "news-ingest feeds",

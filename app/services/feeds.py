@@ -18,7 +18,7 @@ from app.domain.errors import (
 from app.domain.feeds import OpmlOutline
 from app.pipeline.guard import check_url_allowed
 from app.pipeline.parse import Candidate, read_candidate
-from app.pipeline.poll import candidate_feed_urls, parse_opml, render_opml
+from app.pipeline.poll import candidate_feed_urls, parse_opml_of, render_opml
 from app.runtime import Runtime
 from app.storage import feeds as store
 from app.storage import websub
@@ -132,29 +132,39 @@ async def register_feed(runtime: Runtime, *, url: str, title: str | None, interv
         raise
 
 
-async def _refusal(runtime: Runtime, url: str, checks: asyncio.Semaphore) -> str | None:
-    async with checks:
-        try:
-            await check_outgoing_url(runtime, url)
-        except InvalidRequestError as exc:
-            return f"{url}: {exc}"
-    return None
+async def _refusals(runtime: Runtime, urls: list[str]) -> list[str | None]:
+    """Why each URL is refused (None: it is not), IMPORT_CHECKS_AT_ONCE checks at a time. A few
+    workers, not a task per URL: 20,000 tasks made at once, and the checks of IP literals that
+    never wait, held the event loop in one go."""
+    refusals: list[str | None] = [None] * len(urls)
+    todo = iter(enumerate(urls))
+
+    async def checker() -> None:
+        for n, url in todo:
+            try:
+                await check_outgoing_url(runtime, url)
+            except InvalidRequestError as exc:
+                refusals[n] = f"{url}: {exc}"
+            await asyncio.sleep(0)  # an address given as a number is checked without waiting
+
+    await asyncio.gather(*(checker() for _ in range(IMPORT_CHECKS_AT_ONCE)))
+    return refusals
 
 
-async def import_opml(runtime: Runtime, document: bytes,
-                      progress: Callable[[int], object] | None = None) -> tuple[int, int, list[str]]:
+async def import_opml(runtime: Runtime, document: bytes, progress: Callable[[int], object] | None = None, *,
+                      read: Callable[[bytes], bytes] | None = None) -> tuple[int, int, list[str]]:
     """Register every feed of an OPML document. Imports trust the listed URLs as feeds (no
     discovery round-trip per feed) but still refuse blocked addresses. The document is read in
-    the CPU pool and the addresses checked before the one write transaction."""
+    the CPU pool (`read` first takes it out of a request body there) and the addresses checked
+    before the one write transaction."""
     try:
-        outlines: list[OpmlOutline] = await runtime.api_cpu.run("parse", parse_opml, document)
+        outlines: list[OpmlOutline] = await runtime.api_cpu.run("parse", parse_opml_of, read, document)
     except (FeedParseError, CpuStepError) as exc:
         raise InvalidRequestError(str(exc)) from exc
     async with runtime.db.reading() as session:
         known = await store.registered_urls(session, [o.url for o in outlines])
     fresh = [o for o in outlines if o.url not in known]
-    checks = asyncio.Semaphore(IMPORT_CHECKS_AT_ONCE)
-    refusals = await asyncio.gather(*(_refusal(runtime, o.url, checks) for o in fresh))
+    refusals = await _refusals(runtime, [o.url for o in fresh])
     invalid = [r for r in refusals if r is not None]
     created = 0
     async with runtime.db.transaction() as session:
@@ -172,9 +182,14 @@ async def import_opml(runtime: Runtime, document: bytes,
     return created, len(outlines) - len(fresh), invalid
 
 
+def _render(feeds: list[tuple[str, str | None, str | None]]) -> bytes:
+    return render_opml([OpmlOutline(url=url, title=title, site_url=site_url) for url, title, site_url in feeds])
+
+
 async def export_opml(session: Session) -> bytes:
-    feeds = await store.all_feeds(session)
-    return render_opml([OpmlOutline(url=f.url, title=f.title, site_url=f.site_url) for f in feeds])
+    """Every feed as OPML, written on a thread (it hands the interpreter back to the event loop
+    every 5 ms): 20,000 feeds took 0.5 s of the loop's time in one go."""
+    return await asyncio.to_thread(_render, await store.feed_outlines(session))
 
 
 async def poll_now(runtime: Runtime, feed_id: int) -> tuple[PollReport, Feed]:

@@ -97,8 +97,21 @@ async def count_feeds(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(Feed.id))) or 0)
 
 
-async def all_feeds(session: AsyncSession) -> list[Feed]:
-    return list((await session.execute(select(Feed).order_by(Feed.id))).scalars())
+OUTLINES_PER_READ = 2000
+
+
+async def feed_outlines(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
+    """(url, title, site_url) of every feed, oldest first: plain rows, read a page at a time so
+    that the event loop is free between pages (an import can register 200,000 feeds)."""
+    found: list[tuple[str, str | None, str | None]] = []
+    after = 0
+    while True:
+        page = (await session.execute(select(Feed.id, Feed.url, Feed.title, Feed.site_url).where(Feed.id > after)
+                                      .order_by(Feed.id).limit(OUTLINES_PER_READ))).all()
+        found += [(url, title, site_url) for _, url, title, site_url in page]
+        if len(page) < OUTLINES_PER_READ:
+            return found
+        after = page[-1][0]
 
 
 async def update_feed(session: AsyncSession, feed_id: int, changes: dict[str, Any], *, now: datetime) -> Feed:

@@ -31,6 +31,9 @@ from app.storage.outbox import article_event, quote_event, record_events
 from app.storage.search_index import article_document, indexed_on_insert, insert_target, write_index
 
 NEAR_DUPLICATE_BITS = 3
+# Quote rows per INSERT: their parameters are processed on the event loop before a statement
+# runs; a poll of a hundred articles of a thousand quotes each is written in slices.
+QUOTES_PER_STATEMENT = 2000
 # More work for the transaction that stores a feed's articles (e.g. deleting the WebSub push they came in).
 InTransaction = Callable[[AsyncSession], Awaitable[None]]
 
@@ -258,8 +261,10 @@ async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, A
             for a, d in with_quotes for q in d.quotes]
     table = Quote.__table__
     by_article: dict[int, list[Any]] = {}
-    for quote in (await session.execute(insert(table).returning(*table.c), rows)).all():
-        by_article.setdefault(quote.article_id, []).append(quote)
+    for start in range(0, len(rows), QUOTES_PER_STATEMENT):
+        chunk = rows[start:start + QUOTES_PER_STATEMENT]
+        for quote in (await session.execute(insert(table).returning(*table.c), chunk)).all():
+            by_article.setdefault(quote.article_id, []).append(quote)
     for quotes in by_article.values():
         quotes.sort(key=lambda q: (q.start, q.id))
     return by_article

@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.storage.models import Article, Delivery, Event, Quote
 
+# Rows per INSERT: each payload is encoded as JSON on the event loop before its statement runs,
+# so a poll of many quoted articles is written in statements that each hold the loop briefly.
+EVENTS_PER_STATEMENT = 500
+
 
 def new_event_id() -> str:
     # The Standard Webhooks `webhook-id`: unique, stable across retries of one delivery.
@@ -55,8 +59,8 @@ async def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[
     """Add events to the outbox in one statement, inside the caller's transaction; their ids."""
     ids = [new_event_id() for _ in events]
     rows = [{"id": i, "type": t, "payload": p, "created_at": now} for i, (t, p) in zip(ids, events, strict=True)]
-    if rows:
-        await session.execute(insert(Event.__table__), rows)
+    for start in range(0, len(rows), EVENTS_PER_STATEMENT):
+        await session.execute(insert(Event.__table__), rows[start:start + EVENTS_PER_STATEMENT])
     return ids
 
 

@@ -30,8 +30,10 @@ Story collapsing keeps, for each story, its newest article that matches and pass
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -160,11 +162,28 @@ def _position(mode: str, postgres: bool, a: Any, b: Any) -> tuple[Any, Any]:
         raise _bad_cursor() from exc
 
 
-def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None]) -> list[Hit]:
+def _snippets(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None]) -> list[Hit]:
     q = params.query
     return [Hit(a, None if score is None else float(score),
                 snippet(q, a.title, a.text or a.summary) if q else None)
             for a, score in zip(articles, scores, strict=True)]
+
+
+# A snippet looks near the first match, but a text whose match lies far in (or whose words fold,
+# accents and all) is analysed up to 100,000 characters, 15-40 ms of pure Python: a page of 200
+# such hits held the event loop 3-7 s. A page of long texts has its snippets made on a thread
+# of its own, which hands the interpreter back every 5 ms; one thread, as several would take it
+# from the loop in turn. Short pages stay on the loop (no hop).
+SNIPPETS_ON_LOOP_CHARS = 50_000
+_snippet_thread: list[ThreadPoolExecutor] = []  # made on first use, by whichever loop asks
+
+
+async def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None]) -> list[Hit]:
+    if params.query is None or sum(len(a.text or a.summary or "") for a in articles) <= SNIPPETS_ON_LOOP_CHARS:
+        return _snippets(params, articles, scores)
+    if not _snippet_thread:
+        _snippet_thread.append(ThreadPoolExecutor(1, thread_name_prefix="snippets"))
+    return await asyncio.get_running_loop().run_in_executor(_snippet_thread[0], _snippets, params, articles, scores)
 
 
 async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b: Any, limit: int,
@@ -177,7 +196,7 @@ async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b
         keys = keys[:limit]
         articles = await _articles(session, [article_id_of(k) for k in keys])
         nxt = encode_cursor(["p", snapshot, keys[-1], None]) if more else None
-        return _hits(s.p, articles, [None] * len(articles)), nxt
+        return await _hits(s.p, articles, [None] * len(articles)), nxt
     where = [Article.id <= snapshot, *s.filters(Article), *s.collapse(Article, snapshot)]
     if mode == "p":
         assert s.tsq is not None
@@ -192,7 +211,7 @@ async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor([mode, snapshot, rows[-1].published_at, rows[-1].id]) if more else None
-    return _hits(s.p, rows, [None] * len(rows)), nxt
+    return await _hits(s.p, rows, [None] * len(rows)), nxt
 
 
 async def _tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int, need: int,
@@ -365,4 +384,4 @@ async def _relevance(session: AsyncSession, s: SearchPlan, snapshot: int, upper:
     loaded.update((a.id, a) for a in missing)
     articles = [loaded[i] for i, _ in found if i in loaded]
     score_of = dict(found)
-    return _hits(s.p, articles, [score_of[a.id] for a in articles]), nxt
+    return await _hits(s.p, articles, [score_of[a.id] for a in articles]), nxt
