@@ -24,7 +24,8 @@ class Metrics:
             "(stored), not_modified (304 for If-None-Match), bypass (no generation or not storable)",
             ["result"], registry=self.registry)
         self.polls = Counter("news_ingest_polls", "Feed polls by outcome", ["outcome"], registry=self.registry)
-        self.articles = Counter("news_ingest_articles", "Articles stored by event (created/updated)",
+        self.articles = Counter("news_ingest_articles", "Articles stored by event (created/updated), or left out "
+                                "because the database refused them (refused)",
                                 ["event"], registry=self.registry)
         self.quotes = Counter("news_ingest_quotes", "Quotes extracted and stored", registry=self.registry)
         self.deliveries = Counter("news_ingest_webhook_deliveries", "Webhook delivery attempts by outcome",

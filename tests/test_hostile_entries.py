@@ -93,6 +93,7 @@ async def test_a_database_error_leaves_no_sql_in_last_error(runtime: Runtime, fe
     feed_server.route("/feed.xml", body=hostile_feed(feed_server.url("").rstrip("/")),
                       headers={"Content-Type": "application/rss+xml"})
     monkeypatch.setattr(worker, "store_drafts", refused)
+    monkeypatch.setattr(worker, "store_each", refused)  # refused article by article too: the poll fails
     monkeypatch.setattr(runtime.settings, "fetch_articles", False)
     report, feed = await poll(runtime, await add_feed(runtime, feed_server.url("/feed.xml")))
     assert report.outcome == "error" and feed.last_error is not None

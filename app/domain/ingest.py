@@ -47,6 +47,8 @@ class ArticleDraft:
     search: IndexText | None = None
     extraction_reason: str | None = None
     skipped: tuple[SkippedStep, ...] = ()
+    # The feed entry's edition (app.domain.refusals.edition): remembered if the database refuses it.
+    edition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypedDict, get_args
 
+from app.domain.refusals import RefusedEntry
+
 # pending: registered, not polled yet (app.storage.feeds.create_feed).
 FeedHealth = Literal["pending", "ok", "degraded", "failing", "gone"]
 FEED_STATES: tuple[FeedHealth, ...] = get_args(FeedHealth)
@@ -37,6 +39,7 @@ class FeedView:
     websub_topic: str | None = None
     polls: int = 0
     consecutive_failures: int = 0
+    refused: tuple[RefusedEntry, ...] = ()  # entries the database refused (app.domain.refusals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +76,4 @@ class FeedUpdate(TypedDict, total=False):
     redirect_candidate: str | None
     websub_hub: str | None
     websub_topic: str | None
+    refused_entries: tuple[RefusedEntry, ...]

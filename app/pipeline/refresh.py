@@ -6,6 +6,8 @@
     refresh_pushed(feed, fetched, ...)      the same for a document a WebSub hub pushed (drafts
                                             only: the schedule and health are the poll's)
     failed(feed, now, policy, message=...)  the feed's state after a failure (backoff, health)
+    with_refused(result, feed, refused)     the feed's state when the database refused some
+                                            drafts: remembered, named in its warning
 
 The worker (app.workers.ingest) claims the feed before and stores the `Refresh` after, in one
 transaction; it decides nothing.
@@ -14,7 +16,7 @@ transaction; it decides nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -23,6 +25,7 @@ from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft
 from app.domain.limits import clean_text
 from app.domain.refresh import ALARMED_STATES, FeedUpdate, FeedView, KnownEntry
+from app.domain.refusals import RefusedEntry, edition, in_force, merged, with_refusals
 from app.domain.websub import WebSubLinks
 from app.pipeline.fetch import Fetcher
 from app.pipeline.flow import (
@@ -80,6 +83,7 @@ class Refresh:
     events: tuple[Event, ...] = ()
     hub: HubChange | None = None
     error: str | None = None
+    warning: str | None = None  # the document's own (parse) warning
 
 
 def snapshot(feed: FeedView) -> FeedSnapshot:
@@ -101,18 +105,29 @@ def entries_to_fetch(entries: Sequence[FeedEntry], known: Mapping[str, KnownEntr
             or (known[e.guid].extraction == "retry" and known[e.guid].extraction_attempts < MAX_PAGE_ATTEMPTS)]
 
 
+@dataclass(frozen=True, slots=True)
+class Drafts:
+    drafts: list[ArticleDraft]
+    deferred: bool  # entries were left for a later poll
+    refused: tuple[RefusedEntry, ...] = ()  # refusals still in force: their entries were left out
+
+
 async def drafts_for(entries: Sequence[FeedEntry], known_of: KnownOf, fetcher: Fetcher, run_cpu: RunCpu, *,
-                     now: datetime, policy: RefreshPolicy,
-                     robots: RobotsCache | None) -> tuple[list[ArticleDraft], bool]:
+                     now: datetime, policy: RefreshPolicy, robots: RobotsCache | None,
+                     refused: Sequence[RefusedEntry] = ()) -> Drafts:
     """Drafts of the entries worth a page fetch, at most `max_entries_per_poll` of them (newest
-    first), and whether any were left for a later poll."""
+    first), but none of an entry the database refused lately (`refused`, app.domain.refusals)."""
+    held = in_force(refused, entries, now)
+    if held:
+        entries = [e for e in entries if edition(e) not in held]
     known = await known_of(entries) if entries else {}
     todo, deferred = newest_entries(entries_to_fetch(entries, known), policy.max_entries_per_poll)
     if not todo:
-        return [], deferred
+        return Drafts([], deferred, tuple(held.values()))
     drafts = await build_drafts(todo, fetcher, run_cpu, now=now, fetch_pages=policy.fetch_pages,
                                 tsvector=policy.tsvector, robots=robots, budgets=policy.budgets)
-    return drafts, deferred
+    drafts = [replace(d, edition=edition(e)) for e, d in zip(todo, drafts, strict=True)]
+    return Drafts(drafts, deferred, tuple(held.values()))
 
 
 async def refresh_feed(feed: FeedView, fetcher: Fetcher, run_cpu: RunCpu, known_of: KnownOf, *,
@@ -127,12 +142,14 @@ async def refresh_feed(feed: FeedView, fetcher: Fetcher, run_cpu: RunCpu, known_
                       retry_after=getattr(exc, "retry_after", None))
     now = clock()
     entries = list(fetched.parsed.entries) if fetched.parsed else []
-    drafts, deferred = await drafts_for(entries, known_of, fetcher, run_cpu, now=now, policy=policy, robots=robots)
-    return polled(feed, fetched, drafts, now=now, policy=policy.schedule, deferred=deferred)
+    found = await drafts_for(entries, known_of, fetcher, run_cpu, now=now, policy=policy, robots=robots,
+                             refused=feed.refused)
+    return polled(feed, fetched, found.drafts, now=now, policy=policy.schedule, deferred=found.deferred,
+                  refused=found.refused)
 
 
 def polled(feed: FeedView, fetched: FeedFetch, drafts: Sequence[ArticleDraft], *, now: datetime,
-           policy: SchedulePolicy, deferred: bool) -> Refresh:
+           policy: SchedulePolicy, deferred: bool, refused: tuple[RefusedEntry, ...] = ()) -> Refresh:
     """The feed after a poll that answered: healthy, validators kept for the next conditional
     GET, the next poll scheduled, a permanent redirect followed once confirmed."""
     parsed, response = fetched.parsed, fetched.response
@@ -156,7 +173,9 @@ def polled(feed: FeedView, fetched: FeedFetch, drafts: Sequence[ArticleDraft], *
                         interval_s=interval, consecutive_failures=0, polls=feed.polls + 1, etag=etag,
                         last_modified=last_modified, body_hash=body_hash)
     if parsed is not None:
-        update["parse_warning"] = parsed.warning
+        update["parse_warning"] = with_refusals(parsed.warning, refused)
+        if feed.refused:  # forget refusals whose entry was edited, left the document or waited long enough
+            update["refused_entries"] = refused
         if parsed.title and not feed.title:
             update["title"] = parsed.title
         if parsed.site_link and not feed.site_url:
@@ -168,7 +187,8 @@ def polled(feed: FeedView, fetched: FeedFetch, drafts: Sequence[ArticleDraft], *
     if feed.state in ALARMED_STATES:
         events = (("feed.recovered", {"feed": {"id": feed.id, "url": feed.url}}),)
     entries = len(parsed.entries) + parsed.omitted if parsed is not None else 0
-    return Refresh(fetched.outcome, now, update, tuple(drafts), entries, events, hub)
+    return Refresh(fetched.outcome, now, update, tuple(drafts), entries, events, hub,
+                   warning=parsed.warning if parsed is not None else None)
 
 
 def _redirect(feed: FeedView, target: str | None) -> FeedUpdate:
@@ -190,9 +210,21 @@ async def refresh_pushed(feed: FeedView, fetched: FeedFetch, known_of: KnownOf, 
     for a poll."""
     parsed = fetched.parsed
     entries = list(parsed.entries) if parsed else []
-    drafts, _ = await drafts_for(entries, known_of, fetcher, run_cpu, now=seen_at, policy=policy, robots=robots)
+    found = await drafts_for(entries, known_of, fetcher, run_cpu, now=seen_at, policy=policy, robots=robots,
+                             refused=feed.refused)
     update = FeedUpdate(title=parsed.title) if parsed is not None and parsed.title and not feed.title else FeedUpdate()
-    return Refresh(fetched.outcome, seen_at, update, tuple(drafts), len(entries))
+    return Refresh(fetched.outcome, seen_at, update, tuple(found.drafts), len(entries))
+
+
+def with_refused(result: Refresh, feed: FeedView, refused: Sequence[RefusedEntry]) -> FeedUpdate:
+    """`result`'s feed update when the database refused some of its drafts: the refusals
+    remembered (so their entries are not fetched again on every poll) and named in the feed's
+    warning. The poll still succeeded: health and schedule are the result's."""
+    kept = merged(result.update.get("refused_entries", feed.refused), refused)
+    # A push carries no document warning of its own; the next poll writes the whole warning again.
+    update = result.update.copy()
+    update["refused_entries"], update["parse_warning"] = kept, with_refusals(result.warning, kept)
+    return update
 
 
 def failed(feed: FeedView, now: datetime, policy: SchedulePolicy, *, message: str, kind: str | None = None,

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import TableClause
 
@@ -123,6 +123,29 @@ def is_transient(exc: BaseException) -> bool:
         return True
     text = str(orig or exc).lower()
     return "deadlock detected" in text or "database is locked" in text
+
+
+# SQLSTATE classes (PostgreSQL appendix A) in which the database refuses a value, not the work:
+# 22 data exception (too long, NUL, out of range, bad encoding), 23 integrity constraint,
+# 54 program limit exceeded (54000: an index entry over 2704 bytes), P0 raised by PL/pgSQL (a
+# trigger's rule). Not: 40 (transient, see above), 08 connection, 53 resources (disk full,
+# memory), 57 operator intervention (statement timeout, shutdown), 58/XX system, 42 our SQL.
+_VALUE_CLASSES = ("22", "23", "54", "P0")
+
+
+def refused_value(exc: BaseException) -> bool:
+    """The database refused a value of the statement: the same work without that value would
+    succeed, so it is worth storing the batch's rows one by one. asyncpg maps most errors to
+    SQLAlchemy's plain DBAPIError, so PostgreSQL is judged by SQLSTATE; sqlite3 has no SQLSTATE
+    and classes its errors itself: IntegrityError (constraints, a trigger's RAISE) and DataError
+    (a value too big), while OperationalError is busy, I/O, disk full or a lost file."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated or is_transient(exc):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(code, str) and code:
+        return code[:2] in _VALUE_CLASSES
+    return isinstance(exc, IntegrityError | DataError)
 
 
 def storage_failure(exc: BaseException) -> str | None:

@@ -90,7 +90,8 @@ def feed_view(feed: Feed) -> FeedView:
                     body_hash=feed.body_hash, interval_s=feed.interval_s,
                     poll_interval_override_s=feed.poll_interval_override_s, push_until=feed.push_until,
                     redirect_candidate=feed.redirect_candidate, websub_hub=feed.websub_hub,
-                    websub_topic=feed.websub_topic, polls=feed.polls, consecutive_failures=feed.consecutive_failures)
+                    websub_topic=feed.websub_topic, polls=feed.polls, consecutive_failures=feed.consecutive_failures,
+                    refused=feed.refused_entries or ())
 
 
 async def count_feeds(session: AsyncSession) -> int:

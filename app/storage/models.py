@@ -37,6 +37,7 @@ from app.domain.limits import (
     MAX_URL_CHARS,
     MAX_VERB_CHARS,
 )
+from app.domain.refusals import RefusedEntry
 
 # Alembic names constraints after this convention, so both dialects get the same names and
 # batch migrations on SQLite can find them again.
@@ -86,6 +87,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class RefusalsJSON(TypeDecorator[tuple[RefusedEntry, ...]]):
+    """A feed's refused entries (app.domain.refusals) as a JSON array; none is SQL NULL."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[RefusedEntry, ...] | None, dialect: Any) -> Any:
+        if not value:
+            return None
+        return [{"edition": r.edition, "url": r.url, "at": r.at.isoformat()} for r in value]
+
+    def process_result_value(self, value: Any, dialect: Any) -> tuple[RefusedEntry, ...]:
+        return tuple(RefusedEntry(r["edition"], r["url"], datetime.fromisoformat(r["at"])) for r in value or ())
+
+
 def can_exist(row_id: int) -> bool:
     """Whether some row could have this id: one past MAX_ROW_ID cannot even be sent to
     PostgreSQL (32-bit INTEGER keys) or SQLite (64 bits), so lookups answer "not found"."""
@@ -131,6 +147,8 @@ class Feed(Base):
     websub_hub: Mapped[str | None] = mapped_column(String(2048))
     websub_topic: Mapped[str | None] = mapped_column(String(2048))
     push_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Entries the database refused lately: not fetched again until edited or a day has passed.
+    refused_entries: Mapped[tuple[RefusedEntry, ...]] = mapped_column(RefusalsJSON, nullable=True)
 
 
 class Article(Base):

@@ -3,7 +3,9 @@
 Reads top to bottom as: claim -> refresh (app.pipeline.refresh: one typed `Refresh`, drafts and
 the feed's new state and schedule) -> store it in one transaction. A failure is recorded on the
 feed (state, last error, backoff); it never escapes the loop and a feed is never dropped. A
-worker that dies leaves leases that expire. No policy lives here.
+batch the database refuses for a value in it is stored again article by article
+(app.storage.salvage): the refused articles are left out, the rest and the feed's state stored.
+A worker that dies leaves leases that expire. No policy lives here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.domain.errors import FeedParseError, FetchError, NewsIngestError
 from app.domain.feeds import FeedEntry
 from app.domain.ingest import StoredBatch
 from app.domain.refresh import FeedView, KnownEntry
+from app.domain.refusals import refusal
 from app.pipeline.flow import FeedFetch, StepBudgets
 from app.pipeline.refresh import (
     Outcome,
@@ -29,15 +32,17 @@ from app.pipeline.refresh import (
     failure_message,
     refresh_feed,
     refresh_pushed,
+    with_refused,
 )
 from app.pipeline.schedule import SchedulePolicy
 from app.runtime import Runtime
 from app.storage import websub
-from app.storage.dialects import is_transient, storage_failure
+from app.storage.dialects import is_transient, refused_value, storage_failure
 from app.storage.feeds import claim_due_feeds, claim_feed, feed_view, get_feed
 from app.storage.ingest import InTransaction, known_entries, save_feed_state, store_drafts
 from app.storage.models import Feed
 from app.storage.outbox import record_events
+from app.storage.salvage import Refused, store_each
 from app.storage.search_index import uses_tsvector
 
 log = logging.getLogger("news_ingest.ingest")
@@ -156,15 +161,46 @@ class IngestWorker:
     async def _store(self, feed: FeedView, result: Refresh, *, via: Literal["poll", "push"],
                      also: InTransaction | None = None) -> PollReport:
         now = result.at if via == "poll" else self.runtime.clock()
+        try:
+            stored, refused = await self._write(feed, result, now, also=also, one_by_one=False)
+        except Exception as exc:
+            if not result.drafts or not refused_value(exc):
+                raise
+            # A value nobody foresaw, refused by the database: without it the rest can be stored.
+            log.warning("ingest: the database refused the poll's articles, storing them one by one",
+                        extra={"feed_id": feed.id, "url": feed.url, "error": storage_failure(exc)})
+            stored, refused = await self._write(feed, result, now, also=also, one_by_one=True)
+        for left_out in refused:
+            draft = left_out.draft
+            log.warning("ingest: article left out, the database refused it",
+                        extra={"feed_id": feed.id, "url": draft.url, "guid": draft.guid, "error": left_out.error,
+                               "reason": left_out.reason})
+        if refused:
+            self.runtime.metrics.articles.labels("refused").inc(len(refused))
+        self._observe(stored, result.at, via)
+        return PollReport(feed.id, result.outcome, result.entries, len(stored.created), len(stored.updated),
+                          error=result.error)
+
+    async def _write(self, feed: FeedView, result: Refresh, now: datetime, *, also: InTransaction | None,
+                     one_by_one: bool) -> tuple[StoredBatch, list[Refused]]:
+        """The refresh in one transaction: the drafts in one batch, or `one_by_one` (refused ones
+        left out, remembered on the feed), then the feed's state, events and WebSub change."""
         hub = result.hub
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
                 async with self.runtime.db.transaction() as session:
-                    stored = (await store_drafts(session, feed.id, list(result.drafts), now, feed_url=feed.url,
-                                                 seen_at=result.at) if result.outcome != "error" else StoredBatch((), (), 0))
+                    stored, refused = StoredBatch((), (), 0), list[Refused]()
+                    if one_by_one:
+                        stored, refused = await store_each(session, feed.id, result.drafts, now, feed_url=feed.url,
+                                                           seen_at=result.at)
+                    elif result.outcome != "error":
+                        stored = await store_drafts(session, feed.id, list(result.drafts), now, feed_url=feed.url,
+                                                    seen_at=result.at)
                     if result.events:
                         await record_events(session, list(result.events), now=now)
-                    await save_feed_state(session, feed.id, result.update)
+                    update = with_refused(result, feed, [refusal(r.draft, now) for r in refused]) if refused \
+                        else result.update
+                    await save_feed_state(session, feed.id, update)
                     if hub is not None:
                         s = self.settings
                         await websub.hub_changed(session, feed.id, hub.links, now=now,
@@ -172,7 +208,7 @@ class IngestWorker:
                                                  allow_http=s.websub_allow_http_hubs)
                     if also is not None:
                         await also(session)
-                break
+                return stored, refused
             except Exception as exc:
                 # Two workers storing articles that quote the same people can deadlock on the
                 # speaker rows; PostgreSQL aborts one, and running it again is the documented cure.
@@ -180,9 +216,7 @@ class IngestWorker:
                     raise
                 log.warning("ingest: store conflict, retrying", extra={"feed_id": feed.id, "attempt": attempt})
                 await asyncio.sleep(random.uniform(0.05, 0.25) * attempt)
-        self._observe(stored, result.at, via)
-        return PollReport(feed.id, result.outcome, result.entries, len(stored.created), len(stored.updated),
-                          error=result.error)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _observe(self, stored: StoredBatch, seen_at: datetime, via: str) -> None:
         metrics = self.runtime.metrics
