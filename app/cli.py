@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from app.config import Settings, unknown_variables
+from app.heap import freeze_startup_objects
 from app.logging import configure_logging
 
 
@@ -44,6 +45,7 @@ def _run_uvicorn(settings: Settings, host: str | None, port: int | None, *, work
 
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings, run_workers=workers)
+    freeze_startup_objects()
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None,
                 access_log=settings.access_log, proxy_headers=True, lifespan="on", ws="none")  # no WebSocket routes
 
@@ -94,6 +96,7 @@ def worker() -> None:
 
         runtime = Runtime.from_settings(settings)
         supervisor = Supervisor(runtime)
+        freeze_startup_objects()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, supervisor.stop_event.set)
@@ -249,7 +252,7 @@ def feeds_export() -> None:
     """Print every feed as an OPML 2.0 document."""
     from app.services.feeds import export_opml
 
-    data = asyncio.run(_with_session(_settings(), lambda runtime, session: export_opml(session)))
+    data = asyncio.run(_with_session(_settings(), export_opml))
     sys.stdout.buffer.write(data)
 
 

@@ -16,6 +16,7 @@ from app.api.bodies import BodyLimitMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.read_cache import ReadCacheMiddleware
 from app.config import Settings
+from app.heap import freeze_startup_objects
 from app.logging import configure_logging
 from app.runtime import Runtime
 
@@ -113,4 +114,6 @@ def app_from_environment() -> FastAPI:
     process builds (uvicorn starts them from an import string)."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app

@@ -12,12 +12,26 @@ and a local hostile site in this process, then, while a thread asks GET /readyz 
                                                    while a PATCH of another feed is timed
     discovery-slow-alternates                      a page advertising feeds that all drip
 
+and round 2 (bodies and pages whose cost grew with their size on the event loop):
+
+    body-2mb-unauthenticated                       2 MB of JSON `[[],[],...]` without a key: 413 unread
+    body-6mb-quotes-extract                        6 MB of it to POST /v1/quotes:extract: parsed in the pool
+    body-9mb-opml-json                             9 MB of it as the OPML import's JSON form
+    body-5000-fields                               a JSON body of 5,000 unknown fields: one error
+    feed-quotes-1x200kb / feed-quotes-10x200kb     entries of 200 KB of quote marks (1,000 quotes and
+                                                   events each), a webhook subscribed to every quote
+    feed-60-long-texts / search-60-long-texts      60 entries of 120 KB of text, then a page of 60 hits
+                                                   whose snippets fall back on the title
+    opml-import-20000 / opml-export-20000          an OPML import of 20,000 feeds, then the export of them
+                                                   (last: the worker then polls the 20,000 feeds)
+
 For each it prints the answer, the worst /readyz latency in its window, the worst latency of an
 idle control server probed the same way (what the machine alone adds: on two shared cores the
 pools' work and other processes delay any process's wake-ups) and the CPU seconds the service (its
 process and its pool processes) spent. Last line:
 
-    readyz_worst_ms=... readyz_idle_ms=... control_worst_ms=... cpu_s_quotes_200kb=... ... backend=sqlite|postgresql
+    readyz_worst_ms=... readyz_idle_ms=... control_worst_ms=... cpu_s_quotes_200kb=... ... readyz_ms_quotes_200kb=...
+    ... backend=sqlite|postgresql
 
     python bench/hostile.py [--database-url postgresql+asyncpg://postgres@127.0.0.1/some_db]
 
@@ -67,6 +81,33 @@ def big_feed(base: str, entries: int = 50_000) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'.encode()
 
 
+def quote_feed(base: str, name: str, entries: int, kb: int = 200) -> bytes:
+    """Entries of `kb` KB of alternating quote marks: a quote every three characters."""
+    text = ('"a ' * (kb * 350))[:kb * 1024]
+    items = "".join(f"<item><title>Notice {name} {n}</title><link>{base}/{name}/{n}</link><guid>{name}-{n}</guid>"
+                    f"<description>{text}</description></item>" for n in range(entries))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'.encode()
+
+
+def long_text_feed(base: str, entries: int = 60) -> bytes:
+    """Entries of 120 KB of text whose only match for "harbour" is at the very end."""
+    text = "a " * 60_000 + "harbour"
+    items = "".join(f"<item><title>Harbour notice {n}</title><link>{base}/long/{n}</link><guid>long-{n}</guid>"
+                    f"<description>{text}</description></item>" for n in range(entries))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Long</title>{items}</channel></rss>'.encode()
+
+
+def opml(base: str, feeds: int) -> bytes:
+    outlines = "".join(f'<outline type="rss" text="Feed {n}" xmlUrl="{base}/opml/{n}.xml"/>' for n in range(feeds))
+    return (f'<?xml version="1.0"?><opml version="2.0"><head><title>Many</title></head><body>{outlines}</body>'
+            "</opml>").encode()
+
+
+def empty_lists(size: int) -> bytes:
+    """`[],[],...` of about `size` bytes: the costliest JSON to parse per byte."""
+    return b",".join([b"[]"] * (size // 3))
+
+
 def deep_feed(depth: int = 100_000) -> bytes:
     return (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Deep</title><item><title>Deep</title>'
             b"<guid>deep</guid><description>" + b"<a>" * depth + b"</description></item></channel></rss>")
@@ -84,6 +125,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def do_POST(self) -> None:
+        """The webhook receiver: takes every delivery."""
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -119,6 +166,9 @@ def start_site() -> tuple[Site, str]:
         "/deep.xml": ("application/rss+xml", deep_feed()),
         "/big5k.xml": ("application/rss+xml", big_feed(base, 5000)),
         "/home": ("text/html", f"<html><head>{alternates}</head><body>home</body></html>".encode()),
+        "/quotes-1.xml": ("application/rss+xml", quote_feed(base, "one", 1)),
+        "/quotes-10.xml": ("application/rss+xml", quote_feed(base, "ten", 10)),
+        "/long.xml": ("application/rss+xml", long_text_feed(base)),
     }
     threading.Thread(target=site.serve_forever, daemon=True).start()
     return site, base
@@ -142,7 +192,8 @@ def peak_rss_mb(pid: int) -> float:
 
 def start_service(database_url: str, port: int) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "DATABASE_URL": database_url, "NEWS_INGEST_ALLOWED_NETWORKS": "127.0.0.0/8",
-           "NEWS_INGEST_FETCH_ARTICLES": "false", "NEWS_INGEST_LOG_LEVEL": "WARNING"}
+           "NEWS_INGEST_FETCH_ARTICLES": "false", "NEWS_INGEST_LOG_LEVEL": "WARNING",
+           "NEWS_INGEST_ALLOW_HTTP_WEBHOOKS": "true"}  # the hostile site is the webhook receiver too
     cli = [sys.executable, "-c", "from app.cli import main; main()"]
     key = subprocess.run([*cli, "keys", "create", "--scope", "admin"], env=env, cwd=ROOT, check=True,
                          capture_output=True).stdout.decode().strip()
@@ -232,6 +283,21 @@ class Bench:
         stored = len(self.api.get("/v1/articles", params={"feed_id": feed_id, "limit": 200}).json()["items"])
         return f"{feed['state']}, {stored} articles" + (f" ({feed['last_error'][:30]})" if feed["last_error"] else "")
 
+    def search(self, q: str, limit: int) -> str:
+        response = self.api.get("/v1/articles", params={"q": q, "limit": limit})
+        return f"{response.status_code}, {len(response.json().get('items', []))} hits"
+
+    def import_opml(self, document: bytes) -> str:
+        response = self.api.post("/v1/feeds:import", content=document, headers={"Content-Type": "text/x-opml"})
+        if response.status_code != 200:
+            return str(response.status_code)
+        result = response.json()
+        return f"200, {result['created']} created, {result['existing']} existing"
+
+    def export_opml(self) -> str:
+        response = self.api.get("/v1/feeds.opml")
+        return f"{response.status_code}, {response.text.count('<outline ')} outlines"
+
     def register_while_patching(self, url: str, other_feed: int) -> str:
         result: dict[str, Any] = {}
 
@@ -251,9 +317,51 @@ class Bench:
         return f"{result['status']}, PATCH meanwhile {patch_ms:.0f} ms"
 
 
+def raw_post(port: int, path: str, body: bytes, key: str | None, content_type: str = "application/json") -> str:
+    """POST over a plain socket: the service may answer (413) and close before the body is sent,
+    which an HTTP client reports as an error rather than the answer. The status line's code."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+            + (f"Authorization: Bearer {key}\r\n" if key else "") + "\r\n").encode()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=300) as conn:
+        try:
+            conn.sendall(head + body)
+        except OSError:  # answered and closed early
+            pass
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    return answer.split(b"\r\n", 1)[0].split(b" ")[1].decode() if answer.startswith(b"HTTP/") else "no answer"
+
+
 def idle() -> str:
     time.sleep(3)
     return "-"
+
+
+def round_two(bench: Bench, port: int, key: str, site_base: str) -> None:
+    lists = empty_lists(6_000_000)
+    bench.phase("body-2mb-unauthenticated", lambda: raw_post(
+        port, "/v1/feeds", b'{"url": "https://x.example/", "title": [' + lists[:2_000_000] + b"]}", None))
+    bench.phase("body-6mb-quotes-extract", lambda: raw_post(port, "/v1/quotes:extract",
+                                                            b'{"text": [' + lists + b"]}", key))
+    bench.phase("body-9mb-opml-json", lambda: raw_post(port, "/v1/feeds:import",
+                                                       b'{"document": [' + empty_lists(9_000_000) + b"]}", key))
+    bench.phase("body-5000-fields", lambda: raw_post(
+        port, "/v1/feeds", ("{" + ",".join(f'"field{n}": {n}' for n in range(5000)) + "}").encode(), key))
+    hook = bench.api.post("/v1/subscriptions", json={"url": f"{site_base}/hook",
+                                                     "events": ["article.created", "quote.created"]})
+    hook.raise_for_status()
+    bench.phase("feed-quotes-1x200kb", lambda: bench.ingest(f"{site_base}/quotes-1.xml"))
+    bench.phase("feed-quotes-10x200kb", lambda: bench.ingest(f"{site_base}/quotes-10.xml"))
+    bench.phase("feed-60-long-texts", lambda: bench.ingest(f"{site_base}/long.xml"))
+    bench.phase("search-60-long-texts", lambda: bench.search("harbour", 60))
+    document = opml(site_base, 20_000)
+    bench.phase("opml-import-20000", lambda: bench.import_opml(document))
+    bench.phase("opml-export-20000", bench.export_opml)
 
 
 def run(database_url: str) -> str:
@@ -278,6 +386,7 @@ def run(database_url: str) -> str:
         other = bench.api.get("/v1/feeds").json()["items"][0]["id"]
         bench.phase("discovery-slowloris", lambda: bench.register_while_patching(f"{site_base}/drip", other))
         bench.phase("discovery-slow-alternates", lambda: bench.register_while_patching(f"{site_base}/home", other))
+        round_two(bench, port, key, site_base)
     finally:
         prober.stop.set()
         control.stop.set()
@@ -300,6 +409,7 @@ def run(database_url: str) -> str:
     for name, (ms, cpu) in bench.results.items():
         key_name = name.replace("-", "_")
         pairs.append(f"{key_name}_ms={ms:.0f}" if name.startswith("patch_") else f"cpu_s_{key_name}={cpu:.2f}")
+    pairs += [f"readyz_ms_{name.replace('-', '_')}={bench.results[name][0]:.0f}" for name in hostile]
     return " ".join([*pairs, f"peak_rss_mb={rss:.0f}", f"load_avg={load_before:.1f}", f"backend={backend}"])
 
 

@@ -17,8 +17,10 @@ from app.pipeline.markup import html_to_text
 from app.pipeline.poll import (
     candidate_feed_urls,
     discover_feed_urls,
+    opml_document,
     parse_feed,
     parse_opml,
+    render_feed_rows,
     render_opml,
 )
 from app.pipeline.schedule import (
@@ -284,6 +286,14 @@ def test_opml_round_trip() -> None:
     assert rendered.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     assert sorted(parse_opml(rendered), key=lambda o: o.url) == sorted(outlines, key=lambda o: o.url)
     assert render_opml([]).count(b"<outline") == 0
+
+
+def test_an_export_rendered_in_slices_is_the_document_rendered_whole() -> None:
+    rows = [("https://quay.example/feed?a=1&b=2", 'Quay "notices"', "https://quay.example/"),
+            ("https://dock.example/rss", None, None), ("https://pier.example/atom", "Pier <news>", None)]
+    whole = render_opml([OpmlOutline(url, title, site) for url, title, site in rows])
+    assert opml_document(render_feed_rows(rows[:2]) + render_feed_rows(rows[2:])) == whole
+    assert opml_document(b"") == render_opml([])
 
 
 def test_parse_opml_lenient_when_not_well_formed() -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import ReadAccess, SessionDep
+from app.api.deps import ReadAccess, RuntimeDep, SessionDep
 from app.api.encode import fields, one_json, page_json
 from app.api.problems import problem_responses
 from app.api.schemas import (
@@ -27,6 +27,7 @@ from app.api.schemas import (
     QuoteOut,
 )
 from app.domain.query import parse_query
+from app.domain.snippets import page_snippets
 from app.storage import articles as store
 from app.storage import search
 from app.storage.search_plan import ArticleSearch
@@ -38,6 +39,7 @@ router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[ReadAccess],
 @router.get("/articles", operation_id="listArticles", response_model=Page[ArticleSummary])
 async def list_articles(
     session: SessionDep,
+    runtime: RuntimeDep,
     q: Annotated[QueryIn | None, Query(description=(
         'Search: words (all must match), "exact phrase", a OR b, -excluded, prefix*; '
         "case and accents ignored, lower-case words stemmed (English), capitalised words exact"))] = None,
@@ -67,7 +69,9 @@ async def list_articles(
                            speaker=speaker, published_after=published_after, published_before=published_before,
                            collapse_story=collapse is ArticleCollapse.STORY,
                            sort=(sort or (ArticleSort.RELEVANCE if query else ArticleSort.PUBLISHED)).value)
-    hits, next_cursor = await search.search_articles(session, params, cursor=cursor, limit=limit)
+    hits, next_cursor = await search.search_articles(
+        session, params, cursor=cursor, limit=limit,
+        snippets=lambda query, texts: runtime.api_cpu.run("snippets", page_snippets, query, texts))
     return page_json(ArticleSummary, [fields(h.article, {"snippet": h.snippet, "score": h.score}) for h in hits],
                      next_cursor)
 

@@ -71,9 +71,9 @@ async def list_feeds(
             response_class=Response,
             responses={200: {"content": {"text/x-opml": {"schema": {"type": "string"}}},
                              "description": "OPML 2.0 document of every feed"}})
-async def export_opml(session: SessionDep) -> Response:
+async def export_opml(runtime: RuntimeDep, session: SessionDep) -> Response:
     """Every feed as an OPML 2.0 document, for another reader or a later import."""
-    return Response(await service.export_opml(session), media_type="text/x-opml")
+    return Response(await service.export_opml(runtime, session), media_type="text/x-opml")
 
 
 # `required` is left out, though a request without a document is refused (422): with it,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from app.domain.query import (
@@ -246,3 +247,8 @@ def snippet(query: Query, title: str | None, body: str | None, *, width: int = 2
     if body:
         return html.escape(body[:width]) + ("…" if len(body) > width else "")
     return None
+
+
+def page_snippets(query: Query, texts: Sequence[tuple[str | None, str | None]]) -> list[str | None]:
+    """`snippet` of each (title, body) of a page of hits: a page of long texts, for a worker."""
+    return [snippet(query, title, body) for title, body in texts]

@@ -104,6 +104,14 @@ def is_blocked_ip(ip: IPAddress | str, allowed: Sequence[IPNetwork] = ()) -> boo
     return False
 
 
+def _literal(host: str) -> IPAddress | None:
+    """The address `host` (brackets stripped) spells, if it is one rather than a name."""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 async def resolve_checked(
     host: str, port: int, allowed: Sequence[IPNetwork], *, dns_timeout_s: float | None = None
 ) -> list[str]:
@@ -113,10 +121,7 @@ async def resolve_checked(
     rather than filtered, because it is almost always a rebinding attempt or a misconfiguration.
     """
     host = host.strip("[]")
-    try:
-        literal: IPAddress | None = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        literal = None
+    literal = _literal(host)
     if literal is not None:
         addresses = [str(literal)]
     else:
@@ -147,6 +152,48 @@ async def check_url_allowed(url: str, allowed_networks: Sequence[IPNetwork] = ()
     host, port = host_port(url)
     await resolve_checked(host, port, allowed_networks, dns_timeout_s=10.0)
     return url
+
+
+# What a user is told of a URL refused for a blocked address (feed, import, webhook receiver).
+BLOCKED_HINT = ("(outgoing requests may not reach private, loopback or link-local addresses unless "
+                "NEWS_INGEST_ALLOWED_NETWORKS allows them)")
+
+
+def refusal(exc: FetchError) -> str | None:
+    """Why a URL that failed its check with `exc` is refused; None when it is not: a name that
+    does not resolve right now (or not in time) is accepted, for the poller to retry."""
+    if isinstance(exc, BlockedAddressError):
+        return f"{exc} {BLOCKED_HINT}"
+    if exc.kind in ("dns", "timeout"):
+        return None
+    return str(exc)
+
+
+def screen_urls(urls: Sequence[str], allowed: Sequence[IPNetwork]) -> list[str | tuple[str, int] | None]:
+    """What `check_url_allowed` says of each URL without the network: its refusal, None when it
+    passes (its host is an address that may be reached), or the (host, port) whose addresses
+    decide. Pure and CPU-bound, for a worker: the URLs of an import are an outsider's, as many
+    as the document holds."""
+    screened: list[str | tuple[str, int] | None] = []
+    for url in urls:
+        try:
+            host, port = host_port(url)
+        except FetchError as exc:
+            screened.append(refusal(exc))
+            continue
+        address = _literal(host)
+        if address is None:
+            screened.append((host, port))
+        elif is_blocked_ip(address, allowed):  # as resolve_checked words it
+            screened.append(refusal(BlockedAddressError(f"fetch: {host} resolves to blocked address {address}")))
+        else:
+            screened.append(None)
+    return screened
+
+
+async def check_host_allowed(host: str, port: int, allowed: Sequence[IPNetwork]) -> None:
+    """`check_url_allowed` for a host and port already read from a URL."""
+    await resolve_checked(host, port, allowed, dns_timeout_s=10.0)
 
 
 def host_port(url: str) -> tuple[str, int]:

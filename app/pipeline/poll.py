@@ -6,6 +6,7 @@ functions, no I/O.
     discover_feed_urls(html, base_url) -> list[str]       <link rel=alternate> feeds of a page
     candidate_feed_urls(base_url) -> list[str]            common feed paths to try
     parse_opml(data) -> list[OpmlOutline]; render_opml(feeds) -> bytes
+    render_feed_rows(rows) -> bytes; opml_document(outlines) -> bytes   an export, a slice at a time
 """
 
 from __future__ import annotations
@@ -349,31 +350,51 @@ def parse_opml_of(read: Callable[[bytes], bytes] | None, body: bytes) -> list[Op
     return parse_opml(read(body) if read is not None else body)
 
 
-def render_opml(feeds: Sequence[OpmlOutline] | Iterable[OpmlOutline], title: str = "news-ingest feeds",
-                now: datetime | None = None) -> bytes:
-    """OPML 2.0 with one folder outline per category (uncategorised feeds at top level)."""
+def _feed_line(o: OpmlOutline, indent: str) -> str:
+    name = o.title or o.url
+    attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(o.url)}'
+    if o.site_url:
+        attrs += f" htmlUrl={quoteattr(o.site_url)}"
+    return f"{indent}<outline {attrs}/>"
 
-    def feed_line(o: OpmlOutline, indent: str) -> str:
-        name = o.title or o.url
-        attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(o.url)}'
-        if o.site_url:
-            attrs += f" htmlUrl={quoteattr(o.site_url)}"
-        return f"{indent}<outline {attrs}/>"
 
-    groups: dict[str | None, list[OpmlOutline]] = {}
-    for o in feeds:
-        groups.setdefault(o.category, []).append(o)
+def _opml_head(title: str, now: datetime | None) -> list[str]:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">', "  <head>",
              f"    <title>{html.escape(title, quote=False)}</title>"]
     if now is not None:
         lines.append(f"    <dateCreated>{now.strftime('%a, %d %b %Y %H:%M:%S GMT')}</dateCreated>")
-    lines += ["  </head>", "  <body>"]
+    return [*lines, "  </head>", "  <body>"]
+
+
+_OPML_TAIL = ["  </body>", "</opml>", ""]
+
+
+def render_opml(feeds: Sequence[OpmlOutline] | Iterable[OpmlOutline], title: str = "news-ingest feeds",
+                now: datetime | None = None) -> bytes:
+    """OPML 2.0 with one folder outline per category (uncategorised feeds at top level)."""
+    groups: dict[str | None, list[OpmlOutline]] = {}
+    for o in feeds:
+        groups.setdefault(o.category, []).append(o)
+    lines = _opml_head(title, now)
     for o in groups.pop(None, []):
-        lines.append(feed_line(o, "    "))
+        lines.append(_feed_line(o, "    "))
     for category, items in groups.items():
         assert category is not None
         lines.append(f"    <outline text={quoteattr(category)} title={quoteattr(category)}>")
-        lines += [feed_line(o, "      ") for o in items]
+        lines += [_feed_line(o, "      ") for o in items]
         lines.append("    </outline>")
-    lines += ["  </body>", "</opml>", ""]
+    lines += _OPML_TAIL
     return "\n".join(lines).encode("utf-8")
+
+
+def render_feed_rows(rows: Sequence[tuple[str, str | None, str | None]]) -> bytes:
+    """Top-level outlines, a line each, of (url, title, site_url) rows: a slice of an export,
+    rendered in a worker; `opml_document` puts the slices in their document."""
+    return "".join(_feed_line(OpmlOutline(url=url, title=title, site_url=site_url), "    ") + "\n"
+                   for url, title, site_url in rows).encode("utf-8")
+
+
+def opml_document(outlines: bytes, title: str = "news-ingest feeds", now: datetime | None = None) -> bytes:
+    """The OPML 2.0 document around `outlines` (what render_feed_rows made): the same bytes as
+    render_opml of those feeds."""
+    return ("\n".join(_opml_head(title, now)) + "\n").encode("utf-8") + outlines + "\n".join(_OPML_TAIL).encode()

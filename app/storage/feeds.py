@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -12,10 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import ConflictError, DuplicateFeedError, NotFoundError
 from app.domain.refresh import FeedHealth, FeedView
-from app.storage.dialects import claim_rows
+from app.storage.dialects import claim_rows, insert_new
 from app.storage.models import Feed, can_exist
 from app.storage.pagination import bound_page, decode_cursor, finish_page, page_rows, row_id
 from app.storage.rows import read_rows
+
+
+def new_feed(url: str, title: str | None, interval_override_s: int | None, now: datetime) -> dict[str, Any]:
+    """The columns of a feed just registered: due at once, pending until its first poll says how
+    it is (the poll sets ok or a failure state)."""
+    return {"url": url, "title": title, "poll_interval_override_s": interval_override_s,
+            "interval_s": interval_override_s or 1800, "next_poll_at": now, "created_at": now, "updated_at": now,
+            "paused": False, "state": "pending", "consecutive_failures": 0, "polls": 0}
 
 
 async def create_feed(
@@ -24,18 +33,20 @@ async def create_feed(
     existing = (await session.execute(select(Feed.id).where(Feed.url == url))).scalar_one_or_none()
     if existing is not None:
         raise DuplicateFeedError(existing, url)
-    # pending until the first poll says how the feed is (the poll sets ok or a failure state).
-    feed = Feed(
-        url=url, title=title, poll_interval_override_s=interval_override_s, interval_s=interval_override_s or 1800,
-        next_poll_at=now, created_at=now, updated_at=now, paused=False, state="pending", consecutive_failures=0,
-        polls=0,
-    )
+    feed = Feed(**new_feed(url, title, interval_override_s, now))
     session.add(feed)
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same URL
         raise ConflictError(f"feeds: {url} is already registered") from exc
     return feed
+
+
+async def insert_new_feeds(session: AsyncSession, feeds: Sequence[tuple[str, str | None]], *, now: datetime) -> int:
+    """Register (url, title) feeds in one multi-row INSERT, leaving out URLs registered already
+    (by a request meanwhile); how many were registered."""
+    rows = [new_feed(url, title, None, now) for url, title in feeds]
+    return len(await insert_new(session, Feed.__table__, rows, unique=("url",), returning=("id",)))
 
 
 async def get_feed(session: AsyncSession, feed_id: int) -> Feed:
@@ -99,19 +110,21 @@ async def count_feeds(session: AsyncSession) -> int:
 
 
 OUTLINES_PER_READ = 2000
+FeedOutline = tuple[str, str | None, str | None]  # url, title, site_url
 
 
-async def feed_outlines(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
-    """(url, title, site_url) of every feed, oldest first: plain rows, read a page at a time so
-    that the event loop is free between pages (an import can register 200,000 feeds)."""
-    found: list[tuple[str, str | None, str | None]] = []
+async def feed_outlines(session: AsyncSession) -> AsyncIterator[list[FeedOutline]]:
+    """(url, title, site_url) of every feed, oldest first, OUTLINES_PER_READ at a time: plain
+    rows, a page per statement, so that the event loop is free between pages (an import can
+    register 200,000 feeds) and each page can be handed on (to a worker) as it comes."""
     after = 0
     while True:
         page = (await session.execute(select(Feed.id, Feed.url, Feed.title, Feed.site_url).where(Feed.id > after)
                                       .order_by(Feed.id).limit(OUTLINES_PER_READ))).all()
-        found += [(url, title, site_url) for _, url, title, site_url in page]
+        if page:
+            yield [(url, title, site_url) for _, url, title, site_url in page]
         if len(page) < OUTLINES_PER_READ:
-            return found
+            return
         after = page[-1][0]
 
 

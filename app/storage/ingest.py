@@ -10,9 +10,10 @@ to the same story cluster, and so is an exact duplicate from a source that may n
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, union_all, update
@@ -22,6 +23,7 @@ from app.domain.feeds import FeedEntry
 from app.domain.ingest import ArticleDraft, StoredBatch
 from app.domain.limits import key_fits
 from app.domain.names import normalize_name
+from app.domain.quotes import Quote as FoundQuote
 from app.domain.refresh import FeedUpdate, KnownEntry
 from app.domain.simhash import hamming, simhash_bands
 from app.domain.sites import same_site
@@ -200,25 +202,31 @@ def _apply(article: Article, draft: ArticleDraft) -> None:
     article.skipped = [{"step": s.step, "reason": s.reason} for s in draft.skipped] or None
 
 
-def _mentions(stored: Sequence[tuple[Article, ArticleDraft]]) -> list[SpeakerMention]:
+def _speaker_keys(stored: Sequence[tuple[Article, ArticleDraft]]) -> dict[str, str]:
+    """Each speaker's name as written -> normalised, worked out once per name: a batch names few
+    people many times (a thousand quotes an article), and normalising is the costly part."""
+    return {name: normalize_name(name) for name in {q.speaker for _, d in stored for q in d.quotes if q.speaker}}
+
+
+def _mentions(stored: Sequence[tuple[Article, ArticleDraft]], keys: dict[str, str]) -> list[SpeakerMention]:
     """Every speaker the stored articles quote, with counts, titles and the newest date."""
-    seen: dict[str, SpeakerMention] = {}
+    first: dict[str, FoundQuote] = {}
+    titles: dict[str, list[str]] = {}
+    quotes: dict[str, int] = {}
+    latest: dict[str, datetime] = {}
     for article, draft in stored:
         for q in draft.quotes:
-            key = normalize_name(q.speaker) if q.speaker else ""
+            key = keys.get(q.speaker, "") if q.speaker else ""
             if not key:
                 continue
-            before = seen.get(key)
-            if before is None:
-                seen[key] = SpeakerMention(key, q.speaker or "", q.speaker_type or "person",
-                                           (q.speaker_title,) if q.speaker_title else (), 1, article.published_at)
-                continue
-            titles = before.titles
-            if q.speaker_title and q.speaker_title not in titles:
-                titles = (*titles, q.speaker_title)
-            seen[key] = replace(before, titles=titles, quotes=before.quotes + 1,
-                                last_quoted_at=max(before.last_quoted_at, article.published_at))
-    return list(seen.values())
+            if key not in first:
+                first[key], titles[key], quotes[key], latest[key] = q, [], 0, article.published_at
+            if q.speaker_title and q.speaker_title not in titles[key]:
+                titles[key].append(q.speaker_title)
+            quotes[key] += 1
+            latest[key] = max(latest[key], article.published_at)
+    return [SpeakerMention(key, q.speaker or "", q.speaker_type or "person", tuple(titles[key]), quotes[key],
+                           latest[key]) for key, q in first.items()]
 
 
 async def _withdrawn(session: AsyncSession, article_ids: Sequence[int]) -> list[SpeakerMention]:
@@ -251,18 +259,19 @@ async def _store_quotes(session: AsyncSession, stored: Sequence[tuple[Article, A
     with_quotes = [(a, d) for a, d in stored if d.quotes]
     if not with_quotes and not withdrawn:
         return {}
-    speaker_ids = await upsert_speakers(session, _merge(_mentions(with_quotes), withdrawn))
+    keys = _speaker_keys(with_quotes)
+    speaker_ids = await upsert_speakers(session, _merge(_mentions(with_quotes, keys), withdrawn))
     if not with_quotes:
         return {}
-    rows = [{"article_id": a.id, "speaker_id": speaker_ids.get(normalize_name(q.speaker)) if q.speaker else None,
+    # Made a statement's worth at a time (a generator), as the events are: see store_drafts.
+    rows = ({"article_id": a.id, "speaker_id": speaker_ids.get(keys[q.speaker]) if q.speaker else None,
              "feed_id": a.feed_id, "published_at": a.published_at, "text": q.text, "start": q.start,
              "end": q.end, "kind": q.kind, "speaker_name": q.speaker, "speaker_title": q.speaker_title,
              "speaker_type": q.speaker_type, "verb": q.verb, "channel": q.channel, "confidence": q.confidence}
-            for a, d in with_quotes for q in d.quotes]
+            for a, d in with_quotes for q in d.quotes)
     table = Quote.__table__
     by_article: dict[int, list[Any]] = {}
-    for start in range(0, len(rows), QUOTES_PER_STATEMENT):
-        chunk = rows[start:start + QUOTES_PER_STATEMENT]
+    while chunk := list(islice(rows, QUOTES_PER_STATEMENT)):
         for quote in (await session.execute(insert(table).returning(*table.c), chunk)).all():
             by_article.setdefault(quote.article_id, []).append(quote)
     for quotes in by_article.values():
@@ -375,15 +384,25 @@ async def store_drafts(session: AsyncSession, feed_id: int | None, drafts: Seque
     quotes = await _store_quotes(session, stored, withdrawn)
     postgres = indexed_on_insert(session)
     await write_index(session, [article_document(a, d.search, postgres=postgres) for a, d in rewritten])
-    events = [article_event("article.updated", a) for a in updated]
-    for article, _ in created:
-        created_event = article_event("article.created", article)
-        events += [created_event] + [quote_event(q, article, created_event[1]["article"])
-                                     for q in quotes.get(article.id, [])]
+    events = _events(updated, [a for a, _ in created], quotes)
     new_docs = [] if postgres else [article_document(a, d.search, postgres=False) for a, d in created]
     await write_index(session, new_docs, replace=False, alongside=record_events(session, events, now=now))
     return StoredBatch(tuple(a.id for a, _ in created), tuple(a.id for a in updated),
                        sum(len(q) for q in quotes.values()), tuple(a.published_at for a, _ in created))
+
+
+def _events(updated: Sequence[Article], created: Sequence[Article],
+            quotes: dict[int, list[Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The batch's events, made as they are written (record_events takes a statement's worth at
+    a time): an event per quote, each carrying its article, made all at once for a poll of ten
+    articles of a thousand quotes held the event loop ~0.2 s in one go."""
+    for article in updated:
+        yield article_event("article.updated", article)
+    for article in created:
+        created_event = article_event("article.created", article)
+        yield created_event
+        for quote in quotes.get(article.id, []):
+            yield quote_event(quote, article, created_event[1]["article"])
 
 
 async def _insert_articles(session: AsyncSession, created: list[tuple[Article, ArticleDraft]],

@@ -5,8 +5,9 @@ nothing (the article does not exist either). Webhook workers fan them out to sub
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Row, delete, exists, insert, select
@@ -54,13 +55,18 @@ def quote_event(quote: Quote | Row[Any], article: Article,
     }
 
 
-async def record_events(session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], *,
+async def record_events(session: AsyncSession, events: Iterable[tuple[str, dict[str, Any]]], *,
                         now: datetime) -> list[str]:
-    """Add events to the outbox in one statement, inside the caller's transaction; their ids."""
-    ids = [new_event_id() for _ in events]
-    rows = [{"id": i, "type": t, "payload": p, "created_at": now} for i, (t, p) in zip(ids, events, strict=True)]
-    for start in range(0, len(rows), EVENTS_PER_STATEMENT):
-        await session.execute(insert(Event.__table__), rows[start:start + EVENTS_PER_STATEMENT])
+    """Add events to the outbox, EVENTS_PER_STATEMENT rows a statement, inside the caller's
+    transaction; their ids. `events` is taken a statement's worth at a time, so a generator's
+    events are made between statements, not all before the first."""
+    ids: list[str] = []
+    pending = iter(events)
+    while chunk := list(islice(pending, EVENTS_PER_STATEMENT)):
+        made = [new_event_id() for _ in chunk]
+        await session.execute(insert(Event.__table__), [
+            {"id": i, "type": t, "payload": p, "created_at": now} for i, (t, p) in zip(made, chunk, strict=True)])
+        ids += made
     return ids
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import InvalidQueryError, InvalidRequestError
 from app.domain.limits import MAX_PAGE_SIZE
 from app.domain.names import normalize_name
+from app.domain.query import Query
 from app.domain.snippets import snippet
 from app.storage.models import Article
 from app.storage.pagination import (
@@ -107,8 +108,9 @@ def _bad_cursor() -> InvalidRequestError:
 
 
 async def search_articles(session: AsyncSession, params: ArticleSearch, *, cursor: str | None,
-                          limit: int) -> tuple[list[Hit], str | None]:
-    """One page of articles matching `params`, and the cursor of the next page."""
+                          limit: int, snippets: SnippetMaker | None = None) -> tuple[list[Hit], str | None]:
+    """One page of articles matching `params`, and the cursor of the next page; `snippets` makes
+    those of a page of long texts (default: a thread of this process)."""
     limit = min(limit, MAX_PAGE_SIZE)
     if params.query is None and params.sort == "relevance":
         raise InvalidQueryError("search: sort=relevance needs a query (q)")
@@ -125,8 +127,8 @@ async def search_articles(session: AsyncSession, params: ArticleSearch, *, curso
     else:
         snapshot, a, b = await _snapshot(session, custom_plans=custom_plans), None, None
     if mode == "r":
-        return await _relevance(session, s, snapshot, a, int(b or 0), limit)
-    return await _newest(session, s, snapshot, a, b, limit, mode)
+        return await _relevance(session, s, snapshot, a, int(b or 0), limit, snippets)
+    return await _newest(session, s, snapshot, a, b, limit, mode, snippets)
 
 
 _search_key = integer(0, (MAX_SECONDS + 1) << ID_BITS)
@@ -169,25 +171,35 @@ def _snippets(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Seque
             for a, score in zip(articles, scores, strict=True)]
 
 
+# Makes a page's snippets elsewhere (the API's process pool): page_snippets(query, [(title, body)]).
+SnippetMaker = Callable[[Query, list[tuple[str | None, str | None]]], Awaitable[list[str | None]]]
+
+
 # A snippet looks near the first match, but a text whose match lies far in (or whose words fold,
 # accents and all) is analysed up to 100,000 characters, 15-40 ms of pure Python: a page of 200
-# such hits held the event loop 3-7 s. A page of long texts has its snippets made on a thread
-# of its own, which hands the interpreter back every 5 ms; one thread, as several would take it
-# from the loop in turn. Short pages stay on the loop (no hop).
+# such hits held the event loop 3-7 s. A page of long texts has its snippets made by the
+# `SnippetMaker` the caller passes (the API: its process pool), else on a thread of its own,
+# which hands the interpreter back every 5 ms but takes it again at each of the loop's waits
+# (60 such hits held /readyz 116-339 ms). Short pages stay on the loop (no hop).
 SNIPPETS_ON_LOOP_CHARS = 50_000
 _snippet_thread: list[ThreadPoolExecutor] = []  # made on first use, by whichever loop asks
 
 
-async def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None]) -> list[Hit]:
+async def _hits(params: ArticleSearch, articles: Sequence[Row[Any]], scores: Sequence[float | None],
+                make: SnippetMaker | None) -> list[Hit]:
     if params.query is None or sum(len(a.text or a.summary or "") for a in articles) <= SNIPPETS_ON_LOOP_CHARS:
         return _snippets(params, articles, scores)
+    if make is not None:
+        made = await make(params.query, [(a.title, a.text or a.summary) for a in articles])
+        return [Hit(a, None if score is None else float(score), text)
+                for a, score, text in zip(articles, scores, made, strict=True)]
     if not _snippet_thread:
         _snippet_thread.append(ThreadPoolExecutor(1, thread_name_prefix="snippets"))
     return await asyncio.get_running_loop().run_in_executor(_snippet_thread[0], _snippets, params, articles, scores)
 
 
 async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b: Any, limit: int,
-                  mode: str) -> tuple[list[Hit], str | None]:
+                  mode: str, snippets: SnippetMaker | None) -> tuple[list[Hit], str | None]:
     if mode == "p" and not s.postgres:
         # Walk the FTS5 index by rowid (publication second, id) downwards; stops after one page.
         sql, params = sqlite_search(s, snapshot, None if a is None else int(a), limit + 1)
@@ -196,7 +208,7 @@ async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b
         keys = keys[:limit]
         articles = await _articles(session, [article_id_of(k) for k in keys])
         nxt = encode_cursor(["p", snapshot, keys[-1], None]) if more else None
-        return await _hits(s.p, articles, [None] * len(articles)), nxt
+        return await _hits(s.p, articles, [None] * len(articles), snippets), nxt
     where = [Article.id <= snapshot, *s.filters(Article), *s.collapse(Article, snapshot)]
     if mode == "p":
         assert s.tsq is not None
@@ -211,7 +223,7 @@ async def _newest(session: AsyncSession, s: SearchPlan, snapshot: int, a: Any, b
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor([mode, snapshot, rows[-1].published_at, rows[-1].id]) if more else None
-    return await _hits(s.p, rows, [None] * len(rows)), nxt
+    return await _hits(s.p, rows, [None] * len(rows), snippets), nxt
 
 
 async def _tier(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int, need: int,
@@ -360,7 +372,7 @@ async def _articles(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]
 
 
 async def _relevance(session: AsyncSession, s: SearchPlan, snapshot: int, upper: Any, offset: int,
-                     limit: int) -> tuple[list[Hit], str | None]:
+                     limit: int, snippets: SnippetMaker | None) -> tuple[list[Hit], str | None]:
     found: list[tuple[int, float]] = []
     loaded: dict[int, Row[Any]] = {}
     nxt: str | None = None
@@ -384,4 +396,4 @@ async def _relevance(session: AsyncSession, s: SearchPlan, snapshot: int, upper:
     loaded.update((a.id, a) for a in missing)
     articles = [loaded[i] for i, _ in found if i in loaded]
     score_of = dict(found)
-    return await _hits(s.p, articles, [score_of[a.id] for a in articles]), nxt
+    return await _hits(s.p, articles, [score_of[a.id] for a in articles], snippets), nxt
