@@ -383,6 +383,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
             # ix_articles_published.
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", pg_name(), "-qc", "ANALYZE"],
                            check=True)
+    else:
+        # A kept database may predate this code's last migration (`news-ingest api` does not
+        # migrate: a missing column answered 500s).
+        from app.storage.migrate import upgrade_to_head
+
+        upgrade_to_head(url)
     key = asyncio.run(read_key(url))
     stored = asyncio.run(count_articles(url))  # ids 1..stored: the mix's /v1/articles/{id} draws from them
     # Variants: the code before (--before), this code with its read cache off and on; ABBA order.
