@@ -141,3 +141,20 @@ def test_trafilatura_eval_snippets() -> None:
         absent += sum(snippet not in text for snippet in item.get("without", []))
     assert found / wanted >= 0.90
     assert absent / unwanted >= 0.80
+
+
+def test_a_short_page_gives_its_text_once() -> None:
+    # trafilatura 2.0 and 2.1 gave this page's paragraphs twice, and so every quote twice; 2.2 ran
+    # them into one line, which moves quotes' speakers (hence the floor of 2.3 in pyproject.toml).
+    page = ("<html><head><title>Library hours change</title></head><body><article>"
+            "<h1>Library hours change</h1>"
+            "<p>\u201cWe open at nine from now on,\u201d said Ines Varga, who runs the branch.</p>"
+            "<p>Readers queued at the door. \u201cNine is too late for us.\u201d</p>"
+            "</article></body></html>")
+    extracted = extract_page(page.encode(), "http://127.0.0.1/library")
+    assert extracted is not None
+    page_text = extracted.text or ""
+    assert page_text.count("Nine is too late") == 1 and page_text.count("We open at nine") == 1
+    assert page_text.splitlines()[1:] == [
+        "\u201cWe open at nine from now on,\u201d said Ines Varga, who runs the branch.",
+        "Readers queued at the door. \u201cNine is too late for us.\u201d"]
