@@ -76,7 +76,8 @@ class Settings(BaseSettings):
         "Extracting one page's text, fingerprint and search tokens"))
     quotes_budget_s: float = Field(5.0, gt=0, description="Finding the quotes of one text (ingestion and API)")
     api_extract_processes: int = Field(1, ge=0, description=(
-        "Processes that serve POST /v1/quotes:extract in each API process (0: a thread of the API process)"))
+        "Processes of each API process for its CPU-bound work: POST /v1/quotes:extract, documents met "
+        "while registering feeds, OPML import checks and export, long-text search snippets (0: a thread)"))
 
     # Registering a feed (discovery).
     discovery_candidates: int = Field(4, ge=0, description=(
